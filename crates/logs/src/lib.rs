@@ -1,0 +1,1 @@
+//! Mail-log forensics (placeholder, being written).

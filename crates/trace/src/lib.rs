@@ -1,0 +1,1 @@
+//! Header forensics (being written).
