@@ -1,6 +1,16 @@
 //! The entry point: raw message bytes in, [`Report`] out. Pure and I/O-free.
 
-use crate::report::Report;
+use crate::authres;
+use crate::domains::{address_domain, organizational_domain};
+use crate::findings::{self, Context};
+use crate::hops::build_hops;
+use crate::provider;
+use crate::report::{Alignment, Authentication, MessageInfo, Report};
+use crate::trust::{self, ORIGINATING_IP_HEADERS, find_origin, mark_trust};
+use mail_parser::{Address, HeaderName, MessageParser};
+use mailward_message::datetime;
+use std::net::IpAddr;
+use std::sync::LazyLock;
 
 /// Knobs for one analysis run.
 #[derive(Debug, Clone)]
@@ -9,14 +19,360 @@ pub struct AnalyzeOptions {
     pub now: i64,
 }
 
-/// Analyses one message (or bare header text). Never panics; problems become `warnings`.
-pub fn analyze(raw: &[u8], source: &str, _opts: &AnalyzeOptions) -> Report {
-    Report {
-        source: source.to_string(),
-        message: crate::report::MessageInfo {
-            header_bytes: raw.len(),
-            ..Default::default()
-        },
-        ..Default::default()
+/// Only the headers the report decodes are parsed structurally; the rest stay raw.
+static PARSER: LazyLock<MessageParser> = LazyLock::new(|| {
+    MessageParser::new()
+        .default_header_raw()
+        .header_address(HeaderName::From)
+        .header_address(HeaderName::To)
+        .header_address(HeaderName::Cc)
+        .header_address(HeaderName::ReplyTo)
+        .header_address(HeaderName::Sender)
+        .header_text(HeaderName::Subject)
+        .header_id(HeaderName::MessageId)
+});
+
+/// The raw headers of a message, in order, with lower-case names.
+struct RawHeaders {
+    names: Vec<String>,
+    values: Vec<String>,
+}
+
+impl RawHeaders {
+    fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.names
+            .iter()
+            .zip(&self.values)
+            .filter(move |(n, _)| n.as_str() == name)
+            .map(|(_, v)| v.as_str())
     }
+    fn first<'a>(&'a self, name: &'a str) -> Option<&'a str> {
+        self.all(name).next()
+    }
+    fn has(&self, name: &str) -> bool {
+        self.names.iter().any(|n| n == name)
+    }
+}
+
+/// Analyses one message (or bare header text). Never panics; problems become `warnings`.
+pub fn analyze(raw: &[u8], source: &str, opts: &AnalyzeOptions) -> Report {
+    let mut report = Report {
+        source: source.to_string(),
+        ..Default::default()
+    };
+    let header_len = header_block_len(raw);
+    let head = raw.get(..header_len).unwrap_or(raw);
+    report.message.header_bytes = header_len;
+    let Some(message) = PARSER.parse_headers(head) else {
+        report
+            .warnings
+            .push("no header block found: nothing to analyse".into());
+        return report;
+    };
+    if std::str::from_utf8(head).is_err() {
+        report
+            .warnings
+            .push("the header block is not valid UTF-8; invalid bytes shown as U+FFFD".into());
+    }
+
+    let mut raw_headers = RawHeaders {
+        names: Vec::with_capacity(message.headers().len()),
+        values: Vec::with_capacity(message.headers().len()),
+    };
+    for h in message.headers() {
+        let value = head
+            .get(h.offset_start as usize..h.offset_end as usize)
+            .map(String::from_utf8_lossy)
+            .unwrap_or_default();
+        raw_headers.names.push(h.name.as_str().to_ascii_lowercase());
+        raw_headers
+            .values
+            .push(value.trim_end_matches(['\r', '\n']).trim_start().to_string());
+    }
+
+    // Message identity.
+    let from = message.from().and_then(Address::first);
+    let from_name = from.and_then(|a| a.name()).map(str::to_string);
+    report.message = MessageInfo {
+        subject: message.subject().map(str::to_string),
+        from: from.map(|a| match (a.name(), a.address()) {
+            (Some(n), Some(ad)) => format!("{n} <{ad}>"),
+            (None, Some(ad)) => ad.to_string(),
+            (Some(n), None) => n.to_string(),
+            (None, None) => String::new(),
+        }),
+        from_address: from.and_then(|a| a.address()).map(lower_domain),
+        to: message
+            .to()
+            .map(|t| t.iter().filter_map(|a| a.address()).map(str::to_string).collect())
+            .unwrap_or_default(),
+        date: None,
+        message_id: message.message_id().map(|id| format!("<{id}>")),
+        return_path: raw_headers.first("return-path").map(clean_path),
+        reply_to: message
+            .reply_to()
+            .and_then(Address::first)
+            .and_then(|a| a.address())
+            .map(str::to_string),
+        sender: message
+            .sender()
+            .and_then(Address::first)
+            .and_then(|a| a.address())
+            .map(str::to_string),
+        header_bytes: header_len,
+    };
+    let date_raw = raw_headers.first("date");
+    let date_unix = date_raw.and_then(|d| datetime::parse_rfc5322_date(d).map(|(t, _)| t));
+    if let (Some(d), None) = (date_raw, date_unix) {
+        report
+            .warnings
+            .push(format!("the Date header could not be parsed: {}", shorten(d)));
+    }
+    report.message.date = date_unix.map(datetime::format_rfc3339_utc);
+
+    // Hops, trust, origin.
+    let received: Vec<&str> = raw_headers.all("received").collect();
+    let built = build_hops(&received);
+    let mut hops = Vec::with_capacity(built.len());
+    for (hop, _) in built {
+        if let Some(err) = &hop.parse_error {
+            report
+                .warnings
+                .push(format!("Received header of hop {} is partly unparsed: {err}", hop.index));
+        }
+        hops.push(hop);
+    }
+    report.trust = mark_trust(&mut hops);
+    let originating = ORIGINATING_IP_HEADERS.iter().find_map(|name| {
+        raw_headers
+            .first(name)
+            .and_then(trust::parse_originating_ip)
+            .map(|ip| (canonical_header_name(name), ip))
+    });
+    report.origin = find_origin(&hops, originating);
+    report.provider = provider::detect(
+        &hops,
+        report.origin.as_ref().and_then(|o| o.hop),
+        &raw_headers.names,
+    );
+
+    // Authentication.
+    report.authentication = authentication(&raw_headers, &hops, &report.message);
+
+    // Findings.
+    let recipient_domains = recipient_domains(&report.message, &hops);
+    let ctx = Context {
+        message: &report.message,
+        from_name: from_name.as_deref(),
+        date_unix,
+        date_present: date_raw.is_some(),
+        message_id_domain: report
+            .message
+            .message_id
+            .as_deref()
+            .and_then(address_domain),
+        is_list_mail: ["list-id", "list-unsubscribe", "list-post"]
+            .iter()
+            .any(|h| raw_headers.has(h))
+            || raw_headers
+                .first("precedence")
+                .is_some_and(|p| matches!(p.trim().to_ascii_lowercase().as_str(), "list" | "bulk")),
+        recipient_domains,
+        now: opts.now,
+    };
+    report.findings = findings::collect(&ctx, &hops, &report.trust, &report.authentication);
+    report.hops = hops;
+    report
+}
+
+/// Length of the header block: up to and including the first empty line, or everything.
+/// RFC 5322 §2.1: the header is separated from the body by an empty line.
+fn header_block_len(raw: &[u8]) -> usize {
+    let mut start = 0;
+    while let Some(pos) = memchr::memchr(b'\n', raw.get(start..).unwrap_or_default()) {
+        let line_end = start + pos + 1;
+        let line = raw.get(start..line_end).unwrap_or_default();
+        if line == b"\n" || line == b"\r\n" {
+            return line_end;
+        }
+        start = line_end;
+    }
+    raw.len()
+}
+
+fn lower_domain(address: &str) -> String {
+    match address.rsplit_once('@') {
+        Some((local, domain)) => format!("{local}@{}", domain.to_ascii_lowercase()),
+        None => address.to_string(),
+    }
+}
+
+fn clean_path(value: &str) -> String {
+    value
+        .trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .trim()
+        .to_string()
+}
+
+fn shorten(s: &str) -> String {
+    let s = s.trim();
+    if s.chars().count() <= 80 {
+        s.to_string()
+    } else {
+        let mut out: String = s.chars().take(80).collect();
+        out.push('…');
+        out
+    }
+}
+
+fn canonical_header_name(lower: &str) -> &'static str {
+    match lower {
+        "x-originating-ip" => "X-Originating-IP",
+        "x-sender-ip" => "X-Sender-IP",
+        "x-source-ip" => "X-Source-IP",
+        "x-client-ip" => "X-Client-IP",
+        "x-aol-ip" => "X-AOL-IP",
+        "x-yahoo-post-ip" => "X-Yahoo-Post-IP",
+        _ => "X-MS-Exchange-CrossTenant-OriginalClientIP",
+    }
+}
+
+fn recipient_domains(message: &MessageInfo, hops: &[crate::report::Hop]) -> Vec<String> {
+    let mut domains: Vec<String> = message.to.iter().filter_map(|a| address_domain(a)).collect();
+    if let Some(d) = hops
+        .last()
+        .and_then(|h| h.for_addr.as_deref())
+        .and_then(address_domain)
+    {
+        domains.push(d);
+    }
+    domains.sort();
+    domains.dedup();
+    domains
+}
+
+/// Collects the authentication headers and decides the summary verdicts from the newest
+/// `Authentication-Results` made by a trusted receiving host (RFC 8601 §5: results from
+/// outside the trust boundary are not to be believed).
+fn authentication(
+    headers: &RawHeaders,
+    hops: &[crate::report::Hop],
+    message: &MessageInfo,
+) -> Authentication {
+    let mut auth = Authentication::default();
+    let mut per_header: Vec<Vec<crate::report::AuthResult>> = Vec::new();
+    for value in headers.all("authentication-results") {
+        let results = authres::parse_authentication_results(value, "Authentication-Results");
+        auth.results.extend(results.iter().cloned());
+        per_header.push(results);
+    }
+    for value in headers.all("arc-authentication-results") {
+        auth.results.extend(authres::parse_authentication_results(
+            value,
+            "ARC-Authentication-Results",
+        ));
+    }
+    auth.received_spf = headers
+        .all("received-spf")
+        .filter_map(authres::parse_received_spf)
+        .collect();
+    auth.dkim_signatures = headers
+        .all("dkim-signature")
+        .map(authres::parse_dkim_signature)
+        .collect();
+
+    let trusted_orgs: Vec<String> = hops
+        .iter()
+        .filter(|h| h.trusted)
+        .filter_map(|h| h.by_host.as_deref())
+        .map(organizational_domain)
+        .collect();
+    let chosen = per_header
+        .iter()
+        .find(|rs| {
+            rs.first()
+                .is_some_and(|r| trusted_orgs.contains(&organizational_domain(&r.authserv_id)))
+        })
+        .or_else(|| per_header.iter().find(|rs| !rs.is_empty()));
+
+    let verdict = |method: &str| -> Option<String> {
+        let rs: Vec<&crate::report::AuthResult> = chosen?.iter().filter(|r| r.method == method).collect();
+        if rs.iter().any(|r| r.result == "pass") {
+            return Some("pass".into());
+        }
+        rs.first().map(|r| r.result.clone())
+    };
+    auth.spf = verdict("spf").or_else(|| auth.received_spf.first().cloned());
+    auth.dkim = verdict("dkim");
+    auth.dmarc = verdict("dmarc");
+    auth.arc = verdict("arc").or_else(|| {
+        headers
+            .all("arc-seal")
+            .map(authres::parse_arc_seal)
+            .max_by_key(|(i, _)| *i)
+            .and_then(|(_, cv)| cv)
+    });
+
+    let Some(from_domain) = message.from_address.as_deref().and_then(address_domain) else {
+        return auth;
+    };
+    let from_org = organizational_domain(&from_domain);
+    let prop = |method: &str, key: &str| -> Option<String> {
+        chosen?
+            .iter()
+            .filter(|r| r.method == method)
+            .flat_map(|r| r.properties.iter())
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+    };
+    let spf_domain = prop("spf", "smtp.mailfrom")
+        .map(|v| address_domain(&v).unwrap_or_else(|| v.to_ascii_lowercase()))
+        .or_else(|| {
+            headers
+                .first("received-spf")
+                .and_then(authres::received_spf_envelope_from)
+                .and_then(|v| address_domain(&v))
+        })
+        .or_else(|| message.return_path.as_deref().and_then(address_domain));
+    let dkim_domains: Vec<String> = chosen
+        .map(|rs| {
+            rs.iter()
+                .filter(|r| r.method == "dkim" && r.result == "pass")
+                .filter_map(|r| {
+                    r.properties.iter().find_map(|(k, v)| match k.as_str() {
+                        "header.d" => Some(v.to_ascii_lowercase()),
+                        "header.i" => address_domain(v).or_else(|| Some(v.trim_start_matches('@').to_ascii_lowercase())),
+                        _ => None,
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    // RFC 7489 §3.1.1-3.1.2: relaxed alignment compares organisational domains.
+    auth.alignment = Some(Alignment {
+        spf_aligned: auth.spf.as_deref() == Some("pass")
+            && spf_domain.as_deref().map(organizational_domain).as_deref() == Some(from_org.as_str()),
+        dkim_aligned: dkim_domains.iter().any(|d| organizational_domain(d) == from_org),
+        spf_domain,
+        dkim_domains,
+        organizational_domain: from_org,
+        from_domain,
+    });
+    auth
+}
+
+/// IPs named in a report, for callers that enrich them (geolocation).
+pub fn public_ips(report: &Report) -> Vec<IpAddr> {
+    let mut ips: Vec<IpAddr> = report
+        .hops
+        .iter()
+        .filter_map(|h| h.from_ip)
+        .chain(report.origin.as_ref().and_then(|o| o.ip))
+        .filter(|ip| mailward_message::IpClass::of(*ip).is_public())
+        .collect();
+    ips.sort();
+    ips.dedup();
+    ips
 }

@@ -1,0 +1,297 @@
+//! Parsers for the authentication headers a message carries: `Authentication-Results`
+//! (RFC 8601), `ARC-Authentication-Results` (RFC 8617 §4.1.1), `Received-SPF`
+//! (RFC 7208 §9.1) and the tags of `DKIM-Signature` (RFC 6376 §3.5).
+
+use crate::report::{AuthResult, DkimSignature};
+
+/// Longest header value these parsers look at; the rest is ignored (a forged header of
+/// megabytes must not cost more than this).
+const MAX_VALUE: usize = 16 * 1024;
+
+/// Parses one `Authentication-Results` value (RFC 8601 §2.2) into its method results.
+/// `header` names the header for the report. Returns an empty list for `none` or garbage.
+pub fn parse_authentication_results(value: &str, header: &str) -> Vec<AuthResult> {
+    let text = strip_comments(truncate(value));
+    let mut segments = split_outside_quotes(&text, ';').into_iter();
+    let mut authserv_id = segments.next().unwrap_or_default();
+    // RFC 8617 §4.1.1: ARC-Authentication-Results starts with the instance tag `i=N`.
+    if authserv_id.trim_start().starts_with("i=") {
+        authserv_id = segments.next().unwrap_or_default();
+    }
+    // RFC 8601 §2.2: authserv-id [ CFWS authres-version ]
+    let authserv_id = authserv_id
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let mut results = Vec::new();
+    for segment in segments {
+        let words = words_joined_on_equals(&segment);
+        let mut words = words.into_iter();
+        let Some(first) = words.next() else { continue };
+        let Some((method, result)) = first.split_once('=') else {
+            continue;
+        };
+        // RFC 8601 §2.2: method may carry a version (`dkim/1`).
+        let method = method.split('/').next().unwrap_or_default().to_ascii_lowercase();
+        if method.is_empty() || method == "none" {
+            continue;
+        }
+        let mut properties = Vec::new();
+        for word in words {
+            if let Some((key, val)) = word.split_once('=') {
+                if key.eq_ignore_ascii_case("reason") {
+                    properties.push(("reason".to_string(), unquote(val)));
+                } else if key.contains('.') {
+                    properties.push((key.to_ascii_lowercase(), unquote(val)));
+                }
+            }
+        }
+        results.push(AuthResult {
+            authserv_id: authserv_id.clone(),
+            method,
+            result: result.trim().to_ascii_lowercase(),
+            properties,
+            header: header.to_string(),
+            ours: false,
+        });
+    }
+    results
+}
+
+/// The verdict word of a `Received-SPF` value (RFC 7208 §9.1): `pass`, `fail`, `softfail`,
+/// `neutral`, `none`, `temperror` or `permerror`.
+pub fn parse_received_spf(value: &str) -> Option<String> {
+    let word = truncate(value).split_whitespace().next()?.to_ascii_lowercase();
+    const RESULTS: &[&str] = &[
+        "pass",
+        "fail",
+        "softfail",
+        "neutral",
+        "none",
+        "temperror",
+        "permerror",
+    ];
+    RESULTS.contains(&word.as_str()).then_some(word)
+}
+
+/// The `envelope-from` key of a `Received-SPF` value, if present (RFC 7208 §9.1).
+pub fn received_spf_envelope_from(value: &str) -> Option<String> {
+    let lower = truncate(value).to_ascii_lowercase();
+    let start = lower.find("envelope-from=")? + "envelope-from=".len();
+    let rest = lower.get(start..)?;
+    let end = rest.find([';', ' ', '\t', '\r', '\n']).unwrap_or(rest.len());
+    let v = unquote(rest.get(..end)?);
+    (!v.is_empty()).then_some(v)
+}
+
+/// The forensic tags of a `DKIM-Signature` value (RFC 6376 §3.5 tag-list).
+pub fn parse_dkim_signature(value: &str) -> DkimSignature {
+    let mut sig = DkimSignature::default();
+    for tag in truncate(value).split(';') {
+        let Some((name, val)) = tag.split_once('=') else {
+            continue;
+        };
+        // RFC 6376 §3.2: whitespace around tags and values is ignored.
+        let val: String = val.chars().filter(|c| !c.is_whitespace()).collect();
+        match name.trim() {
+            "d" => sig.domain = Some(val.to_ascii_lowercase()),
+            "s" => sig.selector = Some(val),
+            "a" => sig.algorithm = Some(val.to_ascii_lowercase()),
+            "t" => {
+                sig.timestamp = val
+                    .parse::<i64>()
+                    .ok()
+                    .map(mailward_message::datetime::format_rfc3339_utc)
+            }
+            "h" => {
+                sig.headers = val
+                    .split(':')
+                    .filter(|h| !h.is_empty())
+                    .map(|h| h.to_ascii_lowercase())
+                    .collect()
+            }
+            _ => {}
+        }
+    }
+    sig
+}
+
+/// The `cv=` value of an `ARC-Seal` header (RFC 8617 §4.1.3) and its instance.
+pub fn parse_arc_seal(value: &str) -> (Option<u32>, Option<String>) {
+    let mut instance = None;
+    let mut cv = None;
+    for tag in truncate(value).split(';') {
+        if let Some((name, val)) = tag.split_once('=') {
+            match name.trim() {
+                "i" => instance = val.trim().parse().ok(),
+                "cv" => cv = Some(val.trim().to_ascii_lowercase()),
+                _ => {}
+            }
+        }
+    }
+    (instance, cv)
+}
+
+fn truncate(value: &str) -> &str {
+    if value.len() <= MAX_VALUE {
+        return value;
+    }
+    let mut end = MAX_VALUE;
+    while !value.is_char_boundary(end) {
+        end -= 1;
+    }
+    value.get(..end).unwrap_or_default()
+}
+
+/// Removes RFC 5322 §3.2.2 comments (nested parentheses, quoted-pairs), keeping quoted
+/// strings intact.
+fn strip_comments(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    let mut depth = 0usize;
+    let mut in_quotes = false;
+    let mut escaped = false;
+    for c in value.chars() {
+        if escaped {
+            escaped = false;
+            if depth == 0 {
+                out.push(c);
+            }
+            continue;
+        }
+        match c {
+            '\\' => {
+                escaped = true;
+                if depth == 0 {
+                    out.push(c);
+                }
+            }
+            '"' if depth == 0 => {
+                in_quotes = !in_quotes;
+                out.push(c);
+            }
+            '(' if !in_quotes => depth += 1,
+            ')' if !in_quotes && depth > 0 => {
+                depth -= 1;
+                if depth == 0 {
+                    out.push(' ');
+                }
+            }
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+fn split_outside_quotes(value: &str, sep: char) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut cur = String::new();
+    let mut in_quotes = false;
+    for c in value.chars() {
+        if c == '"' {
+            in_quotes = !in_quotes;
+        }
+        if c == sep && !in_quotes {
+            parts.push(std::mem::take(&mut cur));
+        } else {
+            cur.push(c);
+        }
+    }
+    parts.push(cur);
+    parts
+}
+
+/// Splits on whitespace outside quotes, then glues `a = b` back into `a=b`.
+fn words_joined_on_equals(segment: &str) -> Vec<String> {
+    let mut raw = Vec::new();
+    let mut cur = String::new();
+    let mut in_quotes = false;
+    for c in segment.chars() {
+        if c == '"' {
+            in_quotes = !in_quotes;
+        }
+        if c.is_whitespace() && !in_quotes {
+            if !cur.is_empty() {
+                raw.push(std::mem::take(&mut cur));
+            }
+        } else {
+            cur.push(c);
+        }
+    }
+    if !cur.is_empty() {
+        raw.push(cur);
+    }
+    let mut words: Vec<String> = Vec::with_capacity(raw.len());
+    for word in raw {
+        let glue = word.starts_with('=') || words.last().is_some_and(|w| w.ends_with('='));
+        match words.last_mut() {
+            Some(last) if glue => last.push_str(&word),
+            _ => words.push(word),
+        }
+    }
+    words
+}
+
+fn unquote(value: &str) -> String {
+    value.trim().trim_matches('"').to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prop<'a>(r: &'a AuthResult, key: &str) -> Option<&'a str> {
+        r.properties
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    #[test]
+    fn gmail_authentication_results() {
+        let v = "mx.google.com;\r\n       dkim=pass header.i=@example.com header.s=s1 header.b=abc;\r\n       spf=pass (google.com: domain of bounce@example.com designates 192.0.2.1 as permitted sender) smtp.mailfrom=bounce@example.com;\r\n       dmarc=pass (p=REJECT sp=REJECT dis=NONE) header.from=example.com";
+        let r = parse_authentication_results(v, "Authentication-Results");
+        assert_eq!(r.len(), 3);
+        assert_eq!(r[0].authserv_id, "mx.google.com");
+        assert_eq!((r[0].method.as_str(), r[0].result.as_str()), ("dkim", "pass"));
+        assert_eq!(prop(&r[0], "header.i"), Some("@example.com"));
+        assert_eq!(prop(&r[1], "smtp.mailfrom"), Some("bounce@example.com"));
+        assert_eq!(prop(&r[2], "header.from"), Some("example.com"));
+    }
+
+    #[test]
+    fn version_reason_and_spaces_around_equals() {
+        let v = "example.net 1; dkim = fail reason=\"signature; verification failed\" header.d=example.com; none";
+        let r = parse_authentication_results(v, "Authentication-Results");
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].result, "fail");
+        assert_eq!(prop(&r[0], "reason"), Some("signature; verification failed"));
+    }
+
+    #[test]
+    fn arc_authentication_results_skip_the_instance() {
+        let v = "i=2; lists.example.org; arc=pass (i=1); spf=fail smtp.mailfrom=x.test";
+        let r = parse_authentication_results(v, "ARC-Authentication-Results");
+        assert_eq!(r[0].authserv_id, "lists.example.org");
+        assert_eq!(r[0].method, "arc");
+        assert_eq!(r[1].result, "fail");
+    }
+
+    #[test]
+    fn received_spf_and_dkim_signature_tags() {
+        assert_eq!(
+            parse_received_spf("Softfail (mailfrom) identity=mailfrom; envelope-from=\"a@b.test\"").as_deref(),
+            Some("softfail")
+        );
+        assert_eq!(
+            received_spf_envelope_from("pass identity=mailfrom; envelope-from=\"a@b.test\"; helo=x").as_deref(),
+            Some("a@b.test")
+        );
+        let s = parse_dkim_signature("v=1; a=rsa-sha256; c=relaxed/relaxed;\r\n d=Example.COM; s=sel;\r\n h=From:To:Sub\r\n ject; t=1700000000; bh=x; b=y");
+        assert_eq!(s.domain.as_deref(), Some("example.com"));
+        assert_eq!(s.selector.as_deref(), Some("sel"));
+        assert_eq!(s.headers, ["from", "to", "subject"]);
+        assert_eq!(s.timestamp.as_deref(), Some("2023-11-14T22:13:20Z"));
+    }
+}
