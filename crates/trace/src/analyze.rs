@@ -7,8 +7,10 @@ use crate::hops::build_hops;
 use crate::provider;
 use crate::report::{Alignment, Authentication, MessageInfo, Report};
 use crate::trust::{self, ORIGINATING_IP_HEADERS, find_origin, mark_trust};
+use crate::verify::Verifier;
 use mail_parser::{Address, HeaderName, MessageParser};
 use mailward_message::datetime;
+use std::borrow::Cow;
 use std::net::IpAddr;
 use std::sync::LazyLock;
 
@@ -22,7 +24,7 @@ pub struct AnalyzeOptions {
 /// Only the headers the report decodes are parsed structurally; the rest stay raw.
 static PARSER: LazyLock<MessageParser> = LazyLock::new(|| {
     MessageParser::new()
-        .default_header_raw()
+        .default_header_ignore()
         .header_address(HeaderName::From)
         .header_address(HeaderName::To)
         .header_address(HeaderName::Cc)
@@ -32,30 +34,51 @@ static PARSER: LazyLock<MessageParser> = LazyLock::new(|| {
         .header_id(HeaderName::MessageId)
 });
 
-/// The raw headers of a message, in order, with lower-case names.
-struct RawHeaders {
-    names: Vec<String>,
-    values: Vec<String>,
+/// The raw headers of a message, in order: names as written, values borrowed from the
+/// input when it is valid UTF-8.
+struct RawHeaders<'a> {
+    names: Vec<&'a str>,
+    values: Vec<Cow<'a, str>>,
 }
 
-impl RawHeaders {
-    fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+impl<'a> RawHeaders<'a> {
+    /// Values of every header called `name` (ASCII case-insensitive, RFC 5322 §1.2.2).
+    fn all<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s str> + 's {
         self.names
             .iter()
             .zip(&self.values)
-            .filter(move |(n, _)| n.as_str() == name)
-            .map(|(_, v)| v.as_str())
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_ref())
     }
-    fn first<'a>(&'a self, name: &'a str) -> Option<&'a str> {
+    fn first<'s>(&'s self, name: &'s str) -> Option<&'s str> {
         self.all(name).next()
     }
     fn has(&self, name: &str) -> bool {
-        self.names.iter().any(|n| n == name)
+        self.names.iter().any(|n| n.eq_ignore_ascii_case(name))
+    }
+    /// Lower-cased names of the `X-` headers (the provider-specific ones).
+    fn x_header_names(&self) -> Vec<String> {
+        self.names
+            .iter()
+            .filter(|n| n.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("x-")))
+            .map(|n| n.to_ascii_lowercase())
+            .collect()
     }
 }
 
 /// Analyses one message (or bare header text). Never panics; problems become `warnings`.
 pub fn analyze(raw: &[u8], source: &str, opts: &AnalyzeOptions) -> Report {
+    analyze_with(raw, source, opts, None)
+}
+
+/// [`analyze`], and with a verifier, DKIM/ARC/DMARC (and SPF where possible) re-verified
+/// before the findings are drawn, so they rest on our own verdicts.
+pub fn analyze_with(
+    raw: &[u8],
+    source: &str,
+    opts: &AnalyzeOptions,
+    verifier: Option<&Verifier>,
+) -> Report {
     let mut report = Report {
         source: source.to_string(),
         ..Default::default()
@@ -69,7 +92,8 @@ pub fn analyze(raw: &[u8], source: &str, opts: &AnalyzeOptions) -> Report {
             .push("no header block found: nothing to analyse".into());
         return report;
     };
-    if std::str::from_utf8(head).is_err() {
+    let head_text = std::str::from_utf8(head).ok();
+    if head_text.is_none() {
         report
             .warnings
             .push("the header block is not valid UTF-8; invalid bytes shown as U+FFFD".into());
@@ -80,14 +104,20 @@ pub fn analyze(raw: &[u8], source: &str, opts: &AnalyzeOptions) -> Report {
         values: Vec::with_capacity(message.headers().len()),
     };
     for h in message.headers() {
-        let value = head
-            .get(h.offset_start as usize..h.offset_end as usize)
-            .map(String::from_utf8_lossy)
-            .unwrap_or_default();
-        raw_headers.names.push(h.name.as_str().to_ascii_lowercase());
-        raw_headers
-            .values
-            .push(value.trim_end_matches(['\r', '\n']).trim_start().to_string());
+        let range = h.offset_start as usize..h.offset_end as usize;
+        let value: Cow<'_, str> = match head_text {
+            Some(text) => Cow::Borrowed(text.get(range).unwrap_or_default()),
+            None => head
+                .get(range)
+                .map(String::from_utf8_lossy)
+                .unwrap_or_default(),
+        };
+        let value = match value {
+            Cow::Borrowed(v) => Cow::Borrowed(v.trim_end_matches(['\r', '\n']).trim_start()),
+            Cow::Owned(v) => Cow::Owned(v.trim_end_matches(['\r', '\n']).trim_start().to_string()),
+        };
+        raw_headers.names.push(h.name.as_str());
+        raw_headers.values.push(value);
     }
 
     // Message identity.
@@ -153,14 +183,19 @@ pub fn analyze(raw: &[u8], source: &str, opts: &AnalyzeOptions) -> Report {
     report.provider = provider::detect(
         &hops,
         report.origin.as_ref().and_then(|o| o.hop),
-        &raw_headers.names,
+        &raw_headers.x_header_names(),
     );
 
     // Authentication.
     report.authentication = authentication(&raw_headers, &hops, &report.message);
 
+    report.hops = hops;
+    if let Some(verifier) = verifier {
+        verifier.verify(raw, &mut report);
+    }
+
     // Findings.
-    let recipient_domains = recipient_domains(&report.message, &hops);
+    let recipient_domains = recipient_domains(&report.message, &report.hops);
     let ctx = Context {
         message: &report.message,
         from_name: from_name.as_deref(),
@@ -180,8 +215,7 @@ pub fn analyze(raw: &[u8], source: &str, opts: &AnalyzeOptions) -> Report {
         recipient_domains,
         now: opts.now,
     };
-    report.findings = findings::collect(&ctx, &hops, &report.trust, &report.authentication);
-    report.hops = hops;
+    report.findings = findings::collect(&ctx, &report.hops, &report.trust, &report.authentication);
     report
 }
 

@@ -26,8 +26,7 @@ pub fn parse_authentication_results(value: &str, header: &str) -> Vec<AuthResult
         .to_ascii_lowercase();
     let mut results = Vec::new();
     for segment in segments {
-        let words = words_joined_on_equals(&segment);
-        let mut words = words.into_iter();
+        let mut words = words(segment).into_iter();
         let Some(first) = words.next() else { continue };
         let Some((method, result)) = first.split_once('=') else {
             continue;
@@ -145,12 +144,14 @@ fn truncate(value: &str) -> &str {
 }
 
 /// Removes RFC 5322 §3.2.2 comments (nested parentheses, quoted-pairs), keeping quoted
-/// strings intact.
+/// strings intact, and drops whitespace around `=` outside quotes (RFC 8601 §2.2 allows
+/// CFWS there).
 fn strip_comments(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     let mut depth = 0usize;
     let mut in_quotes = false;
     let mut escaped = false;
+    let mut after_equals = false;
     for c in value.chars() {
         if escaped {
             escaped = false;
@@ -173,64 +174,66 @@ fn strip_comments(value: &str) -> String {
             '(' if !in_quotes => depth += 1,
             ')' if !in_quotes && depth > 0 => {
                 depth -= 1;
-                if depth == 0 {
+                if depth == 0 && !after_equals {
                     out.push(' ');
                 }
             }
+            '=' if depth == 0 && !in_quotes => {
+                let trimmed = out.trim_end().len();
+                out.truncate(trimmed);
+                out.push('=');
+                after_equals = true;
+                continue;
+            }
+            c if depth == 0 && c.is_whitespace() && after_equals && !in_quotes => continue,
             _ if depth == 0 => out.push(c),
             _ => {}
+        }
+        if depth == 0 {
+            after_equals = false;
         }
     }
     out
 }
 
-fn split_outside_quotes(value: &str, sep: char) -> Vec<String> {
+fn split_outside_quotes(value: &str, sep: char) -> Vec<&str> {
     let mut parts = Vec::new();
-    let mut cur = String::new();
     let mut in_quotes = false;
-    for c in value.chars() {
+    let mut start = 0;
+    for (i, c) in value.char_indices() {
         if c == '"' {
             in_quotes = !in_quotes;
-        }
-        if c == sep && !in_quotes {
-            parts.push(std::mem::take(&mut cur));
-        } else {
-            cur.push(c);
+        } else if c == sep && !in_quotes {
+            parts.push(value.get(start..i).unwrap_or_default());
+            start = i + c.len_utf8();
         }
     }
-    parts.push(cur);
+    parts.push(value.get(start..).unwrap_or_default());
     parts
 }
 
-/// Splits on whitespace outside quotes, then glues `a = b` back into `a=b`.
-fn words_joined_on_equals(segment: &str) -> Vec<String> {
-    let mut raw = Vec::new();
-    let mut cur = String::new();
+/// Splits on whitespace outside quotes. `strip_comments` has already removed the
+/// whitespace around `=`, so `a = b` arrives as `a=b`.
+fn words(segment: &str) -> Vec<&str> {
+    let mut out = Vec::new();
     let mut in_quotes = false;
-    for c in segment.chars() {
+    let mut start: Option<usize> = None;
+    for (i, c) in segment.char_indices() {
         if c == '"' {
             in_quotes = !in_quotes;
         }
         if c.is_whitespace() && !in_quotes {
-            if !cur.is_empty() {
-                raw.push(std::mem::take(&mut cur));
+            if let Some(st) = start.take() {
+                out.push(segment.get(st..i).unwrap_or_default());
             }
-        } else {
-            cur.push(c);
+        } else if start.is_none() {
+            start = Some(i);
         }
     }
-    if !cur.is_empty() {
-        raw.push(cur);
+    if let Some(st) = start {
+        out.push(segment.get(st..).unwrap_or_default());
     }
-    let mut words: Vec<String> = Vec::with_capacity(raw.len());
-    for word in raw {
-        let glue = word.starts_with('=') || words.last().is_some_and(|w| w.ends_with('='));
-        match words.last_mut() {
-            Some(last) if glue => last.push_str(&word),
-            _ => words.push(word),
-        }
-    }
-    words
+    out
 }
 
 fn unquote(value: &str) -> String {

@@ -1,6 +1,7 @@
 //! Domain helpers: organisational domains (RFC 7489 §3.2 via the Public Suffix List),
 //! host-name comparison for the trust walk, and look-alike detection.
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 use unicode_security::skeleton;
 
@@ -11,17 +12,23 @@ pub fn organizational_domain(host: &str) -> String {
     let host = normalize_host(host);
     match psl::domain_str(&host) {
         Some(org) => org.to_string(),
-        None => host,
+        None => host.into_owned(),
     }
 }
 
-/// Lower-cases and drops a trailing dot and surrounding brackets.
-pub fn normalize_host(host: &str) -> String {
-    host.trim()
+/// Lower-cases and drops a trailing dot and surrounding brackets; borrows when the name is
+/// already in that form (the common case).
+pub fn normalize_host(host: &str) -> Cow<'_, str> {
+    let trimmed = host
+        .trim()
         .trim_start_matches('[')
         .trim_end_matches(']')
-        .trim_end_matches('.')
-        .to_ascii_lowercase()
+        .trim_end_matches('.');
+    if trimmed.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(trimmed.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(trimmed)
+    }
 }
 
 /// The domain part of an address (`a@b.example` → `b.example`), lower-cased.
@@ -29,7 +36,7 @@ pub fn address_domain(address: &str) -> Option<String> {
     let address = address.trim().trim_start_matches('<').trim_end_matches('>');
     let (_, domain) = address.rsplit_once('@')?;
     let domain = normalize_host(domain);
-    (!domain.is_empty()).then_some(domain)
+    (!domain.is_empty()).then(|| domain.into_owned())
 }
 
 /// True when two host names name the same organisation: equal, or equal organisational
@@ -43,9 +50,11 @@ pub fn same_organization(a: &str, b: &str) -> bool {
 }
 
 /// The first label of a host name (`BN9PR03CA0001` of `BN9PR03CA0001.outlook.office365.com`).
-pub fn first_label(host: &str) -> String {
-    let host = normalize_host(host);
-    host.split('.').next().unwrap_or_default().to_string()
+pub fn first_label(host: &str) -> Cow<'_, str> {
+    match normalize_host(host) {
+        Cow::Borrowed(h) => Cow::Borrowed(h.split('.').next().unwrap_or_default()),
+        Cow::Owned(h) => Cow::Owned(h.split('.').next().unwrap_or_default().to_string()),
+    }
 }
 
 /// Brands whose domains phishing imitates most (a short list; the recipient's own domain is

@@ -230,20 +230,30 @@ fn dates(ctx: &Context<'_>, hops: &[Hop], out: &mut Vec<Finding>) {
 }
 
 fn authentication(auth: &Authentication, out: &mut Vec<Finding>) {
-    let who = if auth.verified { "re-verification" } else { "the receiving server" };
+    let who_for = |method: &str| {
+        if auth.results.iter().any(|r| r.ours && r.method == method) {
+            "re-verification"
+        } else {
+            "the receiving server"
+        }
+    };
+    let who = who_for("spf");
     match auth.spf.as_deref() {
         Some("fail") => push(out, "spf-fail", Severity::Warning, format!("SPF failed according to {who}: the sending IP is not allowed for the envelope domain")),
         Some("softfail") => push(out, "spf-fail", Severity::Info, format!("SPF soft-failed according to {who}")),
         _ => {}
     }
+    let who = who_for("dkim");
     if auth.dkim.as_deref() == Some("fail") {
         push(out, "dkim-fail", Severity::Warning, format!("no DKIM signature verified according to {who}"));
     }
+    let who = who_for("dmarc");
     if auth.dmarc.as_deref() == Some("fail") {
         let arc_pass = auth.arc.as_deref() == Some("pass");
         let severity = if arc_pass { Severity::Warning } else { Severity::Critical };
         push(out, "dmarc-fail", severity, format!("DMARC failed according to {who}: the From domain is not authenticated{}", if arc_pass { " (an ARC chain vouches for an earlier pass)" } else { "" }));
     }
+    let who = who_for("arc");
     if auth.arc.as_deref() == Some("fail") {
         push(out, "arc-fail", Severity::Warning, format!("the ARC chain did not validate according to {who}"));
     }

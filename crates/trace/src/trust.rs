@@ -90,10 +90,16 @@ fn link_break(o: &Hop, w: &Hop) -> Option<String> {
             return None;
         }
     }
-    // Both sides on a loopback/private hand-off inside one site (a content filter re-injects
-    // on localhost): `by` is the same host as the newer hop's `by`.
-    if let (Some(wb), Some(IpClass::Loopback)) = (w.by_host.as_deref(), w.ip_class) {
-        if hosts_match(by, wb) {
+    // A step inside one host (a content filter re-injecting on localhost, a local
+    // submission `from me by host`): both hops were received by the same host and the newer
+    // one names no public source. A sender on the Internet cannot produce this pattern,
+    // since the newer hop would then show its public IP.
+    let internal_source = matches!(
+        w.ip_class,
+        None | Some(IpClass::Loopback | IpClass::Private | IpClass::LinkLocal)
+    );
+    if let (Some(wb), true) = (w.by_host.as_deref(), internal_source) {
+        if normalize_host(by) == normalize_host(wb) {
             return None;
         }
     }
