@@ -1,1 +1,38 @@
-//! Mail-log forensics (placeholder, being written).
+//! Mail-log forensics: parsers for Postfix, Exim and mailward logs, flow reconstruction and
+//! summaries (`mailward logs`).
+//!
+//! The pipeline, each stage in its own module:
+//!
+//! 1. [`parse`] — one line to one typed [`event::Record`] (pure, allocation-free for Postfix
+//!    and Exim): [`postfix`], [`exim`], [`jsonlog`] (mailward's own log), format detected per
+//!    line; timestamps and year inference in [`time`].
+//! 2. [`flow`] — a state machine over records: one [`flow::Flow`] per message, following
+//!    queue-ID hand-offs through content filters and re-injection.
+//! 3. [`summary`] — counts over flows and lines.
+//! 4. [`input`] — the I/O edge: files, gzip/xz, stdin, merging, following.
+//!
+//! [`analyze::Analyzer`] wires 1–3 together.
+
+pub mod analyze;
+pub mod error;
+pub mod event;
+pub mod exim;
+mod fasthash;
+pub mod filter;
+pub mod flow;
+pub mod input;
+pub mod jsonlog;
+pub mod parse;
+pub mod postfix;
+pub mod scan;
+pub mod summary;
+pub mod time;
+pub mod verify;
+
+pub use analyze::Analyzer;
+pub use error::LogsError;
+pub use event::{Event, Record, Source, Status};
+pub use filter::FlowFilter;
+pub use flow::{Flow, FlowEngine, Recipient};
+pub use summary::{Summary, SummaryBuilder};
+pub use time::{Timestamp, YearRef};

@@ -5,14 +5,21 @@
 //! 2 usage or I/O error.
 
 mod cmd;
+mod config;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// mailward: an MTA, MDA, IMAP/POP3 server and mail forensics toolkit in one binary.
 #[derive(Debug, Parser)]
 #[command(name = "mailward", version, about, long_about = None, propagate_version = true)]
 struct Cli {
+    /// Configuration file (TOML); without it the embedded default is used.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<std::path::PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -24,6 +31,14 @@ enum Command {
     Trace(cmd::trace::TraceArgs),
     /// Reconstruct message flows and summaries from Postfix, Exim and mailward logs.
     Logs(cmd::logs::LogsArgs),
+    /// Run the mail server: SMTP (25), submission (587), SMTPS (465), queue, local delivery.
+    Serve(cmd::serve::ServeArgs),
+    /// Manage mail accounts.
+    Account(cmd::account::AccountArgs),
+    /// Manage aliases and domain catch-alls.
+    Alias(cmd::alias::AliasArgs),
+    /// Inspect and manage the mail queue.
+    Queue(cmd::queue::QueueArgs),
 }
 
 fn main() -> ExitCode {
@@ -38,6 +53,10 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Trace(args) => cmd::trace::run(args),
         Command::Logs(args) => cmd::logs::run(args),
+        Command::Serve(args) => cmd::serve::run(cli.config, args),
+        Command::Account(args) => cmd::account::run(cli.config, args),
+        Command::Alias(args) => cmd::alias::run(cli.config, args),
+        Command::Queue(args) => cmd::queue::run(cli.config, args),
     };
     match result {
         Ok(code) => code,

@@ -3,6 +3,7 @@
 //! One grammar for the `Received:` header serves both the MTA that writes it and the
 //! tracer that reads it (see `received`).
 
+pub mod datetime;
 pub mod ipclass;
 pub mod received;
 

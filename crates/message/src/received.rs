@@ -1,4 +1,29 @@
 //! The `Received:` trace header (RFC 5321 §4.4, RFC 5322 §3.6.7): model, parser, writer.
+//!
+//! One grammar serves the MTA that writes the header ([`Received::to_header_value`]) and
+//! the tracer that reads it ([`Received::parse`]).
+//!
+//! Reading rules (where MTAs disagree, this is what the fields mean):
+//! - `from_host` is the HELO/EHLO name. It is the word after `from` (RFC 5321 §4.4), except
+//!   when a comment states the HELO separately — qmail/qpsmtpd/GMX `(HELO x)`, Exim and
+//!   ecelerity `helo=x`, smap `claiming to be "x"` — where the word after `from` is the
+//!   client's reverse-DNS name (`from_rdns`), or for Exim's `from user (helo=x)` a local
+//!   sender (dropped). Address literals stay as written (`[192.0.2.1]`).
+//! - `from_rdns` is the name in the first comment after `from` (`(rdns [ip])`, Postfix
+//!   `unknown[ip]`, Sendmail `ident@rdns [ip]`), without a trailing dot; `unknown` is none.
+//! - `from_ip` is the address from the `from` clause's comments or words (`[ip]`, `(ip)`,
+//!   `ident@ip`, `[ip]:port`), else the `from` word itself when it is an address. `by_ip`
+//!   likewise from the `by` clause. Addresses are never read from `id`, `with`, `via` or
+//!   `for`, nor from version strings (a comment must be exactly an address to count).
+//! - `protocol` is the `with` value as written (`esmtpsa`, `Microsoft SMTP Server`); see
+//!   [`Received::protocol_normalized`] for the registered type.
+
+mod comment;
+mod ip;
+mod parse;
+mod protocol;
+mod token;
+mod write;
 
 use serde::Serialize;
 use std::net::IpAddr;
@@ -57,4 +82,28 @@ pub struct Received {
     pub parse_error: Option<String>,
     /// The header value as it appeared (unfolded is not applied).
     pub raw: String,
+}
+
+impl Received {
+    /// Parses one `Received:` value (the text after `Received:`; a leading field name is
+    /// tolerated). Never panics and never fails: what cannot be read stays `None`,
+    /// `parse_error` says why in a short sentence, and `raw` keeps the input.
+    pub fn parse(raw: &str) -> Received {
+        parse::parse(raw)
+    }
+
+    /// Writes this hop as a Postfix-style value (RFC 5321 §4.4), folded with CRLF + TAB, e.g.
+    /// `from helo (rdns [ip])\r\n\t(using ...)\r\n\tby host (mailward) with ESMTPSA id X\r\n\tfor <rcpt>; date`.
+    /// Client-supplied text is cleaned so it cannot add structure to the header.
+    /// [`Received::parse`] reads the result back to the same fields.
+    pub fn to_header_value(&self) -> String {
+        write::write(self)
+    }
+
+    /// The registered mail transmission type of the `with` value (RFC 3848, RFC 6531):
+    /// `esmtpsa` → `ESMTPSA`, `local-esmtps` → `ESMTPS`, `Microsoft SMTP Server` → `SMTP`,
+    /// `ESMTP-TLS` → `ESMTPS`, `local` → `Local`; `None` when unknown.
+    pub fn protocol_normalized(&self) -> Option<&'static str> {
+        self.protocol.as_deref().and_then(protocol::normalize)
+    }
 }

@@ -11,7 +11,10 @@ fn main() {
         }
     }
     let opts = mailward_trace::AnalyzeOptions { now: 1_795_000_000 };
-    let rounds: usize = std::env::var("ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(20_000);
+    let rounds: usize = std::env::var("ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(20_000);
     let start = Instant::now();
     let mut hops = 0usize;
     for _ in 0..rounds {
@@ -21,5 +24,8 @@ fn main() {
     }
     let secs = start.elapsed().as_secs_f64();
     let n = (rounds * messages.len()) as f64;
-    println!("{n} messages, {hops} hops in {secs:.2} s: {:.0} messages/s on one thread", n / secs);
+    println!(
+        "{n} messages, {hops} hops in {secs:.2} s: {:.0} messages/s on one thread",
+        n / secs
+    );
 }

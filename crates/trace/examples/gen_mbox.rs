@@ -31,8 +31,11 @@ impl Rng {
             .unwrap_or("")
     }
     fn ip(&mut self, prefixes: &[&str]) -> String {
-        let p = self.pick(prefixes);
-        format!("{p}.{}.{}", self.below(254) + 1, self.below(254) + 1)
+        let mut ip = self.pick(prefixes).to_string();
+        for _ in ip.matches('.').count()..3 {
+            let _ = write!(ip, ".{}", self.below(254) + 1);
+        }
+        ip
     }
     fn hex(&mut self, len: usize) -> String {
         let mut s = String::with_capacity(len);
@@ -48,14 +51,28 @@ const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
-const USERS: [&str; 8] = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi"];
+const USERS: [&str; 8] = [
+    "alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi",
+];
 const DOMAINS: [&str; 8] = [
-    "example.com", "example.org", "example.net", "shop.example", "news.example",
-    "bank.example", "corp.example", "mail.example",
+    "example.com",
+    "example.org",
+    "example.net",
+    "shop.example",
+    "news.example",
+    "bank.example",
+    "corp.example",
+    "mail.example",
 ];
 const SUBJECTS: [&str; 8] = [
-    "Quarterly report", "Re: lunch?", "Your invoice #{n}", "Password reset", "Meeting notes",
-    "=?UTF-8?B?w4RydGVyIMO8YmVyIFLDpHVtZQ==?=", "Shipping update {n}", "URGENT: verify account",
+    "Quarterly report",
+    "Re: lunch?",
+    "Your invoice #{n}",
+    "Password reset",
+    "Meeting notes",
+    "=?UTF-8?B?w4RydGVyIMO8YmVyIFLDpHVtZQ==?=",
+    "Shipping update {n}",
+    "URGENT: verify account",
 ];
 
 /// RFC 5322 date for `t` (Unix seconds), with a zone offset.
@@ -87,7 +104,15 @@ fn date(t: i64, offset_minutes: i64) -> String {
     )
 }
 
-fn received_postfix(from: &str, ip: &str, by: &str, id: &str, tls: bool, rcpt: &str, t: i64) -> String {
+fn received_postfix(
+    from: &str,
+    ip: &str,
+    by: &str,
+    id: &str,
+    tls: bool,
+    rcpt: &str,
+    t: i64,
+) -> String {
     let tls = if tls {
         "\n\t(using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)\n\t key-exchange X25519 server-signature RSA-PSS (2048 bits))"
     } else {
@@ -171,7 +196,15 @@ fn message(rng: &mut Rng, n: u64, out: &mut String) {
             let _ = write!(
                 h,
                 "{}{}",
-                received_postfix(&relay, &inbound_ip, "mx.corp.example", &mx_id, true, &rcpt, t + 4),
+                received_postfix(
+                    &relay,
+                    &inbound_ip,
+                    "mx.corp.example",
+                    &mx_id,
+                    true,
+                    &rcpt,
+                    t + 4
+                ),
                 format_args!(
                     "Received: from [10.0.{}.{}] (unknown [{}])\n\t(Authenticated sender: {user}@{domain})\n\tby {relay} (Postfix) with ESMTPSA id {};\n\t{}\n",
                     rng.below(255),
@@ -211,14 +244,24 @@ fn message(rng: &mut Rng, n: u64, out: &mut String) {
                 rng.hex(40),
             );
             from_addr = format!("no-reply@{domain}");
-            auth = format!("spf=pass smtp.mailfrom=amazonses.com; dkim=pass header.d={domain}; dkim=pass header.d=amazonses.com; dmarc=pass header.from={domain}");
+            auth = format!(
+                "spf=pass smtp.mailfrom=amazonses.com; dkim=pass header.d={domain}; dkim=pass header.d=amazonses.com; dmarc=pass header.from={domain}"
+            );
         }
         _ => {
             // Forged chain: a fake "trusted" hop below the real one, odd clock, failing auth.
             let _ = write!(
                 h,
                 "{}Received: from mail.bank.example (mail.bank.example [10.1.1.1])\n\tby relay.bank.example with ESMTP id FAKE{}; {}\n",
-                received_postfix("bank-secure.example", &rng.ip(&["1.128", "12.81.92"]), "mx.corp.example", &mx_id, false, &rcpt, t),
+                received_postfix(
+                    "bank-secure.example",
+                    &rng.ip(&["1.128", "12.81.92"]),
+                    "mx.corp.example",
+                    &mx_id,
+                    false,
+                    &rcpt,
+                    t
+                ),
                 rng.below(999),
                 date(t + 7200, 0),
             );

@@ -1,7 +1,7 @@
 //! The entry point: raw message bytes in, [`Report`] out. Pure and I/O-free.
 
 use crate::authres;
-use crate::domains::{address_domain, organizational_domain};
+use crate::domains::{address_domain, organizational_domain, same_organization};
 use crate::findings::{self, Context};
 use crate::hops::build_hops;
 use crate::provider;
@@ -134,7 +134,12 @@ pub fn analyze_with(
         from_address: from.and_then(|a| a.address()).map(lower_domain),
         to: message
             .to()
-            .map(|t| t.iter().filter_map(|a| a.address()).map(str::to_string).collect())
+            .map(|t| {
+                t.iter()
+                    .filter_map(|a| a.address())
+                    .map(str::to_string)
+                    .collect()
+            })
             .unwrap_or_default(),
         date: None,
         message_id: message.message_id().map(|id| format!("<{id}>")),
@@ -154,23 +159,23 @@ pub fn analyze_with(
     let date_raw = raw_headers.first("date");
     let date_unix = date_raw.and_then(|d| datetime::parse_rfc5322_date(d).map(|(t, _)| t));
     if let (Some(d), None) = (date_raw, date_unix) {
-        report
-            .warnings
-            .push(format!("the Date header could not be parsed: {}", shorten(d)));
+        report.warnings.push(format!(
+            "the Date header could not be parsed: {}",
+            shorten(d)
+        ));
     }
     report.message.date = date_unix.map(datetime::format_rfc3339_utc);
 
     // Hops, trust, origin.
     let received: Vec<&str> = raw_headers.all("received").collect();
-    let built = build_hops(&received);
-    let mut hops = Vec::with_capacity(built.len());
-    for (hop, _) in built {
+    let mut hops = build_hops(&received);
+    for hop in &hops {
         if let Some(err) = &hop.parse_error {
-            report
-                .warnings
-                .push(format!("Received header of hop {} is partly unparsed: {err}", hop.index));
+            report.warnings.push(format!(
+                "Received header of hop {} is partly unparsed: {err}",
+                hop.index
+            ));
         }
-        hops.push(hop);
     }
     report.trust = mark_trust(&mut hops);
     let originating = ORIGINATING_IP_HEADERS.iter().find_map(|name| {
@@ -274,7 +279,11 @@ fn canonical_header_name(lower: &str) -> &'static str {
 }
 
 fn recipient_domains(message: &MessageInfo, hops: &[crate::report::Hop]) -> Vec<String> {
-    let mut domains: Vec<String> = message.to.iter().filter_map(|a| address_domain(a)).collect();
+    let mut domains: Vec<String> = message
+        .to
+        .iter()
+        .filter_map(|a| address_domain(a))
+        .collect();
     if let Some(d) = hops
         .last()
         .and_then(|h| h.for_addr.as_deref())
@@ -296,11 +305,15 @@ fn authentication(
     message: &MessageInfo,
 ) -> Authentication {
     let mut auth = Authentication::default();
-    let mut per_header: Vec<Vec<crate::report::AuthResult>> = Vec::new();
+    // Each Authentication-Results header's results, as a range of `auth.results`.
+    let mut per_header: Vec<std::ops::Range<usize>> = Vec::new();
     for value in headers.all("authentication-results") {
-        let results = authres::parse_authentication_results(value, "Authentication-Results");
-        auth.results.extend(results.iter().cloned());
-        per_header.push(results);
+        let start = auth.results.len();
+        auth.results.extend(authres::parse_authentication_results(
+            value,
+            "Authentication-Results",
+        ));
+        per_header.push(start..auth.results.len());
     }
     for value in headers.all("arc-authentication-results") {
         auth.results.extend(authres::parse_authentication_results(
@@ -317,22 +330,27 @@ fn authentication(
         .map(authres::parse_dkim_signature)
         .collect();
 
-    let trusted_orgs: Vec<String> = hops
+    let results = &auth.results;
+    let made_by_trusted_host = |r: &crate::report::AuthResult| {
+        hops.iter()
+            .filter(|h| h.trusted)
+            .filter_map(|h| h.by_host.as_deref())
+            .any(|by| same_organization(by, &r.authserv_id))
+    };
+    let chosen: Option<&[crate::report::AuthResult]> = per_header
         .iter()
-        .filter(|h| h.trusted)
-        .filter_map(|h| h.by_host.as_deref())
-        .map(organizational_domain)
-        .collect();
-    let chosen = per_header
-        .iter()
-        .find(|rs| {
-            rs.first()
-                .is_some_and(|r| trusted_orgs.contains(&organizational_domain(&r.authserv_id)))
-        })
-        .or_else(|| per_header.iter().find(|rs| !rs.is_empty()));
+        .filter_map(|range| results.get(range.clone()))
+        .find(|rs| rs.first().is_some_and(made_by_trusted_host))
+        .or_else(|| {
+            per_header
+                .iter()
+                .filter_map(|range| results.get(range.clone()))
+                .find(|rs| !rs.is_empty())
+        });
 
     let verdict = |method: &str| -> Option<String> {
-        let rs: Vec<&crate::report::AuthResult> = chosen?.iter().filter(|r| r.method == method).collect();
+        let rs: Vec<&crate::report::AuthResult> =
+            chosen?.iter().filter(|r| r.method == method).collect();
         if rs.iter().any(|r| r.result == "pass") {
             return Some("pass".into());
         }
@@ -377,7 +395,8 @@ fn authentication(
                 .filter_map(|r| {
                     r.properties.iter().find_map(|(k, v)| match k.as_str() {
                         "header.d" => Some(v.to_ascii_lowercase()),
-                        "header.i" => address_domain(v).or_else(|| Some(v.trim_start_matches('@').to_ascii_lowercase())),
+                        "header.i" => address_domain(v)
+                            .or_else(|| Some(v.trim_start_matches('@').to_ascii_lowercase())),
                         _ => None,
                     })
                 })
@@ -387,8 +406,11 @@ fn authentication(
     // RFC 7489 §3.1.1-3.1.2: relaxed alignment compares organisational domains.
     auth.alignment = Some(Alignment {
         spf_aligned: auth.spf.as_deref() == Some("pass")
-            && spf_domain.as_deref().map(organizational_domain).as_deref() == Some(from_org.as_str()),
-        dkim_aligned: dkim_domains.iter().any(|d| organizational_domain(d) == from_org),
+            && spf_domain.as_deref().map(organizational_domain).as_deref()
+                == Some(from_org.as_str()),
+        dkim_aligned: dkim_domains
+            .iter()
+            .any(|d| organizational_domain(d) == from_org),
         spf_domain,
         dkim_domains,
         organizational_domain: from_org,

@@ -32,7 +32,11 @@ pub fn parse_authentication_results(value: &str, header: &str) -> Vec<AuthResult
             continue;
         };
         // RFC 8601 §2.2: method may carry a version (`dkim/1`).
-        let method = method.split('/').next().unwrap_or_default().to_ascii_lowercase();
+        let method = method
+            .split('/')
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
         if method.is_empty() || method == "none" {
             continue;
         }
@@ -61,7 +65,10 @@ pub fn parse_authentication_results(value: &str, header: &str) -> Vec<AuthResult
 /// The verdict word of a `Received-SPF` value (RFC 7208 §9.1): `pass`, `fail`, `softfail`,
 /// `neutral`, `none`, `temperror` or `permerror`.
 pub fn parse_received_spf(value: &str) -> Option<String> {
-    let word = truncate(value).split_whitespace().next()?.to_ascii_lowercase();
+    let word = truncate(value)
+        .split_whitespace()
+        .next()?
+        .to_ascii_lowercase();
     const RESULTS: &[&str] = &[
         "pass",
         "fail",
@@ -79,7 +86,9 @@ pub fn received_spf_envelope_from(value: &str) -> Option<String> {
     let lower = truncate(value).to_ascii_lowercase();
     let start = lower.find("envelope-from=")? + "envelope-from=".len();
     let rest = lower.get(start..)?;
-    let end = rest.find([';', ' ', '\t', '\r', '\n']).unwrap_or(rest.len());
+    let end = rest
+        .find([';', ' ', '\t', '\r', '\n'])
+        .unwrap_or(rest.len());
     let v = unquote(rest.get(..end)?);
     (!v.is_empty()).then_some(v)
 }
@@ -91,9 +100,13 @@ pub fn parse_dkim_signature(value: &str) -> DkimSignature {
         let Some((name, val)) = tag.split_once('=') else {
             continue;
         };
+        let name = name.trim();
+        if !matches!(name, "d" | "s" | "a" | "t" | "h") {
+            continue;
+        }
         // RFC 6376 §3.2: whitespace around tags and values is ignored.
         let val: String = val.chars().filter(|c| !c.is_whitespace()).collect();
-        match name.trim() {
+        match name {
             "d" => sig.domain = Some(val.to_ascii_lowercase()),
             "s" => sig.selector = Some(val),
             "a" => sig.algorithm = Some(val.to_ascii_lowercase()),
@@ -257,7 +270,10 @@ mod tests {
         let r = parse_authentication_results(v, "Authentication-Results");
         assert_eq!(r.len(), 3);
         assert_eq!(r[0].authserv_id, "mx.google.com");
-        assert_eq!((r[0].method.as_str(), r[0].result.as_str()), ("dkim", "pass"));
+        assert_eq!(
+            (r[0].method.as_str(), r[0].result.as_str()),
+            ("dkim", "pass")
+        );
         assert_eq!(prop(&r[0], "header.i"), Some("@example.com"));
         assert_eq!(prop(&r[1], "smtp.mailfrom"), Some("bounce@example.com"));
         assert_eq!(prop(&r[2], "header.from"), Some("example.com"));
@@ -269,7 +285,10 @@ mod tests {
         let r = parse_authentication_results(v, "Authentication-Results");
         assert_eq!(r.len(), 1);
         assert_eq!(r[0].result, "fail");
-        assert_eq!(prop(&r[0], "reason"), Some("signature; verification failed"));
+        assert_eq!(
+            prop(&r[0], "reason"),
+            Some("signature; verification failed")
+        );
     }
 
     #[test]
@@ -284,14 +303,20 @@ mod tests {
     #[test]
     fn received_spf_and_dkim_signature_tags() {
         assert_eq!(
-            parse_received_spf("Softfail (mailfrom) identity=mailfrom; envelope-from=\"a@b.test\"").as_deref(),
+            parse_received_spf("Softfail (mailfrom) identity=mailfrom; envelope-from=\"a@b.test\"")
+                .as_deref(),
             Some("softfail")
         );
         assert_eq!(
-            received_spf_envelope_from("pass identity=mailfrom; envelope-from=\"a@b.test\"; helo=x").as_deref(),
+            received_spf_envelope_from(
+                "pass identity=mailfrom; envelope-from=\"a@b.test\"; helo=x"
+            )
+            .as_deref(),
             Some("a@b.test")
         );
-        let s = parse_dkim_signature("v=1; a=rsa-sha256; c=relaxed/relaxed;\r\n d=Example.COM; s=sel;\r\n h=From:To:Sub\r\n ject; t=1700000000; bh=x; b=y");
+        let s = parse_dkim_signature(
+            "v=1; a=rsa-sha256; c=relaxed/relaxed;\r\n d=Example.COM; s=sel;\r\n h=From:To:Sub\r\n ject; t=1700000000; bh=x; b=y",
+        );
         assert_eq!(s.domain.as_deref(), Some("example.com"));
         assert_eq!(s.selector.as_deref(), Some("sel"));
         assert_eq!(s.headers, ["from", "to", "subject"]);

@@ -9,10 +9,14 @@ use unicode_security::skeleton;
 /// label, lower-cased, without a trailing dot. Returns the name itself when the PSL has no
 /// answer (a bare label, an IP literal).
 pub fn organizational_domain(host: &str) -> String {
-    let host = normalize_host(host);
-    match psl::domain_str(&host) {
-        Some(org) => org.to_string(),
-        None => host.into_owned(),
+    org_domain(host).into_owned()
+}
+
+/// [`organizational_domain`] without allocating when the name is already lower-case.
+pub fn org_domain(host: &str) -> Cow<'_, str> {
+    match normalize_host(host) {
+        Cow::Borrowed(h) => Cow::Borrowed(psl::domain_str(h).unwrap_or(h)),
+        Cow::Owned(h) => Cow::Owned(psl::domain_str(&h).unwrap_or(&h).to_string()),
     }
 }
 
@@ -46,7 +50,7 @@ pub fn same_organization(a: &str, b: &str) -> bool {
     if a.is_empty() || b.is_empty() {
         return false;
     }
-    a == b || organizational_domain(&a) == organizational_domain(&b)
+    a == b || org_domain(&a) == org_domain(&b)
 }
 
 /// The first label of a host name (`BN9PR03CA0001` of `BN9PR03CA0001.outlook.office365.com`).
@@ -229,8 +233,14 @@ mod tests {
 
     #[test]
     fn organizational_domain_uses_the_public_suffix_list() {
-        assert_eq!(organizational_domain("mx1.mail.example.co.uk."), "example.co.uk");
-        assert_eq!(organizational_domain("mail-sor-f41.google.com"), "google.com");
+        assert_eq!(
+            organizational_domain("mx1.mail.example.co.uk."),
+            "example.co.uk"
+        );
+        assert_eq!(
+            organizational_domain("mail-sor-f41.google.com"),
+            "google.com"
+        );
         assert!(same_organization("a.outlook.com", "B.OUTLOOK.COM"));
         assert!(!same_organization("outlook.com", "office365.com"));
     }
@@ -244,9 +254,10 @@ mod tests {
     #[test]
     fn cyrillic_a_in_apple_is_a_confusable() {
         // "аpple.com" with U+0430, in its punycode form.
-        let (ascii, _) = idna::domain_to_ascii_cow("\u{0430}pple.com".as_bytes(), idna::AsciiDenyList::URL)
-            .map(|c| (c.to_string(), ()))
-            .unwrap_or_default();
+        let (ascii, _) =
+            idna::domain_to_ascii_cow("\u{0430}pple.com".as_bytes(), idna::AsciiDenyList::URL)
+                .map(|c| (c.to_string(), ()))
+                .unwrap_or_default();
         let hit = lookalike(&ascii, &[]).expect("flagged");
         assert_eq!(hit.kind, "confusable");
         assert_eq!(hit.target, "apple.com");
@@ -260,7 +271,15 @@ mod tests {
 
     #[test]
     fn ordinary_domains_are_not_lookalikes() {
-        for d in ["gmail.com", "mail.google.com", "github.com", "lists.debian.org", "example.org", "ups.com", "x.com"] {
+        for d in [
+            "gmail.com",
+            "mail.google.com",
+            "github.com",
+            "lists.debian.org",
+            "example.org",
+            "ups.com",
+            "x.com",
+        ] {
             assert_eq!(lookalike(d, &["example.org".into()]), None, "{d}");
         }
     }

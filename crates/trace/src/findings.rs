@@ -48,7 +48,7 @@ pub fn collect(
     dates(ctx, hops, &mut out);
     authentication(auth, &mut out);
 
-    out.sort_by(|a, b| b.severity.cmp(&a.severity));
+    out.sort_by_key(|f| std::cmp::Reverse(f.severity));
     out
 }
 
@@ -71,11 +71,17 @@ fn address_mismatches(ctx: &Context<'_>, from_org: Option<&str>, out: &mut Vec<F
             out,
             "return-path-mismatch",
             Severity::Info,
-            format!("Return-Path domain {d} differs from the From domain {from_org} (usual for mailing lists and bulk senders)"),
+            format!(
+                "Return-Path domain {d} differs from the From domain {from_org} (usual for mailing lists and bulk senders)"
+            ),
         );
     }
     if let Some(d) = differs(&ctx.message.reply_to) {
-        let severity = if ctx.is_list_mail { Severity::Info } else { Severity::Warning };
+        let severity = if ctx.is_list_mail {
+            Severity::Info
+        } else {
+            Severity::Warning
+        };
         push(
             out,
             "reply-to-mismatch",
@@ -91,15 +97,16 @@ fn address_mismatches(ctx: &Context<'_>, from_org: Option<&str>, out: &mut Vec<F
             format!("Sender domain {d} differs from the From domain {from_org}"),
         );
     }
-    if let Some(mid) = &ctx.message_id_domain {
-        if organizational_domain(mid) != from_org && !mid.is_empty() {
-            push(
-                out,
-                "message-id-domain-mismatch",
-                Severity::Info,
-                format!("Message-ID was made at {mid}, not at the From domain {from_org}"),
-            );
-        }
+    if let Some(mid) = &ctx.message_id_domain
+        && organizational_domain(mid) != from_org
+        && !mid.is_empty()
+    {
+        push(
+            out,
+            "message-id-domain-mismatch",
+            Severity::Info,
+            format!("Message-ID was made at {mid}, not at the From domain {from_org}"),
+        );
     }
 }
 
@@ -131,7 +138,9 @@ fn display_name(ctx: &Context<'_>, from_domain: Option<&str>, out: &mut Vec<Find
                 out,
                 "display-name-spoof",
                 Severity::Warning,
-                format!("the display name \"{name}\" shows {word}, but the address is at {from_domain}"),
+                format!(
+                    "the display name \"{name}\" shows {word}, but the address is at {from_domain}"
+                ),
             );
             return;
         }
@@ -150,12 +159,26 @@ fn lookalikes(ctx: &Context<'_>, from_domain: Option<&str>, out: &mut Vec<Findin
         }
         if let Some(hit) = lookalike(&domain, &ctx.recipient_domains) {
             let (severity, what) = match hit.kind {
-                "confusable" => (Severity::Critical, "is a look-alike (same characters' skeleton) of"),
-                "near-miss" if ctx.recipient_domains.iter().any(|r| organizational_domain(r) == hit.target) => {
-                    (Severity::Critical, "is a near-miss spelling of the recipient's domain")
+                "confusable" => (
+                    Severity::Critical,
+                    "is a look-alike (same characters' skeleton) of",
+                ),
+                "near-miss"
+                    if ctx
+                        .recipient_domains
+                        .iter()
+                        .any(|r| organizational_domain(r) == hit.target) =>
+                {
+                    (
+                        Severity::Critical,
+                        "is a near-miss spelling of the recipient's domain",
+                    )
                 }
                 "near-miss" => (Severity::Warning, "is a near-miss spelling of"),
-                _ => (Severity::Info, "is an internationalised (punycode) name shown as"),
+                _ => (
+                    Severity::Info,
+                    "is an internationalised (punycode) name shown as",
+                ),
             };
             push(
                 out,
@@ -182,25 +205,45 @@ fn chain(hops: &[Hop], trust: &TrustBoundary, out: &mut Vec<Finding>) {
         );
     }
     for hop in hops {
-        let Some(delay) = hop.delay_seconds else { continue };
+        let Some(delay) = hop.delay_seconds else {
+            continue;
+        };
         if delay < -TIME_TOLERANCE_SECONDS {
             push(
                 out,
                 "received-time-reversed",
                 Severity::Warning,
-                format!("hop {} is dated {} s before the hop before it (clock skew or forgery)", hop.index, -delay),
+                format!(
+                    "hop {} is dated {} s before the hop before it (clock skew or forgery)",
+                    hop.index, -delay
+                ),
             );
         } else if delay > VERY_LONG_DELAY {
-            push(out, "long-delay", Severity::Warning, format!("hop {} took {}", hop.index, human(delay)));
+            push(
+                out,
+                "long-delay",
+                Severity::Warning,
+                format!("hop {} took {}", hop.index, human(delay)),
+            );
         } else if delay > LONG_DELAY {
-            push(out, "long-delay", Severity::Info, format!("hop {} took {}", hop.index, human(delay)));
+            push(
+                out,
+                "long-delay",
+                Severity::Info,
+                format!("hop {} took {}", hop.index, human(delay)),
+            );
         }
     }
 }
 
 fn dates(ctx: &Context<'_>, hops: &[Hop], out: &mut Vec<Finding>) {
     if !ctx.date_present {
-        push(out, "missing-date", Severity::Warning, "no Date header (RFC 5322 §3.6 requires one)".into());
+        push(
+            out,
+            "missing-date",
+            Severity::Warning,
+            "no Date header (RFC 5322 §3.6 requires one)".into(),
+        );
     }
     if ctx.message.message_id.is_none() {
         push(
@@ -210,22 +253,59 @@ fn dates(ctx: &Context<'_>, hops: &[Hop], out: &mut Vec<Finding>) {
             "no Message-ID header (RFC 5322 §3.6.4: every message should have one)".into(),
         );
     }
-    let first_hop = hops.iter().find(|h| h.trusted && h.timestamp_unix.is_some()).and_then(|h| h.timestamp_unix.map(|t| (h.index, t)));
+    let first_hop = hops
+        .iter()
+        .find(|h| h.trusted && h.timestamp_unix.is_some())
+        .and_then(|h| h.timestamp_unix.map(|t| (h.index, t)));
     if let (Some(date), Some((index, first))) = (ctx.date_unix, first_hop) {
         let ahead = date.saturating_sub(first);
         if ahead > DATE_AHEAD_TOLERANCE {
-            push(out, "date-skew", Severity::Warning, format!("the Date header is {} after hop {} received the message", human(ahead), index));
+            push(
+                out,
+                "date-skew",
+                Severity::Warning,
+                format!(
+                    "the Date header is {} after hop {} received the message",
+                    human(ahead),
+                    index
+                ),
+            );
         } else if -ahead > DATE_BEHIND_TOLERANCE {
-            push(out, "date-skew", Severity::Info, format!("the Date header is {} before hop {} received the message", human(-ahead), index));
+            push(
+                out,
+                "date-skew",
+                Severity::Info,
+                format!(
+                    "the Date header is {} before hop {} received the message",
+                    human(-ahead),
+                    index
+                ),
+            );
         }
     }
-    if let Some(date) = ctx.date_unix {
-        if date.saturating_sub(ctx.now) > FUTURE_TOLERANCE {
-            push(out, "future-date", Severity::Warning, format!("the Date header is {} in the future", human(date.saturating_sub(ctx.now))));
-        }
+    if let Some(date) = ctx.date_unix
+        && date.saturating_sub(ctx.now) > FUTURE_TOLERANCE
+    {
+        push(
+            out,
+            "future-date",
+            Severity::Warning,
+            format!(
+                "the Date header is {} in the future",
+                human(date.saturating_sub(ctx.now))
+            ),
+        );
     }
-    if let Some(hop) = hops.iter().find(|h| h.timestamp_unix.is_some_and(|t| t.saturating_sub(ctx.now) > FUTURE_TOLERANCE)) {
-        push(out, "future-date", Severity::Warning, format!("hop {} is dated in the future", hop.index));
+    if let Some(hop) = hops.iter().find(|h| {
+        h.timestamp_unix
+            .is_some_and(|t| t.saturating_sub(ctx.now) > FUTURE_TOLERANCE)
+    }) {
+        push(
+            out,
+            "future-date",
+            Severity::Warning,
+            format!("hop {} is dated in the future", hop.index),
+        );
     }
 }
 
@@ -239,23 +319,61 @@ fn authentication(auth: &Authentication, out: &mut Vec<Finding>) {
     };
     let who = who_for("spf");
     match auth.spf.as_deref() {
-        Some("fail") => push(out, "spf-fail", Severity::Warning, format!("SPF failed according to {who}: the sending IP is not allowed for the envelope domain")),
-        Some("softfail") => push(out, "spf-fail", Severity::Info, format!("SPF soft-failed according to {who}")),
+        Some("fail") => push(
+            out,
+            "spf-fail",
+            Severity::Warning,
+            format!(
+                "SPF failed according to {who}: the sending IP is not allowed for the envelope domain"
+            ),
+        ),
+        Some("softfail") => push(
+            out,
+            "spf-fail",
+            Severity::Info,
+            format!("SPF soft-failed according to {who}"),
+        ),
         _ => {}
     }
     let who = who_for("dkim");
     if auth.dkim.as_deref() == Some("fail") {
-        push(out, "dkim-fail", Severity::Warning, format!("no DKIM signature verified according to {who}"));
+        push(
+            out,
+            "dkim-fail",
+            Severity::Warning,
+            format!("no DKIM signature verified according to {who}"),
+        );
     }
     let who = who_for("dmarc");
     if auth.dmarc.as_deref() == Some("fail") {
         let arc_pass = auth.arc.as_deref() == Some("pass");
-        let severity = if arc_pass { Severity::Warning } else { Severity::Critical };
-        push(out, "dmarc-fail", severity, format!("DMARC failed according to {who}: the From domain is not authenticated{}", if arc_pass { " (an ARC chain vouches for an earlier pass)" } else { "" }));
+        let severity = if arc_pass {
+            Severity::Warning
+        } else {
+            Severity::Critical
+        };
+        push(
+            out,
+            "dmarc-fail",
+            severity,
+            format!(
+                "DMARC failed according to {who}: the From domain is not authenticated{}",
+                if arc_pass {
+                    " (an ARC chain vouches for an earlier pass)"
+                } else {
+                    ""
+                }
+            ),
+        );
     }
     let who = who_for("arc");
     if auth.arc.as_deref() == Some("fail") {
-        push(out, "arc-fail", Severity::Warning, format!("the ARC chain did not validate according to {who}"));
+        push(
+            out,
+            "arc-fail",
+            Severity::Warning,
+            format!("the ARC chain did not validate according to {who}"),
+        );
     }
 }
 

@@ -5,8 +5,18 @@
 //! (`source`, `verify`), and rendering in `render`.
 
 pub mod analyze;
+pub mod authres;
+pub mod domains;
+pub mod findings;
+pub mod geo;
+pub mod hops;
 pub mod provider;
+pub mod render;
 pub mod report;
+pub mod source;
+pub mod trust;
+pub mod verify;
+pub mod zone;
 
-pub use analyze::{AnalyzeOptions, analyze};
+pub use analyze::{AnalyzeOptions, analyze, analyze_with};
 pub use report::{Finding, Report, Severity};

@@ -1,7 +1,7 @@
 //! Which e-mail service provider handled a message: from host names on the trusted hops
 //! near the origin, provider-specific headers, and (after geolocation) the origin's ASN.
 
-use crate::domains::{normalize_host, organizational_domain};
+use crate::domains::{normalize_host, org_domain, organizational_domain};
 use crate::report::{Hop, Provider};
 
 /// A provider and the organisational domains and header names that identify it.
@@ -16,12 +16,22 @@ const PROVIDERS: &[Known] = &[
     Known {
         name: "Gmail / Google Workspace",
         domains: &["google.com", "googlemail.com", "gmail.com"],
-        headers: &["x-gm-message-state", "x-google-smtp-source", "x-gm-features"],
+        headers: &[
+            "x-gm-message-state",
+            "x-google-smtp-source",
+            "x-gm-features",
+        ],
         asns: &[15169, 396982],
     },
     Known {
         name: "Microsoft 365 / Outlook.com",
-        domains: &["outlook.com", "office365.com", "hotmail.com", "live.com", "microsoft.com"],
+        domains: &[
+            "outlook.com",
+            "office365.com",
+            "hotmail.com",
+            "live.com",
+            "microsoft.com",
+        ],
         headers: &[
             "x-ms-exchange-organization-authsource",
             "x-ms-exchange-crosstenant-id",
@@ -32,7 +42,11 @@ const PROVIDERS: &[Known] = &[
     Known {
         name: "Yahoo / AOL",
         domains: &["yahoo.com", "yahoodns.net", "aol.com", "yahoo.net"],
-        headers: &["x-ymail-osg", "x-yahoo-newman-id", "x-aol-global-disposition"],
+        headers: &[
+            "x-ymail-osg",
+            "x-yahoo-newman-id",
+            "x-aol-global-disposition",
+        ],
         asns: &[36646, 10310, 26101],
     },
     Known {
@@ -61,7 +75,13 @@ const PROVIDERS: &[Known] = &[
     },
     Known {
         name: "Mailchimp / Mandrill",
-        domains: &["mcsv.net", "mandrillapp.com", "rsgsv.net", "mcdlv.net", "mailchimp.com"],
+        domains: &[
+            "mcsv.net",
+            "mandrillapp.com",
+            "rsgsv.net",
+            "mcdlv.net",
+            "mailchimp.com",
+        ],
         headers: &["x-mc-user", "x-mandrill-user", "x-mcda"],
         asns: &[],
     },
@@ -85,7 +105,14 @@ const PROVIDERS: &[Known] = &[
     },
     Known {
         name: "GMX / Web.de / IONOS",
-        domains: &["gmx.net", "gmx.com", "gmx.de", "web.de", "kundenserver.de", "ionos.com"],
+        domains: &[
+            "gmx.net",
+            "gmx.com",
+            "gmx.de",
+            "web.de",
+            "kundenserver.de",
+            "ionos.com",
+        ],
         headers: &["x-ui-out-filterresults", "x-provags-id"],
         asns: &[8560],
     },
@@ -141,18 +168,26 @@ const PROVIDERS: &[Known] = &[
 
 fn by_domain(host: &str) -> Option<&'static Known> {
     let host = normalize_host(host);
-    if host.is_empty() || host.parse::<std::net::IpAddr>().is_ok() {
+    if host.is_empty()
+        || host.as_bytes().last().is_some_and(u8::is_ascii_digit)
+        || host.contains(':')
+    {
+        // An IP literal, not a name.
         return None;
     }
-    let org = organizational_domain(&host);
-    PROVIDERS.iter().find(|p| p.domains.contains(&org.as_str()))
+    let org = org_domain(&host);
+    PROVIDERS.iter().find(|p| p.domains.contains(&org.as_ref()))
 }
 
 /// The provider that handled the origin. Host names are examined on the trusted hops from
 /// the origin hop towards the recipient, skipping the recipient's own organisation (the
 /// `by` side of the newest hop) unless nothing else names a provider; then
 /// provider-specific headers.
-pub fn detect(hops: &[Hop], origin_hop: Option<usize>, header_names: &[String]) -> Option<Provider> {
+pub fn detect(
+    hops: &[Hop],
+    origin_hop: Option<usize>,
+    header_names: &[String],
+) -> Option<Provider> {
     let receiver_org = hops
         .last()
         .and_then(|h| h.by_host.as_deref())
@@ -173,7 +208,7 @@ pub fn detect(hops: &[Hop], origin_hop: Option<usize>, header_names: &[String]) 
                 };
                 let is_receiver = receiver_org
                     .as_deref()
-                    .is_some_and(|r| r == organizational_domain(host));
+                    .is_some_and(|r| r == org_domain(host));
                 if !is_receiver {
                     return Some(provider);
                 }
@@ -182,7 +217,10 @@ pub fn detect(hops: &[Hop], origin_hop: Option<usize>, header_names: &[String]) 
         }
     }
     for p in PROVIDERS {
-        if let Some(h) = header_names.iter().find(|h| p.headers.contains(&h.as_str())) {
+        if let Some(h) = header_names
+            .iter()
+            .find(|h| p.headers.contains(&h.as_str()))
+        {
             return Some(Provider {
                 name: p.name.to_string(),
                 evidence: format!("header {h}"),

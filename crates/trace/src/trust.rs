@@ -6,7 +6,7 @@
 //! [`TIME_TOLERANCE_SECONDS`]. Everything past the first break may have been written by the
 //! sender and is untrusted.
 
-use crate::domains::{first_label, normalize_host, organizational_domain};
+use crate::domains::{first_label, normalize_host, org_domain};
 use crate::report::{Hop, Origin, TrustBoundary};
 use mailward_message::IpClass;
 use std::net::IpAddr;
@@ -54,13 +54,14 @@ pub fn mark_trust(hops: &mut [Hop]) -> TrustBoundary {
 
 /// Why the older hop `o` is not vouched for by the newer hop `w`, or None when it is.
 fn link_break(o: &Hop, w: &Hop) -> Option<String> {
-    if let (Some(delay), true) = (w.delay_seconds, w.timestamp_unix.is_some()) {
-        if delay < -TIME_TOLERANCE_SECONDS && o.timestamp_unix.is_some() {
-            return Some(format!(
-                "hop {} is dated {} s before hop {} that it supposedly preceded",
-                w.index, -delay, o.index
-            ));
-        }
+    if let (Some(delay), true) = (w.delay_seconds, w.timestamp_unix.is_some())
+        && delay < -TIME_TOLERANCE_SECONDS
+        && o.timestamp_unix.is_some()
+    {
+        return Some(format!(
+            "hop {} is dated {} s before hop {} that it supposedly preceded",
+            w.index, -delay, o.index
+        ));
     }
     let newer_from = [w.from_host.as_deref(), w.from_rdns.as_deref()];
     let newer_has_from = newer_from.iter().any(Option::is_some) || w.from_ip.is_some();
@@ -69,17 +70,20 @@ fn link_break(o: &Hop, w: &Hop) -> Option<String> {
     if !newer_has_from {
         return None;
     }
-    if let (Some(a), Some(b)) = (o.by_ip, w.from_ip) {
-        if same_ip(a, b) {
-            return None;
-        }
+    if let (Some(a), Some(b)) = (o.by_ip, w.from_ip)
+        && same_ip(a, b)
+    {
+        return None;
     }
     let Some(by) = o.by_host.as_deref() else {
         // An older hop that names no receiving host cannot be checked; accept it when the
         // newer hop received from a private or loopback address (same site).
         return match w.ip_class {
             Some(IpClass::Loopback | IpClass::Private) => None,
-            _ => Some(format!("hop {} does not name the host that received it", o.index)),
+            _ => Some(format!(
+                "hop {} does not name the host that received it",
+                o.index
+            )),
         };
     };
     if by_parses_as_ip(by, w.from_ip) {
@@ -98,10 +102,10 @@ fn link_break(o: &Hop, w: &Hop) -> Option<String> {
         w.ip_class,
         None | Some(IpClass::Loopback | IpClass::Private | IpClass::LinkLocal)
     );
-    if let (Some(wb), true) = (w.by_host.as_deref(), internal_source) {
-        if normalize_host(by) == normalize_host(wb) {
-            return None;
-        }
+    if let (Some(wb), true) = (w.by_host.as_deref(), internal_source)
+        && normalize_host(by) == normalize_host(wb)
+    {
+        return None;
     }
     Some(format!(
         "hop {} was received by {} but hop {} says it came from {}",
@@ -167,7 +171,7 @@ pub fn hosts_match(a: &str, b: &str) -> bool {
         return true;
     }
     if a.contains('.') && b.contains('.') {
-        let (oa, ob) = (organizational_domain(&a), organizational_domain(&b));
+        let (oa, ob) = (org_domain(&a), org_domain(&b));
         return oa == ob && oa.contains('.');
     }
     false
@@ -177,8 +181,22 @@ pub fn hosts_match(a: &str, b: &str) -> bool {
 fn is_generic_label(label: &str) -> bool {
     matches!(
         label,
-        "mail" | "smtp" | "mx" | "mx1" | "mx2" | "relay" | "mta" | "out" | "outbound" | "inbound"
-            | "gateway" | "unknown" | "server" | "host" | "email" | "localhost"
+        "mail"
+            | "smtp"
+            | "mx"
+            | "mx1"
+            | "mx2"
+            | "relay"
+            | "mta"
+            | "out"
+            | "outbound"
+            | "inbound"
+            | "gateway"
+            | "unknown"
+            | "server"
+            | "host"
+            | "email"
+            | "localhost"
     )
 }
 
@@ -219,7 +237,10 @@ pub fn find_origin(hops: &[Hop], originating: Option<(&str, IpAddr)>) -> Option<
         return Some(Origin {
             ip: Some(ip),
             ip_class: class,
-            host: oldest.from_rdns.clone().or_else(|| oldest.from_host.clone()),
+            host: oldest
+                .from_rdns
+                .clone()
+                .or_else(|| oldest.from_host.clone()),
             hop: Some(oldest.index),
             source: "Received".into(),
             reason: format!(
@@ -229,35 +250,38 @@ pub fn find_origin(hops: &[Hop], originating: Option<(&str, IpAddr)>) -> Option<
             geo: None,
         });
     }
-    if let Some((header, ip)) = originating {
-        if IpClass::of(ip).is_public() {
-            let why = if webmail {
-                format!(
-                    "hop {} is an authenticated or web submission, so the client IP its front-end recorded in {header} is the origin",
-                    oldest.index
-                )
-            } else {
-                format!(
-                    "the oldest trusted hop {} has no public source, so the client IP in {header} is the origin",
-                    oldest.index
-                )
-            };
-            return Some(Origin {
-                ip: Some(ip),
-                ip_class: Some(IpClass::Public),
-                host: None,
-                hop: None,
-                source: header.to_string(),
-                reason: why,
-                geo: None,
-            });
-        }
+    if let Some((header, ip)) = originating
+        && IpClass::of(ip).is_public()
+    {
+        let why = if webmail {
+            format!(
+                "hop {} is an authenticated or web submission, so the client IP its front-end recorded in {header} is the origin",
+                oldest.index
+            )
+        } else {
+            format!(
+                "the oldest trusted hop {} has no public source, so the client IP in {header} is the origin",
+                oldest.index
+            )
+        };
+        return Some(Origin {
+            ip: Some(ip),
+            ip_class: Some(IpClass::Public),
+            host: None,
+            hop: None,
+            source: header.to_string(),
+            reason: why,
+            geo: None,
+        });
     }
     if let (Some(ip), Some(IpClass::Public)) = (oldest.from_ip, class) {
         return Some(Origin {
             ip: Some(ip),
             ip_class: class,
-            host: oldest.from_rdns.clone().or_else(|| oldest.from_host.clone()),
+            host: oldest
+                .from_rdns
+                .clone()
+                .or_else(|| oldest.from_host.clone()),
             hop: Some(oldest.index),
             source: "Received".into(),
             reason: format!(

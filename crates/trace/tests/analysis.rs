@@ -26,29 +26,46 @@ fn assert_no_critical(r: &Report) {
         .iter()
         .filter(|f| f.severity == Severity::Critical)
         .collect();
-    assert!(critical.is_empty(), "{}: false critical findings {critical:?}", r.source);
+    assert!(
+        critical.is_empty(),
+        "{}: false critical findings {critical:?}",
+        r.source
+    );
 }
 
 #[test]
 fn gmail_message_origin_is_googles_outbound_server() {
     let r = fixture("gmail.eml");
     assert_eq!(r.hops.len(), 3, "one hop per Received header");
-    assert_eq!(r.hops[0].by_host.as_deref(), Some("mail-wm1-f44.google.com"));
+    assert_eq!(
+        r.hops[0].by_host.as_deref(),
+        Some("mail-wm1-f44.google.com")
+    );
     assert_eq!(r.hops[2].from_ip, Some(ip("127.0.0.1")));
     assert_eq!(r.trust.trusted_hops, 3);
     let origin = r.origin.as_ref().expect("origin");
     assert_eq!(origin.ip, Some(ip("209.85.128.44")));
     assert_eq!(origin.hop, Some(2));
-    assert_eq!(r.provider.as_ref().map(|p| p.name.as_str()), Some("Gmail / Google Workspace"));
+    assert_eq!(
+        r.provider.as_ref().map(|p| p.name.as_str()),
+        Some("Gmail / Google Workspace")
+    );
     assert_eq!(r.hops[1].delay_seconds, Some(1));
-    assert_eq!(r.hops[1].tls.as_deref(), Some("TLSv1.3 TLS_AES_128_GCM_SHA256"));
+    assert_eq!(
+        r.hops[1].tls.as_deref(),
+        Some("TLSv1.3 TLS_AES_128_GCM_SHA256")
+    );
     assert_eq!(r.authentication.dkim.as_deref(), Some("pass"));
     assert_eq!(r.authentication.spf.as_deref(), Some("pass"));
     let alignment = r.authentication.alignment.as_ref().expect("alignment");
     assert!(alignment.dkim_aligned && alignment.spf_aligned);
     assert_eq!(r.message.date.as_deref(), Some("2023-11-14T09:15:19Z"));
     assert_no_critical(&r);
-    assert!(r.findings.iter().all(|f| f.severity == Severity::Info), "{:?}", r.findings);
+    assert!(
+        r.findings.iter().all(|f| f.severity == Severity::Info),
+        "{:?}",
+        r.findings
+    );
 }
 
 #[test]
@@ -58,11 +75,24 @@ fn mailing_list_post_is_not_flagged_critical() {
     assert_eq!(r.trust.trusted_hops, 4, "{}", r.trust.reason);
     let origin = r.origin.as_ref().expect("origin");
     assert_eq!(origin.ip, Some(ip("85.14.220.7")), "{}", origin.reason);
-    assert!(r.hops[0].authenticated.as_deref().is_some_and(|a| a.contains("carol@example.com")));
+    assert!(
+        r.hops[0]
+            .authenticated
+            .as_deref()
+            .is_some_and(|a| a.contains("carol@example.com"))
+    );
     assert_eq!(r.authentication.arc.as_deref(), Some("pass"));
     assert_eq!(r.authentication.dmarc.as_deref(), Some("pass"));
-    let reply = r.findings.iter().find(|f| f.code == "reply-to-mismatch").expect("reply-to-mismatch");
-    assert_eq!(reply.severity, Severity::Info, "lists set Reply-To to the author");
+    let reply = r
+        .findings
+        .iter()
+        .find(|f| f.code == "reply-to-mismatch")
+        .expect("reply-to-mismatch");
+    assert_eq!(
+        reply.severity,
+        Severity::Info,
+        "lists set Reply-To to the author"
+    );
     assert_no_critical(&r);
 }
 
@@ -76,7 +106,12 @@ fn microsoft_365_chain_keeps_trust_through_internal_hops() {
     // The oldest trusted hop is the MAPI submission (link-local); the oldest public source
     // among trusted hops is Microsoft's own mailbox server.
     let origin = r.origin.as_ref().expect("origin");
-    assert_eq!(origin.ip, Some(ip("2603:10a6:20b:3f2::21")), "{}", origin.reason);
+    assert_eq!(
+        origin.ip,
+        Some(ip("2603:10a6:20b:3f2::21")),
+        "{}",
+        origin.reason
+    );
     assert_eq!(origin.hop, Some(2));
     assert_eq!(r.hops[2].from_ip, Some(ip("40.107.22.71")));
     assert_eq!(
@@ -108,9 +143,21 @@ fn forged_paypal_message_raises_the_spoofing_findings() {
     assert_eq!(r.trust.trusted_hops, 1);
     assert!(!r.hops[0].trusted);
     let origin = r.origin.as_ref().expect("origin");
-    assert_eq!(origin.ip, Some(ip("45.137.21.9")), "the forged hop's IP is not the origin");
-    assert_eq!(r.hops[1].delay_seconds, Some(-5395), "negative delays are reported, not wrapped");
-    assert!(r.findings.first().is_some_and(|f| f.severity == Severity::Critical));
+    assert_eq!(
+        origin.ip,
+        Some(ip("45.137.21.9")),
+        "the forged hop's IP is not the origin"
+    );
+    assert_eq!(
+        r.hops[1].delay_seconds,
+        Some(-5395),
+        "negative delays are reported, not wrapped"
+    );
+    assert!(
+        r.findings
+            .first()
+            .is_some_and(|f| f.severity == Severity::Critical)
+    );
 }
 
 #[test]
@@ -128,7 +175,10 @@ fn bare_header_text_without_date_or_message_id() {
     let r = analyze(raw, "-", &AnalyzeOptions { now: NOW });
     assert_eq!(r.hops.len(), 1);
     let c = codes(&r);
-    assert!(c.contains(&"missing-date") && c.contains(&"missing-message-id"), "{c:?}");
+    assert!(
+        c.contains(&"missing-date") && c.contains(&"missing-message-id"),
+        "{c:?}"
+    );
 }
 
 #[test]
@@ -168,7 +218,12 @@ fn thousands_of_received_headers_are_all_kept() {
 
 #[test]
 fn garbage_input_gives_a_report_with_a_warning() {
-    for raw in [&b""[..], b"\xff\xfe\x00garbage", b"\r\r\r\n\n", b":::\n: \n"] {
+    for raw in [
+        &b""[..],
+        b"\xff\xfe\x00garbage",
+        b"\r\r\r\n\n",
+        b":::\n: \n",
+    ] {
         let r = analyze(raw, "-", &AnalyzeOptions { now: NOW });
         assert!(r.hops.is_empty());
         assert!(

@@ -1,4 +1,8 @@
 //! One module per subcommand.
 
+pub mod account;
+pub mod alias;
 pub mod logs;
+pub mod queue;
+pub mod serve;
 pub mod trace;

@@ -1,0 +1,192 @@
+//! The typed events every parser produces: one [`Record`] per log line.
+//!
+//! Parsers are pure functions `&str -> Option<Record>`; `None` means the line was not
+//! understood (it is counted and can be shown with `--unparsed`). Text borrows from the line
+//! ([`Text`] is a `Cow` only because JSON strings with escapes must be unescaped).
+
+use crate::time::Timestamp;
+use serde::Serialize;
+use std::borrow::Cow;
+
+/// Text from a log line, borrowed whenever possible.
+pub type Text<'a> = Cow<'a, str>;
+
+/// Which log format a line was written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    Postfix,
+    Exim,
+    Mailward,
+}
+
+/// One understood log line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record<'a> {
+    pub time: Option<Timestamp>,
+    pub source: Source,
+    pub event: Event<'a>,
+}
+
+/// Final (or latest) state of one recipient of one message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Accepted by the next hop or delivered to a mailbox (RFC 3464 action `delivered`/`relayed`).
+    Sent,
+    /// Temporary failure, will be retried (RFC 3464 action `delayed`, DSN class 4.x.x).
+    Deferred,
+    /// Permanent failure, returned to the sender (RFC 3464 action `failed`, DSN class 5.x.x).
+    Bounced,
+    /// Gave up after the maximal queue lifetime (Postfix `status=expired`, Exim
+    /// `retry timeout exceeded`).
+    Expired,
+    /// No final status in the log (yet).
+    Pending,
+    /// Anything else a log calls a status (address-verification probes, ...).
+    Other,
+}
+
+impl Status {
+    /// The status word, as printed and as accepted by `--status`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Sent => "sent",
+            Status::Deferred => "deferred",
+            Status::Bounced => "bounced",
+            Status::Expired => "expired",
+            Status::Pending => "pending",
+            Status::Other => "other",
+        }
+    }
+}
+
+/// A message entered a queue (Postfix smtpd `client=`, Exim `<=`, mailward `queued`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Received<'a> {
+    pub qid: Text<'a>,
+    pub client_host: Option<Text<'a>>,
+    pub client_ip: Option<Text<'a>>,
+    pub sasl_user: Option<Text<'a>>,
+    pub from: Option<Text<'a>>,
+    pub size: Option<u64>,
+    pub message_id: Option<Text<'a>>,
+    /// Comma-separated envelope recipients, where the log has them at arrival (mailward).
+    pub recipients: Option<Text<'a>>,
+    /// The queue ID this message came from: Exim's `R=` on a bounce arrival, Postfix's
+    /// `orig_queue_id=` (before-queue filter).
+    pub parent: Option<Text<'a>>,
+    /// True for a delivery status notification the mail system generated itself.
+    pub notification: bool,
+}
+
+/// One delivery attempt for one recipient.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delivery<'a> {
+    pub qid: Text<'a>,
+    pub to: Text<'a>,
+    pub orig_to: Option<Text<'a>>,
+    /// The relay as logged (`host[ip]:port`, `local`, `virtual`, `dovecot`, ...).
+    pub relay: Option<Text<'a>>,
+    pub relay_host: Option<Text<'a>>,
+    pub relay_ip: Option<Text<'a>>,
+    /// True when the message went out over SMTP/LMTP to a host (not a local agent): what the
+    /// summary counts as `forwarded` when the status is `sent`.
+    pub remote: bool,
+    pub status: Status,
+    /// Total delay in seconds, as the log states it.
+    pub delay: Option<f64>,
+    /// Postfix `delays=a/b/c/d`: before queue manager, in queue manager, connection setup,
+    /// transmission (seconds).
+    pub delays: Option<[f32; 4]>,
+    /// RFC 3464 §2.3.4 status code (`2.0.0`, `5.1.1`).
+    pub dsn: Option<Text<'a>>,
+    /// The reply or explanation in parentheses.
+    pub response: Option<Text<'a>>,
+    /// Queue ID the next hop gave the message (`250 2.0.0 Ok: queued as ABC`) or the new
+    /// queue ID of a local forward (`forwarded as ABC`): the hand-off link.
+    pub queued_as: Option<Text<'a>>,
+    /// Attempt number, where the log numbers them (mailward).
+    pub attempt: Option<u32>,
+}
+
+/// A refusal at the SMTP door (Postfix `NOQUEUE: reject`, Exim `rejected RCPT`, mailward
+/// `rcpt_rejected`/`rejected`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Reject<'a> {
+    /// The queue ID when the message already had one (a later recipient refused).
+    pub qid: Option<Text<'a>>,
+    /// `reject`, `reject_warning`, `discard`, `milter-reject`, `hold`, ...
+    pub action: Text<'a>,
+    /// SMTP stage: `CONNECT`, `HELO`, `MAIL`, `RCPT`, `DATA`, `END-OF-MESSAGE`, `VRFY`.
+    pub stage: Option<Text<'a>>,
+    pub client_host: Option<Text<'a>>,
+    pub client_ip: Option<Text<'a>>,
+    /// SMTP reply code (RFC 5321 §4.2).
+    pub code: Option<Text<'a>>,
+    /// Enhanced status code (RFC 3463).
+    pub dsn: Option<Text<'a>>,
+    pub reason: Text<'a>,
+    pub from: Option<Text<'a>>,
+    pub to: Option<Text<'a>>,
+}
+
+impl Reject<'_> {
+    /// A warning only (Postfix `reject_warning`, `warn_if_reject`): nothing was refused.
+    pub fn is_warning(&self) -> bool {
+        self.action.contains("warn")
+    }
+}
+
+/// What a line says happened.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event<'a> {
+    Received(Received<'a>),
+    /// Postfix cleanup `message-id=`.
+    MessageId {
+        qid: Text<'a>,
+        message_id: Text<'a>,
+    },
+    /// Postfix qmgr `from=<>, size=, nrcpt=` or pickup `uid= from=<>`.
+    Sender {
+        qid: Text<'a>,
+        from: Text<'a>,
+        size: Option<u64>,
+        nrcpt: Option<u32>,
+        local: bool,
+    },
+    Delivery(Delivery<'a>),
+    /// The message reached the queue lifetime and was returned (Postfix qmgr
+    /// `status=expired, returned to sender`).
+    Expired {
+        qid: Text<'a>,
+    },
+    /// The message left the queue (Postfix `removed`, Exim `Completed`).
+    Removed {
+        qid: Text<'a>,
+    },
+    /// A delivery status notification was created for `qid` under `notice_qid` (Postfix
+    /// bounce(8) `sender non-delivery notification: X`).
+    Notification {
+        qid: Text<'a>,
+        notice_qid: Text<'a>,
+    },
+    /// The whole message was refused after it got a queue ID (milter or header/body checks).
+    MessageRejected {
+        qid: Text<'a>,
+        action: Text<'a>,
+        reason: Text<'a>,
+    },
+    Reject(Reject<'a>),
+    /// An SMTP AUTH attempt failed (RFC 4954 §6, reply 535).
+    SaslFailure {
+        client_ip: Text<'a>,
+        client_host: Option<Text<'a>>,
+        user: Option<Text<'a>>,
+        mechanism: Option<Text<'a>>,
+    },
+    /// A line of a known program that matters to no flow or count (TLS, statistics, ...).
+    Other,
+    /// A well-formed syslog line from a program that is not a mail daemon we read.
+    Foreign,
+}

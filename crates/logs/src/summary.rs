@@ -1,0 +1,417 @@
+//! Summaries over flows and lines.
+//!
+//! Counting rules (each message and each recipient is counted once, however many queue IDs
+//! and hand-offs its flow has):
+//!
+//! * `received` — messages whose arrival is in the log, not counting delivery status
+//!   notifications the mail system generated itself (`notifications`) nor messages refused
+//!   after they got a queue ID (counted in `rejected`);
+//! * `delivered` — recipients whose final status is `sent`;
+//! * `forwarded` — the part of `delivered` that went to another host over SMTP or LMTP-over-TCP
+//!   (Postfix `smtp`/`lmtp` to `host[ip]`, Exim transports with `H=`, mailward `relay`),
+//!   as opposed to local delivery (mailbox, Maildir, pipe, LMTP over a local socket);
+//!   a hand-off to a content filter that re-injects the message is neither: the recipient is
+//!   counted where the re-injected copy ends;
+//! * `deferred` — recipients deferred at least once (`deferrals` counts every attempt);
+//! * `bounced`, `expired` — recipients with that final status;
+//! * `rejected` — refusals: SMTP-level rejects (`NOQUEUE: reject`, Exim `rejected`, mailward
+//!   `rcpt_rejected`/`rejected`) plus whole messages refused after queueing;
+//!   `reject_warning`s are counted apart;
+//! * `sasl_failures` — failed SMTP AUTH per client IP; a *brute-force burst* is at least
+//!   [`BURST_THRESHOLD`] failures from one IP within [`BURST_WINDOW_SECS`] seconds.
+
+use crate::event::{Event, Record, Status};
+use crate::fasthash::FxHashMap;
+use crate::flow::Flow;
+use crate::postfix::reason_key;
+use crate::scan::domain_of;
+use crate::time::Timestamp;
+use serde::Serialize;
+use std::collections::{BTreeMap, VecDeque};
+
+/// Failures from one IP within [`BURST_WINDOW_SECS`] that make a brute-force burst.
+pub const BURST_THRESHOLD: usize = 10;
+/// The sliding window for brute-force bursts, in seconds.
+pub const BURST_WINDOW_SECS: i64 = 60;
+
+/// A name and how often it occurred.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Count {
+    pub name: String,
+    pub count: u64,
+}
+
+/// Traffic in one clock hour (UTC).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HourTraffic {
+    pub hour: Timestamp,
+    pub received: u64,
+    pub delivered: u64,
+}
+
+/// Percentiles of a set of delays, in seconds.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct Percentiles {
+    pub count: u64,
+    pub avg: f64,
+    pub p50: f64,
+    pub p90: f64,
+    pub p95: f64,
+    pub p99: f64,
+    pub max: f64,
+}
+
+impl Percentiles {
+    fn of(v: &mut [f32]) -> Percentiles {
+        if v.is_empty() {
+            return Percentiles::default();
+        }
+        v.sort_unstable_by(f32::total_cmp);
+        let n = v.len();
+        // Nearest-rank percentile.
+        let at = |p: f64| -> f64 {
+            let rank = ((p / 100.0) * n as f64).ceil() as usize;
+            f64::from(v.get(rank.clamp(1, n) - 1).copied().unwrap_or(0.0))
+        };
+        let sum: f64 = v.iter().map(|&x| f64::from(x)).sum();
+        Percentiles {
+            count: n as u64,
+            avg: sum / n as f64,
+            p50: at(50.0),
+            p90: at(90.0),
+            p95: at(95.0),
+            p99: at(99.0),
+            max: at(100.0),
+        }
+    }
+}
+
+/// Per-stage delay percentiles (Postfix `delays=a/b/c/d`).
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct StageDelays {
+    pub before_queue_manager: Percentiles,
+    pub in_queue_manager: Percentiles,
+    pub connection_setup: Percentiles,
+    pub transmission: Percentiles,
+}
+
+/// A brute-force burst of SASL failures from one IP.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Burst {
+    pub ip: String,
+    pub start: Timestamp,
+    pub end: Timestamp,
+    pub failures: u64,
+}
+
+/// Raw line counts, per kind of line (each log line once; no de-duplication).
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct LineCounts {
+    pub total: u64,
+    pub parsed: u64,
+    pub unparsed: u64,
+    /// Syslog lines of other programs (dovecot, opendkim, ...).
+    pub other_programs: u64,
+    pub arrivals: u64,
+    pub sent: u64,
+    pub deferred: u64,
+    pub bounced: u64,
+    pub expired: u64,
+    pub removed: u64,
+    pub rejects: u64,
+    pub sasl_failures: u64,
+}
+
+/// The report of `mailward logs summary`.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct Summary {
+    pub first: Option<Timestamp>,
+    pub last: Option<Timestamp>,
+    pub messages: u64,
+    pub received: u64,
+    pub delivered: u64,
+    pub forwarded: u64,
+    pub delivered_locally: u64,
+    pub deferred: u64,
+    pub deferrals: u64,
+    pub bounced: u64,
+    pub expired: u64,
+    pub pending: u64,
+    pub rejected: u64,
+    pub reject_warnings: u64,
+    pub notifications: u64,
+    pub handoffs: u64,
+    pub bytes_received: u64,
+    pub rejected_by_reason: Vec<Count>,
+    /// Deferrals and failures by SMTP reply (`554 5.2.0`), one per line.
+    pub errors_by_code: BTreeMap<String, u64>,
+    pub top_senders: Vec<Count>,
+    pub top_sender_domains: Vec<Count>,
+    pub top_recipients: Vec<Count>,
+    pub top_recipient_domains: Vec<Count>,
+    pub top_client_hosts: Vec<Count>,
+    pub traffic_per_hour: Vec<HourTraffic>,
+    pub delay: Percentiles,
+    pub delay_stages: StageDelays,
+    /// Failed SMTP AUTH per client IP.
+    pub sasl_failures: BTreeMap<String, u64>,
+    pub brute_force: Vec<Burst>,
+    pub lines: LineCounts,
+}
+
+#[derive(Debug, Default)]
+struct IpBursts {
+    window: VecDeque<Timestamp>,
+    bursts: Vec<Burst>,
+}
+
+/// Accumulates a [`Summary`] from records (line-level counts) and flows.
+#[derive(Debug, Default)]
+pub struct SummaryBuilder {
+    s: Summary,
+    reasons: FxHashMap<String, u64>,
+    senders: FxHashMap<String, u64>,
+    sender_domains: FxHashMap<String, u64>,
+    recipients: FxHashMap<String, u64>,
+    recipient_domains: FxHashMap<String, u64>,
+    clients: FxHashMap<String, u64>,
+    hours: BTreeMap<Timestamp, (u64, u64)>,
+    delays: Vec<f32>,
+    stages: [Vec<f32>; 4],
+    sasl: FxHashMap<String, IpBursts>,
+}
+
+fn bump(map: &mut FxHashMap<String, u64>, key: &str) {
+    match map.get_mut(key) {
+        Some(n) => *n += 1,
+        None => {
+            map.insert(key.to_owned(), 1);
+        }
+    }
+}
+
+fn bump_lower(map: &mut FxHashMap<String, u64>, key: &str) {
+    if key.bytes().any(|c| c.is_ascii_uppercase()) {
+        bump(map, &key.to_ascii_lowercase());
+    } else {
+        bump(map, key);
+    }
+}
+
+fn top(map: FxHashMap<String, u64>, n: usize) -> Vec<Count> {
+    let mut v: Vec<Count> = map
+        .into_iter()
+        .map(|(name, count)| Count { name, count })
+        .collect();
+    v.sort_unstable_by(|a, b| b.count.cmp(&a.count).then_with(|| a.name.cmp(&b.name)));
+    v.truncate(n);
+    v
+}
+
+impl SummaryBuilder {
+    pub fn new() -> Self {
+        SummaryBuilder::default()
+    }
+
+    /// Counts a line that no parser understood.
+    pub fn unparsed_line(&mut self) {
+        self.s.lines.total += 1;
+        self.s.lines.unparsed += 1;
+    }
+
+    /// Line-level accounting of one parsed record.
+    pub fn record(&mut self, rec: &Record<'_>) {
+        let l = &mut self.s.lines;
+        l.total += 1;
+        l.parsed += 1;
+        if let Some(t) = rec.time {
+            self.s.first = Some(self.s.first.map_or(t, |f| f.min(t)));
+            self.s.last = Some(self.s.last.map_or(t, |f| f.max(t)));
+        }
+        match &rec.event {
+            Event::Foreign => l.other_programs += 1,
+            Event::Received(_) => l.arrivals += 1,
+            Event::Removed { .. } => l.removed += 1,
+            Event::Delivery(d) => {
+                match d.status {
+                    Status::Sent => l.sent += 1,
+                    Status::Deferred => l.deferred += 1,
+                    Status::Bounced => l.bounced += 1,
+                    Status::Expired => l.expired += 1,
+                    _ => {}
+                }
+                if matches!(
+                    d.status,
+                    Status::Deferred | Status::Bounced | Status::Expired
+                ) && let Some((code, dsn)) =
+                    d.response.as_deref().and_then(crate::scan::embedded_reply)
+                {
+                    let key = match dsn {
+                        Some(dsn) => format!("{code} {dsn}"),
+                        None => code.to_owned(),
+                    };
+                    *self.s.errors_by_code.entry(key).or_insert(0) += 1;
+                }
+            }
+            Event::Reject(r) => {
+                l.rejects += 1;
+                if r.is_warning() {
+                    self.s.reject_warnings += 1;
+                } else {
+                    self.s.rejected += 1;
+                    bump(&mut self.reasons, reason_key(&r.reason));
+                }
+            }
+            Event::SaslFailure { client_ip, .. } => {
+                l.sasl_failures += 1;
+                let st = match self.sasl.get_mut(client_ip.as_ref()) {
+                    Some(st) => st,
+                    None => self.sasl.entry(client_ip.to_string()).or_default(),
+                };
+                if let Some(t) = rec.time {
+                    track_burst(st, client_ip, t);
+                }
+                *self
+                    .s
+                    .sasl_failures
+                    .entry(client_ip.to_string())
+                    .or_insert(0) += 1;
+            }
+            _ => {}
+        }
+    }
+
+    /// Accounts one finished flow.
+    pub fn flow(&mut self, f: &Flow) {
+        self.s.messages += 1;
+        if f.queue_ids.len() > 1 {
+            self.s.handoffs += f.queue_ids.len() as u64 - 1;
+        }
+        if let Some(reason) = &f.rejected {
+            self.s.rejected += 1;
+            bump(&mut self.reasons, reason_key(reason));
+            return;
+        }
+        if f.notification_of.is_some() {
+            self.s.notifications += 1;
+        } else if f.arrival_seen {
+            self.s.received += 1;
+            self.s.bytes_received += f.size.unwrap_or(0);
+            if let Some(from) = f.from.as_deref() {
+                let shown = if from.is_empty() { "<>" } else { from };
+                bump_lower(&mut self.senders, shown);
+                if let Some(d) = domain_of(from) {
+                    bump_lower(&mut self.sender_domains, d);
+                }
+            }
+            if let Some(ip) = f.client_ip.as_deref() {
+                let host = f.client_host.as_deref().unwrap_or("unknown");
+                let mut key = String::with_capacity(host.len() + ip.len() + 2);
+                key.push_str(host);
+                key.push('[');
+                key.push_str(ip);
+                key.push(']');
+                bump(&mut self.clients, &key);
+            }
+            if let Some(t) = f.first_seen {
+                self.hours.entry(t.hour_floor()).or_default().0 += 1;
+            }
+        }
+        if f.notification_of.is_some() {
+            return;
+        }
+        for r in &f.recipients {
+            if r.deferrals > 0 {
+                self.s.deferred += 1;
+                self.s.deferrals += u64::from(r.deferrals);
+            }
+            match r.status {
+                Status::Sent => {
+                    self.s.delivered += 1;
+                    if r.remote {
+                        self.s.forwarded += 1;
+                    } else {
+                        self.s.delivered_locally += 1;
+                    }
+                    bump_lower(&mut self.recipients, &r.to);
+                    if let Some(d) = domain_of(&r.to) {
+                        bump_lower(&mut self.recipient_domains, d);
+                    }
+                    if let Some(t) = r.time {
+                        self.hours.entry(t.hour_floor()).or_default().1 += 1;
+                    }
+                    if let Some(d) = r.delay {
+                        self.delays.push(d as f32);
+                    }
+                    if let Some(ds) = r.delays {
+                        for (v, x) in self.stages.iter_mut().zip(ds) {
+                            v.push(x);
+                        }
+                    }
+                }
+                Status::Bounced => self.s.bounced += 1,
+                Status::Expired => self.s.expired += 1,
+                Status::Pending | Status::Deferred => self.s.pending += 1,
+                Status::Other => {}
+            }
+        }
+    }
+
+    /// The finished report, with `top_n` entries in each top list.
+    pub fn finish(mut self, top_n: usize) -> Summary {
+        let mut s = self.s;
+        s.rejected_by_reason = top(self.reasons, usize::MAX);
+        s.top_senders = top(self.senders, top_n);
+        s.top_sender_domains = top(self.sender_domains, top_n);
+        s.top_recipients = top(self.recipients, top_n);
+        s.top_recipient_domains = top(self.recipient_domains, top_n);
+        s.top_client_hosts = top(self.clients, top_n);
+        s.traffic_per_hour = self
+            .hours
+            .into_iter()
+            .map(|(hour, (received, delivered))| HourTraffic {
+                hour,
+                received,
+                delivered,
+            })
+            .collect();
+        s.delay = Percentiles::of(&mut self.delays);
+        let [a, b, c, d] = &mut self.stages;
+        s.delay_stages = StageDelays {
+            before_queue_manager: Percentiles::of(a),
+            in_queue_manager: Percentiles::of(b),
+            connection_setup: Percentiles::of(c),
+            transmission: Percentiles::of(d),
+        };
+        let mut bursts: Vec<Burst> = self.sasl.into_values().flat_map(|st| st.bursts).collect();
+        bursts.sort_by(|a, b| a.start.cmp(&b.start).then_with(|| a.ip.cmp(&b.ip)));
+        s.brute_force = bursts;
+        s
+    }
+}
+
+/// Sliding-window burst detection for one IP.
+fn track_burst(st: &mut IpBursts, ip: &str, t: Timestamp) {
+    let window = BURST_WINDOW_SECS * 1_000_000;
+    while st.window.front().is_some_and(|&f| t.0 - f.0 > window) {
+        st.window.pop_front();
+    }
+    st.window.push_back(t);
+    if let Some(last) = st.bursts.last_mut()
+        && t.0 - last.end.0 <= window
+        && st.window.len() > 1
+    {
+        last.end = t;
+        last.failures += 1;
+        return;
+    }
+    if st.window.len() >= BURST_THRESHOLD {
+        let start = st.window.front().copied().unwrap_or(t);
+        st.bursts.push(Burst {
+            ip: ip.to_owned(),
+            start,
+            end: t,
+            failures: st.window.len() as u64,
+        });
+    }
+}

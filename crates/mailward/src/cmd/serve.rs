@@ -1,0 +1,210 @@
+//! `mailward serve`: the SMTP listeners, the durable queue and local delivery.
+
+use crate::config::{self, Loaded};
+use anyhow::Context;
+use mailward_mda::{QueueRunner, RetrySettings};
+use mailward_mta::limits::LimitSettings;
+use mailward_mta::{ListenerKind, Server, ServerConfig, SessionConfig, tls};
+use mailward_store::{DataDir, Store, directory};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, watch};
+use tracing::info;
+
+/// Arguments of `mailward serve`.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {}
+
+/// Sets up JSON-lines logging (docs/log-format.md): one object per event, fields flattened.
+fn init_logging(loaded: &Loaded) -> anyhow::Result<()> {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::new(format!("{},rustls=warn", loaded.config.logging.level));
+    let builder = tracing_subscriber::fmt()
+        .json()
+        .flatten_event(true)
+        .with_current_span(false)
+        .with_span_list(false)
+        .with_env_filter(filter);
+    match &loaded.config.logging.file {
+        Some(f) => {
+            let path = loaded.resolve(f);
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("{}: cannot create", dir.display()))?;
+            }
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)
+                .with_context(|| format!("{}: cannot open log file", path.display()))?;
+            builder.with_writer(std::sync::Mutex::new(file)).init();
+        }
+        None => builder.with_writer(std::io::stdout).init(),
+    }
+    Ok(())
+}
+
+pub fn run(config_path: Option<PathBuf>, _args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let loaded = config::load(config_path.as_deref())?;
+    init_logging(&loaded)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    rt.block_on(serve(loaded))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn serve(loaded: Loaded) -> anyhow::Result<()> {
+    let cfg = &loaded.config;
+    let data = DataDir::new(loaded.data_dir());
+    let store = Store::open(data.clone(), &loaded.domains(), &cfg.server.hostname)
+        .with_context(|| format!("{}: cannot open the data directory", data.root().display()))?;
+    let orphans = store.recover()?;
+    if orphans > 0 {
+        info!(event = "recovered", removed_spool_files = orphans);
+    }
+    let stale = store.clean_maildir_tmp();
+    if stale > 0 {
+        info!(event = "maildir_tmp_cleaned", removed_tmp_files = stale);
+    }
+    let tls_cfg = match &cfg.tls {
+        Some(t) => tls::load(&loaded.resolve(&t.cert), &loaded.resolve(&t.key))?,
+        None => {
+            let mut names = vec![cfg.server.hostname.clone()];
+            if cfg.server.hostname != "localhost" {
+                names.push("localhost".into());
+            }
+            tls::self_signed(&names)?
+        }
+    };
+    let mut listeners = Vec::new();
+    for a in &cfg.listen.smtp {
+        listeners.push((ListenerKind::Smtp, *a));
+    }
+    for a in &cfg.listen.submission {
+        listeners.push((ListenerKind::Submission, *a));
+    }
+    for a in &cfg.listen.submissions {
+        listeners.push((ListenerKind::Submissions, *a));
+    }
+    let postmaster_domain = loaded
+        .domains()
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| cfg.server.hostname.clone());
+    let server_cfg = ServerConfig {
+        session: SessionConfig {
+            hostname: cfg.server.hostname.clone(),
+            listener: ListenerKind::Smtp,
+            max_message_size: usize::try_from(cfg.limits.message_size).unwrap_or(usize::MAX),
+            max_recipients: cfg.limits.recipients,
+            max_errors: cfg.limits.errors,
+            relay_networks: cfg.relay.networks.clone(),
+            tls_available: true,
+            plaintext_auth_on_loopback: cfg.relay.plaintext_auth_on_loopback,
+            postmaster_domain,
+        },
+        listeners,
+        limits: LimitSettings {
+            max_connections_per_ip: cfg.limits.connections_per_ip,
+            connection_rate_per_minute: cfg.limits.connection_rate_per_minute,
+            auth_failures_before_block: cfg.limits.auth_failures,
+            auth_block_duration: cfg.limits.auth_block,
+        },
+        command_timeout: cfg.limits.command_timeout,
+        data_timeout: cfg.limits.data_timeout,
+        tls_timeout: Duration::from_secs(60),
+        auth_fail_delay: cfg.limits.auth_fail_delay,
+        tls: Some(tls_cfg),
+    };
+    let (notify_tx, notify_rx) = mpsc::unbounded_channel();
+    let server = Server::new(server_cfg, store.clone(), notify_tx);
+    let bound = server.bind().await?;
+
+    let accounts = directory::list_accounts(&store.conn())?.len();
+    if accounts == 0 {
+        print_hint(&loaded, &bound);
+    }
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let runner = QueueRunner::new(
+        store.clone(),
+        RetrySettings {
+            initial_delay: cfg.queue.retry_initial,
+            max_delay: cfg.queue.retry_max,
+            max_age: cfg.queue.max_age,
+            scan_interval: cfg.queue.scan_interval,
+            concurrency: cfg.queue.concurrency,
+        },
+    );
+    let runner_task = tokio::spawn(runner.run(notify_rx, stop_rx.clone()));
+    let server_task = tokio::spawn(server.clone().run(bound, stop_rx));
+    info!(event = "started", data_dir = %data.root().display(), hostname = %cfg.server.hostname);
+
+    wait_for_signal().await;
+    info!(event = "stopping");
+    let _ = stop_tx.send(true);
+    let _ = server_task.await;
+    // Let sessions in progress finish their reply (at most 10 s), then stop the runner.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while server.active() > 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let _ = runner_task.await;
+    info!(event = "stopped");
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+fn print_hint(loaded: &Loaded, bound: &[(ListenerKind, tokio::net::TcpListener)]) {
+    let domain = loaded
+        .domains()
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| "localhost".into());
+    let cfg_flag = loaded
+        .path
+        .as_ref()
+        .map(|p| format!(" --config {}", p.display()))
+        .unwrap_or_default();
+    let mut ports = String::new();
+    for (kind, l) in bound {
+        if let Ok(a) = l.local_addr() {
+            ports.push_str(&format!("  {:<12} {}\n", kind.as_str(), a));
+        }
+    }
+    eprintln!(
+        "mailward: serving mail for {domain}; data in {}\n{ports}No accounts yet. Add one:\n  echo 'secret' | mailward account add you@{domain} --password-stdin{cfg_flag}\nThen send with STARTTLS+AUTH on the submission port, e.g.:\n  swaks --server {} --tls --auth-user you@{domain} --auth-password secret --to you@{domain}\nMail arrives in {}/mail/{domain}/you/Maildir",
+        loaded.data_dir().display(),
+        bound
+            .iter()
+            .find(|(k, _)| *k == ListenerKind::Submission)
+            .and_then(|(_, l)| l.local_addr().ok())
+            .map(|a| a.to_string())
+            .unwrap_or_else(|| "127.0.0.1:2587".into()),
+        loaded.data_dir().display(),
+    );
+}

@@ -1,0 +1,326 @@
+//! Starts the real `mailward serve` on ephemeral loopback ports with a temporary data
+//! directory, and helps tests look at what it did (Maildir files, the JSON log).
+
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_mailward");
+pub const PASSWORD: &str = "bob-secret";
+
+pub struct Mailward {
+    pub child: Option<Child>,
+    pub dir: tempfile::TempDir,
+    pub config: PathBuf,
+    pub log: PathBuf,
+    pub smtp: u16,
+    pub submission: u16,
+    pub submissions: u16,
+}
+
+/// The configuration the tests use; `extra` is appended (e.g. a `[relay]` section).
+pub fn config_text(dir: &Path, extra: &str) -> String {
+    format!(
+        r#"[server]
+hostname = "mx.example.test"
+data_dir = "{data}"
+
+[listen]
+smtp = ["127.0.0.1:0"]
+submission = ["127.0.0.1:0"]
+submissions = ["127.0.0.1:0"]
+
+[[domains]]
+name = "example.test"
+
+[limits]
+message_size = "100K"
+auth_failures = 3
+auth_fail_delay = "100ms"
+auth_block = "60s"
+errors = 10
+connections_per_ip = 200
+connection_rate_per_minute = 0
+
+[queue]
+retry_initial = "1s"
+scan_interval = "1s"
+
+[logging]
+file = "{log}"
+{extra}"#,
+        data = dir.join("data").display(),
+        log = dir.join("mailward.log").display(),
+    )
+}
+
+impl Mailward {
+    /// Starts a server with the test configuration plus `extra`.
+    pub fn start(extra: &str) -> Mailward {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = dir.path().join("mailward.toml");
+        std::fs::write(&config, config_text(dir.path(), extra)).expect("write config");
+        let log = dir.path().join("mailward.log");
+        let mut m = Mailward {
+            child: None,
+            dir,
+            config,
+            log,
+            smtp: 0,
+            submission: 0,
+            submissions: 0,
+        };
+        m.spawn();
+        m
+    }
+
+    /// Like [`Mailward::start`] with the smtp listener on a fixed free port (so clients can
+    /// reconnect after a restart) and loopback trusted.
+    pub fn start_fixed_smtp(extra: &str) -> Mailward {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("free port");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = dir.path().join("mailward.toml");
+        let text = config_text(dir.path(), extra).replacen(
+            "smtp = [\"127.0.0.1:0\"]",
+            &format!("smtp = [\"127.0.0.1:{port}\"]"),
+            1,
+        );
+        std::fs::write(&config, text).expect("write config");
+        let log = dir.path().join("mailward.log");
+        let mut m = Mailward {
+            child: None,
+            dir,
+            config,
+            log,
+            smtp: 0,
+            submission: 0,
+            submissions: 0,
+        };
+        m.spawn();
+        m
+    }
+
+    /// (Re)starts the process and waits for its listeners.
+    pub fn spawn(&mut self) {
+        let already = self.log_lines().len();
+        let child = Command::new(BIN)
+            .args(["serve", "--config"])
+            .arg(&self.config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start mailward serve");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let lines = self.log_lines();
+            let listening: Vec<&serde_json::Value> = lines
+                .iter()
+                .skip(already)
+                .filter(|l| l["event"] == "listening")
+                .collect();
+            if listening.len() >= 3 {
+                for l in listening {
+                    let port: u16 = l["address"]
+                        .as_str()
+                        .and_then(|a| a.rsplit(':').next())
+                        .and_then(|p| p.parse().ok())
+                        .expect("port in listening event");
+                    match l["listener"].as_str() {
+                        Some("smtp") => self.smtp = port,
+                        Some("submission") => self.submission = port,
+                        Some("submissions") => self.submissions = port,
+                        _ => {}
+                    }
+                }
+                return;
+            }
+            if let Some(c) = self.child.as_mut()
+                && let Ok(Some(status)) = c.try_wait()
+            {
+                panic!(
+                    "mailward serve exited early: {status}; log: {:?}",
+                    self.log_lines()
+                );
+            }
+            assert!(
+                Instant::now() < deadline,
+                "mailward serve did not start listening"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn kill9(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Runs a `mailward` subcommand with this server's config; returns stdout.
+    pub fn cli(&self, args: &[&str], stdin: Option<&str>) -> String {
+        let mut cmd = Command::new(BIN);
+        cmd.args(args).arg("--config").arg(&self.config);
+        cmd.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("run mailward");
+        if let Some(mut si) = child.stdin.take()
+            && let Some(text) = stdin
+        {
+            si.write_all(text.as_bytes()).expect("stdin");
+        }
+        let out = child.wait_with_output().expect("mailward output");
+        assert!(
+            out.status.success(),
+            "mailward {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    pub fn add_account(&self, address: &str, quota: Option<&str>) {
+        let mut args = vec!["account", "add", address, "--password-stdin"];
+        if let Some(q) = quota {
+            args.push("--quota");
+            args.push(q);
+        }
+        self.cli(&args, Some(&format!("{PASSWORD}\n")));
+    }
+
+    pub fn log_lines(&self) -> Vec<serde_json::Value> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    }
+
+    pub fn maildir(&self, user: &str) -> PathBuf {
+        self.dir
+            .path()
+            .join("data/mail/example.test")
+            .join(user)
+            .join("Maildir")
+    }
+
+    /// Files in `new/` of a user's INBOX.
+    pub fn inbox(&self, user: &str) -> Vec<(PathBuf, String)> {
+        let mut out = Vec::new();
+        if let Ok(rd) = std::fs::read_dir(self.maildir(user).join("new")) {
+            for e in rd.flatten() {
+                let text = String::from_utf8_lossy(&std::fs::read(e.path()).unwrap_or_default())
+                    .into_owned();
+                out.push((e.path(), text));
+            }
+        }
+        out
+    }
+
+    /// Waits until `user` has a message containing `needle`.
+    pub fn wait_for_mail(&self, user: &str, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some((_, text)) = self
+                .inbox(user)
+                .into_iter()
+                .find(|(_, t)| t.contains(needle))
+            {
+                return text;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no mail with {needle:?} for {user}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Waits until the log has an `event` line with `queue_id` (if given); returns it.
+    pub fn wait_for_event(&self, event: &str, queue_id: Option<&str>) -> serde_json::Value {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(l) = self
+                .log_lines()
+                .into_iter()
+                .find(|l| l["event"] == event && queue_id.is_none_or(|q| l["queue_id"] == q))
+            {
+                return l;
+            }
+            assert!(Instant::now() < deadline, "no {event} event in the log");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Runs a scenario of `tests/py/scenarios.py`; returns its JSON output.
+    pub fn scenario(&self, name: &str) -> serde_json::Value {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/py/scenarios.py");
+        let out = Command::new("python3")
+            .arg(script)
+            .arg(name)
+            .arg(self.smtp.to_string())
+            .arg(self.submission.to_string())
+            .arg(self.submissions.to_string())
+            .output()
+            .expect("python3 is needed for these tests");
+        assert!(
+            out.status.success(),
+            "scenario {name} failed:\n{}\n{}\nlog: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+            std::fs::read_to_string(&self.log)
+                .unwrap_or_default()
+                .lines()
+                .rev()
+                .take(15)
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        serde_json::from_str(stdout.lines().last().unwrap_or("{}"))
+            .unwrap_or(serde_json::Value::Null)
+    }
+}
+
+impl Drop for Mailward {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            // SIGTERM first: graceful shutdown.
+            let _ = Command::new("kill").arg(c.id().to_string()).status();
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = c.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// A Debian tool the test needs: `Some(path)` when present; when absent the test fails,
+/// unless `MAILWARD_SKIP_PEERS=1`, where it prints a notice and returns `None`.
+pub fn debian_tool(name: &str, package: &str) -> Option<PathBuf> {
+    for dir in ["/usr/bin", "/usr/sbin", "/bin", "/sbin", "/usr/local/bin"] {
+        let p = Path::new(dir).join(name);
+        if p.exists() {
+            return Some(p);
+        }
+    }
+    if std::env::var("MAILWARD_SKIP_PEERS").as_deref() == Ok("1") {
+        eprintln!(
+            "SKIPPED: {name} not installed (Debian package {package}); MAILWARD_SKIP_PEERS=1"
+        );
+        return None;
+    }
+    panic!("{name} is not installed: apt-get install {package} (or set MAILWARD_SKIP_PEERS=1)");
+}

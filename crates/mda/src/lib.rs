@@ -1,0 +1,8 @@
+//! mailward's local delivery agent: turns queued messages into Maildir files
+//! ([`deliver`]) and runs the queue ([`runner`]): immediate delivery of new messages,
+//! retries with back-off for temporary failures, expiry.
+
+pub mod deliver;
+pub mod runner;
+
+pub use runner::{QueueRunner, RetrySettings};

@@ -1,0 +1,284 @@
+//! The queue runner: delivers new messages at once, retries deferred ones with exponential
+//! back-off, expires what stayed too long. Delivery is idempotent (the store recognises a
+//! delivery it already made), so a crash between delivering and updating the queue row
+//! never makes a duplicate.
+
+use crate::deliver::local_copy;
+use mailward_mta::QueuedNotice;
+use mailward_store::queue::{self, Envelope, RcptState};
+use mailward_store::{DeliverRequest, Recipient, Store, StoreError, directory, ids};
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{Semaphore, mpsc, watch};
+use tracing::{info, warn};
+
+/// Retry schedule.
+#[derive(Debug, Clone)]
+pub struct RetrySettings {
+    /// First retry after this; doubles each time up to `max_delay`.
+    pub initial_delay: Duration,
+    pub max_delay: Duration,
+    /// Give up after this long in the queue (RFC 5321 §4.5.4.1: at least 4-5 days).
+    pub max_age: Duration,
+    /// How often the queue is scanned for due entries.
+    pub scan_interval: Duration,
+    /// Messages delivered at the same time.
+    pub concurrency: usize,
+}
+
+/// Shared state of the runner.
+pub struct QueueRunner {
+    store: Arc<Store>,
+    retry: RetrySettings,
+    in_flight: Mutex<HashSet<String>>,
+    slots: Arc<Semaphore>,
+}
+
+enum Outcome {
+    Delivered,
+    Deferred(String),
+    Failed(String, &'static str),
+}
+
+impl QueueRunner {
+    pub fn new(store: Arc<Store>, retry: RetrySettings) -> Arc<QueueRunner> {
+        let slots = Arc::new(Semaphore::new(retry.concurrency.max(1)));
+        Arc::new(QueueRunner {
+            store,
+            retry,
+            in_flight: Mutex::new(HashSet::new()),
+            slots,
+        })
+    }
+
+    fn claim(&self, id: &str) -> bool {
+        match self.in_flight.lock() {
+            Ok(mut g) => g.insert(id.to_string()),
+            Err(p) => p.into_inner().insert(id.to_string()),
+        }
+    }
+
+    fn release(&self, id: &str) {
+        match self.in_flight.lock() {
+            Ok(mut g) => g.remove(id),
+            Err(p) => p.into_inner().remove(id),
+        };
+    }
+
+    /// Runs until `shutdown` turns true.
+    ///
+    /// The loop never waits for a delivery slot: every notice is claimed the moment it is
+    /// received, so a message handed over by the server is in flight (and skipped by the
+    /// scan) long before its row's first scan-driven attempt is due, however far delivery
+    /// lags behind ([`mailward_store::FRESH_GRACE_SECS`]).
+    pub async fn run(
+        self: Arc<Self>,
+        mut notices: mpsc::UnboundedReceiver<QueuedNotice>,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
+        let mut tick = tokio::time::interval(self.retry.scan_interval);
+        // At start everything queued is due: a crash may have left fresh messages behind.
+        self.clone().scan(i64::MAX);
+        tick.tick().await;
+        loop {
+            tokio::select! {
+                _ = shutdown.changed() => break,
+                notice = notices.recv() => match notice {
+                    Some(n) => self.clone().spawn(n.envelope, 0, Some(n.body)),
+                    None => break,
+                },
+                _ = tick.tick() => {
+                    // Claim every notice already handed over before looking at the table.
+                    while let Ok(n) = notices.try_recv() {
+                        self.clone().spawn(n.envelope, 0, Some(n.body));
+                    }
+                    self.clone().scan(ids::unix_now());
+                }
+            }
+        }
+    }
+
+    fn scan(self: Arc<Self>, now: i64) {
+        let due = {
+            let conn = self.store.conn();
+            queue::due(&conn, now, 10_000)
+        };
+        match due {
+            Ok(entries) => {
+                for e in entries {
+                    self.clone().spawn(e.envelope, e.attempts, None);
+                }
+            }
+            Err(e) => warn!(event = "queue_scan_failed", reason = %e),
+        }
+    }
+
+    /// Claims the message and starts its attempt, which waits for a delivery slot.
+    fn spawn(self: Arc<Self>, envelope: Envelope, attempts: u32, body: Option<Arc<Vec<u8>>>) {
+        if !self.claim(&envelope.id) {
+            return;
+        }
+        let slots = self.slots.clone();
+        tokio::spawn(async move {
+            let id = envelope.id.clone();
+            if let Ok(_permit) = slots.acquire_owned().await {
+                self.attempt(envelope, attempts, body).await;
+            }
+            self.release(&id);
+        });
+    }
+
+    fn current_row(&self, id: &str) -> Result<Option<queue::QueueEntry>, StoreError> {
+        let conn = self.store.conn();
+        queue::get(&conn, id)
+    }
+
+    /// One delivery attempt of one message.
+    async fn attempt(&self, env: Envelope, attempts: u32, body: Option<Arc<Vec<u8>>>) {
+        // Handed over by the server: the first attempt ever for this message.
+        let fresh = body.is_some() && attempts == 0;
+        let (mut env, attempts, body) = match body {
+            Some(b) => (env, attempts, b),
+            // From a scan: the row read then may have changed since (an attempt that was in
+            // flight finished), so work from the row as it is now; gone means done.
+            None => match self.current_row(&env.id) {
+                Ok(Some(fresh)) => match self.store.read_spool(&env.id) {
+                    Ok(b) => (fresh.envelope, fresh.attempts, Arc::new(b)),
+                    Err(e) => {
+                        warn!(event = "deferred", queue_id = %env.id, to = "", reason = %format!("spool file unreadable: {e}"), attempt = fresh.attempts + 1, delay = fresh.envelope.delay_secs(ids::unix_now_ms()));
+                        let next = ids::unix_now() + self.backoff(fresh.attempts).as_secs() as i64;
+                        let _ = self
+                            .store
+                            .update_queue(fresh.envelope, next, fresh.attempts + 1)
+                            .await;
+                        return;
+                    }
+                },
+                Ok(None) => return,
+                Err(e) => {
+                    warn!(event = "queue_scan_failed", queue_id = %env.id, reason = %e);
+                    return;
+                }
+            },
+        };
+        let now = ids::unix_now();
+        let expired = now - env.created > self.retry.max_age.as_secs() as i64;
+        let delay = env.delay_secs(ids::unix_now_ms());
+        for idx in 0..env.rcpts.len() {
+            let Some(rcpt) = env.rcpts.get(idx).cloned() else {
+                continue;
+            };
+            if rcpt.state != RcptState::Pending {
+                continue;
+            }
+            let outcome = self
+                .deliver_rcpt(&env, idx, &rcpt.address, &body, fresh)
+                .await;
+            let Some(r) = env.rcpts.get_mut(idx) else {
+                continue;
+            };
+            r.attempts += 1;
+            match outcome {
+                Outcome::Delivered => r.state = RcptState::Delivered,
+                Outcome::Failed(reason, dsn) => {
+                    info!(event = "bounced", queue_id = %env.id, to = %rcpt.address, reason = %reason, dsn = dsn);
+                    r.state = RcptState::Failed;
+                    r.last_error = Some(reason);
+                }
+                Outcome::Deferred(reason) if expired => {
+                    info!(event = "expired", queue_id = %env.id, to = %rcpt.address, reason = %reason);
+                    r.state = RcptState::Failed;
+                    r.last_error = Some(reason);
+                }
+                Outcome::Deferred(reason) => {
+                    info!(event = "deferred", queue_id = %env.id, to = %rcpt.address, reason = %reason, attempt = attempts + 1, delay = delay);
+                    r.last_error = Some(reason);
+                }
+            }
+        }
+        let done = env.rcpts.iter().all(|r| r.state != RcptState::Pending);
+        let result = if done {
+            self.store.remove_queued(&env.id).await
+        } else {
+            let next = ids::unix_now() + self.backoff(attempts).as_secs() as i64;
+            self.store
+                .update_queue(env.clone(), next, attempts + 1)
+                .await
+        };
+        if let Err(e) = result {
+            warn!(event = "queue_update_failed", queue_id = %env.id, reason = %e);
+        }
+    }
+
+    fn backoff(&self, attempts: u32) -> Duration {
+        let factor = 1u32.checked_shl(attempts.min(20)).unwrap_or(u32::MAX);
+        self.retry
+            .initial_delay
+            .saturating_mul(factor)
+            .min(self.retry.max_delay)
+    }
+
+    async fn deliver_rcpt(
+        &self,
+        env: &Envelope,
+        idx: usize,
+        address: &str,
+        body: &[u8],
+        fresh: bool,
+    ) -> Outcome {
+        let resolved = {
+            let conn = self.store.conn();
+            directory::resolve(&conn, address)
+        };
+        let (accounts, remote) = match resolved {
+            Ok(Recipient::Local { accounts, remote }) => (accounts, remote),
+            Ok(Recipient::NotLocal) => {
+                return Outcome::Deferred(
+                    "remote delivery is not available yet (no outbound transport)".into(),
+                );
+            }
+            Ok(Recipient::Unknown) => return Outcome::Failed("user unknown".into(), "5.1.1"),
+            Err(e) => return Outcome::Deferred(format!("directory lookup failed: {e}")),
+        };
+        let mut deferred = None;
+        for acct in accounts {
+            let data = local_copy(&env.sender, &acct.address, body);
+            let mailbox = format!("{}/{}/INBOX", acct.domain, acct.local);
+            let req = DeliverRequest {
+                queue_id: env.id.clone(),
+                rcpt_index: idx,
+                account: acct.clone(),
+                folder: "INBOX".into(),
+                arrival: env.created,
+                data,
+                fresh,
+            };
+            match self.store.deliver(req).await {
+                Ok(a) => {
+                    if !a.duplicate {
+                        let delay = env.delay_secs(ids::unix_now_ms());
+                        info!(event = "delivered", queue_id = %env.id, to = %address, mailbox = %mailbox, uid = a.uid, delay = delay, status = "sent");
+                    }
+                }
+                Err(e @ StoreError::OverQuota { .. }) => {
+                    deferred = Some(format!("4.2.2 mailbox {} full: {e}", acct.address));
+                }
+                Err(e) if e.is_temporary() => deferred = Some(format!("{e}")),
+                Err(e) => return Outcome::Failed(e.to_string(), "5.3.0"),
+            }
+        }
+        if !remote.is_empty() {
+            deferred.get_or_insert_with(|| {
+                format!(
+                    "forwarding to {} is not available yet (no outbound transport)",
+                    remote.join(",")
+                )
+            });
+        }
+        match deferred {
+            Some(reason) => Outcome::Deferred(reason),
+            None => Outcome::Delivered,
+        }
+    }
+}

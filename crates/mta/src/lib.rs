@@ -1,0 +1,20 @@
+//! mailward's SMTP server: RFC 5321 with PIPELINING, SIZE, 8BITMIME, SMTPUTF8,
+//! ENHANCEDSTATUSCODES, CHUNKING, STARTTLS, AUTH PLAIN/LOGIN and DSN.
+//!
+//! The wire framing ([`framing`]) and the session state machine ([`session`]) are pure and
+//! I/O-free (bytes in, replies and [`session::Action`]s out), so they are unit-tested and
+//! fuzzed without sockets; [`server`] puts them on tokio listeners with rustls.
+
+pub mod framing;
+pub mod headers;
+pub mod limits;
+pub mod policy;
+pub mod received;
+pub mod server;
+pub mod session;
+pub mod tls;
+
+pub use policy::{Cidr, Directory, RcptLookup};
+pub use server::QueuedNotice;
+pub use server::{ListenerKind, Server, ServerConfig};
+pub use session::{Action, EnqueueOutcome, Session, SessionConfig, Submission, TlsInfo};

@@ -1,0 +1,162 @@
+//! Relay policy (RFC 5321 §3.9, RFC 5321 §7.1; never an open relay) and the lookups the
+//! session needs from the directory.
+
+use std::net::IpAddr;
+use std::str::FromStr;
+
+/// What the directory says about a recipient.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RcptLookup {
+    /// Not one of our domains.
+    NotLocal,
+    /// Our domain, no such user.
+    Unknown,
+    /// Reaches local mailboxes.
+    Local,
+    /// Reaches a mailbox that is full (RFC 3463 `4.2.2`).
+    OverQuota,
+    /// The lookup itself failed; try again later.
+    TempFail,
+}
+
+/// The directory as the SMTP session sees it. Implementations must be quick (they run on
+/// the session's task): the SQLite one is an indexed read.
+pub trait Directory: Send + Sync {
+    fn rcpt(&self, address: &str) -> RcptLookup;
+    /// RFC 6409 §6.1: may the authenticated `user` use `address` as the sender?
+    fn may_send_as(&self, user: &str, address: &str) -> bool;
+}
+
+/// An IP network (`192.0.2.0/24`, `2001:db8::/32`, or a single address).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cidr {
+    addr: IpAddr,
+    prefix: u8,
+}
+
+impl FromStr for Cidr {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (a, p) = match s.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (s, None),
+        };
+        let addr: IpAddr = a
+            .trim()
+            .parse()
+            .map_err(|_| format!("{s:?} is not an IP network"))?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match p {
+            Some(p) => p
+                .trim()
+                .parse::<u8>()
+                .ok()
+                .filter(|p| *p <= max)
+                .ok_or_else(|| format!("{s:?}: prefix length must be 0..={max}"))?,
+            None => max,
+        };
+        Ok(Cidr { addr, prefix })
+    }
+}
+
+impl Cidr {
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
+            v4 => v4,
+        };
+        match (self.addr, ip) {
+            (IpAddr::V4(n), IpAddr::V4(a)) => {
+                let mask = if self.prefix == 0 {
+                    0
+                } else {
+                    u32::MAX << (32 - u32::from(self.prefix))
+                };
+                u32::from(n) & mask == u32::from(a) & mask
+            }
+            (IpAddr::V6(n), IpAddr::V6(a)) => {
+                let mask = if self.prefix == 0 {
+                    0
+                } else {
+                    u128::MAX << (128 - u32::from(self.prefix))
+                };
+                u128::from(n) & mask == u128::from(a) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Is `ip` in any of `nets`?
+pub fn in_networks(nets: &[Cidr], ip: IpAddr) -> bool {
+    nets.iter().any(|n| n.contains(ip))
+}
+
+/// The reply for a recipient, or `None` to accept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub code: &'static str,
+    pub text: String,
+}
+
+/// Decides on a recipient (RFC 5321 §4.1.1.3). `may_relay` is true for authenticated
+/// sessions and trusted networks.
+///
+/// - A local part holding `@` (quoted `"a@b"@ours`, or `a@b@ours`) is refused: RFC 5321
+///   §3.6.1 — we never route on the local part, so `%`-hacks and `!` paths are plain local
+///   parts that match no account.
+/// - Source routes (`@a,@b:user@c`) were already reduced to `user@c` by the parser, as
+///   RFC 5321 §C allows; `user@c` then passes these same checks.
+pub fn check_rcpt(dir: &dyn Directory, address: &str, may_relay: bool) -> Result<bool, Refusal> {
+    let Some(at) = address.rfind('@') else {
+        return Err(Refusal {
+            code: "501 5.1.3",
+            text: "Bad recipient address syntax".into(),
+        });
+    };
+    let local = address.get(..at).unwrap_or("");
+    let domain = address.get(at + 1..).unwrap_or("");
+    if local.is_empty() || domain.is_empty() || local.contains('@') {
+        return Err(Refusal {
+            code: "550 5.1.3",
+            text: format!("<{address}>: Bad recipient address syntax"),
+        });
+    }
+    match dir.rcpt(address) {
+        RcptLookup::Local => Ok(true),
+        RcptLookup::Unknown => Err(Refusal {
+            code: "550 5.1.1",
+            text: format!("<{address}>: Recipient address rejected: User unknown"),
+        }),
+        RcptLookup::OverQuota => Err(Refusal {
+            code: "452 4.2.2",
+            text: format!("<{address}>: Mailbox full"),
+        }),
+        RcptLookup::TempFail => Err(Refusal {
+            code: "451 4.3.0",
+            text: format!("<{address}>: Temporary lookup failure"),
+        }),
+        RcptLookup::NotLocal if may_relay => Ok(false),
+        RcptLookup::NotLocal => Err(Refusal {
+            code: "554 5.7.1",
+            text: format!("<{address}>: Relay access denied"),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cidr_matching() {
+        let n: Cidr = "192.0.2.0/24".parse().unwrap();
+        assert!(n.contains("192.0.2.77".parse().unwrap()));
+        assert!(!n.contains("192.0.3.1".parse().unwrap()));
+        assert!(n.contains("::ffff:192.0.2.1".parse().unwrap()));
+        let one: Cidr = "::1".parse().unwrap();
+        assert!(one.contains("::1".parse().unwrap()));
+        assert!("10.0.0.0/33".parse::<Cidr>().is_err());
+        assert!("nonsense".parse::<Cidr>().is_err());
+    }
+}

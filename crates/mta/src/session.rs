@@ -1,0 +1,1166 @@
+//! The SMTP session state machine (RFC 5321 §4.1, §4.3): pure and I/O-free. Bytes go in
+//! with [`Session::feed`]; [`Session::advance`] writes replies into an output buffer and
+//! stops at each [`Action`] the caller must perform (TLS handshake, password check,
+//! queueing), whose outcome comes back through `*_result` / [`Session::tls_established`].
+
+use crate::framing::{self, DataProblem, DataReader, Line};
+use crate::policy::{self, Cidr, Directory};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use smtp_proto::{Error as ProtoError, Request};
+use std::net::IpAddr;
+use std::sync::Arc;
+use tracing::info;
+
+/// Which listener a session came in on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListenerKind {
+    /// Port 25: mail for local domains; relaying only for trusted or authenticated clients.
+    Smtp,
+    /// Port 587 (RFC 6409): STARTTLS then AUTH before MAIL.
+    Submission,
+    /// Port 465 (RFC 8314): TLS from the first byte, AUTH before MAIL.
+    Submissions,
+}
+
+impl ListenerKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ListenerKind::Smtp => "smtp",
+            ListenerKind::Submission => "submission",
+            ListenerKind::Submissions => "submissions",
+        }
+    }
+}
+
+/// Settings shared by the sessions of a listener.
+#[derive(Debug, Clone)]
+pub struct SessionConfig {
+    pub hostname: String,
+    pub listener: ListenerKind,
+    /// RFC 1870 SIZE: the largest message accepted, in octets.
+    pub max_message_size: usize,
+    pub max_recipients: usize,
+    /// Errors (bad commands, refused recipients) before the session is closed.
+    pub max_errors: u32,
+    /// Clients allowed to relay without authentication.
+    pub relay_networks: Vec<Cidr>,
+    /// A TLS configuration exists (STARTTLS can be offered).
+    pub tls_available: bool,
+    /// Allow AUTH without TLS from loopback on the smtp listener (development, benchmark).
+    pub plaintext_auth_on_loopback: bool,
+    /// The domain used for `RCPT TO:<postmaster>` (RFC 5321 §4.5.1).
+    pub postmaster_domain: String,
+}
+
+/// TLS details of the session (for `Received:` and the log).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TlsInfo {
+    /// `TLSv1.3`, `TLSv1.2` (Postfix's spelling).
+    pub version: String,
+    /// IANA cipher suite name.
+    pub cipher: String,
+    /// Symmetric key bits.
+    pub bits: u16,
+}
+
+/// One accepted recipient.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RcptInfo {
+    pub address: String,
+    pub orcpt: Option<String>,
+    pub notify: Vec<String>,
+    pub local: bool,
+}
+
+/// A message ready to queue.
+#[derive(Debug, Clone)]
+pub struct Submission {
+    pub from: String,
+    pub rcpts: Vec<RcptInfo>,
+    pub body: Vec<u8>,
+    pub body_type: Option<String>,
+    pub smtputf8: bool,
+    pub ret: Option<String>,
+    pub envid: Option<String>,
+    pub helo: String,
+    pub esmtp: bool,
+    pub tls: Option<TlsInfo>,
+    pub auth_user: Option<String>,
+    pub remote_ip: IpAddr,
+    pub session: String,
+}
+
+/// What the caller must do before the session can go on.
+#[derive(Debug)]
+pub enum Action {
+    /// Flush output, then run the TLS handshake and call [`Session::tls_established`].
+    StartTls,
+    /// Check the password, then call [`Session::auth_result`].
+    Authenticate {
+        mechanism: &'static str,
+        user: String,
+        password: String,
+    },
+    /// Queue the message, then call [`Session::enqueue_result`].
+    Enqueue(Box<Submission>),
+    /// Flush output and close the connection.
+    Close,
+}
+
+/// How queueing went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnqueueOutcome {
+    Queued { queue_id: String },
+    TempFail,
+}
+
+#[derive(Debug)]
+enum AuthStep {
+    PlainResponse,
+    LoginUser,
+    LoginPass { user: String },
+}
+
+#[derive(Debug)]
+enum State {
+    Command,
+    Auth(AuthStep),
+    Data(DataReader),
+    Bdat {
+        remaining: usize,
+        last: bool,
+        discard: bool,
+    },
+    /// An [`Action`] is outstanding.
+    Waiting,
+    Closed,
+}
+
+#[derive(Debug, Default)]
+struct Transaction {
+    from: String,
+    rcpts: Vec<RcptInfo>,
+    body_type: Option<String>,
+    smtputf8: bool,
+    ret: Option<String>,
+    envid: Option<String>,
+    /// CHUNKING body collected so far.
+    chunks: Vec<u8>,
+    chunk_too_big: bool,
+}
+
+/// One SMTP session.
+pub struct Session {
+    cfg: Arc<SessionConfig>,
+    dir: Arc<dyn Directory>,
+    pub id: String,
+    pub remote_ip: IpAddr,
+    helo: Option<String>,
+    esmtp: bool,
+    tls: Option<TlsInfo>,
+    auth_user: Option<String>,
+    state: State,
+    tx: Option<Transaction>,
+    input: Vec<u8>,
+    output: Vec<u8>,
+    errors: u32,
+    /// Commands seen (for the `disconnect` log line).
+    pub commands: u64,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session").field("id", &self.id).finish()
+    }
+}
+
+fn log_code(reply: &str) -> String {
+    reply.get(..9).unwrap_or(reply).trim().to_string()
+}
+
+impl Session {
+    pub fn new(
+        cfg: Arc<SessionConfig>,
+        dir: Arc<dyn Directory>,
+        id: String,
+        remote_ip: IpAddr,
+    ) -> Self {
+        Session {
+            cfg,
+            dir,
+            id,
+            remote_ip,
+            helo: None,
+            esmtp: false,
+            tls: None,
+            auth_user: None,
+            state: State::Command,
+            tx: None,
+            input: Vec::new(),
+            output: Vec::new(),
+            errors: 0,
+            commands: 0,
+        }
+    }
+
+    /// RFC 5321 §4.2, §3.1: the `220` greeting.
+    pub fn greeting(&mut self) {
+        let line = format!("220 {} ESMTP mailward\r\n", self.cfg.hostname);
+        self.output.extend_from_slice(line.as_bytes());
+    }
+
+    /// Appends received bytes.
+    pub fn feed(&mut self, bytes: &[u8]) {
+        self.input.extend_from_slice(bytes);
+    }
+
+    /// Replies produced so far (to write to the client).
+    pub fn take_output(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.output)
+    }
+
+    pub fn has_output(&self) -> bool {
+        !self.output.is_empty()
+    }
+
+    pub fn is_closed(&self) -> bool {
+        matches!(self.state, State::Closed)
+    }
+
+    /// True while a message body is being received (the data timeouts of RFC 5321
+    /// §4.5.3.2.5 apply instead of the command timeout).
+    pub fn in_data(&self) -> bool {
+        matches!(self.state, State::Data(_) | State::Bdat { .. })
+    }
+
+    pub fn auth_user(&self) -> Option<&str> {
+        self.auth_user.as_deref()
+    }
+
+    fn reply(&mut self, text: &str) {
+        self.output.extend_from_slice(text.as_bytes());
+        self.output.extend_from_slice(b"\r\n");
+    }
+
+    /// Counts an error; past the limit, says so and closes (RFC 5321 §4.3.2 lets the
+    /// server close with 421).
+    fn error(&mut self, text: &str) -> Option<Action> {
+        self.reply(text);
+        self.errors += 1;
+        if self.errors >= self.cfg.max_errors {
+            self.reply("421 4.7.0 Too many errors, closing connection");
+            self.state = State::Closed;
+            return Some(Action::Close);
+        }
+        None
+    }
+
+    fn is_loopback(&self) -> bool {
+        self.remote_ip.is_loopback()
+            || matches!(self.remote_ip, IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()))
+    }
+
+    /// Authentication is offered over TLS; on the smtp listener also from loopback when
+    /// configured (DESIGN.md: "Authentication only over TLS, except on loopback").
+    fn auth_allowed(&self) -> bool {
+        self.tls.is_some()
+            || (self.cfg.plaintext_auth_on_loopback
+                && self.cfg.listener == ListenerKind::Smtp
+                && self.is_loopback())
+    }
+
+    fn may_relay(&self) -> bool {
+        self.auth_user.is_some() || policy::in_networks(&self.cfg.relay_networks, self.remote_ip)
+    }
+
+    /// Processes buffered input until it is used up (`None`) or an action is needed.
+    pub fn advance(&mut self) -> Option<Action> {
+        loop {
+            match &mut self.state {
+                State::Closed | State::Waiting => return None,
+                State::Data(reader) => {
+                    let (used, done) = reader.feed(&self.input);
+                    self.input.drain(..used.min(self.input.len()));
+                    match done {
+                        None => return None,
+                        Some(result) => {
+                            if let Some(a) = self.data_done(result) {
+                                return Some(a);
+                            }
+                        }
+                    }
+                }
+                State::Bdat {
+                    remaining,
+                    last,
+                    discard,
+                } => {
+                    let take = (*remaining).min(self.input.len());
+                    let (last, discard) = (*last, *discard);
+                    *remaining -= take;
+                    let done = *remaining == 0;
+                    let chunk: Vec<u8> = self.input.drain(..take).collect();
+                    if !discard && let Some(tx) = self.tx.as_mut() {
+                        if tx.chunks.len() + chunk.len() > self.cfg.max_message_size {
+                            tx.chunk_too_big = true;
+                        } else {
+                            tx.chunks.extend_from_slice(&chunk);
+                        }
+                    }
+                    if !done {
+                        return None;
+                    }
+                    self.state = State::Command;
+                    if discard {
+                        continue;
+                    }
+                    if let Some(a) = self.bdat_done(last) {
+                        return Some(a);
+                    }
+                }
+                State::Auth(_) | State::Command => {
+                    let (len, line) = match framing::next_line(&self.input) {
+                        None => return None,
+                        Some(Line::Complete(l)) => (l.len(), Some(l.to_vec())),
+                        Some(Line::Bare(n)) => (n, None),
+                        Some(Line::TooLong(n)) => {
+                            self.input.drain(..n.min(self.input.len()));
+                            if let Some(a) = self.error("500 5.5.2 Error: line too long") {
+                                return Some(a);
+                            }
+                            continue;
+                        }
+                    };
+                    self.input.drain(..len.min(self.input.len()));
+                    let Some(line) = line else {
+                        // RFC 5321 §2.3.8: only CRLF ends a line. A bare CR or LF in a
+                        // command is refused (it is how smuggling attempts start).
+                        if let Some(a) = self.error("500 5.5.2 Error: bare <CR> or <LF> received") {
+                            return Some(a);
+                        }
+                        continue;
+                    };
+                    self.commands += 1;
+                    let action = if matches!(self.state, State::Auth(_)) {
+                        self.auth_continue(&line)
+                    } else {
+                        self.command(&line)
+                    };
+                    if action.is_some() {
+                        return action;
+                    }
+                }
+            }
+        }
+    }
+
+    fn command(&mut self, line: &[u8]) -> Option<Action> {
+        if line.contains(&0) {
+            return self.error("500 5.5.2 Error: NUL in command");
+        }
+        let mut it = line.iter();
+        let req = Request::parse(&mut it);
+        match req {
+            Ok(req) => self.request(req.into_owned()),
+            Err(ProtoError::UnknownCommand) => {
+                self.error("500 5.5.2 Error: command not recognized")
+            }
+            Err(ProtoError::InvalidSenderAddress) => {
+                self.error("501 5.1.7 Bad sender address syntax")
+            }
+            Err(ProtoError::InvalidRecipientAddress) => {
+                self.error("501 5.1.3 Bad recipient address syntax")
+            }
+            Err(ProtoError::SyntaxError { syntax }) => {
+                self.error(&format!("501 5.5.4 Syntax: {syntax}"))
+            }
+            Err(ProtoError::InvalidParameter { param }) => {
+                self.error(&format!("501 5.5.4 Invalid parameter {param}"))
+            }
+            Err(ProtoError::UnsupportedParameter { param }) => {
+                let p: String = param
+                    .chars()
+                    .filter(|c| c.is_ascii_graphic())
+                    .take(64)
+                    .collect();
+                self.error(&format!("555 5.5.4 Unsupported parameter {p}"))
+            }
+            Err(_) => self.error("500 5.5.2 Error: bad syntax"),
+        }
+    }
+
+    fn request(&mut self, req: Request<String>) -> Option<Action> {
+        match req {
+            Request::Ehlo { host } => self.ehlo(host, true),
+            Request::Helo { host } => self.ehlo(host, false),
+            Request::Lhlo { .. }
+            | Request::Etrn { .. }
+            | Request::Atrn { .. }
+            | Request::Burl { .. } => self.error("502 5.5.1 Error: command not implemented"),
+            Request::Expn { .. } => self.error("502 5.5.1 Error: command not implemented"),
+            Request::Vrfy { .. } => {
+                // RFC 5321 §3.5.3: 252 when we will not verify.
+                self.reply(
+                    "252 2.5.0 Cannot VRFY user, but will accept message and attempt delivery",
+                );
+                None
+            }
+            Request::Help { .. } => {
+                self.reply("214 2.0.0 See RFC 5321 (https://www.rfc-editor.org/rfc/rfc5321)");
+                None
+            }
+            Request::Noop { .. } => {
+                self.reply("250 2.0.0 Ok");
+                None
+            }
+            Request::Rset => {
+                self.tx = None;
+                self.reply("250 2.0.0 Ok");
+                None
+            }
+            Request::Quit => {
+                self.reply("221 2.0.0 Bye");
+                self.state = State::Closed;
+                Some(Action::Close)
+            }
+            Request::StartTls => self.starttls(),
+            Request::Auth {
+                mechanism,
+                initial_response,
+            } => self.auth(mechanism, initial_response),
+            Request::Mail { from } => self.mail(from),
+            Request::Rcpt { to } => self.rcpt(to),
+            Request::Data => self.data(),
+            Request::Bdat {
+                chunk_size,
+                is_last,
+            } => self.bdat(chunk_size, is_last),
+        }
+    }
+
+    fn ehlo(&mut self, host: String, esmtp: bool) -> Option<Action> {
+        let host: String = host
+            .chars()
+            .filter(|c| c.is_ascii_graphic())
+            .take(255)
+            .collect();
+        info!(event = "helo", session = %self.id, remote_ip = %self.remote_ip, helo = %host);
+        // RFC 5321 §4.1.4: EHLO resets any transaction.
+        self.tx = None;
+        self.helo = Some(host.clone());
+        self.esmtp = esmtp;
+        if !esmtp {
+            self.reply(&format!("250 {}", self.cfg.hostname));
+            return None;
+        }
+        let mut lines = vec![
+            format!("{} Hello {} [{}]", self.cfg.hostname, host, self.remote_ip),
+            "PIPELINING".into(),
+            format!("SIZE {}", self.cfg.max_message_size),
+            "8BITMIME".into(),
+            "SMTPUTF8".into(),
+            "ENHANCEDSTATUSCODES".into(),
+            "CHUNKING".into(),
+        ];
+        if self.tls.is_none() && self.cfg.tls_available {
+            lines.push("STARTTLS".into());
+        }
+        if self.auth_allowed() && self.auth_user.is_none() {
+            lines.push("AUTH PLAIN LOGIN".into());
+        }
+        lines.push("DSN".into());
+        let n = lines.len();
+        for (i, l) in lines.iter().enumerate() {
+            let sep = if i + 1 == n { ' ' } else { '-' };
+            self.output
+                .extend_from_slice(format!("250{sep}{l}\r\n").as_bytes());
+        }
+        None
+    }
+
+    fn starttls(&mut self) -> Option<Action> {
+        if self.tls.is_some() {
+            return self.error("554 5.5.1 Error: TLS already active");
+        }
+        if !self.cfg.tls_available {
+            return self.error("502 5.5.1 Error: command not implemented");
+        }
+        self.reply("220 2.0.0 Ready to start TLS");
+        // RFC 3207 §6 / CVE-2011-0411: anything pipelined after STARTTLS was sent in
+        // plaintext and must not be obeyed after the handshake.
+        self.input.clear();
+        self.state = State::Waiting;
+        Some(Action::StartTls)
+    }
+
+    /// The handshake finished: RFC 3207 §4.2, the session starts over (EHLO again).
+    pub fn tls_established(&mut self, info: TlsInfo) {
+        info!(event = "tls", session = %self.id, remote_ip = %self.remote_ip, tls_version = %info.version, tls_cipher = %info.cipher);
+        self.tls = Some(info);
+        self.helo = None;
+        self.esmtp = false;
+        self.tx = None;
+        self.auth_user = None;
+        self.input.clear();
+        self.state = State::Command;
+    }
+
+    /// For implicit TLS (port 465): TLS was up before the greeting.
+    pub fn set_tls(&mut self, info: TlsInfo) {
+        info!(event = "tls", session = %self.id, remote_ip = %self.remote_ip, tls_version = %info.version, tls_cipher = %info.cipher);
+        self.tls = Some(info);
+    }
+
+    fn auth(&mut self, mechanism: u64, initial: String) -> Option<Action> {
+        if self.helo.is_none() || !self.esmtp {
+            return self.error("503 5.5.1 Error: send EHLO first");
+        }
+        if self.auth_user.is_some() {
+            return self.error("503 5.5.1 Error: already authenticated");
+        }
+        if self.tx.is_some() {
+            return self.error("503 5.5.1 Error: MAIL transaction in progress");
+        }
+        if !self.auth_allowed() {
+            // RFC 4954 §4: 538 when the mechanism needs an encrypted channel.
+            return self
+                .error("538 5.7.11 Encryption required for requested authentication mechanism");
+        }
+        if mechanism == smtp_proto::AUTH_PLAIN {
+            if initial.is_empty() {
+                self.reply("334 ");
+                self.state = State::Auth(AuthStep::PlainResponse);
+                return None;
+            }
+            return self.auth_plain(&initial);
+        }
+        if mechanism == smtp_proto::AUTH_LOGIN {
+            if initial.is_empty() {
+                self.reply("334 VXNlcm5hbWU6");
+                self.state = State::Auth(AuthStep::LoginUser);
+                return None;
+            }
+            return self.login_user(&initial);
+        }
+        self.error("504 5.5.4 Unrecognized authentication type")
+    }
+
+    fn auth_continue(&mut self, line: &[u8]) -> Option<Action> {
+        let text = String::from_utf8_lossy(line).trim().to_string();
+        let step = std::mem::replace(&mut self.state, State::Command);
+        if text == "*" {
+            // RFC 4954 §4: the client cancels with "*".
+            return self.error("501 5.7.0 Authentication cancelled");
+        }
+        match step {
+            State::Auth(AuthStep::PlainResponse) => self.auth_plain(&text),
+            State::Auth(AuthStep::LoginUser) => self.login_user(&text),
+            State::Auth(AuthStep::LoginPass { user }) => match B64.decode(text.as_bytes()) {
+                Ok(p) => self.authenticate("LOGIN", user, String::from_utf8_lossy(&p).into_owned()),
+                Err(_) => self.error("501 5.5.2 Cannot decode response"),
+            },
+            _ => None,
+        }
+    }
+
+    fn login_user(&mut self, b64: &str) -> Option<Action> {
+        match B64.decode(b64.as_bytes()) {
+            Ok(u) => {
+                let user = String::from_utf8_lossy(&u).into_owned();
+                self.reply("334 UGFzc3dvcmQ6");
+                self.state = State::Auth(AuthStep::LoginPass { user });
+                None
+            }
+            Err(_) => self.error("501 5.5.2 Cannot decode response"),
+        }
+    }
+
+    /// RFC 4616 §2: `[authzid] NUL authcid NUL passwd`.
+    fn auth_plain(&mut self, b64: &str) -> Option<Action> {
+        let Ok(raw) = B64.decode(b64.as_bytes()) else {
+            return self.error("501 5.5.2 Cannot decode response");
+        };
+        let mut parts = raw.split(|&b| b == 0);
+        let (Some(authz), Some(user), Some(pass), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return self.error("501 5.5.2 Invalid PLAIN response");
+        };
+        if !authz.is_empty() && authz != user {
+            return self.error("535 5.7.8 Authentication credentials invalid");
+        }
+        let user = String::from_utf8_lossy(user).into_owned();
+        let pass = String::from_utf8_lossy(pass).into_owned();
+        self.authenticate("PLAIN", user, pass)
+    }
+
+    fn authenticate(
+        &mut self,
+        mechanism: &'static str,
+        user: String,
+        password: String,
+    ) -> Option<Action> {
+        self.state = State::Waiting;
+        Some(Action::Authenticate {
+            mechanism,
+            user,
+            password,
+        })
+    }
+
+    /// The password check's outcome: the account address, or `None`.
+    pub fn auth_result(
+        &mut self,
+        mechanism: &str,
+        given_user: &str,
+        account: Option<String>,
+    ) -> Option<Action> {
+        self.state = State::Command;
+        match account {
+            Some(user) => {
+                info!(event = "auth", session = %self.id, remote_ip = %self.remote_ip, user = %user, mechanism = %mechanism);
+                self.auth_user = Some(user);
+                self.reply("235 2.7.0 Authentication successful");
+                None
+            }
+            None => {
+                let user: String = given_user
+                    .chars()
+                    .filter(|c| !c.is_control())
+                    .take(128)
+                    .collect();
+                info!(event = "auth_failed", session = %self.id, remote_ip = %self.remote_ip, user = %user, mechanism = %mechanism, reason = "invalid credentials");
+                self.error("535 5.7.8 Authentication credentials invalid")
+            }
+        }
+    }
+
+    fn reject(&mut self, reply: &str, reason: &str) -> Option<Action> {
+        info!(event = "rejected", session = %self.id, remote_ip = %self.remote_ip, code = %log_code(reply), reason = %reason);
+        self.error(reply)
+    }
+
+    fn mail(&mut self, from: smtp_proto::MailFrom<String>) -> Option<Action> {
+        if self.helo.is_none() {
+            return self.error("503 5.5.1 Error: send HELO/EHLO first");
+        }
+        if self.tx.is_some() {
+            return self.error("503 5.5.1 Error: nested MAIL command");
+        }
+        if self.cfg.listener != ListenerKind::Smtp && self.auth_user.is_none() {
+            // RFC 6409 §4.3: submission requires authentication.
+            return self.reject(
+                "530 5.7.0 Authentication required",
+                "submission without AUTH",
+            );
+        }
+        if from.size > self.cfg.max_message_size {
+            // RFC 1870 §6.2.
+            return self.reject(
+                "552 5.3.4 Message size exceeds fixed limit",
+                "declared size too big",
+            );
+        }
+        if !from.address.is_empty() && !from.address.contains('@') {
+            return self.error("501 5.1.7 Bad sender address syntax");
+        }
+        if !self.esmtp && from.flags != 0 {
+            return self.error("555 5.5.4 Parameters need EHLO");
+        }
+        if let Some(user) = self.auth_user.clone()
+            && !from.address.is_empty()
+            && !self.dir.may_send_as(&user, &from.address)
+        {
+            return self.reject(
+                &format!(
+                    "553 5.7.1 <{}>: Sender address rejected: not owned by user {user}",
+                    from.address
+                ),
+                "sender not owned by authenticated user",
+            );
+        }
+        let body_type = if from.flags & smtp_proto::MAIL_BODY_8BITMIME != 0 {
+            Some("8BITMIME".to_string())
+        } else if from.flags & smtp_proto::MAIL_BODY_BINARYMIME != 0 {
+            Some("BINARYMIME".to_string())
+        } else if from.flags & smtp_proto::MAIL_BODY_7BIT != 0 {
+            Some("7BIT".to_string())
+        } else {
+            None
+        };
+        let ret = if from.flags & smtp_proto::MAIL_RET_FULL != 0 {
+            Some("FULL".to_string())
+        } else if from.flags & smtp_proto::MAIL_RET_HDRS != 0 {
+            Some("HDRS".to_string())
+        } else {
+            None
+        };
+        info!(event = "mail_from", session = %self.id, remote_ip = %self.remote_ip, from = %from.address, size = from.size);
+        self.tx = Some(Transaction {
+            from: from.address,
+            body_type,
+            smtputf8: from.flags & smtp_proto::MAIL_SMTPUTF8 != 0,
+            ret,
+            envid: from.env_id,
+            ..Transaction::default()
+        });
+        self.reply("250 2.1.0 Ok");
+        None
+    }
+
+    fn rcpt(&mut self, to: smtp_proto::RcptTo<String>) -> Option<Action> {
+        let Some(count) = self.tx.as_ref().map(|t| t.rcpts.len()) else {
+            return self.error("503 5.5.1 Error: need MAIL command");
+        };
+        if count >= self.cfg.max_recipients {
+            // RFC 5321 §4.5.3.1.10: 452 for too many recipients.
+            self.reply("452 4.5.3 Error: too many recipients");
+            return None;
+        }
+        let address = if to.address.is_empty() {
+            format!("postmaster@{}", self.cfg.postmaster_domain)
+        } else {
+            to.address.clone()
+        };
+        match policy::check_rcpt(self.dir.as_ref(), &address, self.may_relay()) {
+            Ok(local) => {
+                info!(event = "rcpt", session = %self.id, remote_ip = %self.remote_ip, to = %address);
+                let mut notify = Vec::new();
+                for (flag, name) in [
+                    (smtp_proto::RCPT_NOTIFY_NEVER, "NEVER"),
+                    (smtp_proto::RCPT_NOTIFY_SUCCESS, "SUCCESS"),
+                    (smtp_proto::RCPT_NOTIFY_FAILURE, "FAILURE"),
+                    (smtp_proto::RCPT_NOTIFY_DELAY, "DELAY"),
+                ] {
+                    if to.flags & flag != 0 {
+                        notify.push(name.to_string());
+                    }
+                }
+                if let Some(tx) = self.tx.as_mut() {
+                    tx.rcpts.push(RcptInfo {
+                        address,
+                        orcpt: to.orcpt,
+                        notify,
+                        local,
+                    });
+                }
+                self.reply("250 2.1.5 Ok");
+                None
+            }
+            Err(refusal) => {
+                info!(event = "rcpt_rejected", session = %self.id, remote_ip = %self.remote_ip, to = %address, code = %refusal.code, reason = %refusal.text);
+                let reply = format!("{} {}", refusal.code, refusal.text);
+                if refusal.code.starts_with('4') {
+                    self.reply(&reply);
+                    None
+                } else {
+                    self.error(&reply)
+                }
+            }
+        }
+    }
+
+    fn data(&mut self) -> Option<Action> {
+        match self.tx.as_ref() {
+            None => self.error("503 5.5.1 Error: need MAIL command"),
+            Some(tx) if tx.rcpts.is_empty() => self.error("554 5.5.1 Error: no valid recipients"),
+            Some(tx) if !tx.chunks.is_empty() => self.error("503 5.5.1 Error: DATA after BDAT"),
+            Some(_) => {
+                self.reply("354 End data with <CR><LF>.<CR><LF>");
+                self.state = State::Data(DataReader::new(self.cfg.max_message_size));
+                None
+            }
+        }
+    }
+
+    fn data_done(&mut self, result: Result<Vec<u8>, DataProblem>) -> Option<Action> {
+        self.state = State::Command;
+        match result {
+            Ok(body) => self.finish(body),
+            Err(DataProblem::TooBig) => {
+                self.tx = None;
+                self.reject("552 5.3.4 Error: message file too big", "message too big")
+            }
+            Err(DataProblem::BareLineEnding) => {
+                // SMTP smuggling defence: refuse and disconnect, so nothing that followed a
+                // fake end-of-data is ever taken as a command.
+                self.tx = None;
+                info!(event = "rejected", session = %self.id, remote_ip = %self.remote_ip, code = "521 5.5.2", reason = "bare CR or LF in message");
+                self.reply("521 5.5.2 Error: bare <CR> or <LF> received in message");
+                self.state = State::Closed;
+                Some(Action::Close)
+            }
+        }
+    }
+
+    /// RFC 3030 §2: BDAT chunk-size [LAST].
+    fn bdat(&mut self, size: usize, last: bool) -> Option<Action> {
+        let ok = match self.tx.as_ref() {
+            None => Err("503 5.5.1 Error: need MAIL command"),
+            Some(tx) if tx.rcpts.is_empty() => Err("554 5.5.1 Error: no valid recipients"),
+            Some(_) => Ok(()),
+        };
+        self.state = State::Bdat {
+            remaining: size,
+            last,
+            discard: ok.is_err(),
+        };
+        match ok {
+            Ok(()) => {
+                if size == 0 {
+                    self.state = State::Command;
+                    return self.bdat_done(last);
+                }
+                None
+            }
+            // RFC 3030 §3: the chunk is read and thrown away before the error reply.
+            Err(reply) => {
+                let a = self.error(reply);
+                if a.is_some() {
+                    self.state = State::Closed;
+                }
+                a
+            }
+        }
+    }
+
+    fn bdat_done(&mut self, last: bool) -> Option<Action> {
+        let too_big = self.tx.as_ref().is_some_and(|t| t.chunk_too_big);
+        if too_big {
+            if last {
+                self.tx = None;
+            }
+            return self.reject("552 5.3.4 Error: message file too big", "message too big");
+        }
+        if !last {
+            let n = self.tx.as_ref().map_or(0, |t| t.chunks.len());
+            self.reply(&format!("250 2.0.0 {n} octets received"));
+            return None;
+        }
+        let body = self
+            .tx
+            .as_mut()
+            .map(|t| std::mem::take(&mut t.chunks))
+            .unwrap_or_default();
+        self.finish(body)
+    }
+
+    fn finish(&mut self, body: Vec<u8>) -> Option<Action> {
+        let Some(tx) = self.tx.take() else {
+            return self.error("503 5.5.1 Error: need MAIL command");
+        };
+        // RFC 5321 §6.3: a message that went round too often is a loop.
+        if crate::headers::hop_count(&body) > 50 {
+            return self.reject("554 5.4.6 Error: too many hops", "mail loop");
+        }
+        self.state = State::Waiting;
+        Some(Action::Enqueue(Box::new(Submission {
+            from: tx.from,
+            rcpts: tx.rcpts,
+            body,
+            body_type: tx.body_type,
+            smtputf8: tx.smtputf8,
+            ret: tx.ret,
+            envid: tx.envid,
+            helo: self.helo.clone().unwrap_or_default(),
+            esmtp: self.esmtp,
+            tls: self.tls.clone(),
+            auth_user: self.auth_user.clone(),
+            remote_ip: self.remote_ip,
+            session: self.id.clone(),
+        })))
+    }
+
+    /// Queueing finished: RFC 5321 §4.2.5, `250` only now, after the commit.
+    pub fn enqueue_result(&mut self, outcome: EnqueueOutcome) {
+        self.state = State::Command;
+        match outcome {
+            EnqueueOutcome::Queued { queue_id } => {
+                self.reply(&format!("250 2.0.0 Ok: queued as {queue_id}"))
+            }
+            EnqueueOutcome::TempFail => self.reply("451 4.3.0 Error: queue file write error"),
+        }
+    }
+
+    /// RFC 5321 §4.5.3.2: the server timed out waiting; say so before closing.
+    pub fn timeout(&mut self) {
+        self.reply("421 4.4.2 Error: timeout exceeded");
+        self.state = State::Closed;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Dir;
+    impl Directory for Dir {
+        fn rcpt(&self, address: &str) -> policy::RcptLookup {
+            match address.to_ascii_lowercase().as_str() {
+                "bob@example.test" | "postmaster@example.test" => policy::RcptLookup::Local,
+                "full@example.test" => policy::RcptLookup::OverQuota,
+                a if a.ends_with("@example.test") => policy::RcptLookup::Unknown,
+                _ => policy::RcptLookup::NotLocal,
+            }
+        }
+        fn may_send_as(&self, user: &str, address: &str) -> bool {
+            user == address
+        }
+    }
+
+    fn cfg(listener: ListenerKind) -> Arc<SessionConfig> {
+        Arc::new(SessionConfig {
+            hostname: "mx.example.test".into(),
+            listener,
+            max_message_size: 1000,
+            max_recipients: 3,
+            max_errors: 5,
+            relay_networks: vec!["192.0.2.0/24".parse().unwrap()],
+            tls_available: true,
+            plaintext_auth_on_loopback: false,
+            postmaster_domain: "example.test".into(),
+        })
+    }
+
+    fn session(listener: ListenerKind, ip: &str) -> Session {
+        let mut s = Session::new(
+            cfg(listener),
+            Arc::new(Dir),
+            "S1".into(),
+            ip.parse().unwrap(),
+        );
+        s.greeting();
+        s
+    }
+
+    /// Feeds input, runs to the next action; returns (replies, action).
+    fn run(s: &mut Session, input: &[u8]) -> (String, Option<Action>) {
+        s.feed(input);
+        let a = s.advance();
+        (String::from_utf8(s.take_output()).unwrap(), a)
+    }
+
+    #[test]
+    fn pipelined_transaction_is_answered_in_order_then_queued() {
+        let mut s = session(ListenerKind::Smtp, "198.51.100.1");
+        let (out, a) = run(
+            &mut s,
+            b"EHLO c.test\r\nMAIL FROM:<a@remote.test> BODY=8BITMIME\r\nRCPT TO:<bob@example.test>\r\nRCPT TO:<Bob@Example.test> NOTIFY=SUCCESS,FAILURE\r\nDATA\r\nSubject: hi\r\n\r\n..x\r\n.\r\n",
+        );
+        assert!(out.starts_with("220 mx.example.test ESMTP"));
+        assert!(
+            out.contains("250-PIPELINING\r\n")
+                && out.contains("250-CHUNKING\r\n")
+                && out.contains("250 DSN\r\n")
+        );
+        assert!(
+            !out.contains("AUTH"),
+            "no AUTH offered before TLS on port 25"
+        );
+        assert!(
+            out.contains("250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n250 2.1.5 Ok\r\n354 "),
+            "{out}"
+        );
+        let Some(Action::Enqueue(sub)) = a else {
+            panic!("{a:?}")
+        };
+        assert_eq!(sub.body, b"Subject: hi\r\n\r\n.x\r\n");
+        assert_eq!(sub.rcpts.len(), 2);
+        assert_eq!(sub.rcpts[1].notify, vec!["SUCCESS", "FAILURE"]);
+        assert_eq!(sub.body_type.as_deref(), Some("8BITMIME"));
+        s.enqueue_result(EnqueueOutcome::Queued {
+            queue_id: "Q1".into(),
+        });
+        assert_eq!(
+            String::from_utf8(s.take_output()).unwrap(),
+            "250 2.0.0 Ok: queued as Q1\r\n"
+        );
+    }
+
+    #[test]
+    fn open_relay_attempts_are_refused() {
+        let mut s = session(ListenerKind::Smtp, "198.51.100.1");
+        run(&mut s, b"EHLO c\r\nMAIL FROM:<a@remote.test>\r\n");
+        for rcpt in [
+            "victim@elsewhere.test",
+            "victim%elsewhere.test@example.test",
+            "@example.test:victim@elsewhere.test",
+            "\"victim@elsewhere.test\"@example.test",
+            "victim@elsewhere.test@example.test",
+            "victim!elsewhere.test@example.test",
+        ] {
+            let mut s2 = session(ListenerKind::Smtp, "198.51.100.1");
+            run(&mut s2, b"EHLO c\r\nMAIL FROM:<a@remote.test>\r\n");
+            let (out, _) = run(&mut s2, format!("RCPT TO:<{rcpt}>\r\nDATA\r\n").as_bytes());
+            assert!(out.starts_with("5"), "{rcpt}: {out}");
+            assert!(out.contains("554 5.5.1"), "{rcpt}: DATA must fail: {out}");
+        }
+        // A trusted network may relay.
+        let mut t = session(ListenerKind::Smtp, "192.0.2.5");
+        let (out, _) = run(
+            &mut t,
+            b"EHLO c\r\nMAIL FROM:<a@remote.test>\r\nRCPT TO:<x@elsewhere.test>\r\n",
+        );
+        assert!(out.ends_with("250 2.1.5 Ok\r\n"), "{out}");
+    }
+
+    #[test]
+    fn unknown_user_and_full_mailbox_codes() {
+        let mut s = session(ListenerKind::Smtp, "198.51.100.1");
+        let (out, _) = run(&mut s, b"HELO c\r\nMAIL FROM:<>\r\nRCPT TO:<nobody@example.test>\r\nRCPT TO:<full@example.test>\r\nRCPT TO:<postmaster>\r\n");
+        assert!(out.contains("550 5.1.1 <nobody@example.test>"), "{out}");
+        assert!(out.contains("452 4.2.2"), "{out}");
+        assert!(
+            out.ends_with("250 2.1.5 Ok\r\n"),
+            "postmaster without domain is accepted: {out}"
+        );
+    }
+
+    #[test]
+    fn starttls_discards_pipelined_plaintext_and_resets() {
+        let mut s = session(ListenerKind::Submission, "198.51.100.1");
+        let (out, a) = run(&mut s, b"EHLO c\r\nSTARTTLS\r\nMAIL FROM:<evil@x.test>\r\n");
+        assert!(out.ends_with("220 2.0.0 Ready to start TLS\r\n"));
+        assert!(matches!(a, Some(Action::StartTls)));
+        s.tls_established(TlsInfo {
+            version: "TLSv1.3".into(),
+            cipher: "TLS_AES_128_GCM_SHA256".into(),
+            bits: 128,
+        });
+        assert!(s.advance().is_none());
+        assert_eq!(s.take_output(), b"", "the injected MAIL was dropped");
+        let (out, _) = run(&mut s, b"MAIL FROM:<a@b.test>\r\n");
+        assert!(out.starts_with("503"), "EHLO needed again after TLS: {out}");
+        let (out, _) = run(&mut s, b"EHLO c\r\n");
+        assert!(out.contains("AUTH PLAIN LOGIN") && !out.contains("STARTTLS"));
+    }
+
+    #[test]
+    fn submission_requires_tls_for_auth_and_auth_for_mail() {
+        let mut s = session(ListenerKind::Submission, "198.51.100.1");
+        let (out, _) = run(
+            &mut s,
+            b"EHLO c\r\nAUTH PLAIN AGJvYgBwdw==\r\nMAIL FROM:<bob@example.test>\r\n",
+        );
+        assert!(out.contains("538 5.7.11"), "{out}");
+        assert!(out.contains("530 5.7.0"), "{out}");
+    }
+
+    #[test]
+    fn auth_plain_and_login_and_sender_ownership() {
+        let mut s = session(ListenerKind::Submissions, "198.51.100.1");
+        s.set_tls(TlsInfo::default());
+        let (_, a) = run(
+            &mut s,
+            b"EHLO c\r\nAUTH PLAIN AGJvYkBleGFtcGxlLnRlc3QAcHc=\r\n",
+        );
+        let Some(Action::Authenticate { user, password, .. }) = a else {
+            panic!()
+        };
+        assert_eq!(
+            (user.as_str(), password.as_str()),
+            ("bob@example.test", "pw")
+        );
+        assert!(s.auth_result("PLAIN", &user, Some(user.clone())).is_none());
+        let (out, _) = run(&mut s, b"MAIL FROM:<alice@example.test>\r\nMAIL FROM:<bob@example.test>\r\nRCPT TO:<x@elsewhere.test>\r\n");
+        assert!(
+            out.contains("235 2.7.0") && out.contains("553 5.7.1"),
+            "{out}"
+        );
+        assert!(
+            out.ends_with("250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n"),
+            "authenticated users relay: {out}"
+        );
+
+        let mut l = session(ListenerKind::Submissions, "198.51.100.1");
+        l.set_tls(TlsInfo::default());
+        let (out, _) = run(&mut l, b"EHLO c\r\nAUTH LOGIN\r\n");
+        assert!(out.ends_with("334 VXNlcm5hbWU6\r\n"));
+        let (out, _) = run(&mut l, b"Ym9i\r\n");
+        assert_eq!(out, "334 UGFzc3dvcmQ6\r\n");
+        let (_, a) = run(&mut l, b"cHc=\r\n");
+        assert!(matches!(a, Some(Action::Authenticate { ref user, .. }) if user == "bob"));
+        assert!(l.auth_result("LOGIN", "bob", None).is_none());
+        assert!(
+            String::from_utf8(l.take_output())
+                .unwrap()
+                .starts_with("535 5.7.8")
+        );
+    }
+
+    #[test]
+    fn smuggled_end_of_data_closes_the_session() {
+        for trick in [
+            &b"x\n.\nMAIL FROM:<s@x>\r\n"[..],
+            b"x\r.\rMAIL FROM:<s@x>\r\n",
+            b"x\n.\r\nMAIL FROM:<s@x>\r\n",
+        ] {
+            let mut s = session(ListenerKind::Smtp, "198.51.100.1");
+            run(
+                &mut s,
+                b"EHLO c\r\nMAIL FROM:<a@r.test>\r\nRCPT TO:<bob@example.test>\r\nDATA\r\n",
+            );
+            let mut input = trick.to_vec();
+            input.extend_from_slice(
+                b"RCPT TO:<bob@example.test>\r\nDATA\r\nsmuggled\r\n.\r\nQUIT\r\n",
+            );
+            let (out, a) = run(&mut s, &input);
+            assert!(matches!(a, Some(Action::Close)), "{out}");
+            assert!(out.starts_with("521 5.5.2"), "{out}");
+            assert!(s.is_closed());
+        }
+    }
+
+    #[test]
+    fn bare_lf_command_and_error_limit() {
+        let mut s = session(ListenerKind::Smtp, "198.51.100.1");
+        let (out, _) = run(&mut s, b"EHLO c\nNOOP\r\n");
+        assert!(
+            out.contains("500 5.5.2 Error: bare") && out.ends_with("250 2.0.0 Ok\r\n"),
+            "{out}"
+        );
+        let (out, a) = run(&mut s, b"X\r\nX\r\nX\r\nX\r\nNOOP\r\n");
+        assert!(
+            out.ends_with("421 4.7.0 Too many errors, closing connection\r\n"),
+            "{out}"
+        );
+        assert!(matches!(a, Some(Action::Close)));
+    }
+
+    #[test]
+    fn size_limits() {
+        let mut s = session(ListenerKind::Smtp, "198.51.100.1");
+        let (out, _) = run(&mut s, b"EHLO c\r\nMAIL FROM:<a@r.test> SIZE=5000\r\n");
+        assert!(out.contains("552 5.3.4"), "{out}");
+        let mut body = b"MAIL FROM:<a@r.test>\r\nRCPT TO:<bob@example.test>\r\nDATA\r\n".to_vec();
+        body.extend(std::iter::repeat_n(b'x', 2000));
+        body.extend_from_slice(b"\r\n.\r\nNOOP\r\n");
+        let (out, _) = run(&mut s, &body);
+        assert!(
+            out.contains("552 5.3.4 Error: message file too big\r\n250 2.0.0 Ok\r\n"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn bdat_chunks_make_one_message() {
+        let mut s = session(ListenerKind::Smtp, "198.51.100.1");
+        let (out, a) = run(&mut s, b"EHLO c\r\nMAIL FROM:<a@r.test>\r\nRCPT TO:<bob@example.test>\r\nBDAT 5\r\nHel\nlBDAT 4 LAST\r\no!\r\n");
+        assert!(out.contains("250 2.0.0 5 octets received"), "{out}");
+        let Some(Action::Enqueue(sub)) = a else {
+            panic!("{out}")
+        };
+        assert_eq!(sub.body, b"Hel\nlo!\r\n");
+    }
+
+    #[test]
+    fn too_many_recipients() {
+        let mut s = session(ListenerKind::Smtp, "198.51.100.1");
+        let (out, _) = run(&mut s, b"EHLO c\r\nMAIL FROM:<a@r.test>\r\nRCPT TO:<bob@example.test>\r\nRCPT TO:<bob@example.test>\r\nRCPT TO:<bob@example.test>\r\nRCPT TO:<bob@example.test>\r\n");
+        assert!(
+            out.ends_with("452 4.5.3 Error: too many recipients\r\n"),
+            "{out}"
+        );
+    }
+}

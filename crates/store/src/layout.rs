@@ -1,0 +1,58 @@
+//! Where things live under the data directory.
+
+use crate::error::StoreError;
+use std::path::{Path, PathBuf};
+
+/// The data directory (`[server] data_dir`, default `./mailward-data`).
+#[derive(Debug, Clone)]
+pub struct DataDir {
+    root: PathBuf,
+}
+
+impl DataDir {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        DataDir { root: root.into() }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// `<data>/mailward.db`: accounts, aliases, queue rows, the mailbox index.
+    pub fn db_path(&self) -> PathBuf {
+        self.root.join("mailward.db")
+    }
+
+    /// `<data>/spool`: one file per queued message, named by its queue ID.
+    pub fn spool_dir(&self) -> PathBuf {
+        self.root.join("spool")
+    }
+
+    /// `<data>/spool/<queue-id>`.
+    pub fn spool_file(&self, queue_id: &str) -> PathBuf {
+        self.spool_dir().join(queue_id)
+    }
+
+    /// `<data>/mail/<domain>/<user>/Maildir`. Both parts were validated when the account
+    /// was created (see `directory::validate_address`), so they are safe path components.
+    pub fn maildir(&self, domain: &str, local: &str) -> PathBuf {
+        self.root
+            .join("mail")
+            .join(domain)
+            .join(local)
+            .join("Maildir")
+    }
+
+    /// Creates the directory tree (mode 0700 for the root).
+    pub fn create(&self) -> Result<(), StoreError> {
+        for dir in [self.root.clone(), self.spool_dir(), self.root.join("mail")] {
+            std::fs::create_dir_all(&dir).map_err(|e| StoreError::io(&dir, e))?;
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(&self.root, std::fs::Permissions::from_mode(0o700));
+        }
+        Ok(())
+    }
+}

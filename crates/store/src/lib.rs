@@ -1,0 +1,24 @@
+//! mailward's data directory: accounts, domains and aliases (the directory), the durable
+//! queue (spool files + queue rows, group-committed by one writer thread) and Maildir
+//! mailboxes with the SQLite index the IMAP server reads (UIDVALIDITY, UIDs, flags, MODSEQ).
+//!
+//! Layout under the data directory (see [`layout::DataDir`]):
+//! `mailward.db` (SQLite, WAL), `spool/<queue-id>` (message bodies),
+//! `mail/<domain>/<user>/Maildir` (Maildir++).
+
+pub mod directory;
+pub mod error;
+pub mod ids;
+pub mod layout;
+pub mod mailbox;
+pub mod password;
+pub mod queue;
+pub mod schema;
+mod writer;
+
+pub use directory::{Account, Alias, Recipient};
+pub use error::StoreError;
+pub use layout::DataDir;
+pub use mailbox::{Appended, MailboxIndex};
+pub use queue::{Envelope, QueueEntry, QueueRcpt, RcptState};
+pub use writer::{DeliverRequest, FRESH_GRACE_SECS, Store, WriteStats};

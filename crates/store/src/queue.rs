@@ -1,0 +1,152 @@
+//! The durable queue: a row per message (`queue` table, envelope as JSON) and its body in
+//! `<data>/spool/<queue-id>`. Rows and files are written by the writer thread
+//! ([`crate::Store`]) in group commits; this module holds the types and the reads.
+
+use crate::error::StoreError;
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+
+/// Where one recipient stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RcptState {
+    Pending,
+    Delivered,
+    Failed,
+}
+
+/// One envelope recipient with its RFC 3461 DSN parameters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueRcpt {
+    pub address: String,
+    /// RFC 3461 §4.2 ORCPT, as given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub orcpt: Option<String>,
+    /// RFC 3461 §4.1 NOTIFY values (`SUCCESS`, `FAILURE`, `DELAY`, `NEVER`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notify: Vec<String>,
+    pub state: RcptState,
+    #[serde(default)]
+    pub attempts: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+}
+
+/// The envelope of a queued message (everything but the body).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Envelope {
+    pub id: String,
+    /// Arrival, seconds since the epoch (names the Maildir file, so it never changes).
+    pub created: i64,
+    /// Arrival, milliseconds since the epoch, for accurate `delay` in the log. Envelopes
+    /// queued by schema version 1 lack it (0); see [`Envelope::arrival_ms`].
+    #[serde(default)]
+    pub created_ms: i64,
+    /// Reverse path; empty for the null sender.
+    pub sender: String,
+    pub rcpts: Vec<QueueRcpt>,
+    pub size: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+    /// RFC 6152 BODY=8BITMIME / RFC 3030 BINARYMIME, as given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    /// RFC 6531 SMTPUTF8.
+    #[serde(default)]
+    pub smtputf8: bool,
+    /// RFC 3461 §4.3 RET (`FULL`/`HDRS`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ret: Option<String>,
+    /// RFC 3461 §4.4 ENVID.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub envid: Option<String>,
+    /// SASL user that submitted it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_user: Option<String>,
+    #[serde(default)]
+    pub remote_ip: String,
+    #[serde(default)]
+    pub session: String,
+}
+
+impl Envelope {
+    /// Arrival in milliseconds since the epoch; `created` × 1000 for an envelope queued
+    /// before `created_ms` existed.
+    pub fn arrival_ms(&self) -> i64 {
+        if self.created_ms > 0 {
+            self.created_ms
+        } else {
+            self.created.saturating_mul(1000)
+        }
+    }
+
+    /// Seconds (with fractions) since arrival at `now_ms`; never negative.
+    pub fn delay_secs(&self, now_ms: i64) -> f64 {
+        (now_ms.saturating_sub(self.arrival_ms())).max(0) as f64 / 1000.0
+    }
+}
+
+/// A queue row as read back.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QueueEntry {
+    pub envelope: Envelope,
+    pub next_attempt: i64,
+    pub attempts: u32,
+}
+
+type Row = (String, i64, i64, i64);
+
+fn row_to_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+}
+
+fn decode((json, next_attempt, attempts, created_ms): Row) -> Result<QueueEntry, StoreError> {
+    let mut envelope: Envelope = serde_json::from_str(&json)?;
+    if envelope.created_ms <= 0 {
+        // Queued before schema version 2: the column has `created` × 1000.
+        envelope.created_ms = created_ms;
+    }
+    Ok(QueueEntry {
+        envelope,
+        next_attempt,
+        attempts: attempts.max(0) as u32,
+    })
+}
+
+/// All queue entries, oldest first.
+pub fn list(conn: &Connection) -> Result<Vec<QueueEntry>, StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT envelope, next_attempt, attempts, created_ms FROM queue ORDER BY created_ms, id",
+    )?;
+    let rows = stmt.query_map([], row_to_entry)?;
+    rows.map(|r| decode(r?)).collect()
+}
+
+/// Entries due at `now` (at most `limit`).
+pub fn due(conn: &Connection, now: i64, limit: usize) -> Result<Vec<QueueEntry>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT envelope, next_attempt, attempts, created_ms FROM queue WHERE next_attempt <= ?1 ORDER BY next_attempt LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![now, limit as i64], row_to_entry)?;
+    rows.map(|r| decode(r?)).collect()
+}
+
+pub fn get(conn: &Connection, id: &str) -> Result<Option<QueueEntry>, StoreError> {
+    let row = conn
+        .prepare_cached(
+            "SELECT envelope, next_attempt, attempts, created_ms FROM queue WHERE id = ?1",
+        )?
+        .query_row([id], row_to_entry)
+        .optional()?;
+    row.map(decode).transpose()
+}
+
+/// Makes every entry due now (`mailward queue flush`). Returns how many.
+pub fn flush(conn: &Connection, now: i64) -> Result<usize, StoreError> {
+    Ok(conn.execute("UPDATE queue SET next_attempt = ?1", [now])?)
+}
+
+/// The earliest `next_attempt` in the queue, if any.
+pub fn next_due(conn: &Connection) -> Result<Option<i64>, StoreError> {
+    Ok(conn.query_row("SELECT MIN(next_attempt) FROM queue", [], |r| r.get(0))?)
+}
