@@ -93,12 +93,40 @@ pub fn format_rfc3339_utc(unix: i64) -> String {
     let days = unix.div_euclid(86_400);
     let secs = unix.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    )
+    if !(0..=9999).contains(&y) {
+        return format!(
+            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+            secs / 3600,
+            secs / 60 % 60,
+            secs % 60
+        );
+    }
+    // The common case without the formatting machinery: the tracer writes one of these per
+    // hop, so it sits on the hot path.
+    let mut out = String::with_capacity(20);
+    push_digits(&mut out, y, 4);
+    out.push('-');
+    push_digits(&mut out, m, 2);
+    out.push('-');
+    push_digits(&mut out, d, 2);
+    out.push('T');
+    push_digits(&mut out, secs / 3600, 2);
+    out.push(':');
+    push_digits(&mut out, secs / 60 % 60, 2);
+    out.push(':');
+    push_digits(&mut out, secs % 60, 2);
+    out.push('Z');
+    out
+}
+
+/// Appends `value` (0 ≤ value < 10^width) zero-padded to `width` digits.
+fn push_digits(out: &mut String, value: i64, width: u32) {
+    let mut div = 10i64.pow(width.saturating_sub(1));
+    while div > 0 {
+        let digit = (value / div % 10).unsigned_abs() as u8;
+        out.push(char::from(b'0' + digit));
+        div /= 10;
+    }
 }
 
 const WEEKDAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];

@@ -887,6 +887,33 @@ mod tests {
         assert_eq!(crate::queue::list(&store.conn()).unwrap().len(), 49);
     }
 
+    #[tokio::test]
+    async fn small_bodies_live_in_the_row_big_ones_in_the_spool() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::open(DataDir::new(tmp.path()), &[], "host").unwrap();
+        let small = crate::ids::queue_id();
+        let big = crate::ids::queue_id();
+        let big_body = vec![b'x'; INLINE_BODY_MAX + 1];
+        store
+            .enqueue(envelope(&small), Arc::new(b"small".to_vec()))
+            .await
+            .unwrap();
+        store
+            .enqueue(envelope(&big), Arc::new(big_body.clone()))
+            .await
+            .unwrap();
+        assert!(!store.data_dir().spool_file(&small).exists());
+        assert!(store.data_dir().spool_file(&big).exists());
+        assert_eq!(store.read_spool(&small).unwrap(), b"small");
+        assert_eq!(store.read_spool(&big).unwrap(), big_body);
+        // Neither is an orphan for recovery.
+        assert_eq!(store.recover().unwrap(), 0);
+        store.remove_queued(&small).await.unwrap();
+        store.remove_queued(&big).await.unwrap();
+        assert!(store.read_spool(&small).is_err() && store.read_spool(&big).is_err());
+        assert!(!store.data_dir().spool_file(&big).exists());
+    }
+
     #[test]
     fn recover_removes_uncommitted_spool_files() {
         let tmp = tempfile::tempdir().unwrap();
