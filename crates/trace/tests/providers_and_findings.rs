@@ -47,7 +47,12 @@ const PROVIDER_CASES: &[(&str, &str, &str, &str)] = &[
         "mail180-10.suw21.mandrillapp.com",
         "X-Mandrill-User: md_1",
     ),
-    ("iCloud", "17.58.63.10", "mr85p00im-ztdg06011101.me.com", "X-Foo: bar"),
+    (
+        "iCloud",
+        "17.58.63.10",
+        "mr85p00im-ztdg06011101.me.com",
+        "X-Foo: bar",
+    ),
     (
         "Zoho Mail",
         "136.143.188.51",
@@ -66,8 +71,18 @@ const PROVIDER_CASES: &[(&str, &str, &str, &str)] = &[
         "out1-smtp.messagingengine.com",
         "X-ME-Sender: abc",
     ),
-    ("GMX / Web.de / IONOS", "212.227.15.19", "mout.gmx.net", "X-Provags-ID: V03"),
-    ("Yandex", "77.88.21.37", "forward500a.mail.yandex.net", "X-Yandex-Fwd: 1"),
+    (
+        "GMX / Web.de / IONOS",
+        "212.227.15.19",
+        "mout.gmx.net",
+        "X-Provags-ID: V03",
+    ),
+    (
+        "Yandex",
+        "77.88.21.37",
+        "forward500a.mail.yandex.net",
+        "X-Yandex-Fwd: 1",
+    ),
 ];
 
 #[test]
@@ -98,10 +113,12 @@ fn each_provider_is_recognised_from_its_outbound_host() {
 
 #[test]
 fn provider_from_headers_when_hosts_say_nothing() {
-    let r = run("Received: from relay.example.net (relay.example.net [93.184.216.34])\n\
+    let r = run(
+        "Received: from relay.example.net (relay.example.net [93.184.216.34])\n\
         \tby mx.example.org with ESMTP id 1; Tue, 14 Nov 2023 10:15:31 +0000\n\
         X-SG-EID: abc\nFrom: a@example.net\nDate: Tue, 14 Nov 2023 10:15:30 +0000\n\
-        Message-ID: <1@example.net>\n\n");
+        Message-ID: <1@example.net>\n\n",
+    );
     assert_eq!(r.provider.map(|p| p.name).as_deref(), Some("SendGrid"));
 }
 
@@ -119,20 +136,33 @@ fn sender_return_path_and_message_id_mismatches_are_info() {
         "message-id-domain-mismatch",
     ] {
         let f = r.findings.iter().find(|f| f.code == code);
-        assert_eq!(f.map(|f| f.severity), Some(Severity::Info), "{code} in {c:?}");
+        assert_eq!(
+            f.map(|f| f.severity),
+            Some(Severity::Info),
+            "{code} in {c:?}"
+        );
     }
 }
 
 #[test]
 fn dkim_and_arc_failures_at_the_receiver_are_reported() {
-    let r = run("Received: from out.example.net (out.example.net [93.184.216.34])\n\
+    let r = run(
+        "Received: from out.example.net (out.example.net [93.184.216.34])\n\
         \tby mx.example.org with ESMTP id 1; Tue, 14 Nov 2023 10:15:31 +0000\n\
         Authentication-Results: mx.example.org; dkim=fail (bad signature) header.d=example.net;\n\
         \tarc=fail (i=2 cv); spf=softfail smtp.mailfrom=example.net\n\
-        From: a@example.net\nDate: Tue, 14 Nov 2023 10:15:30 +0000\nMessage-ID: <1@example.net>\n\n");
+        From: a@example.net\nDate: Tue, 14 Nov 2023 10:15:30 +0000\nMessage-ID: <1@example.net>\n\n",
+    );
     let c = codes(&r);
-    assert!(c.contains(&"dkim-fail") && c.contains(&"arc-fail") && c.contains(&"spf-fail"), "{c:?}");
-    let spf = r.findings.iter().find(|f| f.code == "spf-fail").map(|f| f.severity);
+    assert!(
+        c.contains(&"dkim-fail") && c.contains(&"arc-fail") && c.contains(&"spf-fail"),
+        "{c:?}"
+    );
+    let spf = r
+        .findings
+        .iter()
+        .find(|f| f.code == "spf-fail")
+        .map(|f| f.severity);
     assert_eq!(spf, Some(Severity::Info), "softfail is info");
 }
 
@@ -152,9 +182,15 @@ fn forged_authentication_results_below_the_boundary_are_not_believed() {
 #[test]
 fn confusable_from_domain_is_critical() {
     // "gооgle.com" with two Cyrillic o's, written in its punycode form.
-    let r = run("From: Security <alert@xn--ggle-55da.com>\nTo: bob@example.org\n\
-        Date: Tue, 14 Nov 2023 10:15:30 +0000\nMessage-ID: <1@xn--ggle-55da.com>\n\n");
-    let f = r.findings.iter().find(|f| f.code == "lookalike-domain").expect("flagged");
+    let r = run(
+        "From: Security <alert@xn--ggle-55da.com>\nTo: bob@example.org\n\
+        Date: Tue, 14 Nov 2023 10:15:30 +0000\nMessage-ID: <1@xn--ggle-55da.com>\n\n",
+    );
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.code == "lookalike-domain")
+        .expect("flagged");
     assert_eq!(f.severity, Severity::Critical, "{}", f.message);
     assert!(f.message.contains("google.com"), "{}", f.message);
 }
