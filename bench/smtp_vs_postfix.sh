@@ -82,8 +82,12 @@ TOML
     c1=$(cpu_ticks "$mw")
     kill "$sampler" 2>/dev/null || true; wait "$sampler" 2>/dev/null || true
     peak=$(sort -n "$d/rss.txt" | tail -1); peak=${peak:-$idle}
+    # The `delivered` line follows the file's rename by a moment: give the log 5 s.
+    for _ in $(seq 50); do
+        mw_logged=$(grep -c '"event":"delivered"' "$d/mailward.log" || true)
+        [[ $mw_logged -ge $n ]] && break; sleep 0.1
+    done
     kill "$mw"; wait "$mw" 2>/dev/null || true; mw=
-    mw_logged=$(grep -c '"event":"delivered"' "$d/mailward.log" || true)
     [[ $mw_logged -eq $n ]] || echo "run $r: mailward logged $mw_logged deliveries, expected $n" >&2
     mw_a=$(rate "$t0" "$t1"); mw_d=$(rate "$t0" "$t2")
     mw_cpu=$(awk -v t=$((c1 - c0)) -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f", t/hz}')
