@@ -20,6 +20,7 @@
 //! one New Year (`Dec 31` lines before `Jan 1` lines get the previous year), for any log
 //! spanning less than a year. The one-day slack absorbs the local-time-as-UTC shift.
 
+use mailward_message::datetime;
 use std::fmt;
 
 /// Microseconds since 1970-01-01T00:00:00Z.
@@ -107,29 +108,13 @@ impl serde::Serialize for Timestamp {
     }
 }
 
-fn is_leap(y: i32) -> bool {
-    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
-}
-
 fn days_in_month(y: i32, m: u32) -> u32 {
-    match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if is_leap(y) => 29,
-        2 => 28,
-        _ => 0,
-    }
+    u32::try_from(datetime::days_in_month(i64::from(y), i64::from(m))).unwrap_or(0)
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
+/// Days since 1970-01-01 of a proleptic Gregorian date (shared with the message crate).
 fn days_from_civil(y: i32, m: u32, d: u32) -> i64 {
-    let y = i64::from(y) - i64::from(m <= 2);
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(m);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    datetime::days_from_civil(i64::from(y), i64::from(m), i64::from(d))
 }
 
 fn civil_from_days(z: i64) -> (i32, u32, u32) {

@@ -403,11 +403,13 @@ pub(crate) fn may_start_date(w: &str) -> bool {
     weekday(w).is_some() || (!w.is_empty() && w.len() <= 2 && w.iter().all(u8::is_ascii_digit))
 }
 
-fn is_leap(y: i64) -> bool {
+/// RFC 5322 §3.3 dates are Gregorian: leap years every 4 years except centuries not divisible by 400.
+pub fn is_leap(y: i64) -> bool {
     (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
 }
 
-fn days_in_month(y: i64, m: i64) -> i64 {
+/// Days in month `m` (1-12) of year `y`; 0 for a month out of range.
+pub fn days_in_month(y: i64, m: i64) -> i64 {
     match m {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,
@@ -418,7 +420,7 @@ fn days_in_month(y: i64, m: i64) -> i64 {
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;

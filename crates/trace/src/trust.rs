@@ -224,6 +224,23 @@ pub fn parse_originating_ip(value: &str) -> Option<IpAddr> {
     v.rsplit_once(':').and_then(|(ip, _)| ip.parse().ok())
 }
 
+/// An origin taken from a hop's source.
+fn origin_from_hop(hop: &Hop, reason: String) -> Origin {
+    Origin {
+        ip: hop.from_ip,
+        ip_class: hop.from_ip.map(IpClass::of),
+        host: hop
+            .from_rdns
+            .clone()
+            .or_else(|| hop.from_host.clone())
+            .or_else(|| hop.by_host.clone().filter(|_| hop.from_ip.is_none())),
+        hop: Some(hop.index),
+        source: "Received".into(),
+        reason,
+        geo: None,
+    }
+}
+
 /// Chooses the origin from the trusted hops and any originating-IP header.
 pub fn find_origin(hops: &[Hop], originating: Option<(&str, IpAddr)>) -> Option<Origin> {
     let oldest = hops.iter().find(|h| h.trusted)?;
@@ -232,23 +249,15 @@ pub fn find_origin(hops: &[Hop], originating: Option<(&str, IpAddr)>) -> Option<
             .protocol
             .as_deref()
             .is_some_and(|p| p.eq_ignore_ascii_case("http") || p.eq_ignore_ascii_case("https"));
-    let class = oldest.from_ip.map(IpClass::of);
-    if let (Some(ip), Some(IpClass::Public), false) = (oldest.from_ip, class, webmail) {
-        return Some(Origin {
-            ip: Some(ip),
-            ip_class: class,
-            host: oldest
-                .from_rdns
-                .clone()
-                .or_else(|| oldest.from_host.clone()),
-            hop: Some(oldest.index),
-            source: "Received".into(),
-            reason: format!(
+    let public_source = oldest.from_ip.filter(|ip| IpClass::of(*ip).is_public());
+    if let (Some(ip), false) = (public_source, webmail) {
+        return Some(origin_from_hop(
+            oldest,
+            format!(
                 "hop {} is the oldest trusted hop and its source {ip} is public",
                 oldest.index
             ),
-            geo: None,
-        });
+        ));
     }
     if let Some((header, ip)) = originating
         && IpClass::of(ip).is_public()
@@ -274,55 +283,33 @@ pub fn find_origin(hops: &[Hop], originating: Option<(&str, IpAddr)>) -> Option<
             geo: None,
         });
     }
-    if let (Some(ip), Some(IpClass::Public)) = (oldest.from_ip, class) {
-        return Some(Origin {
-            ip: Some(ip),
-            ip_class: class,
-            host: oldest
-                .from_rdns
-                .clone()
-                .or_else(|| oldest.from_host.clone()),
-            hop: Some(oldest.index),
-            source: "Received".into(),
-            reason: format!(
+    if let Some(ip) = public_source {
+        return Some(origin_from_hop(
+            oldest,
+            format!(
                 "hop {} is the oldest trusted hop (an authenticated submission) and its source {ip} is public",
                 oldest.index
             ),
-            geo: None,
-        });
+        ));
     }
     if let Some(h) = hops
         .iter()
         .find(|h| h.trusted && h.from_ip.is_some_and(|ip| IpClass::of(ip).is_public()))
     {
         let ip = h.from_ip?;
-        return Some(Origin {
-            ip: Some(ip),
-            ip_class: Some(IpClass::Public),
-            host: h.from_rdns.clone().or_else(|| h.from_host.clone()),
-            hop: Some(h.index),
-            source: "Received".into(),
-            reason: format!(
+        return Some(origin_from_hop(
+            h,
+            format!(
                 "the oldest trusted hop {} has no public source; hop {} is the oldest trusted hop with a public source {ip}",
                 oldest.index, h.index
             ),
-            geo: None,
-        });
+        ));
     }
-    Some(Origin {
-        ip: oldest.from_ip,
-        ip_class: class,
-        host: oldest
-            .from_rdns
-            .clone()
-            .or_else(|| oldest.from_host.clone())
-            .or_else(|| oldest.by_host.clone()),
-        hop: Some(oldest.index),
-        source: "Received".into(),
-        reason: format!(
+    Some(origin_from_hop(
+        oldest,
+        format!(
             "no trusted hop has a public source; hop {} is the oldest trusted hop",
             oldest.index
         ),
-        geo: None,
-    })
+    ))
 }
