@@ -117,17 +117,15 @@ fn days_from_civil(y: i32, m: u32, d: u32) -> i64 {
     datetime::days_from_civil(i64::from(y), i64::from(m), i64::from(d))
 }
 
+/// Calendar date of a day count since 1970-01-01 (shared with the message crate); years
+/// outside `i32` saturate, which no log timestamp reaches.
 fn civil_from_days(z: i64) -> (i32, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y as i32, m, d)
+    let (y, m, d) = datetime::civil_from_days(z);
+    (
+        i32::try_from(y).unwrap_or(if y < 0 { i32::MIN } else { i32::MAX }),
+        u32::try_from(m).unwrap_or(1),
+        u32::try_from(d).unwrap_or(1),
+    )
 }
 
 /// Fixed-width decimal digits at `b[at..at+n]`.
