@@ -6,19 +6,25 @@
 //! `mailward.db` (SQLite, WAL), `spool/<queue-id>` (message bodies),
 //! `mail/<domain>/<user>/Maildir` (Maildir++).
 
+pub mod access;
 pub mod directory;
 pub mod error;
+pub mod flags;
+pub mod folder_name;
 pub mod ids;
 pub mod layout;
 pub mod mailbox;
 pub mod password;
 pub mod queue;
 pub mod schema;
+pub mod sync;
 mod writer;
 
+pub use access::{AccessError, Folder, MailAccess, Message};
 pub use directory::{Account, Alias, Recipient};
 pub use error::StoreError;
+pub use flags::Flags;
 pub use layout::DataDir;
 pub use mailbox::{Appended, MailboxIndex};
 pub use queue::{Envelope, QueueEntry, QueueRcpt, RcptState};
-pub use writer::{DeliverRequest, FRESH_GRACE_SECS, Store, WriteStats};
+pub use writer::{DeliverRequest, FRESH_GRACE_SECS, MailboxChange, Store, WriteStats};

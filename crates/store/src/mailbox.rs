@@ -36,17 +36,24 @@ pub struct MailboxIndex {
 }
 
 /// The directory of folder `name` inside a Maildir: `INBOX` is the Maildir itself,
-/// others are Maildir++ `.Name` (hierarchy separator `.`). `None` for unsafe names.
+/// others are Maildir++ directories (see [`crate::folder_name::to_disk`]). `None` for
+/// names [`crate::folder_name::canonical`] refuses.
 pub fn folder_dir(maildir: &Path, name: &str) -> Option<PathBuf> {
-    if name.eq_ignore_ascii_case("INBOX") {
+    let name = crate::folder_name::canonical(name).ok()?;
+    if crate::folder_name::is_inbox(&name) {
         return Some(maildir.to_path_buf());
     }
-    let safe = !name.is_empty()
-        && !name.contains('/')
-        && !name.starts_with('.')
-        && !name.contains("..")
-        && !name.bytes().any(|b| b < 0x20);
-    safe.then(|| maildir.join(format!(".{name}")))
+    Some(maildir.join(crate::folder_name::to_disk(&name)))
+}
+
+/// A directory's modification time in nanoseconds since the epoch (0 when unreadable):
+/// how reconciliation tells that another program changed a Maildir.
+pub fn mtime_ns(dir: &Path) -> i64 {
+    std::fs::metadata(dir)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos().min(i64::MAX as u128) as i64)
 }
 
 /// Creates `tmp/`, `new/`, `cur/` (and `maildirfolder` for Maildir++ subfolders).
@@ -64,6 +71,24 @@ pub fn ensure_maildir(dir: &Path, is_subfolder: bool) -> Result<(), StoreError> 
     Ok(())
 }
 
+/// A UIDVALIDITY for a new mailbox row: the time in seconds, but never one this process
+/// handed out before, so a folder deleted and re-created (or an index rebuilt) within the
+/// same second still gets a new value (RFC 9051 §2.3.1.1: UIDs of a re-created mailbox
+/// must not be taken for the old ones).
+fn next_uidvalidity(now: i64) -> i64 {
+    use std::sync::atomic::{AtomicI64, Ordering};
+    static LAST: AtomicI64 = AtomicI64::new(0);
+    let now = now.rem_euclid(i64::from(u32::MAX)).max(1);
+    let mut last = LAST.load(Ordering::Relaxed);
+    loop {
+        let next = if now > last { now } else { last + 1 };
+        match LAST.compare_exchange_weak(last, next, Ordering::Relaxed, Ordering::Relaxed) {
+            Ok(_) => return next.min(i64::from(u32::MAX)),
+            Err(seen) => last = seen,
+        }
+    }
+}
+
 /// The mailbox row for `(account, name)`, created with a fresh UIDVALIDITY when missing.
 pub fn get_or_create(
     conn: &Connection,
@@ -76,7 +101,7 @@ pub fn get_or_create(
     }
     conn.execute(
         "INSERT OR IGNORE INTO mailboxes (account_id, name, uidvalidity) VALUES (?1, ?2, ?3)",
-        params![account_id, name, now.rem_euclid(i64::from(u32::MAX)).max(1)],
+        params![account_id, name, next_uidvalidity(now)],
     )?;
     get(conn, account_id, name)?.ok_or(StoreError::NoSuchAccount(account_id.to_string()))
 }

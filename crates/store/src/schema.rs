@@ -67,6 +67,26 @@ const MIGRATIONS: &[&str] = &[
     UPDATE queue SET created_ms = created * 1000;
     ALTER TABLE queue ADD COLUMN body BLOB;
     "#,
+    // 3: what the IMAP and POP3 servers need beyond delivery. A folder's SPECIAL-USE
+    // attribute (RFC 6154) and the modification times (ns) of its `new/` and `cur/` when
+    // they were last reconciled with the index (a changed time means another program
+    // touched the Maildir). Whether a message's file is in `cur/` (with `:2,` info) or
+    // still in `new/`. Expunged UIDs with the MODSEQ of their removal, so a session can
+    // tell which messages went since a MODSEQ (RFC 7162 §3.2.5, QRESYNC's VANISHED).
+    r#"
+    ALTER TABLE mailboxes ADD COLUMN special_use TEXT;
+    ALTER TABLE mailboxes ADD COLUMN synced_new INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE mailboxes ADD COLUMN synced_cur INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE messages ADD COLUMN in_cur INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX messages_modseq ON messages(mailbox_id, modseq);
+    CREATE TABLE expunged (
+        mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
+        uid        INTEGER NOT NULL,
+        modseq     INTEGER NOT NULL,
+        PRIMARY KEY (mailbox_id, uid)
+    );
+    CREATE INDEX expunged_modseq ON expunged(mailbox_id, modseq);
+    "#,
 ];
 
 /// The schema version this build writes.

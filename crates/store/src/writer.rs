@@ -103,6 +103,39 @@ pub struct Store {
     dtx: Mutex<mpsc::Sender<Op>>,
     host: String,
     stats: Arc<WriteStats>,
+    /// One SQLite write transaction at a time across the writers and the mail access
+    /// layer: waiting here is cheaper than SQLite's busy handler.
+    commit_lock: Arc<Mutex<()>>,
+    /// Held by everything that changes a Maildir and the index together (delivery's
+    /// rename-and-commit, IMAP/POP3 flag changes, appends, expunges, reconciliation), so a
+    /// reconciliation never sees a delivered file before its index row exists.
+    maildir_lock: Arc<Mutex<()>>,
+    /// The mail access layer's connection (IMAP and POP3 sessions).
+    mail_conn: Mutex<Connection>,
+    /// Every committed change to a mailbox, for IDLE and concurrent sessions.
+    changes: tokio::sync::broadcast::Sender<MailboxChange>,
+}
+
+/// A mailbox changed: messages arrived, flags changed or messages went. Sessions that
+/// have it selected ask the index what changed since their last MODSEQ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MailboxChange {
+    pub account_id: i64,
+    pub mailbox_id: i64,
+    pub highestmodseq: u64,
+}
+
+/// How many changes a slow listener may fall behind before it is told it lagged (and
+/// then rescans its mailbox).
+const CHANGE_BACKLOG: usize = 4096;
+
+/// Locks a mutex, taking over a poisoned one (a panicking holder leaves no broken state
+/// behind: the data is in SQLite and the file system).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    match m.lock() {
+        Ok(g) => g,
+        Err(p) => p.into_inner(),
+    }
 }
 
 impl std::fmt::Debug for Store {
@@ -126,21 +159,28 @@ impl Store {
         directory::ensure_domains(&conn, domains)?;
         let stats = Arc::new(WriteStats::default());
         let commit_lock = Arc::new(Mutex::new(()));
+        let maildir_lock = Arc::new(Mutex::new(()));
+        let (changes, _) = tokio::sync::broadcast::channel(CHANGE_BACKLOG);
         let start = |name: &str| -> Result<mpsc::Sender<Op>, StoreError> {
             let wconn = open()?;
             let (tx, rx) = mpsc::channel();
-            let wdir = dir.clone();
-            let wstats = stats.clone();
-            let whost = host.to_string();
-            let lock = commit_lock.clone();
+            let ctx = WriterCtx {
+                dir: dir.clone(),
+                host: host.to_string(),
+                stats: stats.clone(),
+                commit_lock: commit_lock.clone(),
+                maildir_lock: maildir_lock.clone(),
+                changes: changes.clone(),
+            };
             std::thread::Builder::new()
                 .name(name.into())
-                .spawn(move || writer_loop(wconn, wdir, whost, rx, wstats, lock))
+                .spawn(move || writer_loop(wconn, ctx, rx))
                 .map_err(|e| StoreError::io(dir.root(), e))?;
             Ok(tx)
         };
         let tx = start("store-queue")?;
         let dtx = start("store-deliver")?;
+        let mail_conn = Mutex::new(open()?);
         Ok(Arc::new(Store {
             dir,
             conn: Mutex::new(conn),
@@ -148,7 +188,32 @@ impl Store {
             dtx: Mutex::new(dtx),
             host: host.to_string(),
             stats,
+            commit_lock,
+            maildir_lock,
+            mail_conn,
+            changes,
         }))
+    }
+
+    /// Listens to every committed mailbox change (deliveries, flag changes, expunges).
+    pub fn subscribe_changes(&self) -> tokio::sync::broadcast::Receiver<MailboxChange> {
+        self.changes.subscribe()
+    }
+
+    pub(crate) fn announce(&self, change: MailboxChange) {
+        let _ = self.changes.send(change);
+    }
+
+    pub(crate) fn mail_conn(&self) -> MutexGuard<'_, Connection> {
+        lock(&self.mail_conn)
+    }
+
+    pub(crate) fn commit_lock(&self) -> MutexGuard<'_, ()> {
+        lock(&self.commit_lock)
+    }
+
+    pub(crate) fn maildir_lock(&self) -> MutexGuard<'_, ()> {
+        lock(&self.maildir_lock)
     }
 
     pub fn data_dir(&self) -> &DataDir {
@@ -316,14 +381,18 @@ impl Store {
     }
 }
 
-fn writer_loop(
-    mut conn: Connection,
+/// What a writer thread shares with the [`Store`].
+struct WriterCtx {
     dir: DataDir,
     host: String,
-    rx: mpsc::Receiver<Op>,
     stats: Arc<WriteStats>,
     commit_lock: Arc<Mutex<()>>,
-) {
+    maildir_lock: Arc<Mutex<()>>,
+    changes: tokio::sync::broadcast::Sender<MailboxChange>,
+}
+
+fn writer_loop(mut conn: Connection, ctx: WriterCtx, rx: mpsc::Receiver<Op>) {
+    let stats = &ctx.stats;
     let mut known_dirs: HashSet<PathBuf> = HashSet::new();
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
@@ -337,7 +406,7 @@ fn writer_loop(
         stats
             .requests
             .fetch_add(batch.len() as u64, Ordering::Relaxed);
-        commit_batch(&mut conn, &dir, &host, &mut known_dirs, batch, &commit_lock);
+        commit_batch(&mut conn, &ctx, &mut known_dirs, batch);
     }
 }
 
@@ -451,12 +520,11 @@ fn sync_all(files: &[&File]) -> Vec<(usize, std::io::Error)> {
 
 fn commit_batch(
     conn: &mut Connection,
-    dir: &DataDir,
-    host: &str,
+    ctx: &WriterCtx,
     known_dirs: &mut HashSet<PathBuf>,
     batch: Vec<Op>,
-    commit_lock: &Mutex<()>,
 ) {
+    let (dir, host) = (&ctx.dir, ctx.host.as_str());
     let now = unix_now();
     // Bytes each account gains in this batch, for quota checks across the batch.
     let mut pending_bytes: HashMap<i64, u64> = HashMap::new();
@@ -570,7 +638,26 @@ fn commit_batch(
         }
     }
 
-    // Phase 3: move deliveries into new/, then fsync the directories once each.
+    // Phase 3: move deliveries into new/, then fsync the directories once each. From the
+    // first rename until the index rows are committed the Maildir lock is held, so a
+    // reconciliation (`crate::sync`) never indexes a delivered file on its own.
+    let delivering = preps.iter().any(|p| matches!(p, Prep::Deliver { .. }));
+    let _maildir_turn = delivering.then(|| lock(&ctx.maildir_lock));
+    // `new/`'s modification time before and after this batch's renames, per folder: a
+    // folder that was reconciled before stays reconciled (`mailboxes.synced_new`).
+    let mut new_mtimes: HashMap<PathBuf, (i64, i64)> = HashMap::new();
+    for p in &preps {
+        if let Prep::Deliver {
+            folder_dir,
+            tmp: Some(_),
+            ..
+        } = p
+        {
+            new_mtimes
+                .entry(folder_dir.clone())
+                .or_insert_with(|| (mailbox::mtime_ns(&folder_dir.join("new")), 0));
+        }
+    }
     let mut dirs_to_sync: HashSet<PathBuf> = HashSet::new();
     for (i, p) in preps.iter_mut().enumerate() {
         match p {
@@ -615,6 +702,10 @@ fn commit_batch(
         .collect();
     let dir_sync_failed =
         !sync_all(&opened).is_empty() || dir_files.iter().any(|(_, f)| f.is_err());
+    for (folder_dir, (_, after)) in new_mtimes.iter_mut() {
+        *after = mailbox::mtime_ns(&folder_dir.join("new"));
+    }
+    let mut changed: HashMap<i64, MailboxChange> = HashMap::new();
 
     // Phase 4: one transaction for every row.
     let result = (|| -> Result<Vec<Option<Appended>>, StoreError> {
@@ -626,10 +717,7 @@ fn commit_batch(
         }
         // One writer's transaction at a time: SQLite has one write lock, and waiting here
         // is cheaper than its busy handler's sleeps.
-        let _turn = match commit_lock.lock() {
-            Ok(g) => g,
-            Err(p) => p.into_inner(),
-        };
+        let _turn = lock(&ctx.commit_lock);
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let mut appended = Vec::with_capacity(preps.len());
         for (i, p) in preps.iter().enumerate() {
@@ -662,6 +750,20 @@ fn commit_batch(
                     .execute(params![mbox.id, uid, modseq as i64, filename, size, now, delivery_key(req)])?;
                     tx.prepare_cached("UPDATE accounts SET used = used + ?1 WHERE id = ?2")?
                         .execute(params![size, req.account.id])?;
+                    if let Some((before, after)) = new_mtimes.remove(folder_dir) {
+                        tx.prepare_cached(
+                            "UPDATE mailboxes SET synced_new = ?1 WHERE id = ?2 AND synced_new = ?3",
+                        )?
+                        .execute(params![after, mbox.id, before])?;
+                    }
+                    changed.insert(
+                        mbox.id,
+                        MailboxChange {
+                            account_id: req.account.id,
+                            mailbox_id: mbox.id,
+                            highestmodseq: modseq,
+                        },
+                    );
                     appended.push(Some(Appended {
                         mailbox_id: mbox.id,
                         uid,
@@ -690,6 +792,12 @@ fn commit_batch(
         tx.commit()?;
         Ok(appended)
     })();
+    drop(_maildir_turn);
+    if result.is_ok() {
+        for change in changed.into_values() {
+            let _ = ctx.changes.send(change);
+        }
+    }
 
     // Phase 5: answer everyone.
     match result {
