@@ -907,6 +907,73 @@ impl MailAccess {
         Ok(copied)
     }
 
+    /// The cached ENVELOPE and BODYSTRUCTURE (server's wire form) of the messages in
+    /// `uids` that have them: (uid, envelope, bodystructure), in UID order.
+    pub fn cached_structure(
+        &self,
+        folder_id: i64,
+        uids: &[u32],
+    ) -> Result<Vec<(u32, Option<String>, Option<String>)>, AccessError> {
+        let conn = self.store.mail_conn();
+        let mut out = Vec::with_capacity(uids.len());
+        if uids.len() > 64 {
+            // Many UIDs (FETCH 1:*): one scan of the folder beats one lookup per UID.
+            let wanted: std::collections::HashSet<u32> = uids.iter().copied().collect();
+            let mut stmt = conn.prepare_cached(
+                "SELECT uid, envelope, bodystructure FROM messages WHERE mailbox_id = ?1 AND (envelope IS NOT NULL OR bodystructure IS NOT NULL) ORDER BY uid",
+            )?;
+            let rows = stmt.query_map([folder_id], |r| {
+                Ok((r.get::<_, i64>(0)? as u32, r.get(1)?, r.get(2)?))
+            })?;
+            for row in rows {
+                let row = row?;
+                if wanted.contains(&row.0) {
+                    out.push(row);
+                }
+            }
+        } else {
+            let mut stmt = conn.prepare_cached(
+                "SELECT uid, envelope, bodystructure FROM messages WHERE mailbox_id = ?1 AND uid = ?2",
+            )?;
+            for &uid in uids {
+                if let Some(row) = stmt
+                    .query_row(params![folder_id, uid], |r| {
+                        Ok((r.get::<_, i64>(0)? as u32, r.get(1)?, r.get(2)?))
+                    })
+                    .optional()?
+                {
+                    out.push(row);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Remembers computed ENVELOPE / BODYSTRUCTURE values (a cache: losing it costs only
+    /// time, so this commits without the Maildir lock).
+    pub fn cache_structure(
+        &self,
+        folder_id: i64,
+        entries: &[(u32, Option<String>, Option<String>)],
+    ) -> Result<(), AccessError> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let _c = self.store.commit_lock();
+        let mut conn = self.store.mail_conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        {
+            let mut stmt = tx.prepare_cached(
+                "UPDATE messages SET envelope = COALESCE(?1, envelope), bodystructure = COALESCE(?2, bodystructure) WHERE mailbox_id = ?3 AND uid = ?4",
+            )?;
+            for (uid, env, bs) in entries {
+                stmt.execute(params![env, bs, folder_id, uid])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     /// STATUS counts (RFC 9051 §6.3.11).
     pub fn status(&self, name: &str) -> Result<FolderStatus, AccessError> {
         let folder = self.require(name)?;

@@ -73,11 +73,15 @@ const MIGRATIONS: &[&str] = &[
     // touched the Maildir). Whether a message's file is in `cur/` (with `:2,` info) or
     // still in `new/`. Expunged UIDs with the MODSEQ of their removal, so a session can
     // tell which messages went since a MODSEQ (RFC 7162 §3.2.5, QRESYNC's VANISHED).
+    // A message's ENVELOPE and BODYSTRUCTURE as the IMAP server last computed them (a
+    // cache: the file does not change, so neither do they; NULL until first fetched).
     r#"
     ALTER TABLE mailboxes ADD COLUMN special_use TEXT;
     ALTER TABLE mailboxes ADD COLUMN synced_new INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE mailboxes ADD COLUMN synced_cur INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE messages ADD COLUMN in_cur INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE messages ADD COLUMN envelope TEXT;
+    ALTER TABLE messages ADD COLUMN bodystructure TEXT;
     CREATE INDEX messages_modseq ON messages(mailbox_id, modseq);
     CREATE TABLE expunged (
         mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
