@@ -128,6 +128,23 @@ pub struct FlagChange {
     pub modified: Vec<u32>,
 }
 
+/// A message's ENVELOPE and BODYSTRUCTURE as the IMAP server computed them (its wire
+/// form), kept in the index so a second FETCH does not parse the file again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CachedStructure {
+    pub uid: u32,
+    pub envelope: Option<String>,
+    pub bodystructure: Option<String>,
+}
+
+fn cached_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CachedStructure> {
+    Ok(CachedStructure {
+        uid: r.get::<_, i64>(0)? as u32,
+        envelope: r.get(1)?,
+        bodystructure: r.get(2)?,
+    })
+}
+
 /// A copy's UIDs (for COPYUID, RFC 4315 §3).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Copied {
@@ -908,12 +925,12 @@ impl MailAccess {
     }
 
     /// The cached ENVELOPE and BODYSTRUCTURE (server's wire form) of the messages in
-    /// `uids` that have them: (uid, envelope, bodystructure), in UID order.
+    /// `uids` that have them, in UID order.
     pub fn cached_structure(
         &self,
         folder_id: i64,
         uids: &[u32],
-    ) -> Result<Vec<(u32, Option<String>, Option<String>)>, AccessError> {
+    ) -> Result<Vec<CachedStructure>, AccessError> {
         let conn = self.store.mail_conn();
         let mut out = Vec::with_capacity(uids.len());
         if uids.len() > 64 {
@@ -922,12 +939,10 @@ impl MailAccess {
             let mut stmt = conn.prepare_cached(
                 "SELECT uid, envelope, bodystructure FROM messages WHERE mailbox_id = ?1 AND (envelope IS NOT NULL OR bodystructure IS NOT NULL) ORDER BY uid",
             )?;
-            let rows = stmt.query_map([folder_id], |r| {
-                Ok((r.get::<_, i64>(0)? as u32, r.get(1)?, r.get(2)?))
-            })?;
+            let rows = stmt.query_map([folder_id], cached_from_row)?;
             for row in rows {
                 let row = row?;
-                if wanted.contains(&row.0) {
+                if wanted.contains(&row.uid) {
                     out.push(row);
                 }
             }
@@ -937,9 +952,7 @@ impl MailAccess {
             )?;
             for &uid in uids {
                 if let Some(row) = stmt
-                    .query_row(params![folder_id, uid], |r| {
-                        Ok((r.get::<_, i64>(0)? as u32, r.get(1)?, r.get(2)?))
-                    })
+                    .query_row(params![folder_id, uid], cached_from_row)
                     .optional()?
                 {
                     out.push(row);
@@ -954,7 +967,7 @@ impl MailAccess {
     pub fn cache_structure(
         &self,
         folder_id: i64,
-        entries: &[(u32, Option<String>, Option<String>)],
+        entries: &[CachedStructure],
     ) -> Result<(), AccessError> {
         if entries.is_empty() {
             return Ok(());
@@ -966,8 +979,8 @@ impl MailAccess {
             let mut stmt = tx.prepare_cached(
                 "UPDATE messages SET envelope = COALESCE(?1, envelope), bodystructure = COALESCE(?2, bodystructure) WHERE mailbox_id = ?3 AND uid = ?4",
             )?;
-            for (uid, env, bs) in entries {
-                stmt.execute(params![env, bs, folder_id, uid])?;
+            for e in entries {
+                stmt.execute(params![e.envelope, e.bodystructure, folder_id, e.uid])?;
             }
         }
         tx.commit()?;

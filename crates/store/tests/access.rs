@@ -1,7 +1,7 @@
 //! The mail access layer the IMAP and POP3 servers use: folders, UIDs, flags, MODSEQ,
 //! and a Maildir that other programs change behind the server's back.
 
-use mailward_store::access::{FlagOp, MailAccess};
+use mailward_store::access::{CachedStructure, FlagOp, MailAccess};
 use mailward_store::directory;
 use mailward_store::flags::SystemFlag;
 use mailward_store::{DataDir, DeliverRequest, Store};
