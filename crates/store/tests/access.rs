@@ -248,14 +248,17 @@ async fn append_copy_move_and_quota() {
         f.mail.append("INBOX", &big, &[], None),
         Err(mailward_store::AccessError::OverQuota { .. })
     ));
-    f.mail
-        .cache_structure(trash.id, &[(tmsgs[0].uid, Some("(NIL)".into()), None)])
-        .unwrap();
+    let entry = CachedStructure {
+        uid: tmsgs[0].uid,
+        envelope: Some("(NIL)".into()),
+        bodystructure: None,
+    };
+    f.mail.cache_structure(trash.id, &[entry.clone()]).unwrap();
     let cached = f
         .mail
         .cached_structure(trash.id, &[tmsgs[0].uid, 99])
         .unwrap();
-    assert_eq!(cached, [(tmsgs[0].uid, Some("(NIL)".to_string()), None)]);
+    assert_eq!(cached, [entry]);
     let status = f.mail.status("Trash").unwrap();
     assert_eq!((status.messages, status.unseen), (1, 1));
 }
