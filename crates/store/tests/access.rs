@@ -253,7 +253,9 @@ async fn append_copy_move_and_quota() {
         envelope: Some("(NIL)".into()),
         bodystructure: None,
     };
-    f.mail.cache_structure(trash.id, &[entry.clone()]).unwrap();
+    f.mail
+        .cache_structure(trash.id, std::slice::from_ref(&entry))
+        .unwrap();
     let cached = f
         .mail
         .cached_structure(trash.id, &[tmsgs[0].uid, 99])
