@@ -68,6 +68,44 @@ pub struct ListenSection {
     pub submission: Vec<SocketAddr>,
     #[serde(default)]
     pub submissions: Vec<SocketAddr>,
+    /// POP3 with STLS (RFC 1939, RFC 2595): `"ip:port"` or a list; `""` or absent = off.
+    #[serde(default, deserialize_with = "de_addrs")]
+    pub pop3: Vec<SocketAddr>,
+    /// POP3 over TLS from the first byte (RFC 8314): as `pop3`.
+    #[serde(default, deserialize_with = "de_addrs")]
+    pub pop3s: Vec<SocketAddr>,
+    /// IMAP with STARTTLS (RFC 9051 §6.2.1): `"ip:port"` or a list; `""`, `[]` or
+    /// absent = off.
+    #[serde(default, deserialize_with = "de_addrs")]
+    pub imap: Vec<SocketAddr>,
+    /// IMAP over TLS from the first byte (RFC 8314): as `imap`.
+    #[serde(default, deserialize_with = "de_addrs")]
+    pub imaps: Vec<SocketAddr>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+/// `"ip:port"`, `""` (not served) or a list of `"ip:port"`.
+fn de_addrs<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<SocketAddr>, D::Error> {
+    let list = match OneOrMany::deserialize(d)? {
+        OneOrMany::One(s) if s.trim().is_empty() => Vec::new(),
+        OneOrMany::One(s) => vec![s],
+        OneOrMany::Many(v) => v,
+    };
+    list.iter()
+        .map(|s| {
+            s.trim().parse::<SocketAddr>().map_err(|_| {
+                serde::de::Error::custom(format!(
+                    "invalid socket address {s:?} (expected \"ip:port\", e.g. \"0.0.0.0:110\")"
+                ))
+            })
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -368,7 +406,8 @@ impl Loaded {
 }
 
 /// The embedded default (DESIGN.md): data in `./mailward-data`, SMTP 2525, submission
-/// 2587, SMTPS 2465 on loopback, self-signed certificate, domain `localhost`.
+/// 2587, SMTPS 2465, POP3 2110, POP3S 2995, IMAP 2143, IMAPS 2993 on loopback, self-signed certificate, domain
+/// `localhost`.
 pub fn embedded_default() -> Config {
     let addr = |p: u16| SocketAddr::from(([127, 0, 0, 1], p));
     Config {
@@ -377,6 +416,10 @@ pub fn embedded_default() -> Config {
             smtp: vec![addr(2525)],
             submission: vec![addr(2587)],
             submissions: vec![addr(2465)],
+            pop3: vec![addr(2110)],
+            pop3s: vec![addr(2995)],
+            imap: vec![addr(2143)],
+            imaps: vec![addr(2993)],
         },
         tls: None,
         domains: vec![DomainSection {
@@ -516,6 +559,27 @@ command_timeout = "5m"
         let c = parse(text, Path::new("mailward.sample.toml")).unwrap();
         assert_eq!(c.listen.submissions.len(), 1);
         assert_eq!(c.limits.auth_block, Duration::from_secs(600));
+    }
+
+    #[test]
+    fn pop3_listeners_take_a_string_a_list_or_nothing() {
+        let base = "[[domains]]\nname = \"a.test\"\n[listen]\n";
+        let c = parse(
+            &format!(
+                "{base}pop3 = \"127.0.0.1:2110\"\npop3s = [\"127.0.0.1:2995\", \"[::1]:2995\"]\n"
+            ),
+            Path::new("m.toml"),
+        )
+        .unwrap();
+        assert_eq!(c.listen.pop3, ["127.0.0.1:2110".parse().unwrap()]);
+        assert_eq!(c.listen.pop3s.len(), 2);
+        let c = parse(&format!("{base}pop3 = \"\"\n"), Path::new("m.toml")).unwrap();
+        assert!(c.listen.pop3.is_empty() && c.listen.pop3s.is_empty());
+        let e = err(&format!("{base}pop3 = \"localhost\"\n"));
+        assert!(e.starts_with("m.toml:4: key `listen.pop3`"), "{e}");
+        let d = embedded_default();
+        assert_eq!(d.listen.pop3, ["127.0.0.1:2110".parse().unwrap()]);
+        assert_eq!(d.listen.pop3s, ["127.0.0.1:2995".parse().unwrap()]);
     }
 
     #[test]

@@ -7,12 +7,14 @@
 
 pub mod framing;
 pub mod headers;
-pub mod limits;
 pub mod policy;
 pub mod received;
 pub mod server;
 pub mod session;
-pub mod tls;
+
+/// TLS configuration and per-IP limits live in `mailward-net` (shared with POP3 and IMAP);
+/// re-exported so `mailward_mta::{limits, tls}` keep working.
+pub use mailward_net::{limits, tls};
 
 pub use policy::{Cidr, Directory, RcptLookup};
 pub use server::QueuedNotice;

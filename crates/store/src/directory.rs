@@ -213,7 +213,8 @@ pub fn authenticate(
     }
 }
 
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3GpeGoFONxRAaRRv0vSNsTQPyB6V6V4KdsgOjVd4r3g";
+/// A valid argon2id hash of nothing anyone knows, checked when the account does not exist.
+pub(crate) const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3GpeGoFONxRAaRRv0vSNsTQPyB6V6V4KdsgOjVd4r3g";
 
 /// Adds `alias -> target` rows. `alias` is `local@domain` or `@domain` (catch-all); the
 /// alias's domain must be local. Targets are addresses (local or remote).

@@ -265,7 +265,13 @@ impl Store {
             Some((id, hash)) if crate::password::verify(pass, &hash) => {
                 directory::get_account_by_id(&self.conn(), id)
             }
-            _ => Ok(None),
+            Some(_) => Ok(None),
+            None => {
+                // Spend the time of a real check so timing does not reveal which accounts
+                // exist (SMTP AUTH, POP3 and IMAP logins all come through here).
+                let _ = crate::password::verify(pass, directory::DUMMY_HASH);
+                Ok(None)
+            }
         }
     }
 

@@ -1,13 +1,16 @@
-//! `mailward serve`: the SMTP listeners, the durable queue and local delivery.
+//! `mailward serve`: the SMTP, POP3 and IMAP listeners, the durable queue and local delivery.
 
 use crate::config::{self, Loaded};
 use anyhow::Context;
 use mailward_mda::{QueueRunner, RetrySettings};
-use mailward_mta::limits::LimitSettings;
+use mailward_mta::limits::{LimitSettings, Limiter};
 use mailward_mta::{ListenerKind, Server, ServerConfig, SessionConfig, tls};
+use mailward_pop3::StoreBackend;
 use mailward_store::{DataDir, Store, directory};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
 use tracing::info;
@@ -107,25 +110,40 @@ async fn serve(loaded: Loaded) -> anyhow::Result<()> {
             postmaster_domain,
         },
         listeners,
-        limits: LimitSettings {
-            max_connections_per_ip: cfg.limits.connections_per_ip,
-            connection_rate_per_minute: cfg.limits.connection_rate_per_minute,
-            auth_failures_before_block: cfg.limits.auth_failures,
-            auth_block_duration: cfg.limits.auth_block,
-        },
+        limits: limit_settings(cfg),
         command_timeout: cfg.limits.command_timeout,
         data_timeout: cfg.limits.data_timeout,
         tls_timeout: Duration::from_secs(60),
         auth_fail_delay: cfg.limits.auth_fail_delay,
-        tls: Some(tls_cfg),
+        tls: Some(tls_cfg.clone()),
     };
     let (notify_tx, notify_rx) = mpsc::unbounded_channel();
     let server = Server::new(server_cfg, store.clone(), notify_tx);
     let bound = server.bind().await?;
+    let imap = imap_server(cfg, &store, tls_cfg.clone());
+    let imap_bound = imap.bind().await?;
+    let pop3 = pop3_server(cfg, &store, tls_cfg);
+    let pop3_bound = pop3.bind().await?;
 
     let accounts = directory::list_accounts(&store.conn())?.len();
     if accounts == 0 {
-        print_hint(&loaded, &bound);
+        let mut ports: Vec<(&str, SocketAddr)> = Vec::new();
+        for (kind, l) in &bound {
+            if let Ok(a) = l.local_addr() {
+                ports.push((kind.as_str(), a));
+            }
+        }
+        for (kind, l) in &pop3_bound {
+            if let Ok(a) = l.local_addr() {
+                ports.push((kind.as_str(), a));
+            }
+        }
+        for (kind, l) in &imap_bound {
+            if let Ok(a) = l.local_addr() {
+                ports.push((kind.as_str(), a));
+            }
+        }
+        print_hint(&loaded, &ports);
     }
 
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -140,6 +158,8 @@ async fn serve(loaded: Loaded) -> anyhow::Result<()> {
         },
     );
     let runner_task = tokio::spawn(runner.run(notify_rx, stop_rx.clone()));
+    let pop3_task = tokio::spawn(pop3.clone().run(pop3_bound, stop_rx.clone()));
+    let imap_task = tokio::spawn(imap.clone().run(imap_bound, stop_rx.clone()));
     let server_task = tokio::spawn(server.clone().run(bound, stop_rx));
     info!(event = "started", data_dir = %data.root().display(), hostname = %cfg.server.hostname);
 
@@ -147,9 +167,12 @@ async fn serve(loaded: Loaded) -> anyhow::Result<()> {
     info!(event = "stopping");
     let _ = stop_tx.send(true);
     let _ = server_task.await;
+    let _ = pop3_task.await;
+    let _ = imap_task.await;
     // Let sessions in progress finish their reply (at most 10 s), then stop the runner.
+    // POP3 sessions still open then end without QUIT, so they remove nothing.
     let deadline = Instant::now() + Duration::from_secs(10);
-    while server.active() > 0 && Instant::now() < deadline {
+    while server.active() + pop3.active() + imap.active() > 0 && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let _ = runner_task.await;
@@ -179,7 +202,85 @@ async fn wait_for_signal() {
     }
 }
 
-fn print_hint(loaded: &Loaded, bound: &[(ListenerKind, tokio::net::TcpListener)]) {
+/// Per-IP limits of `[limits]`, the same for every protocol.
+fn limit_settings(cfg: &config::Config) -> LimitSettings {
+    LimitSettings {
+        max_connections_per_ip: cfg.limits.connections_per_ip,
+        connection_rate_per_minute: cfg.limits.connection_rate_per_minute,
+        auth_failures_before_block: cfg.limits.auth_failures,
+        auth_block_duration: cfg.limits.auth_block,
+    }
+}
+
+/// The IMAP service (`[listen] imap`, `imaps`) over the store's mailboxes, with the same
+/// TLS certificate, accounts and `[limits]` as SMTP.
+fn imap_server(
+    cfg: &config::Config,
+    store: &Arc<Store>,
+    tls_cfg: tls::Config,
+) -> Arc<mailward_imap::Server> {
+    use mailward_imap::ListenerKind as ImapKind;
+    let mut listeners = Vec::new();
+    for a in &cfg.listen.imap {
+        listeners.push((ImapKind::Imap, *a));
+    }
+    for a in &cfg.listen.imaps {
+        listeners.push((ImapKind::Imaps, *a));
+    }
+    let mut session = mailward_imap::SessionConfig::new(cfg.server.hostname.clone());
+    session.tls_available = true;
+    session.plaintext_auth_on_loopback = cfg.relay.plaintext_auth_on_loopback;
+    let imap_cfg = mailward_imap::ServerConfig {
+        session,
+        listeners,
+        tls_timeout: Duration::from_secs(60),
+        auth_fail_delay: cfg.limits.auth_fail_delay,
+        tls: Some(tls_cfg),
+    };
+    mailward_imap::Server::new(
+        imap_cfg,
+        Arc::new(mailward_imap::StoreAuthenticator::new(store.clone())),
+        Arc::new(Limiter::new(limit_settings(cfg))),
+    )
+}
+
+/// The POP3 service (`[listen] pop3`, `pop3s`) over the store's INBOXes, with the same
+/// TLS certificate, accounts and `[limits]` as SMTP.
+fn pop3_server(
+    cfg: &config::Config,
+    store: &Arc<Store>,
+    tls_cfg: tls::Config,
+) -> Arc<mailward_pop3::Server<StoreBackend>> {
+    use mailward_pop3::ListenerKind as Pop3Kind;
+    let mut listeners = Vec::new();
+    for a in &cfg.listen.pop3 {
+        listeners.push((Pop3Kind::Pop3, *a));
+    }
+    for a in &cfg.listen.pop3s {
+        listeners.push((Pop3Kind::Pop3s, *a));
+    }
+    let pop3_cfg = mailward_pop3::ServerConfig {
+        session: mailward_pop3::SessionConfig {
+            hostname: cfg.server.hostname.clone(),
+            tls_available: true,
+            plaintext_auth_on_loopback: cfg.relay.plaintext_auth_on_loopback,
+            max_errors: cfg.limits.errors,
+        },
+        listeners,
+        // RFC 1939 §3: the autologout timer is at least 10 minutes.
+        idle_timeout: mailward_pop3::MIN_IDLE_TIMEOUT,
+        tls_timeout: Duration::from_secs(60),
+        auth_fail_delay: cfg.limits.auth_fail_delay,
+        tls: Some(tls_cfg),
+    };
+    mailward_pop3::Server::new(
+        pop3_cfg,
+        Arc::new(StoreBackend::new(store.clone())),
+        Arc::new(Limiter::new(limit_settings(cfg))),
+    )
+}
+
+fn print_hint(loaded: &Loaded, bound: &[(&str, SocketAddr)]) {
     let domain = loaded
         .domains()
         .into_iter()
@@ -191,19 +292,16 @@ fn print_hint(loaded: &Loaded, bound: &[(ListenerKind, tokio::net::TcpListener)]
         .map(|p| format!(" --config {}", p.display()))
         .unwrap_or_default();
     let mut ports = String::new();
-    for (kind, l) in bound {
-        if let Ok(a) = l.local_addr() {
-            ports.push_str(&format!("  {:<12} {}\n", kind.as_str(), a));
-        }
+    for (kind, a) in bound {
+        ports.push_str(&format!("  {kind:<12} {a}\n"));
     }
     eprintln!(
         "mailward: serving mail for {domain}; data in {}\n{ports}No accounts yet. Add one:\n  echo 'secret' | mailward account add you@{domain} --password-stdin{cfg_flag}\nThen send with STARTTLS+AUTH on the submission port, e.g.:\n  swaks --server {} --tls --auth-user you@{domain} --auth-password secret --to you@{domain}\nMail arrives in {}/mail/{domain}/you/Maildir",
         loaded.data_dir().display(),
         bound
             .iter()
-            .find(|(k, _)| *k == ListenerKind::Submission)
-            .and_then(|(_, l)| l.local_addr().ok())
-            .map(|a| a.to_string())
+            .find(|(k, _)| *k == ListenerKind::Submission.as_str())
+            .map(|(_, a)| a.to_string())
             .unwrap_or_else(|| "127.0.0.1:2587".into()),
         loaded.data_dir().display(),
     );

@@ -17,6 +17,9 @@ pub enum TlsError {
     Config(String),
 }
 
+/// A TLS server configuration as the listeners take it.
+pub type Config = Arc<ServerConfig>;
+
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
@@ -59,4 +62,59 @@ pub fn self_signed(names: &[String]) -> Result<Arc<ServerConfig>, TlsError> {
     let key = PrivateKeyDer::try_from(ck.signing_key.serialize_der())
         .map_err(|e| TlsError::Generate(e.to_string()))?;
     build(vec![cert], key)
+}
+
+/// What a TLS handshake settled on, for `Received:` and the `tls` log event.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Negotiated {
+    /// `TLSv1.3`, `TLSv1.2` (Postfix's spelling).
+    pub version: String,
+    /// IANA cipher suite name (`TLS_AES_256_GCM_SHA384`).
+    pub cipher: String,
+    /// Symmetric key bits.
+    pub bits: u16,
+}
+
+/// The protocol version and cipher suite of an established server connection.
+pub fn negotiated(conn: &rustls::ServerConnection) -> Negotiated {
+    let version = match conn.protocol_version() {
+        Some(rustls::ProtocolVersion::TLSv1_3) => "TLSv1.3".to_string(),
+        Some(rustls::ProtocolVersion::TLSv1_2) => "TLSv1.2".to_string(),
+        Some(v) => format!("{v:?}"),
+        None => "unknown".to_string(),
+    };
+    let cipher = conn
+        .negotiated_cipher_suite()
+        .and_then(|s| s.suite().as_str())
+        .map(|s| s.replacen("TLS13_", "TLS_", 1))
+        .unwrap_or_else(|| "unknown".to_string());
+    let bits = if cipher.contains("AES_128") { 128 } else { 256 };
+    Negotiated {
+        version,
+        cipher,
+        bits,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn self_signed_config_builds() {
+        assert!(self_signed(&["localhost".to_string()]).is_ok());
+    }
+
+    #[test]
+    fn missing_files_name_the_path() {
+        let err = load(
+            Path::new("/nonexistent/cert.pem"),
+            Path::new("/nonexistent/key.pem"),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().starts_with("/nonexistent/cert.pem:"),
+            "{err}"
+        );
+    }
 }

@@ -1,0 +1,419 @@
+//! What the session needs from the rest of the server, as traits the server implements
+//! over `mailward-store`: [`Authenticator`] checks credentials and opens the account's
+//! mailboxes; [`MailboxBackend`] is one account's mailbox access.
+//!
+//! The calls are synchronous: the session is a state machine the driver runs on a thread
+//! that may block (see [`crate::session`]). Names are UTF-8 with the separator
+//! [`crate::mailbox_name::SEPARATOR`] (`/`), `INBOX` in upper case; the session converts
+//! them from and to the wire form. Messages are addressed by UID; the session keeps the
+//! sequence-number map of the selected mailbox (RFC 9051 §2.3.1.2).
+
+use std::net::IpAddr;
+
+/// How the client authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mechanism {
+    /// RFC 9051 §6.2.3 LOGIN.
+    Login,
+    /// RFC 4616 SASL PLAIN (AUTHENTICATE PLAIN, with SASL-IR RFC 4959 or not).
+    Plain,
+}
+
+impl Mechanism {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mechanism::Login => "LOGIN",
+            Mechanism::Plain => "PLAIN",
+        }
+    }
+}
+
+/// What a client presented.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials {
+    pub mechanism: Mechanism,
+    /// RFC 4616 authorization identity; the session passes only an empty one or one equal
+    /// to `username` (no proxy authorization).
+    pub username: String,
+    pub password: String,
+    pub remote_ip: IpAddr,
+    /// The connection is under TLS.
+    pub tls: bool,
+    /// The session id, for the log.
+    pub session: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("mechanism", &self.mechanism)
+            .field("username", &self.username)
+            .field("remote_ip", &self.remote_ip)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An authenticated account and its mailboxes.
+pub struct Account {
+    /// The canonical account name (logged, shown nowhere else).
+    pub name: String,
+    pub mailboxes: Box<dyn MailboxBackend>,
+}
+
+impl std::fmt::Debug for Account {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Account")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The outcome of a credential check.
+#[derive(Debug)]
+pub enum AuthOutcome {
+    Success(Account),
+    /// Wrong user name or password: `NO [AUTHENTICATIONFAILED]` (RFC 5530), counted.
+    Failed,
+    /// The check could not be made (database down): `NO [UNAVAILABLE]`, not counted.
+    Unavailable(String),
+}
+
+/// Checks credentials. Implemented by the server over the store's accounts (argon2); may
+/// block (password hashing is slow on purpose).
+pub trait Authenticator: Send + Sync {
+    fn authenticate(&self, creds: &Credentials) -> AuthOutcome;
+}
+
+/// Why a mailbox operation failed; each maps to an RFC 5530 response code.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BackendError {
+    /// `NO [NONEXISTENT]`.
+    #[error("no such mailbox")]
+    NoSuchMailbox,
+    /// `NO [ALREADYEXISTS]`.
+    #[error("mailbox already exists")]
+    AlreadyExists,
+    /// `NO [HASCHILDREN]` (DELETE of a mailbox with inferiors, RFC 9051 §6.3.5).
+    #[error("mailbox has children")]
+    HasChildren,
+    /// `NO [CANNOT]`: the operation is not possible (e.g. DELETE INBOX, a bad name).
+    #[error("{0}")]
+    Cannot(String),
+    /// `NO [NOPERM]`.
+    #[error("permission denied")]
+    NoPermission,
+    /// `NO [OVERQUOTA]` (RFC 9208 §4.3).
+    #[error("quota exceeded")]
+    OverQuota,
+    /// `NO [TOOBIG]` (RFC 7889 APPENDLIMIT).
+    #[error("message too big")]
+    TooBig,
+    /// `NO [UNAVAILABLE]`: try again later.
+    #[error("temporarily unavailable: {0}")]
+    Unavailable(String),
+    /// `NO [SERVERBUG]`: logged with context, shown briefly.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// Result of a backend call.
+pub type BackendResult<T> = Result<T, BackendError>;
+
+/// A message flag (RFC 9051 §2.3.2). `\Recent` is not stored (IMAP4rev2 removed it).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Flag {
+    Seen,
+    Answered,
+    Flagged,
+    Deleted,
+    Draft,
+    /// A keyword (an atom; `$Forwarded`, `$Junk`, ...).
+    Keyword(String),
+}
+
+/// RFC 6154 special-use attributes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SpecialUse {
+    All,
+    Archive,
+    Drafts,
+    Flagged,
+    Junk,
+    Sent,
+    Trash,
+}
+
+impl SpecialUse {
+    /// The attribute as LIST shows it (`\Sent`).
+    pub fn as_attribute(self) -> &'static str {
+        match self {
+            SpecialUse::All => "\\All",
+            SpecialUse::Archive => "\\Archive",
+            SpecialUse::Drafts => "\\Drafts",
+            SpecialUse::Flagged => "\\Flagged",
+            SpecialUse::Junk => "\\Junk",
+            SpecialUse::Sent => "\\Sent",
+            SpecialUse::Trash => "\\Trash",
+        }
+    }
+}
+
+/// One mailbox for LIST (RFC 9051 §6.3.9, RFC 5258 LIST-EXTENDED, RFC 3348 CHILDREN).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailboxInfo {
+    /// UTF-8 name, `/`-separated.
+    pub name: String,
+    /// `\NoSelect` when false (a hierarchy level that holds no messages).
+    pub selectable: bool,
+    /// `\NoInferiors`.
+    pub no_inferiors: bool,
+    /// `\HasChildren` / `\HasNoChildren`.
+    pub has_children: bool,
+    pub subscribed: bool,
+    pub special_use: Option<SpecialUse>,
+}
+
+/// STATUS data (RFC 9051 §6.3.11; SIZE RFC 8438; HIGHESTMODSEQ RFC 7162).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MailboxStatus {
+    pub messages: u32,
+    pub unseen: u32,
+    pub deleted: u32,
+    pub uid_next: u32,
+    pub uid_validity: u32,
+    pub highest_modseq: u64,
+    /// Total size in octets (RFC822.SIZE of all messages).
+    pub size: u64,
+}
+
+/// Per-message data kept in the index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageMeta {
+    pub uid: u32,
+    pub flags: Vec<Flag>,
+    /// RFC 7162 MODSEQ (at least 1).
+    pub modseq: u64,
+    /// INTERNALDATE as seconds since the epoch and the zone offset in minutes
+    /// (RFC 9051 §2.3.3).
+    pub internal_date: i64,
+    pub internal_date_offset_minutes: i32,
+    /// RFC822.SIZE (the CRLF form, see [`crate::message::Message::size`]).
+    pub size: u64,
+}
+
+/// A selected mailbox (RFC 9051 §6.3.2 SELECT, §6.3.3 EXAMINE).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Selected {
+    pub uid_validity: u32,
+    pub uid_next: u32,
+    pub highest_modseq: u64,
+    /// The messages in UID order (message sequence number = index + 1).
+    pub messages: Vec<MessageMeta>,
+    /// Keywords in use (for the FLAGS response).
+    pub keywords: Vec<String>,
+    /// EXAMINE, or a mailbox the user may not change: `[READ-ONLY]`.
+    pub read_only: bool,
+}
+
+/// How STORE changes flags (RFC 9051 §6.4.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreMode {
+    Replace,
+    Add,
+    Remove,
+}
+
+/// A STORE request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreRequest {
+    pub uids: Vec<u32>,
+    pub mode: StoreMode,
+    pub flags: Vec<Flag>,
+    /// RFC 7162 §3.1.3 UNCHANGEDSINCE: only messages whose MODSEQ is not above it.
+    pub unchanged_since: Option<u64>,
+}
+
+/// What STORE did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoreOutcome {
+    /// Messages whose flags changed, with their new flags and MODSEQ.
+    pub changed: Vec<MessageMeta>,
+    /// RFC 7162 §3.1.3: UIDs not changed because of UNCHANGEDSINCE (`[MODIFIED ...]`).
+    pub modified: Vec<u32>,
+}
+
+/// An APPEND request (RFC 9051 §6.3.12).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppendRequest {
+    pub flags: Vec<Flag>,
+    /// INTERNALDATE (seconds, zone minutes); now when absent.
+    pub internal_date: Option<(i64, i32)>,
+    pub message: Vec<u8>,
+}
+
+/// RFC 4315 UIDPLUS `[APPENDUID uidvalidity uid]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AppendOutcome {
+    pub uid_validity: u32,
+    pub uid: u32,
+}
+
+/// RFC 4315 `[COPYUID uidvalidity source-uids dest-uids]` for COPY and MOVE.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CopyOutcome {
+    /// The destination's UIDVALIDITY.
+    pub uid_validity: u32,
+    /// (source UID, destination UID) pairs.
+    pub mapping: Vec<(u32, u32)>,
+}
+
+/// What changed in a mailbox since the session last looked (for NOOP, IDLE and the
+/// untagged updates after other commands, RFC 9051 §7.4).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Changes {
+    /// UIDs that are gone (EXPUNGE / VANISHED).
+    pub expunged: Vec<u32>,
+    /// New messages (EXISTS).
+    pub added: Vec<MessageMeta>,
+    /// Messages whose flags changed (FETCH FLAGS, with MODSEQ under CONDSTORE).
+    pub flags_changed: Vec<MessageMeta>,
+    pub uid_next: u32,
+    pub highest_modseq: u64,
+}
+
+/// RFC 9208 quota of the account (one root, `""`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Quota {
+    /// STORAGE in units of 1024 octets.
+    pub storage_used_kib: u64,
+    pub storage_limit_kib: Option<u64>,
+    /// MESSAGE count.
+    pub messages_used: u64,
+    pub messages_limit: Option<u64>,
+}
+
+/// A message's ENVELOPE and BODYSTRUCTURE as FETCH writes them (RFC 9051 §7.5.2), kept by
+/// the backend so a later FETCH does not parse the file again.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CachedStructure {
+    pub uid: u32,
+    pub envelope: Option<String>,
+    pub bodystructure: Option<String>,
+}
+
+/// Dropping it stops the notifications started by [`MailboxBackend::watch`].
+pub struct Subscription(pub Box<dyn Send>);
+
+impl std::fmt::Debug for Subscription {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Subscription")
+    }
+}
+
+/// One account's mailboxes. Every call may block on the disk or the index; errors are
+/// answers to the client (`NO [code]`), never panics.
+pub trait MailboxBackend: Send {
+    /// All mailboxes with their attributes (LIST, LSUB, LIST-EXTENDED and LIST-STATUS
+    /// filter and match patterns in the session).
+    fn list(&mut self) -> BackendResult<Vec<MailboxInfo>>;
+
+    /// STATUS of one mailbox (need not be selected).
+    fn status(&mut self, mailbox: &str) -> BackendResult<MailboxStatus>;
+
+    /// Opens a mailbox for SELECT (`read_only` false) or EXAMINE (true).
+    fn select(&mut self, mailbox: &str, read_only: bool) -> BackendResult<Selected>;
+
+    /// The octets of one message, as stored (LF or CRLF line ends; see
+    /// [`crate::message::Message::parse`]).
+    fn message(&mut self, mailbox: &str, uid: u32) -> BackendResult<Vec<u8>>;
+
+    /// Changes flags (STORE, and `\Seen` set by FETCH BODY[...]).
+    fn store(&mut self, mailbox: &str, req: &StoreRequest) -> BackendResult<StoreOutcome>;
+
+    /// Removes messages flagged `\Deleted`: all of them, or only those in `uids` (RFC 4315
+    /// UID EXPUNGE). Returns the UIDs removed.
+    fn expunge(&mut self, mailbox: &str, uids: Option<&[u32]>) -> BackendResult<Vec<u32>>;
+
+    /// Adds a message (APPEND). The backend checks quota and the APPENDLIMIT again.
+    fn append(&mut self, mailbox: &str, req: AppendRequest) -> BackendResult<AppendOutcome>;
+
+    /// Copies messages (COPY, RFC 9051 §6.4.7).
+    fn copy(&mut self, from: &str, uids: &[u32], to: &str) -> BackendResult<CopyOutcome>;
+
+    /// Moves messages atomically (RFC 6851 MOVE): copied, then expunged from `from`.
+    fn move_messages(&mut self, from: &str, uids: &[u32], to: &str) -> BackendResult<CopyOutcome>;
+
+    /// CREATE (RFC 9051 §6.3.4), with RFC 6154 §3 USE when given.
+    fn create(&mut self, name: &str, special_use: Option<SpecialUse>) -> BackendResult<()>;
+
+    /// DELETE (RFC 9051 §6.3.5).
+    fn delete(&mut self, name: &str) -> BackendResult<()>;
+
+    /// RENAME (RFC 9051 §6.3.6); renaming INBOX moves its messages to a new mailbox.
+    fn rename(&mut self, from: &str, to: &str) -> BackendResult<()>;
+
+    /// SUBSCRIBE (`true`) / UNSUBSCRIBE (`false`).
+    fn subscribe(&mut self, name: &str, subscribed: bool) -> BackendResult<()>;
+
+    /// What changed in `mailbox` since `since_modseq` for a session that knows UIDs below
+    /// `known_uid_next`.
+    fn changes(
+        &mut self,
+        mailbox: &str,
+        since_modseq: u64,
+        known_uid_next: u32,
+    ) -> BackendResult<Changes>;
+
+    /// The account's quota (GETQUOTA, GETQUOTAROOT; RFC 9208).
+    fn quota(&mut self) -> BackendResult<Quota>;
+
+    /// The index data of the messages with these UIDs (those that still exist), in UID
+    /// order: FLAGS, MODSEQ, INTERNALDATE and RFC822.SIZE for FETCH and SEARCH.
+    fn metas(&mut self, mailbox: &str, uids: &[u32]) -> BackendResult<Vec<MessageMeta>>;
+
+    /// Cached ENVELOPE and BODYSTRUCTURE in their wire form (`None` when not cached) for
+    /// the messages among `uids` that have any, so FETCH need not parse their files.
+    fn cached_structure(
+        &mut self,
+        _mailbox: &str,
+        _uids: &[u32],
+    ) -> BackendResult<Vec<CachedStructure>> {
+        Ok(Vec::new())
+    }
+
+    /// Remembers computed ENVELOPE / BODYSTRUCTURE wire forms (a cache: may do nothing).
+    fn cache_structure(&mut self, _mailbox: &str, _entries: &[CachedStructure]) {}
+
+    /// The UIDs among `uids` whose message octets satisfy `matches` (SEARCH over content:
+    /// RFC 9051 §6.4.4 BODY, TEXT, header keys). A backend may scan in parallel; messages
+    /// that vanished are left out.
+    fn search_content(
+        &mut self,
+        mailbox: &str,
+        uids: &[u32],
+        matches: &(dyn Fn(u32, &[u8]) -> bool + Sync),
+    ) -> BackendResult<Vec<u32>> {
+        let mut out = Vec::new();
+        for &uid in uids {
+            match self.message(mailbox, uid) {
+                Ok(raw) => {
+                    if matches(uid, &raw) {
+                        out.push(uid);
+                    }
+                }
+                Err(BackendError::Cannot(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Calls `wake` whenever `mailbox` changes, until the subscription is dropped. The
+    /// driver uses it during IDLE (RFC 2177): `wake` notifies its task, which then calls
+    /// [`crate::Session::poll_changes`]. `wake` must not block.
+    fn watch(
+        &mut self,
+        mailbox: &str,
+        wake: Box<dyn Fn() + Send + Sync>,
+    ) -> BackendResult<Subscription>;
+}

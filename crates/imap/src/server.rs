@@ -1,0 +1,429 @@
+//! The IMAP listeners: `imap` (STARTTLS, RFC 9051 §6.2.1) and `imaps` (implicit TLS,
+//! RFC 8314 §3.3). One tokio task per connection drives a [`Session`]; the session's
+//! backend calls (SQLite, Maildir, argon2) run on tokio's blocking pool, so no thread is
+//! held by an idle or IDLE-ing connection. Per-IP limits and the authentication-failure
+//! throttle come from `mailward-net`.
+
+use crate::backend::Authenticator;
+use crate::session::{Action, Session, SessionConfig};
+use mailward_net::limits::{Limiter, Refused};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Notify, watch};
+use tokio_rustls::TlsAcceptor;
+use tracing::{info, warn};
+
+/// Which listener a connection came in on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListenerKind {
+    /// Port 143: plaintext with STARTTLS.
+    Imap,
+    /// Port 993: TLS from the first byte.
+    Imaps,
+}
+
+impl ListenerKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ListenerKind::Imap => "imap",
+            ListenerKind::Imaps => "imaps",
+        }
+    }
+}
+
+/// Everything the server needs from the configuration.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub session: SessionConfig,
+    pub listeners: Vec<(ListenerKind, SocketAddr)>,
+    pub tls_timeout: Duration,
+    /// Delay before a failed login is answered, times the IP's failures so far (at most
+    /// 5x).
+    pub auth_fail_delay: Duration,
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+}
+
+/// The running IMAP service.
+pub struct Server {
+    cfg: ServerConfig,
+    auth: Arc<dyn Authenticator>,
+    limiter: Arc<Limiter>,
+    active: AtomicUsize,
+}
+
+enum Exit {
+    Closed,
+    StartTls,
+}
+
+type Shared = Arc<Mutex<Session>>;
+
+fn lock(s: &Shared) -> MutexGuard<'_, Session> {
+    match s.lock() {
+        Ok(g) => g,
+        Err(p) => p.into_inner(),
+    }
+}
+
+/// Runs `f` on the session on a blocking thread (backend calls may block).
+async fn blocking<R: Send + 'static>(
+    s: &Shared,
+    f: impl FnOnce(&mut Session) -> R + Send + 'static,
+) -> std::io::Result<R> {
+    let s = s.clone();
+    tokio::task::spawn_blocking(move || f(&mut lock(&s)))
+        .await
+        .map_err(|e| std::io::Error::other(format!("session task failed: {e}")))
+}
+
+static SESSION_SEQ: AtomicU64 = AtomicU64::new(0);
+
+/// A session id unique in this process: time and a counter, base 36.
+fn session_id() -> String {
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis() as u64;
+    let n = SESSION_SEQ.fetch_add(1, Ordering::Relaxed);
+    format!("I{}{}", base36(t), base36(n))
+}
+
+fn base36(mut n: u64) -> String {
+    const D: &[u8; 36] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    let mut out = Vec::new();
+    loop {
+        out.push(D[(n % 36) as usize]);
+        n /= 36;
+        if n == 0 {
+            break;
+        }
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap_or_default()
+}
+
+struct Conn<'a, S> {
+    io: &'a mut S,
+    limit: Duration,
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
+    async fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        let io = &mut *self.io;
+        let wrote = async move {
+            io.write_all(bytes).await?;
+            io.flush().await
+        };
+        tokio::time::timeout(self.limit, wrote)
+            .await
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "write timeout"))?
+    }
+
+    async fn close(&mut self) {
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.io.shutdown()).await;
+    }
+}
+
+impl Server {
+    pub fn new(
+        cfg: ServerConfig,
+        auth: Arc<dyn Authenticator>,
+        limiter: Arc<Limiter>,
+    ) -> Arc<Server> {
+        Arc::new(Server {
+            cfg,
+            auth,
+            limiter,
+            active: AtomicUsize::new(0),
+        })
+    }
+
+    /// Sessions still open.
+    pub fn active(&self) -> usize {
+        self.active.load(Ordering::Relaxed)
+    }
+
+    /// Binds every configured listener (errors surface before serving starts); `imaps`
+    /// needs a TLS configuration and is skipped without one.
+    pub async fn bind(&self) -> std::io::Result<Vec<(ListenerKind, TcpListener)>> {
+        let mut out = Vec::new();
+        for (kind, addr) in &self.cfg.listeners {
+            if *kind == ListenerKind::Imaps && self.cfg.tls.is_none() {
+                continue;
+            }
+            let l = TcpListener::bind(addr).await.map_err(|e| {
+                std::io::Error::new(
+                    e.kind(),
+                    format!("cannot listen on {addr} ({}): {e}", kind.as_str()),
+                )
+            })?;
+            let local = l.local_addr()?;
+            info!(event = "listening", protocol = "imap", listener = kind.as_str(), address = %local);
+            out.push((*kind, l));
+        }
+        Ok(out)
+    }
+
+    /// Accepts connections until `shutdown` turns true.
+    pub async fn run(
+        self: Arc<Self>,
+        listeners: Vec<(ListenerKind, TcpListener)>,
+        shutdown: watch::Receiver<bool>,
+    ) {
+        let mut tasks = Vec::new();
+        for (kind, listener) in listeners {
+            let me = self.clone();
+            let mut stop = shutdown.clone();
+            tasks.push(tokio::spawn(async move {
+                loop {
+                    tokio::select! {
+                        _ = stop.changed() => break,
+                        accepted = listener.accept() => match accepted {
+                            Ok((tcp, peer)) => {
+                                let me = me.clone();
+                                tokio::spawn(async move { me.connection(kind, tcp, peer).await });
+                            }
+                            Err(e) => {
+                                warn!(event = "accept_error", protocol = "imap", listener = kind.as_str(), reason = %e);
+                                tokio::time::sleep(Duration::from_millis(50)).await;
+                            }
+                        }
+                    }
+                }
+            }));
+        }
+        for t in tasks {
+            let _ = t.await;
+        }
+    }
+
+    async fn connection(self: Arc<Self>, kind: ListenerKind, mut tcp: TcpStream, peer: SocketAddr) {
+        let ip = mailward_net::normalize_ip(peer.ip());
+        let started = Instant::now();
+        if let Err(why) = self.limiter.connect(ip, false) {
+            let text = match why {
+                Refused::TooManyConnections => {
+                    "* BYE [UNAVAILABLE] Too many connections from your address\r\n"
+                }
+                Refused::RateExceeded => "* BYE [UNAVAILABLE] Too many connections, slow down\r\n",
+                Refused::Blocked => {
+                    "* BYE [UNAVAILABLE] Too many authentication failures, try later\r\n"
+                }
+            };
+            info!(event = "refused", protocol = "imap", remote_ip = %ip, listener = kind.as_str(), reason = ?why);
+            if kind == ListenerKind::Imap {
+                let _ =
+                    tokio::time::timeout(Duration::from_secs(5), tcp.write_all(text.as_bytes()))
+                        .await;
+            }
+            return;
+        }
+        self.active.fetch_add(1, Ordering::Relaxed);
+        let _ = tcp.set_nodelay(true);
+        let mut scfg = self.cfg.session.clone();
+        scfg.tls_available = self.cfg.tls.is_some();
+        let sid = session_id();
+        info!(event = "connect", protocol = "imap", session = %sid, remote_ip = %ip, listener = kind.as_str(), remote_port = peer.port());
+        let session: Shared = Arc::new(Mutex::new(Session::new(
+            Arc::new(scfg),
+            self.auth.clone(),
+            sid.clone(),
+            ip,
+        )));
+        if let Err(e) = self.serve(kind, tcp, &session).await {
+            info!(event = "connection_error", protocol = "imap", session = %sid, remote_ip = %ip, reason = %e);
+        }
+        self.limiter.disconnect(ip);
+        self.active.fetch_sub(1, Ordering::Relaxed);
+        let (commands, user) = {
+            let s = lock(&session);
+            (s.commands, s.user().unwrap_or("").to_string())
+        };
+        info!(event = "disconnect", protocol = "imap", session = %sid, remote_ip = %ip, user = %user, commands, duration = started.elapsed().as_secs_f64());
+    }
+
+    async fn serve(
+        &self,
+        kind: ListenerKind,
+        tcp: TcpStream,
+        session: &Shared,
+    ) -> std::io::Result<()> {
+        let acceptor = self.cfg.tls.clone().map(TlsAcceptor::from);
+        if kind == ListenerKind::Imaps {
+            let Some(acceptor) = acceptor else {
+                return Ok(());
+            };
+            let mut tls = tokio::time::timeout(self.cfg.tls_timeout, acceptor.accept(tcp))
+                .await
+                .map_err(|_| std::io::Error::other("TLS handshake timeout"))??;
+            log_tls(session, tls.get_ref().1);
+            {
+                let mut s = lock(session);
+                s.set_tls();
+                s.greeting();
+            }
+            self.drive(&mut tls, session).await?;
+            return Ok(());
+        }
+        let mut tcp = tcp;
+        lock(session).greeting();
+        match self.drive(&mut tcp, session).await? {
+            Exit::Closed => Ok(()),
+            Exit::StartTls => {
+                let Some(acceptor) = acceptor else {
+                    return Ok(());
+                };
+                let mut tls = tokio::time::timeout(self.cfg.tls_timeout, acceptor.accept(tcp))
+                    .await
+                    .map_err(|_| std::io::Error::other("TLS handshake timeout"))??;
+                log_tls(session, tls.get_ref().1);
+                lock(session).tls_established();
+                self.drive(&mut tls, session).await?;
+                Ok(())
+            }
+        }
+    }
+
+    async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
+        &self,
+        io: &mut S,
+        session: &Shared,
+    ) -> std::io::Result<Exit> {
+        let mut conn = Conn {
+            io,
+            limit: self.cfg.session.limits.idle_timeout,
+        };
+        let mut buf = vec![0u8; 16 * 1024];
+        let ip: IpAddr = lock(session).remote_ip;
+        loop {
+            let out = lock(session).take_output();
+            conn.write(&out).await?;
+            let action = blocking(session, |s| s.advance()).await?;
+            let out = lock(session).take_output();
+            conn.write(&out).await?;
+            match action {
+                None | Some(Action::Idle) => {
+                    let (closed, idling, timeout) = {
+                        let s = lock(session);
+                        (s.is_closed(), s.is_idling(), s.read_timeout())
+                    };
+                    if closed {
+                        conn.close().await;
+                        return Ok(Exit::Closed);
+                    }
+                    if idling {
+                        if !self.idle(&mut conn, session, &mut buf).await? {
+                            return Ok(Exit::Closed);
+                        }
+                        continue;
+                    }
+                    // RFC 9051 §5.4: the autologout timer (30 minutes once authenticated).
+                    match tokio::time::timeout(timeout, conn.io.read(&mut buf)).await {
+                        Err(_) => {
+                            let out = {
+                                let mut s = lock(session);
+                                info!(event = "timeout", protocol = "imap", session = %s.id, remote_ip = %ip);
+                                s.idle_timed_out();
+                                s.take_output()
+                            };
+                            let _ = conn.write(&out).await;
+                            conn.close().await;
+                            return Ok(Exit::Closed);
+                        }
+                        Ok(Ok(0)) => return Ok(Exit::Closed),
+                        Ok(Ok(n)) => lock(session).feed(buf.get(..n).unwrap_or(&[])),
+                        Ok(Err(e)) => return Err(e),
+                    }
+                }
+                Some(Action::Close) => {
+                    conn.close().await;
+                    return Ok(Exit::Closed);
+                }
+                Some(Action::StartTls) => return Ok(Exit::StartTls),
+                Some(Action::AuthFailed { .. }) => {
+                    // Each failure from the IP waits longer; past the limit the IP is
+                    // refused for a while (mailward-net).
+                    let n = self.limiter.auth_failed(ip);
+                    tokio::time::sleep(self.cfg.auth_fail_delay * n.clamp(1, 5)).await;
+                    if self.limiter.is_blocked(ip) {
+                        let id = lock(session).id.clone();
+                        info!(event = "refused", protocol = "imap", session = %id, remote_ip = %ip, reason = "too many authentication failures");
+                        let out = lock(session).take_output();
+                        conn.write(&out).await?;
+                        conn.write(
+                            b"* BYE [UNAVAILABLE] Too many authentication failures, try later\r\n",
+                        )
+                        .await?;
+                        conn.close().await;
+                        return Ok(Exit::Closed);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Waits in IDLE (RFC 2177): pushes the selected mailbox's changes as they are
+    /// announced, until the client sends input (then returns true to let the session
+    /// read it) or the IDLE timeout ends the session (false).
+    async fn idle<S: AsyncRead + AsyncWrite + Unpin>(
+        &self,
+        conn: &mut Conn<'_, S>,
+        session: &Shared,
+        buf: &mut [u8],
+    ) -> std::io::Result<bool> {
+        let notify = Arc::new(Notify::new());
+        let wake = {
+            let n = notify.clone();
+            Box::new(move || n.notify_one()) as Box<dyn Fn() + Send + Sync>
+        };
+        let sub = blocking(session, move |s| s.watch(wake)).await?;
+        // Changes made before the watch started.
+        blocking(session, |s| s.poll_changes()).await?;
+        let out = lock(session).take_output();
+        conn.write(&out).await?;
+        let limit = lock(session).read_timeout();
+        let deadline = tokio::time::Instant::now() + limit;
+        let result = loop {
+            tokio::select! {
+                r = conn.io.read(buf) => match r {
+                    Ok(0) => break Ok(false),
+                    Ok(n) => {
+                        lock(session).feed(buf.get(..n).unwrap_or(&[]));
+                        break Ok(true);
+                    }
+                    Err(e) => break Err(e),
+                },
+                _ = notify.notified() => {
+                    blocking(session, |s| s.poll_changes()).await?;
+                    let out = lock(session).take_output();
+                    conn.write(&out).await?;
+                }
+                _ = tokio::time::sleep_until(deadline) => {
+                    let out = {
+                        let mut s = lock(session);
+                        s.idle_timed_out();
+                        s.take_output()
+                    };
+                    let _ = conn.write(&out).await;
+                    conn.close().await;
+                    break Ok(false);
+                }
+            }
+        };
+        drop(sub);
+        result
+    }
+}
+
+fn log_tls(session: &Shared, conn: &rustls::ServerConnection) {
+    let n = mailward_net::tls::negotiated(conn);
+    let s = lock(session);
+    info!(event = "tls_established", protocol = "imap", session = %s.id, remote_ip = %s.remote_ip, version = %n.version, cipher = %n.cipher);
+}

@@ -1,0 +1,1113 @@
+//! The IMAP session state machine (RFC 9051 §3): Not Authenticated → Authenticated →
+//! Selected → Logout. Pure of sockets: the driver feeds received octets with
+//! [`Session::feed`], calls [`Session::advance`] and writes what [`Session::take_output`]
+//! gives. `advance` processes buffered input until it needs more or an [`Action`] is due
+//! (TLS handshake, IDLE wait, close).
+//!
+//! Authentication and mailbox access go through the [`crate::backend`] traits, which may
+//! block: run `advance` where blocking is fine (e.g. `tokio::task::block_in_place` or a
+//! blocking thread that owns the session).
+//!
+//! Driver outline:
+//! ```text
+//! session.greeting();  write(take_output())
+//! loop {
+//!     read → session.feed(bytes)
+//!     while let Some(action) = session.advance() {
+//!         write(take_output())
+//!         match action {
+//!             StartTls   => handshake; session.tls_established()
+//!             AuthFailed => record the IP's failure, delay, continue
+//!             Idle       => sub = session.watch(wake); wait for (input | wake | timeout):
+//!                           input → feed + advance (DONE ends IDLE);
+//!                           wake → session.poll_changes(); write(take_output())
+//!             Close      => write(take_output()); close
+//!         }
+//!     }
+//!     write(take_output())
+//! }
+//! ```
+//! Timeouts: [`Session::read_timeout`] (RFC 9051 §5.4: at least 30 minutes once
+//! authenticated; shorter before).
+//!
+//! Implemented here: CAPABILITY, NOOP, LOGOUT (any state); STARTTLS, LOGIN, AUTHENTICATE
+//! PLAIN with SASL-IR (not authenticated); ENABLE, NAMESPACE, ID, IDLE (authenticated).
+//! The mailbox commands (SELECT, FETCH, ...) answer `BAD` until they are written over
+//! [`crate::backend::MailboxBackend`] (see [`Session::mailbox_command`]).
+
+pub mod capability;
+mod fetch;
+mod mailboxes;
+pub mod respond;
+pub mod sasl;
+mod search;
+pub mod selected;
+
+pub use mailboxes::special_use_from;
+
+use crate::backend::{
+    AuthOutcome, Authenticator, Credentials, MailboxBackend, Mechanism, Subscription,
+};
+use crate::limits::Limits;
+use crate::wire::{self, Frame, Framer, LineFrame, Rejection, encode};
+use capability::{CapabilityContext, Enabled};
+use imap_codec::imap_types::auth::AuthMechanism;
+use imap_codec::imap_types::command::{Command, CommandBody};
+use imap_codec::imap_types::core::{IString, NString, QuotedChar, Tag, Vec1};
+use imap_codec::imap_types::extensions::enable::CapabilityEnable;
+use imap_codec::imap_types::extensions::namespace::Namespace;
+use imap_codec::imap_types::extensions::utf8::Utf8Kind;
+use imap_codec::imap_types::response::{Code, Data, Greeting, GreetingKind, StatusKind};
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tracing::info;
+
+/// Settings shared by the sessions of a listener.
+#[derive(Debug, Clone)]
+pub struct SessionConfig {
+    /// Shown in the greeting.
+    pub hostname: String,
+    /// A TLS configuration exists, so STARTTLS can be offered.
+    pub tls_available: bool,
+    /// Allow LOGIN/AUTHENTICATE without TLS from loopback (development, benchmarks;
+    /// DESIGN.md: "Authentication only over TLS, except on loopback").
+    pub plaintext_auth_on_loopback: bool,
+    pub limits: Limits,
+    /// Our ID (RFC 2971 §3.3) fields.
+    pub server_id: Vec<(String, String)>,
+}
+
+impl SessionConfig {
+    pub fn new(hostname: impl Into<String>) -> Self {
+        SessionConfig {
+            hostname: hostname.into(),
+            tls_available: false,
+            plaintext_auth_on_loopback: false,
+            limits: Limits::default(),
+            server_id: vec![
+                ("name".into(), "mailward".into()),
+                ("version".into(), env!("CARGO_PKG_VERSION").into()),
+            ],
+        }
+    }
+}
+
+/// What the driver must do before the session can go on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Write the output, run the TLS handshake, then call [`Session::tls_established`]
+    /// (input received before the handshake has been dropped, RFC 9051 §6.2.1).
+    StartTls,
+    /// A LOGIN or AUTHENTICATE failed: record it for the client's IP (and delay the next
+    /// reply if wanted), then call `advance` again.
+    AuthFailed { user: String, failures: u32 },
+    /// The client is in IDLE (RFC 2177): write the output, then wait for input (feed +
+    /// advance; DONE ends IDLE), for a change notification ([`Session::watch`] then
+    /// [`Session::poll_changes`]) or for [`Limits::idle_command_timeout`]
+    /// ([`Session::idle_timed_out`]).
+    Idle,
+    /// Write the output and close the connection.
+    Close,
+}
+
+/// RFC 9051 §3 connection states.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum State {
+    NotAuthenticated,
+    Authenticated,
+    Selected(SelectedMailbox),
+    Logout,
+}
+
+/// The selected mailbox as the session tracks it (RFC 9051 §2.3.1.2: message sequence
+/// number n is `uids[n - 1]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SelectedMailbox {
+    /// UTF-8 name.
+    pub name: String,
+    pub read_only: bool,
+    pub uid_validity: u32,
+    pub uid_next: u32,
+    pub highest_modseq: u64,
+    pub uids: Vec<u32>,
+}
+
+/// What the input is read as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Mode {
+    Command,
+    /// Waiting for the client's SASL response line (RFC 9051 §6.2.2).
+    Authenticate {
+        tag: Tag<'static>,
+    },
+    /// In IDLE, waiting for DONE (RFC 2177 §3).
+    Idle {
+        tag: Tag<'static>,
+    },
+    /// STARTTLS answered, waiting for the handshake.
+    TlsPending,
+    Closed,
+}
+
+/// One IMAP session.
+pub struct Session {
+    cfg: Arc<SessionConfig>,
+    auth: Arc<dyn Authenticator>,
+    pub id: String,
+    pub remote_ip: IpAddr,
+    tls: bool,
+    state: State,
+    mode: Mode,
+    framer: Framer,
+    output: Vec<u8>,
+    enabled: Enabled,
+    user: Option<String>,
+    backend: Option<Box<dyn MailboxBackend>>,
+    bad_commands: u32,
+    auth_failures: u32,
+    /// The client's ID (RFC 2971), for the log.
+    client_id: Vec<(String, Option<String>)>,
+    /// Commands seen (for the `disconnect` log line).
+    pub commands: u64,
+    /// Syntax of the command at hand that imap-codec does not parse (see
+    /// [`wire::extended`]).
+    ext: wire::extended::Extension,
+    /// (UID, MODSEQ) of flag changes this session made itself: already reported to the
+    /// client (or silenced by .SILENT), so [`Session::poll_changes`] does not echo them.
+    own_changes: Vec<(u32, u64)>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("id", &self.id)
+            .field("state", &self.state)
+            .finish_non_exhaustive()
+    }
+}
+
+fn is_loopback(ip: IpAddr) -> bool {
+    ip.is_loopback()
+        || matches!(ip, IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()))
+}
+
+fn printable(s: &[u8], max: usize) -> String {
+    String::from_utf8_lossy(s)
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(max)
+        .collect()
+}
+
+/// RFC 2971 §3.3: field strings at most 30 octets, values at most 1024, at most 30 pairs.
+const ID_MAX_PAIRS: usize = 30;
+const ID_MAX_FIELD: usize = 30;
+const ID_MAX_VALUE: usize = 1024;
+
+impl Session {
+    pub fn new(
+        cfg: Arc<SessionConfig>,
+        auth: Arc<dyn Authenticator>,
+        id: String,
+        remote_ip: IpAddr,
+    ) -> Self {
+        let framer = Framer::new(cfg.limits.clone());
+        Session {
+            cfg,
+            auth,
+            id,
+            remote_ip,
+            tls: false,
+            state: State::NotAuthenticated,
+            mode: Mode::Command,
+            framer,
+            output: Vec::new(),
+            enabled: Enabled::default(),
+            user: None,
+            backend: None,
+            bad_commands: 0,
+            auth_failures: 0,
+            client_id: Vec::new(),
+            commands: 0,
+            ext: wire::extended::Extension::None,
+            own_changes: Vec::new(),
+        }
+    }
+
+    /// For implicit TLS (port 993, RFC 8314): TLS was up before the greeting.
+    pub fn set_tls(&mut self) {
+        self.tls = true;
+    }
+
+    /// RFC 9051 §7.1.1: the greeting, with the capabilities (§7.2.2 lets a server send them
+    /// in a response code so the client need not ask).
+    pub fn greeting(&mut self) {
+        let text = format!("{} mailward IMAP4rev2 server ready", self.cfg.hostname);
+        let g = Greeting {
+            kind: GreetingKind::Ok,
+            code: Some(Code::Capability(self.capabilities())),
+            text: encode::text(&text),
+        };
+        encode::greeting(&mut self.output, &g);
+    }
+
+    /// Appends received octets.
+    pub fn feed(&mut self, bytes: &[u8]) {
+        if self.mode == Mode::TlsPending || self.mode == Mode::Closed {
+            // RFC 9051 §6.2.1: nothing sent before the handshake may be used after it.
+            return;
+        }
+        self.framer.push(bytes);
+    }
+
+    /// Responses produced so far.
+    pub fn take_output(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.output)
+    }
+
+    pub fn has_output(&self) -> bool {
+        !self.output.is_empty()
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.mode == Mode::Closed
+    }
+
+    pub fn is_idling(&self) -> bool {
+        matches!(self.mode, Mode::Idle { .. })
+    }
+
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// The authenticated account, if any.
+    pub fn user(&self) -> Option<&str> {
+        self.user.as_deref()
+    }
+
+    pub fn enabled(&self) -> Enabled {
+        self.enabled
+    }
+
+    pub fn auth_failures(&self) -> u32 {
+        self.auth_failures
+    }
+
+    /// The client's ID fields (RFC 2971), as received.
+    pub fn client_id(&self) -> &[(String, Option<String>)] {
+        &self.client_id
+    }
+
+    /// How long to wait for the client's next input (RFC 9051 §5.4).
+    pub fn read_timeout(&self) -> Duration {
+        match (&self.state, &self.mode) {
+            (_, Mode::Idle { .. }) => self.cfg.limits.idle_command_timeout,
+            (State::NotAuthenticated, _) => self.cfg.limits.login_timeout,
+            _ => self.cfg.limits.idle_timeout,
+        }
+    }
+
+    /// Authentication may happen on this connection now.
+    fn auth_allowed(&self) -> bool {
+        self.tls || (self.cfg.plaintext_auth_on_loopback && is_loopback(self.remote_ip))
+    }
+
+    fn capabilities(&self) -> Vec1<imap_codec::imap_types::response::Capability<'static>> {
+        capability::capabilities(&CapabilityContext {
+            starttls: self.cfg.tls_available && !self.tls,
+            auth_allowed: self.auth_allowed(),
+            authenticated: self.user.is_some(),
+            append_limit: self.cfg.limits.max_append,
+        })
+    }
+
+    // ---- output helpers -------------------------------------------------------------
+
+    fn ok(&mut self, tag: &Tag<'static>, code: Option<Code<'static>>, text: &str) {
+        encode::status(
+            &mut self.output,
+            Some(tag.clone()),
+            StatusKind::Ok,
+            code,
+            text,
+        );
+    }
+
+    fn no(&mut self, tag: &Tag<'static>, code: Option<Code<'static>>, text: &str) {
+        encode::status(
+            &mut self.output,
+            Some(tag.clone()),
+            StatusKind::No,
+            code,
+            text,
+        );
+    }
+
+    /// A BAD answer; past the limit of bad commands, says BYE and closes.
+    fn bad(
+        &mut self,
+        tag: Option<Tag<'static>>,
+        code: Option<Code<'static>>,
+        text: &str,
+    ) -> Option<Action> {
+        encode::status(&mut self.output, tag, StatusKind::Bad, code, text);
+        self.bad_commands += 1;
+        if self.bad_commands >= self.cfg.limits.max_bad_commands {
+            info!(protocol = "imap", event = "closed", session = %self.id, remote_ip = %self.remote_ip, reason = "too many bad commands");
+            return self.close("Too many invalid IMAP commands.");
+        }
+        None
+    }
+
+    fn close(&mut self, text: &str) -> Option<Action> {
+        encode::bye(&mut self.output, None, text);
+        self.mode = Mode::Closed;
+        self.state = State::Logout;
+        Some(Action::Close)
+    }
+
+    // ---- the input loop -------------------------------------------------------------
+
+    /// Processes buffered input until more is needed (`None`) or an action is due.
+    pub fn advance(&mut self) -> Option<Action> {
+        loop {
+            match self.mode.clone() {
+                Mode::Closed | Mode::TlsPending => return None,
+                Mode::Authenticate { tag } => match self.framer.next_line()? {
+                    LineFrame::Line(line) => {
+                        self.mode = Mode::Command;
+                        if let Some(a) = self.sasl_response(&tag, &line) {
+                            return Some(a);
+                        }
+                    }
+                    LineFrame::TooLong => {
+                        self.mode = Mode::Command;
+                        if let Some(a) =
+                            self.bad(Some(tag), None, "Authentication response too long")
+                        {
+                            return Some(a);
+                        }
+                    }
+                },
+                Mode::Idle { tag } => match self.framer.next_line()? {
+                    LineFrame::Line(line) => {
+                        self.mode = Mode::Command;
+                        // RFC 2177 §3: the client ends IDLE with "DONE".
+                        if line.eq_ignore_ascii_case(b"DONE") {
+                            self.ok(&tag, None, "IDLE terminated");
+                        } else if let Some(a) = self.bad(Some(tag), None, "Expected DONE") {
+                            return Some(a);
+                        }
+                    }
+                    LineFrame::TooLong => {
+                        self.mode = Mode::Command;
+                        if let Some(a) = self.bad(Some(tag), None, "Expected DONE") {
+                            return Some(a);
+                        }
+                    }
+                },
+                Mode::Command => {
+                    let frame = self.framer.next_frame()?;
+                    if let Some(a) = self.frame(frame) {
+                        return Some(a);
+                    }
+                }
+            }
+        }
+    }
+
+    fn frame(&mut self, frame: Frame) -> Option<Action> {
+        match frame {
+            Frame::Continue { .. } => {
+                // RFC 9051 §7.5: the server is ready for the literal.
+                encode::continuation(&mut self.output, "Ready for literal data");
+                None
+            }
+            Frame::Rejected { tag, reason } => {
+                let tag = tag.as_deref().and_then(encode::tag);
+                match reason {
+                    // RFC 7889 §4 / RFC 9051 §7.1: a message over APPENDLIMIT.
+                    Rejection::LiteralTooBig { append: true, .. } => {
+                        match tag {
+                            Some(t) => self.no(
+                                &t,
+                                Some(Code::TooBig),
+                                "Message is larger than APPENDLIMIT",
+                            ),
+                            None => encode::status(
+                                &mut self.output,
+                                None,
+                                StatusKind::No,
+                                Some(Code::TooBig),
+                                "Message is larger than APPENDLIMIT",
+                            ),
+                        }
+                        None
+                    }
+                    Rejection::LiteralTooBig { .. } => {
+                        self.bad(tag, Some(Code::TooBig), "Literal too large")
+                    }
+                    Rejection::LineTooLong => {
+                        self.bad(tag, Some(Code::TooBig), "Command line too long")
+                    }
+                    Rejection::CommandTooBig => {
+                        self.bad(tag, Some(Code::TooBig), "Command too large")
+                    }
+                }
+            }
+            Frame::Fatal { .. } => {
+                info!(protocol = "imap", event = "closed", session = %self.id, remote_ip = %self.remote_ip, reason = "unframeable literal");
+                self.close("Literal too large or malformed")
+            }
+            Frame::Command(bytes) => {
+                self.commands += 1;
+                let (bytes, ext) = match wire::extended::preprocess(&bytes) {
+                    Some((b, e)) => (b, e),
+                    None => (bytes, wire::extended::Extension::None),
+                };
+                self.ext = ext;
+                match wire::decode_command(&bytes) {
+                    Ok(cmd) => self.command(cmd),
+                    Err(e) => {
+                        let tag = e.tag.as_deref().and_then(encode::tag);
+                        self.bad(tag, None, &e.text)
+                    }
+                }
+            }
+        }
+    }
+
+    fn command(&mut self, cmd: Command<'static>) -> Option<Action> {
+        let Command { tag, body } = cmd;
+        let authenticated = self.user.is_some();
+        let selected = matches!(self.state, State::Selected(_));
+        match body {
+            // RFC 9051 §6.1: any state.
+            CommandBody::Capability => {
+                let caps = self.capabilities();
+                encode::data(&mut self.output, Data::Capability(caps));
+                self.ok(&tag, None, "CAPABILITY completed");
+                None
+            }
+            CommandBody::Noop => {
+                self.poll_changes();
+                self.ok(&tag, None, "NOOP completed");
+                None
+            }
+            CommandBody::Logout => {
+                // RFC 9051 §6.1.3: BYE, then the tagged OK.
+                encode::bye(&mut self.output, None, "Logging out");
+                self.ok(&tag, None, "LOGOUT completed");
+                self.mode = Mode::Closed;
+                self.state = State::Logout;
+                Some(Action::Close)
+            }
+            CommandBody::Id { parameters } => self.id_command(&tag, parameters),
+            // RFC 9051 §6.2: not authenticated state.
+            CommandBody::StartTLS if authenticated => {
+                self.bad(Some(tag), None, "Already authenticated")
+            }
+            CommandBody::StartTLS => self.starttls(&tag),
+            CommandBody::Login { .. } | CommandBody::Authenticate { .. } if authenticated => {
+                self.bad(Some(tag), None, "Already authenticated")
+            }
+            CommandBody::Login { username, password } => {
+                if !self.auth_allowed() {
+                    // RFC 9051 §6.2.3 LOGINDISABLED; RFC 5530 PRIVACYREQUIRED.
+                    self.no(
+                        &tag,
+                        Some(encode::code("PRIVACYREQUIRED")),
+                        "Plaintext authentication disallowed without TLS",
+                    );
+                    return None;
+                }
+                let (Ok(user), Ok(pass)) = (
+                    String::from_utf8(AsRef::<[u8]>::as_ref(&username).to_vec()),
+                    String::from_utf8(AsRef::<[u8]>::as_ref(password.declassify()).to_vec()),
+                ) else {
+                    return self.auth_failed(&tag, "", Mechanism::Login, "AUTHENTICATIONFAILED");
+                };
+                self.authenticate(&tag, Mechanism::Login, user, pass)
+            }
+            CommandBody::Authenticate {
+                mechanism,
+                initial_response,
+            } => {
+                if !self.auth_allowed() {
+                    self.no(
+                        &tag,
+                        Some(encode::code("PRIVACYREQUIRED")),
+                        "Authentication disallowed without TLS",
+                    );
+                    return None;
+                }
+                if mechanism != AuthMechanism::Plain {
+                    self.no(
+                        &tag,
+                        Some(encode::code("CANNOT")),
+                        "Unsupported authentication mechanism",
+                    );
+                    return None;
+                }
+                match initial_response {
+                    // RFC 4959 §3: SASL-IR; an empty initial response is sent as "=".
+                    Some(ir) => {
+                        let msg = ir.declassify().to_vec();
+                        self.plain(&tag, &msg)
+                    }
+                    None => {
+                        // RFC 9051 §6.2.2: an empty challenge.
+                        encode::sasl_challenge(&mut self.output, b"");
+                        self.mode = Mode::Authenticate { tag };
+                        None
+                    }
+                }
+            }
+            _ if !authenticated => {
+                let name = body.name();
+                self.bad(
+                    Some(tag),
+                    None,
+                    &format!("{name} not allowed now: log in first"),
+                )
+            }
+            // RFC 9051 §6.3: authenticated (and selected) state.
+            CommandBody::Enable { capabilities } => {
+                if selected {
+                    // RFC 5161 §3.1 / RFC 9051 §6.3.1: only before a mailbox is selected.
+                    return self.bad(Some(tag), None, "ENABLE is allowed only before SELECT");
+                }
+                self.enable(&tag, capabilities)
+            }
+            CommandBody::Namespace => {
+                self.namespace();
+                self.ok(&tag, None, "NAMESPACE completed");
+                None
+            }
+            CommandBody::Idle => {
+                // RFC 2177 §3: continuation, then untagged updates until DONE.
+                encode::continuation(&mut self.output, "idling");
+                self.mode = Mode::Idle { tag };
+                Some(Action::Idle)
+            }
+            body => self.mailbox_command(tag, body),
+        }
+    }
+
+    /// The mailbox commands (RFC 9051 §6.3 - §6.4: SELECT, EXAMINE, CREATE, DELETE, RENAME,
+    /// SUBSCRIBE, UNSUBSCRIBE, LIST, LSUB, STATUS, APPEND, CHECK, CLOSE, UNSELECT, EXPUNGE,
+    /// SEARCH, FETCH, STORE, COPY, MOVE, GETQUOTA, GETQUOTAROOT) over [`MailboxBackend`].
+    ///
+    /// RFC 9051 §7.4.1 / §5.5: changes by other sessions are reported after the command,
+    /// except after FETCH, STORE, SEARCH and COPY by sequence number (an EXPUNGE then
+    /// would shift the numbers the client is using).
+    pub fn mailbox_command(
+        &mut self,
+        tag: Tag<'static>,
+        body: CommandBody<'static>,
+    ) -> Option<Action> {
+        let name = body.name();
+        let selected_only = matches!(
+            body,
+            CommandBody::Close
+                | CommandBody::Unselect
+                | CommandBody::Check
+                | CommandBody::Expunge
+                | CommandBody::ExpungeUid { .. }
+                | CommandBody::Search { .. }
+                | CommandBody::Fetch { .. }
+                | CommandBody::Store { .. }
+                | CommandBody::Copy { .. }
+                | CommandBody::Move { .. }
+        );
+        if selected_only && !matches!(self.state, State::Selected(_)) {
+            return self.bad(
+                Some(tag),
+                None,
+                &format!("{name} not allowed now: select a mailbox first"),
+            );
+        }
+        let poll_after = match &body {
+            CommandBody::Fetch { uid, .. }
+            | CommandBody::Store { uid, .. }
+            | CommandBody::Search { uid, .. }
+            | CommandBody::Copy { uid, .. } => *uid,
+            CommandBody::Select { .. }
+            | CommandBody::Examine { .. }
+            | CommandBody::Close
+            | CommandBody::Unselect => false,
+            _ => true,
+        };
+        let before = self.output.len();
+        let action = match body {
+            CommandBody::Select {
+                mailbox,
+                parameters,
+            } => self.select(tag.clone(), mailbox, parameters, false),
+            CommandBody::Examine {
+                mailbox,
+                parameters,
+            } => self.select(tag.clone(), mailbox, parameters, true),
+            CommandBody::Create { mailbox } => self.create(tag.clone(), mailbox),
+            CommandBody::Delete { mailbox } => self.delete(tag.clone(), mailbox),
+            CommandBody::Rename { from, to } => self.rename(tag.clone(), from, to),
+            CommandBody::Subscribe { mailbox } => self.subscribe(tag.clone(), mailbox, true),
+            CommandBody::Unsubscribe { mailbox } => self.subscribe(tag.clone(), mailbox, false),
+            CommandBody::List {
+                reference,
+                mailbox_wildcard,
+            } => self.list(tag.clone(), reference, mailbox_wildcard, false),
+            CommandBody::Lsub {
+                reference,
+                mailbox_wildcard,
+            } => self.list(tag.clone(), reference, mailbox_wildcard, true),
+            CommandBody::Status {
+                mailbox,
+                item_names,
+            } => self.status(tag.clone(), mailbox, &item_names),
+            CommandBody::Append {
+                mailbox,
+                flags,
+                date,
+                message,
+            } => self.append(tag.clone(), mailbox, flags, date, message),
+            CommandBody::Check => {
+                self.ok(&tag, None, "CHECK completed");
+                None
+            }
+            CommandBody::Close => self.close_mailbox(tag.clone(), true),
+            CommandBody::Unselect => self.close_mailbox(tag.clone(), false),
+            CommandBody::Expunge => self.expunge(tag.clone(), None),
+            CommandBody::ExpungeUid { sequence_set } => {
+                self.expunge(tag.clone(), Some(sequence_set))
+            }
+            CommandBody::Search {
+                charset,
+                criteria,
+                uid,
+            } => self.search(tag.clone(), charset, criteria, uid),
+            CommandBody::Fetch {
+                sequence_set,
+                macro_or_item_names,
+                uid,
+                modifiers,
+            } => self.fetch(
+                tag.clone(),
+                sequence_set,
+                macro_or_item_names,
+                uid,
+                modifiers,
+            ),
+            CommandBody::Store {
+                sequence_set,
+                kind,
+                response,
+                flags,
+                uid,
+                modifiers,
+            } => self.store(
+                tag.clone(),
+                sequence_set,
+                kind,
+                response,
+                flags,
+                uid,
+                modifiers,
+            ),
+            CommandBody::Copy {
+                sequence_set,
+                mailbox,
+                uid,
+            } => self.copy_or_move(tag.clone(), sequence_set, mailbox, uid, false),
+            CommandBody::Move {
+                sequence_set,
+                mailbox,
+                uid,
+            } => self.copy_or_move(tag.clone(), sequence_set, mailbox, uid, true),
+            CommandBody::GetQuota { root } => {
+                let root = AsRef::<[u8]>::as_ref(&root).to_vec();
+                self.get_quota(tag.clone(), &root)
+            }
+            CommandBody::GetQuotaRoot { mailbox } => self.get_quota_root(tag.clone(), mailbox),
+            CommandBody::SetQuota { .. } => {
+                self.no(
+                    &tag,
+                    Some(encode::code("NOPERM")),
+                    "Quotas are set by the administrator",
+                );
+                None
+            }
+            _ => {
+                return self.bad(Some(tag), None, &format!("{name} is not supported"));
+            }
+        };
+        self.ext = wire::extended::Extension::None;
+        if poll_after && action.is_none() && matches!(self.state, State::Selected(_)) {
+            // The untagged updates go before the tagged completion (RFC 9051 §7.4).
+            let tail = self.output.split_off(before);
+            let (body_part, tagged) = split_tagged(&tail, tag.as_ref().as_bytes());
+            self.output.extend_from_slice(body_part);
+            self.poll_changes();
+            self.output.extend_from_slice(tagged);
+        }
+        action
+    }
+
+    // ---- STARTTLS ----------------------------------------------------------------------
+
+    /// RFC 9051 §6.2.1.
+    fn starttls(&mut self, tag: &Tag<'static>) -> Option<Action> {
+        if self.tls {
+            return self.bad(Some(tag.clone()), None, "TLS is already active");
+        }
+        if !self.cfg.tls_available {
+            self.no(tag, Some(encode::code("CANNOT")), "TLS is not available");
+            return None;
+        }
+        self.ok(tag, None, "Begin TLS negotiation now");
+        // Anything pipelined after STARTTLS arrived in plaintext: drop it (CVE-2011-0411).
+        self.framer.reset();
+        self.mode = Mode::TlsPending;
+        Some(Action::StartTls)
+    }
+
+    /// The TLS handshake finished: the session goes on in the not authenticated state with
+    /// fresh input (RFC 9051 §6.2.1: the client must ask for CAPABILITY again).
+    pub fn tls_established(&mut self) {
+        info!(protocol = "imap", event = "tls", session = %self.id, remote_ip = %self.remote_ip);
+        self.tls = true;
+        self.framer.reset();
+        self.mode = Mode::Command;
+    }
+
+    // ---- authentication ------------------------------------------------------------------
+
+    fn sasl_response(&mut self, tag: &Tag<'static>, line: &[u8]) -> Option<Action> {
+        // RFC 9051 §6.2.2: "*" cancels; bad BASE64 is a BAD.
+        if line == b"*" {
+            return self.bad(Some(tag.clone()), None, "Authentication cancelled");
+        }
+        match sasl::decode_response_line(line) {
+            Ok(msg) => self.plain(tag, &msg),
+            Err(_) => self.bad(Some(tag.clone()), None, "Invalid base64 data"),
+        }
+    }
+
+    fn plain(&mut self, tag: &Tag<'static>, msg: &[u8]) -> Option<Action> {
+        match sasl::parse_plain(msg) {
+            Ok(p) => self.authenticate(tag, Mechanism::Plain, p.username, p.password),
+            Err(sasl::PlainError::Authorization) => {
+                self.auth_failed(tag, "", Mechanism::Plain, "AUTHORIZATIONFAILED")
+            }
+            Err(_) => self.auth_failed(tag, "", Mechanism::Plain, "AUTHENTICATIONFAILED"),
+        }
+    }
+
+    fn authenticate(
+        &mut self,
+        tag: &Tag<'static>,
+        mechanism: Mechanism,
+        user: String,
+        password: String,
+    ) -> Option<Action> {
+        let creds = Credentials {
+            mechanism,
+            username: user.clone(),
+            password,
+            remote_ip: self.remote_ip,
+            tls: self.tls,
+            session: self.id.clone(),
+        };
+        match self.auth.authenticate(&creds) {
+            AuthOutcome::Success(account) => {
+                info!(protocol = "imap", event = "login", session = %self.id, remote_ip = %self.remote_ip, user = %account.name, mechanism = mechanism.as_str());
+                self.user = Some(account.name);
+                self.backend = Some(account.mailboxes);
+                self.state = State::Authenticated;
+                self.framer.set_authenticated(true);
+                // RFC 9051 §6.2.3: the OK may carry the (new) capabilities.
+                let caps = self.capabilities();
+                self.ok(tag, Some(Code::Capability(caps)), "Logged in");
+                None
+            }
+            AuthOutcome::Failed => self.auth_failed(tag, &user, mechanism, "AUTHENTICATIONFAILED"),
+            AuthOutcome::Unavailable(why) => {
+                info!(protocol = "imap", event = "auth_unavailable", session = %self.id, remote_ip = %self.remote_ip, reason = %why);
+                self.no(
+                    tag,
+                    Some(encode::code("UNAVAILABLE")),
+                    "Temporary authentication failure, try again later",
+                );
+                None
+            }
+        }
+    }
+
+    fn auth_failed(
+        &mut self,
+        tag: &Tag<'static>,
+        user: &str,
+        mechanism: Mechanism,
+        code: &'static str,
+    ) -> Option<Action> {
+        self.auth_failures += 1;
+        let user = printable(user.as_bytes(), 128);
+        info!(protocol = "imap", event = "auth_failed", session = %self.id, remote_ip = %self.remote_ip, user = %user, mechanism = mechanism.as_str(), failures = self.auth_failures);
+        self.no(tag, Some(encode::code(code)), "Authentication failed");
+        if self.auth_failures >= self.cfg.limits.max_auth_failures {
+            return self.close("Too many authentication failures");
+        }
+        Some(Action::AuthFailed {
+            user,
+            failures: self.auth_failures,
+        })
+    }
+
+    // ---- ENABLE, NAMESPACE, ID --------------------------------------------------------
+
+    /// RFC 5161 §3.1: `* ENABLED` lists what this command newly enabled; unknown
+    /// capabilities are ignored.
+    fn enable(
+        &mut self,
+        tag: &Tag<'static>,
+        caps: Vec1<CapabilityEnable<'static>>,
+    ) -> Option<Action> {
+        let mut newly = Vec::new();
+        for c in caps.into_inner() {
+            match &c {
+                CapabilityEnable::CondStore if !self.enabled.condstore => {
+                    self.enabled.condstore = true;
+                    newly.push(c);
+                }
+                CapabilityEnable::Utf8(Utf8Kind::Accept) if !self.enabled.utf8_accept => {
+                    self.enabled.utf8_accept = true;
+                    newly.push(c);
+                }
+                CapabilityEnable::Other(_)
+                    if c.to_string().eq_ignore_ascii_case("IMAP4rev2")
+                        && !self.enabled.imap4rev2 =>
+                {
+                    self.enabled.imap4rev2 = true;
+                    newly.push(c);
+                }
+                _ => {}
+            }
+        }
+        encode::data(
+            &mut self.output,
+            Data::Enabled {
+                capabilities: newly,
+            },
+        );
+        self.ok(tag, None, "ENABLE completed");
+        None
+    }
+
+    /// RFC 2342 / RFC 9051 §6.3.10: one personal namespace, prefix "" and separator "/"
+    /// (the store maps `/` to Maildir++'s `.` on disk); no other-users or shared ones.
+    fn namespace(&mut self) {
+        let delim = QuotedChar::try_from(crate::mailbox_name::SEPARATOR).ok();
+        let personal = vec![Namespace::new(
+            IString::Quoted(imap_codec::imap_types::core::Quoted::unvalidated("")),
+            delim,
+        )];
+        encode::data(
+            &mut self.output,
+            Data::Namespace {
+                personal,
+                other: Vec::new(),
+                shared: Vec::new(),
+            },
+        );
+    }
+
+    /// RFC 2971: records the client's fields, answers with ours.
+    fn id_command(
+        &mut self,
+        tag: &Tag<'static>,
+        params: Option<Vec<(IString<'static>, NString<'static>)>>,
+    ) -> Option<Action> {
+        let params = params.unwrap_or_default();
+        if params.len() > ID_MAX_PAIRS {
+            return self.bad(Some(tag.clone()), None, "Too many ID fields");
+        }
+        let mut fields = Vec::new();
+        for (k, v) in params {
+            let k = k.into_inner();
+            let v = v.into_option();
+            if k.len() > ID_MAX_FIELD || v.as_ref().is_some_and(|v| v.len() > ID_MAX_VALUE) {
+                return self.bad(Some(tag.clone()), None, "ID field or value too long");
+            }
+            fields.push((
+                printable(&k, ID_MAX_FIELD),
+                v.map(|v| printable(&v, ID_MAX_VALUE)),
+            ));
+        }
+        if !fields.is_empty() {
+            let shown: Vec<String> = fields
+                .iter()
+                .map(|(k, v)| format!("{k}={}", v.as_deref().unwrap_or("NIL")))
+                .collect();
+            info!(protocol = "imap", event = "client_id", session = %self.id, remote_ip = %self.remote_ip, id = %shown.join(", "));
+        }
+        self.client_id = fields;
+        let ours: Vec<(IString<'static>, NString<'static>)> = self
+            .cfg
+            .server_id
+            .iter()
+            .map(|(k, v)| {
+                (
+                    crate::message::text::istring(k.as_bytes().to_vec()),
+                    crate::message::text::nstring(v.as_bytes().to_vec()),
+                )
+            })
+            .collect();
+        encode::data(
+            &mut self.output,
+            Data::Id {
+                parameters: if ours.is_empty() { None } else { Some(ours) },
+            },
+        );
+        self.ok(tag, None, "ID completed");
+        None
+    }
+
+    // ---- IDLE and change notifications ---------------------------------------------------
+
+    /// Starts change notifications for the selected mailbox (for IDLE): `wake` is called
+    /// on each change; keep the subscription while waiting. `None` when nothing is
+    /// selected or the backend cannot watch.
+    pub fn watch(&mut self, wake: Box<dyn Fn() + Send + Sync>) -> Option<Subscription> {
+        let State::Selected(sel) = &self.state else {
+            return None;
+        };
+        let name = sel.name.clone();
+        self.backend.as_mut()?.watch(&name, wake).ok()
+    }
+
+    /// Sends the untagged updates for what changed in the selected mailbox (RFC 9051 §7.4:
+    /// EXPUNGE, EXISTS and FETCH FLAGS; MODSEQ under CONDSTORE). Called by NOOP and by the
+    /// driver when woken during IDLE.
+    pub fn poll_changes(&mut self) {
+        let State::Selected(sel) = &mut self.state else {
+            return;
+        };
+        let Some(backend) = self.backend.as_mut() else {
+            return;
+        };
+        let Ok(changes) = backend.changes(&sel.name, sel.highest_modseq, sel.uid_next) else {
+            return;
+        };
+        let mut expunged = changes.expunged;
+        expunged.sort_unstable();
+        for uid in expunged {
+            if let Ok(pos) = sel.uids.binary_search(&uid) {
+                sel.uids.remove(pos);
+                if let Ok(seq) = u32::try_from(pos + 1)
+                    && let Ok(d) = Data::expunge(seq)
+                {
+                    encode::data(&mut self.output, d);
+                }
+            }
+        }
+        let mut added = false;
+        for m in &changes.added {
+            if sel.uids.last().is_none_or(|&last| m.uid > last) {
+                sel.uids.push(m.uid);
+                added = true;
+            }
+        }
+        if added {
+            encode::data(
+                &mut self.output,
+                Data::Exists(u32::try_from(sel.uids.len()).unwrap_or(u32::MAX)),
+            );
+        }
+        let own = std::mem::take(&mut self.own_changes);
+        for m in &changes.flags_changed {
+            if own.contains(&(m.uid, m.modseq)) {
+                continue;
+            }
+            let Ok(pos) = sel.uids.binary_search(&m.uid) else {
+                continue;
+            };
+            let mut items = vec![imap_codec::imap_types::fetch::MessageDataItem::Flags(
+                flags_fetch(&m.flags),
+            )];
+            if self.enabled.condstore
+                && let Some(ms) = std::num::NonZeroU64::new(m.modseq)
+            {
+                items.push(imap_codec::imap_types::fetch::MessageDataItem::ModSeq(ms));
+            }
+            if let (Ok(seq), Ok(items)) = (u32::try_from(pos + 1), Vec1::try_from(items))
+                && let Ok(d) = Data::fetch(seq, items)
+            {
+                encode::data(&mut self.output, d);
+            }
+        }
+        sel.uid_next = sel.uid_next.max(changes.uid_next);
+        sel.highest_modseq = sel.highest_modseq.max(changes.highest_modseq);
+    }
+
+    /// The IDLE wait ran out ([`Limits::idle_command_timeout`]): say BYE and close.
+    pub fn idle_timed_out(&mut self) -> Option<Action> {
+        info!(protocol = "imap", event = "closed", session = %self.id, remote_ip = %self.remote_ip, reason = "idle timeout");
+        self.close("Disconnected for inactivity")
+    }
+
+    /// Puts the session in the selected state (for the mailbox commands and tests).
+    pub fn set_selected(&mut self, sel: SelectedMailbox) {
+        if self.user.is_some() {
+            self.state = State::Selected(sel);
+        }
+    }
+
+    /// The account's mailboxes, once authenticated.
+    pub fn backend_mut(&mut self) -> Option<&mut (dyn MailboxBackend + 'static)> {
+        self.backend.as_deref_mut()
+    }
+}
+
+/// Splits a command's output into what comes before its tagged completion (the last
+/// line, when it starts with `tag `) and that line.
+fn split_tagged<'o>(out: &'o [u8], tag: &[u8]) -> (&'o [u8], &'o [u8]) {
+    let body = out.strip_suffix(b"\n").unwrap_or(out);
+    let start = memchr::memrchr(b'\n', body).map(|p| p + 1).unwrap_or(0);
+    let line = out.get(start..).unwrap_or_default();
+    if line.starts_with(tag) && line.get(tag.len()) == Some(&b' ') {
+        (out.get(..start).unwrap_or_default(), line)
+    } else {
+        (out, &[])
+    }
+}
+
+/// Our flags to imap-types FETCH flags (keywords that are not atoms are left out).
+pub fn flags_fetch(
+    flags: &[crate::backend::Flag],
+) -> Vec<imap_codec::imap_types::flag::FlagFetch<'static>> {
+    use crate::backend::Flag as F;
+    use imap_codec::imap_types::flag::{Flag, FlagFetch};
+    flags
+        .iter()
+        .filter_map(|f| {
+            let flag = match f {
+                F::Seen => Flag::Seen,
+                F::Answered => Flag::Answered,
+                F::Flagged => Flag::Flagged,
+                F::Deleted => Flag::Deleted,
+                F::Draft => Flag::Draft,
+                F::Keyword(k) => {
+                    Flag::Keyword(imap_codec::imap_types::core::Atom::try_from(k.clone()).ok()?)
+                }
+            };
+            Some(FlagFetch::Flag(flag))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod tests_mailbox;

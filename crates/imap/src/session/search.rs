@@ -1,0 +1,336 @@
+//! SEARCH and UID SEARCH (RFC 9051 §6.4.4) with every key, RFC 7162 MODSEQ, and RFC 4731
+//! ESEARCH results (`RETURN (MIN MAX COUNT ALL)`, and always under IMAP4rev2).
+//!
+//! Keys are compiled once; each message is first judged on its index data (flags, size,
+//! dates, UIDs); only the messages whose outcome depends on content go to the backend's
+//! [`crate::backend::MailboxBackend::search_content`], which may scan files in parallel.
+
+use super::respond;
+use super::selected::resolve;
+use super::{Action, Session};
+use crate::backend::{Flag, MessageMeta};
+use crate::message::Message;
+use crate::message::search::{self as ms, Date, Needle};
+use crate::wire::extended::Extension;
+use imap_codec::imap_types::core::{Charset, Tag, Vec1};
+use imap_codec::imap_types::search::SearchKey;
+use std::collections::HashMap;
+
+/// A compiled search key.
+#[derive(Debug, Clone)]
+enum K {
+    True,
+    False,
+    /// UIDs, sorted.
+    Uids(Vec<u32>),
+    Flag(Flag),
+    Larger(u64),
+    Smaller(u64),
+    /// INTERNALDATE day (days since the epoch in the message's zone) compared.
+    Before(i64),
+    On(i64),
+    Since(i64),
+    SentBefore(Date),
+    SentOn(Date),
+    SentSince(Date),
+    Header(String, Needle),
+    Subject(Needle),
+    Address(&'static str, Needle),
+    Body(Needle),
+    Text(Needle),
+    ModSeq(u64),
+    And(Vec<K>),
+    Or(Box<K>, Box<K>),
+    Not(Box<K>),
+}
+
+fn day_of(d: &chrono::NaiveDate) -> i64 {
+    use chrono::Datelike;
+    respond::days_from_civil(i64::from(d.year()), d.month(), d.day())
+}
+
+fn date_of(d: &chrono::NaiveDate) -> Date {
+    use chrono::Datelike;
+    Date {
+        year: d.year(),
+        month: d.month() as u8,
+        day: d.day() as u8,
+    }
+}
+
+fn needle(s: &impl AsRef<[u8]>) -> Needle {
+    Needle::new(s.as_ref())
+}
+
+fn meta_day(m: &MessageMeta) -> i64 {
+    (m.internal_date + i64::from(m.internal_date_offset_minutes) * 60).div_euclid(86_400)
+}
+
+impl K {
+    /// The outcome from index data alone, `None` when content decides.
+    fn cheap(&self, m: &MessageMeta) -> Option<bool> {
+        Some(match self {
+            K::True => true,
+            K::False => false,
+            K::Uids(v) => v.binary_search(&m.uid).is_ok(),
+            K::Flag(f) => m.flags.contains(f),
+            K::Larger(n) => m.size > *n,
+            K::Smaller(n) => m.size < *n,
+            K::Before(d) => meta_day(m) < *d,
+            K::On(d) => meta_day(m) == *d,
+            K::Since(d) => meta_day(m) >= *d,
+            K::ModSeq(n) => m.modseq >= *n,
+            K::And(v) => {
+                let mut unknown = false;
+                for k in v {
+                    match k.cheap(m) {
+                        Some(false) => return Some(false),
+                        None => unknown = true,
+                        Some(true) => {}
+                    }
+                }
+                if unknown {
+                    return None;
+                }
+                true
+            }
+            K::Or(a, b) => match (a.cheap(m), b.cheap(m)) {
+                (Some(true), _) | (_, Some(true)) => true,
+                (Some(false), Some(false)) => false,
+                _ => return None,
+            },
+            K::Not(k) => !k.cheap(m)?,
+            _ => return None,
+        })
+    }
+
+    /// The outcome with the message at hand.
+    fn full(&self, m: &MessageMeta, msg: &Message<'_>) -> bool {
+        if let Some(b) = self.cheap(m) {
+            return b;
+        }
+        match self {
+            K::SentBefore(d) => ms::sent_date_or_epoch(msg) < *d,
+            K::SentOn(d) => ms::sent_date_or_epoch(msg) == *d,
+            K::SentSince(d) => ms::sent_date_or_epoch(msg) >= *d,
+            K::Header(f, n) => ms::header_contains(msg, f, n),
+            K::Subject(n) => ms::subject_contains(msg, n),
+            K::Address(f, n) => ms::address_contains(msg, f, n),
+            K::Body(n) => ms::body_contains(msg, n),
+            K::Text(n) => ms::text_contains(msg, n),
+            K::And(v) => v.iter().all(|k| k.full(m, msg)),
+            K::Or(a, b) => a.full(m, msg) || b.full(m, msg),
+            K::Not(k) => !k.full(m, msg),
+            _ => false,
+        }
+    }
+
+    fn uses_modseq(&self) -> bool {
+        match self {
+            K::ModSeq(_) => true,
+            K::And(v) => v.iter().any(K::uses_modseq),
+            K::Or(a, b) => a.uses_modseq() || b.uses_modseq(),
+            K::Not(k) => k.uses_modseq(),
+            _ => false,
+        }
+    }
+}
+
+impl Session {
+    fn compile(&self, key: &SearchKey<'_>) -> K {
+        use SearchKey as S;
+        let sel = self.selected();
+        let set_uids = |set, uid: bool| -> K {
+            match sel {
+                Some(s) => K::Uids(resolve(s, set, uid).into_iter().map(|(_, u)| u).collect()),
+                None => K::False,
+            }
+        };
+        match key {
+            S::And(v) => K::And(v.as_ref().iter().map(|k| self.compile(k)).collect()),
+            S::SequenceSet(s) => set_uids(s, false),
+            S::Uid(s) => set_uids(s, true),
+            S::All => K::True,
+            S::Answered => K::Flag(Flag::Answered),
+            S::Deleted => K::Flag(Flag::Deleted),
+            S::Draft => K::Flag(Flag::Draft),
+            S::Flagged => K::Flag(Flag::Flagged),
+            S::Seen => K::Flag(Flag::Seen),
+            S::Unanswered => K::Not(Box::new(K::Flag(Flag::Answered))),
+            S::Undeleted => K::Not(Box::new(K::Flag(Flag::Deleted))),
+            S::Undraft => K::Not(Box::new(K::Flag(Flag::Draft))),
+            S::Unflagged => K::Not(Box::new(K::Flag(Flag::Flagged))),
+            S::Unseen => K::Not(Box::new(K::Flag(Flag::Seen))),
+            S::Keyword(a) => K::Flag(Flag::Keyword(a.as_ref().to_string())),
+            S::Unkeyword(a) => K::Not(Box::new(K::Flag(Flag::Keyword(a.as_ref().to_string())))),
+            // RFC 3501 §6.4.4: NEW is RECENT UNSEEN; no message is \Recent here (RFC 9051
+            // removed it), so NEW and RECENT match nothing and OLD everything.
+            S::New | S::Recent => K::False,
+            S::Old => K::True,
+            S::Larger(n) => K::Larger(u64::from(*n)),
+            S::Smaller(n) => K::Smaller(u64::from(*n)),
+            S::Before(d) => K::Before(day_of(d.as_ref())),
+            S::On(d) => K::On(day_of(d.as_ref())),
+            S::Since(d) => K::Since(day_of(d.as_ref())),
+            S::SentBefore(d) => K::SentBefore(date_of(d.as_ref())),
+            S::SentOn(d) => K::SentOn(date_of(d.as_ref())),
+            S::SentSince(d) => K::SentSince(date_of(d.as_ref())),
+            S::Bcc(s) => K::Address("Bcc", needle(s)),
+            S::Cc(s) => K::Address("Cc", needle(s)),
+            S::From(s) => K::Address("From", needle(s)),
+            S::To(s) => K::Address("To", needle(s)),
+            S::Subject(s) => K::Subject(needle(s)),
+            S::Header(f, v) => {
+                K::Header(String::from_utf8_lossy(f.as_ref()).into_owned(), needle(v))
+            }
+            S::Body(s) => K::Body(needle(s)),
+            S::Text(s) => K::Text(needle(s)),
+            S::Not(k) => K::Not(Box::new(self.compile(k))),
+            S::Or(a, b) => K::Or(Box::new(self.compile(a)), Box::new(self.compile(b))),
+            S::ModSequence { modseq, .. } => K::ModSeq(*modseq),
+            #[allow(unreachable_patterns)]
+            _ => K::False,
+        }
+    }
+
+    /// RFC 9051 §6.4.4 SEARCH.
+    pub(super) fn search(
+        &mut self,
+        tag: Tag<'static>,
+        charset: Option<Charset<'static>>,
+        criteria: Vec1<SearchKey<'static>>,
+        uid: bool,
+    ) -> Option<Action> {
+        if let Some(cs) = &charset {
+            let name = match cs {
+                Charset::Atom(a) => a.as_ref().to_string(),
+                Charset::Quoted(q) => q.as_ref().to_string(),
+            };
+            // RFC 9051 §6.4.4: UTF-8 must be supported; US-ASCII is a subset.
+            if !name.eq_ignore_ascii_case("UTF-8") && !name.eq_ignore_ascii_case("US-ASCII") {
+                respond::tagged(
+                    &mut self.output,
+                    &tag,
+                    "NO",
+                    Some("BADCHARSET (UTF-8 US-ASCII)"),
+                    "Unsupported charset",
+                );
+                return None;
+            }
+        }
+        let returns = match std::mem::take(&mut self.ext) {
+            Extension::SearchReturn(r) => Some(r),
+            _ if self.enabled.imap4rev2 => Some(Vec::new()),
+            _ => None,
+        };
+        let key = K::And(criteria.as_ref().iter().map(|k| self.compile(k)).collect());
+        if key.uses_modseq() {
+            self.enabled.condstore = true;
+        }
+        let Some(sel) = self.selected() else {
+            return self.bad(Some(tag), None, "No mailbox selected");
+        };
+        let name = sel.name.clone();
+        let all = sel.uids.clone();
+        let seq_of: HashMap<u32, u32> = all
+            .iter()
+            .enumerate()
+            .map(|(i, &u)| (u, (i + 1) as u32))
+            .collect();
+        let b = self.backend.as_deref_mut()?;
+        let metas = match b.metas(&name, &all) {
+            Ok(m) => m,
+            Err(e) => {
+                self.backend_no(&tag, &e);
+                return None;
+            }
+        };
+        let mut hits: Vec<&MessageMeta> = Vec::new();
+        let mut pending: Vec<u32> = Vec::new();
+        for m in &metas {
+            match key.cheap(m) {
+                Some(true) => hits.push(m),
+                Some(false) => {}
+                None => pending.push(m.uid),
+            }
+        }
+        let by_uid: HashMap<u32, &MessageMeta> = metas.iter().map(|m| (m.uid, m)).collect();
+        if !pending.is_empty() {
+            let matcher = |uid: u32, raw: &[u8]| -> bool {
+                match by_uid.get(&uid) {
+                    Some(m) => key.full(m, &Message::parse(raw)),
+                    None => false,
+                }
+            };
+            match b.search_content(&name, &pending, &matcher) {
+                Ok(found) => hits.extend(found.iter().filter_map(|u| by_uid.get(u).copied())),
+                Err(e) => {
+                    self.backend_no(&tag, &e);
+                    return None;
+                }
+            }
+        }
+        hits.sort_by_key(|m| m.uid);
+        hits.dedup_by_key(|m| m.uid);
+        let modseq = key
+            .uses_modseq()
+            .then(|| hits.iter().map(|m| m.modseq).max())
+            .flatten();
+        let nums: Vec<u32> = hits
+            .iter()
+            .filter_map(|m| {
+                if uid {
+                    Some(m.uid)
+                } else {
+                    seq_of.get(&m.uid).copied()
+                }
+            })
+            .collect();
+        let out = &mut self.output;
+        match returns {
+            Some(opts) => {
+                // RFC 4731 §3.1: `* ESEARCH (TAG "t") [UID] MIN x MAX y COUNT n ALL set`.
+                let all_opt = opts.is_empty() || opts.iter().any(|o| o == "ALL");
+                let mut line = format!("* ESEARCH (TAG \"{}\")", tag.as_ref());
+                if uid {
+                    line.push_str(" UID");
+                }
+                if opts.iter().any(|o| o == "MIN")
+                    && let Some(x) = nums.first()
+                {
+                    line.push_str(&format!(" MIN {x}"));
+                }
+                if opts.iter().any(|o| o == "MAX")
+                    && let Some(x) = nums.last()
+                {
+                    line.push_str(&format!(" MAX {x}"));
+                }
+                if opts.iter().any(|o| o == "COUNT") {
+                    line.push_str(&format!(" COUNT {}", nums.len()));
+                }
+                if all_opt && !nums.is_empty() {
+                    line.push_str(&format!(" ALL {}", respond::set(&nums)));
+                }
+                if let Some(ms) = modseq {
+                    line.push_str(&format!(" MODSEQ {ms}"));
+                }
+                line.push_str("\r\n");
+                out.extend_from_slice(line.as_bytes());
+            }
+            None => {
+                let mut line = String::from("* SEARCH");
+                for n in &nums {
+                    line.push(' ');
+                    line.push_str(&n.to_string());
+                }
+                if let Some(ms) = modseq {
+                    line.push_str(&format!(" (MODSEQ {ms})"));
+                }
+                line.push_str("\r\n");
+                out.extend_from_slice(line.as_bytes());
+            }
+        }
+        respond::tagged(&mut self.output, &tag, "OK", None, "SEARCH completed");
+        None
+    }
+}

@@ -1,0 +1,640 @@
+//! The mailbox commands as a client sees them, over an in-memory backend.
+
+use super::*;
+use crate::backend::*;
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+#[derive(Default, Clone)]
+struct MemBox {
+    uid_validity: u32,
+    uid_next: u32,
+    modseq: u64,
+    msgs: Vec<(MessageMeta, Vec<u8>)>,
+    subscribed: bool,
+    special: Option<SpecialUse>,
+    expunged: Vec<(u32, u64)>,
+}
+
+#[derive(Default)]
+struct World {
+    boxes: BTreeMap<String, MemBox>,
+}
+
+#[derive(Clone)]
+struct Mem(Arc<Mutex<World>>);
+
+impl Mem {
+    fn with<T>(&self, f: impl FnOnce(&mut World) -> BackendResult<T>) -> BackendResult<T> {
+        let mut g = self
+            .0
+            .lock()
+            .map_err(|_| BackendError::Internal("lock".into()))?;
+        f(&mut g)
+    }
+}
+
+fn get<'w>(w: &'w mut World, name: &str) -> BackendResult<&'w mut MemBox> {
+    w.boxes.get_mut(name).ok_or(BackendError::NoSuchMailbox)
+}
+
+impl MailboxBackend for Mem {
+    fn list(&mut self) -> BackendResult<Vec<MailboxInfo>> {
+        self.with(|w| {
+            let names: Vec<String> = w.boxes.keys().cloned().collect();
+            Ok(w.boxes
+                .iter()
+                .map(|(n, b)| MailboxInfo {
+                    name: n.clone(),
+                    selectable: true,
+                    no_inferiors: false,
+                    has_children: names.iter().any(|x| x.starts_with(&format!("{n}/"))),
+                    subscribed: b.subscribed,
+                    special_use: b.special,
+                })
+                .collect())
+        })
+    }
+    fn status(&mut self, mailbox: &str) -> BackendResult<MailboxStatus> {
+        self.with(|w| {
+            let b = get(w, mailbox)?;
+            Ok(MailboxStatus {
+                messages: b.msgs.len() as u32,
+                unseen: b
+                    .msgs
+                    .iter()
+                    .filter(|m| !m.0.flags.contains(&Flag::Seen))
+                    .count() as u32,
+                deleted: 0,
+                uid_next: b.uid_next,
+                uid_validity: b.uid_validity,
+                highest_modseq: b.modseq,
+                size: b.msgs.iter().map(|m| m.0.size).sum(),
+            })
+        })
+    }
+    fn select(&mut self, mailbox: &str, read_only: bool) -> BackendResult<Selected> {
+        self.with(|w| {
+            let b = get(w, mailbox)?;
+            Ok(Selected {
+                uid_validity: b.uid_validity,
+                uid_next: b.uid_next,
+                highest_modseq: b.modseq,
+                messages: b.msgs.iter().map(|m| m.0.clone()).collect(),
+                keywords: vec![],
+                read_only,
+            })
+        })
+    }
+    fn message(&mut self, mailbox: &str, uid: u32) -> BackendResult<Vec<u8>> {
+        self.with(|w| {
+            get(w, mailbox)?
+                .msgs
+                .iter()
+                .find(|m| m.0.uid == uid)
+                .map(|m| m.1.clone())
+                .ok_or(BackendError::Cannot("expunged".into()))
+        })
+    }
+    fn metas(&mut self, mailbox: &str, uids: &[u32]) -> BackendResult<Vec<MessageMeta>> {
+        self.with(|w| {
+            Ok(get(w, mailbox)?
+                .msgs
+                .iter()
+                .filter(|m| uids.contains(&m.0.uid))
+                .map(|m| m.0.clone())
+                .collect())
+        })
+    }
+    fn store(&mut self, mailbox: &str, req: &StoreRequest) -> BackendResult<StoreOutcome> {
+        self.with(|w| {
+            let b = get(w, mailbox)?;
+            let mut out = StoreOutcome::default();
+            for (m, _) in b.msgs.iter_mut().filter(|m| req.uids.contains(&m.0.uid)) {
+                if req.unchanged_since.is_some_and(|u| m.modseq > u) {
+                    out.modified.push(m.uid);
+                    continue;
+                }
+                let mut next = match req.mode {
+                    StoreMode::Replace => vec![],
+                    _ => m.flags.clone(),
+                };
+                for f in &req.flags {
+                    match req.mode {
+                        StoreMode::Remove => next.retain(|x| x != f),
+                        _ if !next.contains(f) => next.push(f.clone()),
+                        _ => {}
+                    }
+                }
+                if next != m.flags {
+                    b.modseq += 1;
+                    m.flags = next;
+                    m.modseq = b.modseq;
+                    out.changed.push(m.clone());
+                }
+            }
+            Ok(out)
+        })
+    }
+    fn expunge(&mut self, mailbox: &str, uids: Option<&[u32]>) -> BackendResult<Vec<u32>> {
+        self.with(|w| {
+            let b = get(w, mailbox)?;
+            let gone: Vec<u32> = b
+                .msgs
+                .iter()
+                .filter(|m| m.0.flags.contains(&Flag::Deleted))
+                .filter(|m| uids.is_none_or(|u| u.contains(&m.0.uid)))
+                .map(|m| m.0.uid)
+                .collect();
+            b.msgs.retain(|m| !gone.contains(&m.0.uid));
+            b.modseq += 1;
+            let ms = b.modseq;
+            b.expunged.extend(gone.iter().map(|&u| (u, ms)));
+            Ok(gone)
+        })
+    }
+    fn append(&mut self, mailbox: &str, req: AppendRequest) -> BackendResult<AppendOutcome> {
+        self.with(|w| {
+            let b = get(w, mailbox)?;
+            let uid = b.uid_next;
+            b.uid_next += 1;
+            b.modseq += 1;
+            let (date, off) = req.internal_date.unwrap_or((1_700_000_000, 0));
+            b.msgs.push((
+                MessageMeta {
+                    uid,
+                    flags: req.flags,
+                    modseq: b.modseq,
+                    internal_date: date,
+                    internal_date_offset_minutes: off,
+                    size: crate::message::to_crlf(&req.message).len() as u64,
+                },
+                req.message,
+            ));
+            Ok(AppendOutcome {
+                uid_validity: b.uid_validity,
+                uid,
+            })
+        })
+    }
+    fn copy(&mut self, from: &str, uids: &[u32], to: &str) -> BackendResult<CopyOutcome> {
+        let msgs: Vec<(MessageMeta, Vec<u8>)> = self.with(|w| {
+            Ok(get(w, from)?
+                .msgs
+                .iter()
+                .filter(|m| uids.contains(&m.0.uid))
+                .cloned()
+                .collect())
+        })?;
+        let mut out = CopyOutcome::default();
+        for (m, data) in msgs {
+            let r = self.append(
+                to,
+                AppendRequest {
+                    flags: m.flags.clone(),
+                    internal_date: None,
+                    message: data,
+                },
+            )?;
+            out.uid_validity = r.uid_validity;
+            out.mapping.push((m.uid, r.uid));
+        }
+        Ok(out)
+    }
+    fn move_messages(&mut self, from: &str, uids: &[u32], to: &str) -> BackendResult<CopyOutcome> {
+        let out = self.copy(from, uids, to)?;
+        self.with(|w| {
+            let b = get(w, from)?;
+            b.msgs.retain(|m| !uids.contains(&m.0.uid));
+            b.modseq += 1;
+            let ms = b.modseq;
+            b.expunged.extend(uids.iter().map(|&u| (u, ms)));
+            Ok(())
+        })?;
+        Ok(out)
+    }
+    fn create(&mut self, name: &str, special: Option<SpecialUse>) -> BackendResult<()> {
+        self.with(|w| {
+            if w.boxes.contains_key(name) {
+                return Err(BackendError::AlreadyExists);
+            }
+            w.boxes.insert(
+                name.to_string(),
+                MemBox {
+                    uid_validity: 9,
+                    uid_next: 1,
+                    modseq: 1,
+                    special,
+                    ..Default::default()
+                },
+            );
+            Ok(())
+        })
+    }
+    fn delete(&mut self, name: &str) -> BackendResult<()> {
+        self.with(|w| {
+            w.boxes
+                .remove(name)
+                .map(|_| ())
+                .ok_or(BackendError::NoSuchMailbox)
+        })
+    }
+    fn rename(&mut self, from: &str, to: &str) -> BackendResult<()> {
+        self.with(|w| {
+            let b = w.boxes.remove(from).ok_or(BackendError::NoSuchMailbox)?;
+            w.boxes.insert(to.to_string(), b);
+            Ok(())
+        })
+    }
+    fn subscribe(&mut self, name: &str, on: bool) -> BackendResult<()> {
+        self.with(|w| {
+            get(w, name)?.subscribed = on;
+            Ok(())
+        })
+    }
+    fn changes(&mut self, mailbox: &str, since: u64, known: u32) -> BackendResult<Changes> {
+        self.with(|w| {
+            let b = get(w, mailbox)?;
+            Ok(Changes {
+                expunged: b
+                    .expunged
+                    .iter()
+                    .filter(|e| e.1 > since)
+                    .map(|e| e.0)
+                    .collect(),
+                added: b
+                    .msgs
+                    .iter()
+                    .filter(|m| m.0.uid >= known)
+                    .map(|m| m.0.clone())
+                    .collect(),
+                flags_changed: b
+                    .msgs
+                    .iter()
+                    .filter(|m| m.0.uid < known && m.0.modseq > since)
+                    .map(|m| m.0.clone())
+                    .collect(),
+                uid_next: b.uid_next,
+                highest_modseq: b.modseq,
+            })
+        })
+    }
+    fn quota(&mut self) -> BackendResult<Quota> {
+        Ok(Quota {
+            storage_used_kib: 3,
+            storage_limit_kib: Some(1024),
+            messages_used: 0,
+            messages_limit: None,
+        })
+    }
+    fn watch(&mut self, _: &str, _: Box<dyn Fn() + Send + Sync>) -> BackendResult<Subscription> {
+        Ok(Subscription(Box::new(())))
+    }
+}
+
+struct MemAuth(Mem);
+
+impl Authenticator for MemAuth {
+    fn authenticate(&self, c: &Credentials) -> AuthOutcome {
+        if c.password == "secret" {
+            AuthOutcome::Success(Account {
+                name: c.username.clone(),
+                mailboxes: Box::new(self.0.clone()),
+            })
+        } else {
+            AuthOutcome::Failed
+        }
+    }
+}
+
+const M1: &str = "From: Alice <alice@example.test>\r\nTo: bob@example.test\r\nSubject: hello\r\nDate: Tue, 14 Nov 2023 10:00:00 +0000\r\n\r\nFirst body.\r\n";
+const M2: &str = "From: Carol <carol@example.test>\r\nSubject: =?UTF-8?Q?Gr=C3=BC=C3=9Fe?=\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nViele Gr=C3=BC=C3=9Fe\r\n";
+
+/// Two sessions on one in-memory account with INBOX (two messages), Sent, Archive.
+fn world() -> (Mem, Session) {
+    let mem = Mem(Arc::new(Mutex::new(World::default())));
+    let mut m = mem.clone();
+    for (n, su) in [
+        ("INBOX", None),
+        ("Sent", Some(SpecialUse::Sent)),
+        ("Archive", Some(SpecialUse::Archive)),
+    ] {
+        let _ = m.create(n, su);
+    }
+    for msg in [M1, M2] {
+        let _ = m.append(
+            "INBOX",
+            AppendRequest {
+                flags: vec![],
+                internal_date: Some((1_700_000_000, 60)),
+                message: msg.as_bytes().to_vec(),
+            },
+        );
+    }
+    (mem.clone(), session(&mem))
+}
+
+fn session(mem: &Mem) -> Session {
+    let mut cfg = SessionConfig::new("mx.example.test");
+    cfg.plaintext_auth_on_loopback = true;
+    let mut s = Session::new(
+        Arc::new(cfg),
+        Arc::new(MemAuth(mem.clone())),
+        "t".into(),
+        IpAddr::from([127, 0, 0, 1]),
+    );
+    send(&mut s, "l LOGIN bob secret\r\n");
+    s
+}
+
+fn send(s: &mut Session, input: &str) -> String {
+    s.feed(input.as_bytes());
+    while s.advance().is_some() {}
+    String::from_utf8_lossy(&s.take_output()).into_owned()
+}
+
+#[test]
+fn select_reports_the_mailbox() {
+    let (_, mut s) = world();
+    let out = send(&mut s, "a SELECT INBOX\r\n");
+    assert!(
+        out.starts_with("* 2 EXISTS\r\n* 0 RECENT\r\n* FLAGS ("),
+        "{out}"
+    );
+    assert!(out.contains("* OK [UIDVALIDITY 9]"), "{out}");
+    assert!(out.contains("* OK [UIDNEXT 3]"), "{out}");
+    assert!(out.contains("* OK [HIGHESTMODSEQ 3]"), "{out}");
+    assert!(out.contains("\\*)]"), "{out}");
+    assert!(
+        out.ends_with("a OK [READ-WRITE] SELECT completed\r\n"),
+        "{out}"
+    );
+    let out = send(&mut s, "b EXAMINE Sent\r\n");
+    assert!(out.starts_with("* OK [CLOSED]"), "{out}");
+    assert!(
+        out.ends_with("b OK [READ-ONLY] EXAMINE completed\r\n"),
+        "{out}"
+    );
+    assert!(send(&mut s, "c STORE 1 +FLAGS (\\Seen)\r\n").contains("c NO [READ-ONLY]"));
+    assert!(send(&mut s, "d SELECT Nope\r\n").contains("d NO [NONEXISTENT]"));
+    let out = send(&mut s, "e ENABLE IMAP4rev2\r\n");
+    assert!(out.contains("e OK"), "{out}");
+    let out = send(&mut s, "f SELECT INBOX\r\n");
+    assert!(
+        !out.contains("RECENT") && out.contains("* LIST () \"/\" \"INBOX\""),
+        "{out}"
+    );
+}
+
+#[test]
+fn list_lsub_and_extended_list() {
+    let (_, mut s) = world();
+    let out = send(&mut s, "a LIST \"\" *\r\n");
+    assert!(
+        out.contains("* LIST (\\HasNoChildren) \"/\" \"INBOX\"\r\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("* LIST (\\HasNoChildren \\Sent) \"/\" \"Sent\"\r\n"),
+        "{out}"
+    );
+    assert_eq!(
+        send(&mut s, "b LIST \"\" \"\"\r\n"),
+        "* LIST (\\Noselect) \"/\" \"\"\r\nb OK LIST completed\r\n"
+    );
+    send(&mut s, "c SUBSCRIBE Sent\r\n");
+    assert_eq!(
+        send(&mut s, "d LSUB \"\" *\r\n"),
+        "* LSUB () \"/\" \"Sent\"\r\nd OK LSUB completed\r\n"
+    );
+    let out = send(
+        &mut s,
+        "e LIST (SPECIAL-USE) \"\" * RETURN (STATUS (MESSAGES UIDNEXT))\r\n",
+    );
+    assert!(
+        out.contains("\"Archive\"\r\n* STATUS \"Archive\" (MESSAGES 0 UIDNEXT 1)\r\n"),
+        "{out}"
+    );
+    assert!(!out.contains("INBOX"), "{out}");
+    let out = send(&mut s, "f LIST \"\" (INBOX Sent) RETURN (SUBSCRIBED)\r\n");
+    assert!(
+        out.contains("(\\HasNoChildren \\Subscribed \\Sent) \"/\" \"Sent\""),
+        "{out}"
+    );
+    assert!(out.contains("\"INBOX\""), "{out}");
+}
+
+#[test]
+fn create_delete_rename_status() {
+    let (mem, mut s) = world();
+    assert!(send(&mut s, "a CREATE Projects/2024\r\n").contains("a OK"));
+    assert!(send(&mut s, "b CREATE Projects/2024\r\n").contains("b NO [ALREADYEXISTS]"));
+    assert!(send(&mut s, "c CREATE Mine (USE (\\Drafts))\r\n").contains("c OK"));
+    assert!(matches!(
+        mem.0
+            .lock()
+            .unwrap()
+            .boxes
+            .get("Mine")
+            .and_then(|b| b.special),
+        Some(SpecialUse::Drafts)
+    ));
+    assert!(send(&mut s, "d RENAME Mine Yours\r\n").contains("d OK"));
+    assert!(send(&mut s, "e DELETE Yours\r\n").contains("e OK"));
+    assert!(send(&mut s, "f DELETE INBOX\r\n").contains("f NO [CANNOT]"));
+    let out = send(
+        &mut s,
+        "g STATUS INBOX (MESSAGES UNSEEN UIDNEXT UIDVALIDITY SIZE HIGHESTMODSEQ)\r\n",
+    );
+    assert!(
+        out.starts_with("* STATUS \"INBOX\" (MESSAGES 2 UNSEEN 2 UIDNEXT 3 UIDVALIDITY 9 SIZE "),
+        "{out}"
+    );
+    assert!(send(&mut s, "h CREATE \"bad\x01\"\r\n").contains("h "));
+}
+
+#[test]
+fn append_with_uidplus_and_limits() {
+    let (_, mut s) = world();
+    let out = send(
+        &mut s,
+        "a APPEND Sent (\\Seen) \"14-Nov-2023 10:00:00 +0100\" {14}\r\nSubject: x\r\n\r\n\r\n",
+    );
+    assert!(
+        out.ends_with("a OK [APPENDUID 9 1] APPEND completed\r\n"),
+        "{out}"
+    );
+    let out = send(&mut s, "b APPEND Nope {3+}\r\nabc\r\n");
+    assert!(out.contains("b NO [TRYCREATE]"), "{out}");
+    let out = send(&mut s, "c APPEND Sent {999999999}\r\n");
+    assert!(out.contains("c NO [TOOBIG]"), "{out}");
+    // Appending to the selected mailbox shows up as EXISTS.
+    send(&mut s, "d SELECT INBOX\r\n");
+    let out = send(&mut s, "e APPEND INBOX {14}\r\nSubject: y\r\n\r\n\r\n");
+    assert!(out.contains("* 3 EXISTS\r\ne OK [APPENDUID 9 3]"), "{out}");
+}
+
+#[test]
+fn fetch_items_and_seen() {
+    let (_, mut s) = world();
+    send(&mut s, "s SELECT INBOX\r\n");
+    let out = send(
+        &mut s,
+        "a FETCH 1 (UID FLAGS RFC822.SIZE INTERNALDATE ENVELOPE)\r\n",
+    );
+    assert!(out.starts_with("* 1 FETCH (UID 1 FLAGS () RFC822.SIZE 126 INTERNALDATE \"14-Nov-2023 23:13:20 +0100\" ENVELOPE (\"Tue, 14 Nov 2023 10:00:00 +0000\" \"hello\""), "{out}");
+    let out = send(&mut s, "b FETCH 1 (BODY.PEEK[HEADER.FIELDS (SUBJECT)])\r\n");
+    assert_eq!(
+        out,
+        "* 1 FETCH (BODY[HEADER.FIELDS (SUBJECT)] {18}\r\nSubject: hello\r\n\r\n)\r\nb OK FETCH completed\r\n"
+    );
+    let out = send(&mut s, "c FETCH 1 BODY[TEXT]<0.5>\r\n");
+    assert!(out.contains("BODY[TEXT]<0> \"First\""), "{out}");
+    assert!(
+        out.contains("FLAGS (\\Seen)"),
+        "non-PEEK BODY sets \\Seen: {out}"
+    );
+    let out = send(
+        &mut s,
+        "d UID FETCH 2 (BODYSTRUCTURE BINARY[1] BINARY.SIZE[1])\r\n",
+    );
+    assert!(
+        out.contains("UID 2 BODYSTRUCTURE (\"TEXT\" \"plain\""),
+        "{out}"
+    );
+    assert!(out.contains("BINARY.SIZE[1] 15"), "{out}");
+    let out = send(&mut s, "e FETCH 1:* (FLAGS) (CHANGEDSINCE 3)\r\n");
+    assert_eq!(
+        out,
+        "* 1 FETCH (FLAGS (\\Seen) MODSEQ (4))\r\n* 2 FETCH (FLAGS (\\Seen) MODSEQ (5))\r\ne OK FETCH completed\r\n"
+    );
+    let out = send(&mut s, "f FETCH 1 FAST\r\n");
+    assert!(
+        out.starts_with("* 1 FETCH (FLAGS (\\Seen) INTERNALDATE"),
+        "{out}"
+    );
+    let out = send(&mut s, "g FETCH 1 (RFC822.HEADER)\r\n");
+    assert!(out.contains("RFC822.HEADER {"), "{out}");
+}
+
+#[test]
+fn store_with_silent_and_unchangedsince() {
+    let (_, mut s) = world();
+    send(&mut s, "s SELECT INBOX\r\n");
+    assert_eq!(
+        send(&mut s, "a STORE 1:2 +FLAGS (\\Flagged $Work)\r\n"),
+        "* 1 FETCH (FLAGS (\\Flagged $Work))\r\n* 2 FETCH (FLAGS (\\Flagged $Work))\r\na OK STORE completed\r\n"
+    );
+    assert_eq!(
+        send(&mut s, "b STORE 1 -FLAGS.SILENT (\\Flagged)\r\n"),
+        "b OK STORE completed\r\n"
+    );
+    let out = send(
+        &mut s,
+        "c UID STORE 1:2 (UNCHANGEDSINCE 5) FLAGS (\\Seen)\r\n",
+    );
+    assert!(out.contains("c OK [MODIFIED 1]"), "{out}");
+    assert!(out.contains("UID 2 MODSEQ ("), "{out}");
+    assert!(send(&mut s, "d STORE 1 +FLAGS (\\Recent)\r\n").contains("d BAD"));
+}
+
+#[test]
+fn search_keys_and_esearch() {
+    let (_, mut s) = world();
+    send(&mut s, "s SELECT INBOX\r\n");
+    send(&mut s, "x STORE 2 +FLAGS.SILENT (\\Seen)\r\n");
+    assert_eq!(
+        send(&mut s, "a SEARCH UNSEEN\r\n"),
+        "* SEARCH 1\r\na OK SEARCH completed\r\n"
+    );
+    assert_eq!(
+        send(&mut s, "b UID SEARCH FROM carol\r\n"),
+        "* SEARCH 2\r\nb OK SEARCH completed\r\n"
+    );
+    let out = send(&mut s, "c SEARCH CHARSET UTF-8 TEXT {7+}\r\ngrüße\r\n");
+    assert_eq!(out, "* SEARCH 2\r\nc OK SEARCH completed\r\n");
+    assert_eq!(
+        send(&mut s, "d SEARCH CHARSET UTF-8 SUBJECT {7+}\r\ngrüße\r\n")
+            .lines()
+            .next(),
+        Some("* SEARCH 2")
+    );
+    assert_eq!(
+        send(&mut s, "e SEARCH OR 1 BODY first\r\n").lines().next(),
+        Some("* SEARCH 1")
+    );
+    assert_eq!(
+        send(&mut s, "f SEARCH NOT SEEN LARGER 10 SINCE 1-Jan-2020\r\n")
+            .lines()
+            .next(),
+        Some("* SEARCH 1")
+    );
+    assert_eq!(
+        send(&mut s, "g SEARCH SENTBEFORE 1-Jan-2024 HEADER To bob\r\n")
+            .lines()
+            .next(),
+        Some("* SEARCH 1")
+    );
+    assert_eq!(
+        send(&mut s, "h UID SEARCH RETURN (MIN MAX COUNT) ALL\r\n"),
+        "* ESEARCH (TAG \"h\") UID MIN 1 MAX 2 COUNT 2\r\nh OK SEARCH completed\r\n"
+    );
+    assert_eq!(
+        send(&mut s, "i SEARCH RETURN () 1:*\r\n"),
+        "* ESEARCH (TAG \"i\") ALL 1:2\r\ni OK SEARCH completed\r\n"
+    );
+    assert!(send(&mut s, "j SEARCH MODSEQ 4\r\n").starts_with("* SEARCH 2 (MODSEQ 4)"));
+    assert!(send(&mut s, "k SEARCH CHARSET KOI8-R ALL\r\n").contains("k NO [BADCHARSET"));
+}
+
+#[test]
+fn copy_move_expunge_and_other_sessions() {
+    let (mem, mut s) = world();
+    let mut other = session(&mem);
+    send(&mut s, "s SELECT INBOX\r\n");
+    send(&mut other, "s SELECT INBOX\r\n");
+    assert_eq!(
+        send(&mut s, "a COPY 1:2 Archive\r\n"),
+        "a OK [COPYUID 9 1:2 1:2] COPY completed\r\n"
+    );
+    assert!(send(&mut s, "b COPY 1 Nope\r\n").contains("b NO [TRYCREATE]"));
+    let out = send(&mut s, "c UID MOVE 1 Sent\r\n");
+    assert_eq!(
+        out,
+        "* OK [COPYUID 9 1 1] Moved UIDs.\r\n* 1 EXPUNGE\r\nc OK MOVE completed\r\n"
+    );
+    send(&mut s, "d STORE 1 +FLAGS.SILENT (\\Deleted)\r\n");
+    assert_eq!(
+        send(&mut s, "e EXPUNGE\r\n"),
+        "* 1 EXPUNGE\r\ne OK EXPUNGE completed\r\n"
+    );
+    // The other session learns of it at NOOP (not during FETCH by number).
+    let out = send(&mut other, "f FETCH 1 (FLAGS)\r\n");
+    assert!(!out.contains("EXPUNGE"), "{out}");
+    let out = send(&mut other, "g NOOP\r\n");
+    assert!(
+        out.contains("* 2 EXPUNGE\r\n* 1 EXPUNGE\r\n")
+            || out.contains("* 1 EXPUNGE\r\n* 1 EXPUNGE\r\n"),
+        "{out}"
+    );
+    assert!(send(&mut s, "h UID EXPUNGE 1:*\r\n").contains("h OK"));
+    assert_eq!(send(&mut s, "i CLOSE\r\n"), "i OK CLOSE completed\r\n");
+    assert!(send(&mut s, "j FETCH 1 FLAGS\r\n").contains("j BAD"));
+}
+
+#[test]
+fn quota_and_unselect() {
+    let (_, mut s) = world();
+    assert_eq!(
+        send(&mut s, "a GETQUOTAROOT INBOX\r\n"),
+        "* QUOTAROOT \"INBOX\" \"\"\r\n* QUOTA \"\" (STORAGE 3 1024)\r\na OK GETQUOTAROOT completed\r\n"
+    );
+    assert!(send(&mut s, "b GETQUOTA \"\"\r\n").starts_with("* QUOTA \"\" (STORAGE 3 1024)"));
+    assert!(send(&mut s, "c SETQUOTA \"\" (STORAGE 1)\r\n").contains("c NO [NOPERM]"));
+    send(&mut s, "d SELECT INBOX\r\n");
+    assert_eq!(
+        send(&mut s, "e UNSELECT\r\n"),
+        "e OK UNSELECT completed\r\n"
+    );
+    assert!(send(&mut s, "f CHECK\r\n").contains("f BAD"));
+}

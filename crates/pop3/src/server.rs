@@ -1,0 +1,379 @@
+//! The POP3 listeners: one tokio task per connection driving a [`Session`], TLS by
+//! tokio-rustls (STLS on `pop3`, implicit TLS on `pop3s`), backend calls on blocking
+//! threads, per-IP limits and authentication-failure throttling from `mailward-net`.
+
+use crate::backend::{Backend, MailError, Mailbox};
+use crate::session::{Action, Session, SessionConfig, TlsInfo};
+use mailward_net::limits::{Limiter, Refused};
+use mailward_store::ids;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tokio_rustls::TlsAcceptor;
+use tracing::{info, warn};
+
+/// RFC 1939 §3: an autologout timer "MUST be of at least 10 minutes' duration".
+pub const MIN_IDLE_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// Output is written once this much has built up, even while pipelined commands remain.
+const FLUSH_AT: usize = 64 * 1024;
+
+/// Which listener a connection came in on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListenerKind {
+    /// Port 110: plaintext with STLS (RFC 2595 §4).
+    Pop3,
+    /// Port 995: TLS from the first byte (RFC 8314 §3.3).
+    Pop3s,
+}
+
+impl ListenerKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ListenerKind::Pop3 => "pop3",
+            ListenerKind::Pop3s => "pop3s",
+        }
+    }
+}
+
+/// Everything the server needs from the configuration.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub session: SessionConfig,
+    pub listeners: Vec<(ListenerKind, SocketAddr)>,
+    /// RFC 1939 §3: the inactivity autologout (at least [`MIN_IDLE_TIMEOUT`] in service;
+    /// tests use less). Writes that stall this long end the session too.
+    pub idle_timeout: Duration,
+    /// TLS handshake timeout.
+    pub tls_timeout: Duration,
+    /// Delay before a failed login is answered, multiplied by the IP's failures so far
+    /// (at most 5x).
+    pub auth_fail_delay: Duration,
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+}
+
+/// The running POP3 service.
+pub struct Server<B: Backend> {
+    cfg: ServerConfig,
+    backend: Arc<B>,
+    limiter: Arc<Limiter>,
+    active: AtomicUsize,
+}
+
+enum Exit {
+    Closed,
+    StartTls,
+}
+
+fn tls_info(conn: &rustls::ServerConnection) -> TlsInfo {
+    let n = mailward_net::tls::negotiated(conn);
+    TlsInfo {
+        version: n.version,
+        cipher: n.cipher,
+    }
+}
+
+/// A connection's I/O, with the per-operation time limit.
+struct Conn<'a, S> {
+    io: &'a mut S,
+    limit: Duration,
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
+    async fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        let io = &mut *self.io;
+        let wrote = async move {
+            io.write_all(bytes).await?;
+            io.flush().await
+        };
+        tokio::time::timeout(self.limit, wrote)
+            .await
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "write timeout"))?
+    }
+
+    async fn close(&mut self) {
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.io.shutdown()).await;
+    }
+}
+
+impl<B: Backend> Server<B> {
+    pub fn new(cfg: ServerConfig, backend: Arc<B>, limiter: Arc<Limiter>) -> Arc<Server<B>> {
+        Arc::new(Server {
+            cfg,
+            backend,
+            limiter,
+            active: AtomicUsize::new(0),
+        })
+    }
+
+    /// Sessions still open.
+    pub fn active(&self) -> usize {
+        self.active.load(Ordering::Relaxed)
+    }
+
+    /// Binds every configured listener (so errors surface before serving starts). `pop3s`
+    /// needs a TLS configuration and is skipped without one.
+    pub async fn bind(&self) -> std::io::Result<Vec<(ListenerKind, TcpListener)>> {
+        let mut out = Vec::new();
+        for (kind, addr) in &self.cfg.listeners {
+            if *kind == ListenerKind::Pop3s && self.cfg.tls.is_none() {
+                continue;
+            }
+            let l = TcpListener::bind(addr).await.map_err(|e| {
+                std::io::Error::new(
+                    e.kind(),
+                    format!("cannot listen on {addr} ({}): {e}", kind.as_str()),
+                )
+            })?;
+            let local = l.local_addr()?;
+            info!(event = "listening", protocol = "pop3", listener = kind.as_str(), address = %local);
+            out.push((*kind, l));
+        }
+        Ok(out)
+    }
+
+    /// Accepts connections until `shutdown` turns true.
+    pub async fn run(
+        self: Arc<Self>,
+        listeners: Vec<(ListenerKind, TcpListener)>,
+        shutdown: watch::Receiver<bool>,
+    ) {
+        let mut tasks = Vec::new();
+        for (kind, listener) in listeners {
+            let me = self.clone();
+            let mut stop = shutdown.clone();
+            tasks.push(tokio::spawn(async move {
+                loop {
+                    tokio::select! {
+                        _ = stop.changed() => break,
+                        accepted = listener.accept() => match accepted {
+                            Ok((tcp, peer)) => {
+                                let me = me.clone();
+                                tokio::spawn(async move { me.connection(kind, tcp, peer).await });
+                            }
+                            Err(e) => {
+                                warn!(event = "accept_error", protocol = "pop3", listener = kind.as_str(), reason = %e);
+                                tokio::time::sleep(Duration::from_millis(50)).await;
+                            }
+                        }
+                    }
+                }
+            }));
+        }
+        for t in tasks {
+            let _ = t.await;
+        }
+    }
+
+    async fn connection(self: Arc<Self>, kind: ListenerKind, mut tcp: TcpStream, peer: SocketAddr) {
+        let ip = mailward_net::normalize_ip(peer.ip());
+        let started = Instant::now();
+        if let Err(why) = self.limiter.connect(ip, false) {
+            let text = match why {
+                Refused::TooManyConnections => {
+                    "-ERR [SYS/TEMP] too many connections from your address\r\n"
+                }
+                Refused::RateExceeded => "-ERR [SYS/TEMP] too many connections, slow down\r\n",
+                Refused::Blocked => {
+                    "-ERR [SYS/TEMP] too many authentication failures, try later\r\n"
+                }
+            };
+            // Not `rejected`: `mailward logs` reads that as an SMTP rejection.
+            info!(event = "refused", protocol = "pop3", remote_ip = %ip, listener = kind.as_str(), code = "-ERR [SYS/TEMP]", reason = ?why);
+            if kind == ListenerKind::Pop3 {
+                let _ =
+                    tokio::time::timeout(Duration::from_secs(5), tcp.write_all(text.as_bytes()))
+                        .await;
+            }
+            return;
+        }
+        self.active.fetch_add(1, Ordering::Relaxed);
+        let _ = tcp.set_nodelay(true);
+        let mut scfg = self.cfg.session.clone();
+        scfg.tls_available = self.cfg.tls.is_some();
+        let sid = ids::session_id();
+        info!(event = "connect", protocol = "pop3", session = %sid, remote_ip = %ip, listener = kind.as_str(), remote_port = peer.port());
+        let mut session = Session::new(Arc::new(scfg), sid.clone(), ip);
+        let mut mailbox: Option<Arc<B::Mailbox>> = None;
+        let result = self.serve(kind, tcp, &mut session, &mut mailbox).await;
+        if let Err(e) = result {
+            info!(event = "connection_error", protocol = "pop3", session = %sid, remote_ip = %ip, reason = %e);
+        }
+        // A session that ends without QUIT removes nothing (RFC 1939 §6).
+        session.finish("closed");
+        drop(mailbox);
+        self.limiter.disconnect(ip);
+        self.active.fetch_sub(1, Ordering::Relaxed);
+        info!(event = "disconnect", protocol = "pop3", session = %sid, remote_ip = %ip, commands = session.commands, duration = started.elapsed().as_secs_f64());
+    }
+
+    async fn serve(
+        &self,
+        kind: ListenerKind,
+        tcp: TcpStream,
+        session: &mut Session,
+        mailbox: &mut Option<Arc<B::Mailbox>>,
+    ) -> std::io::Result<()> {
+        let acceptor = self.cfg.tls.clone().map(TlsAcceptor::from);
+        if kind == ListenerKind::Pop3s {
+            let Some(acceptor) = acceptor else {
+                return Ok(());
+            };
+            let mut tls = tokio::time::timeout(self.cfg.tls_timeout, acceptor.accept(tcp))
+                .await
+                .map_err(|_| std::io::Error::other("TLS handshake timeout"))??;
+            session.set_tls(tls_info(tls.get_ref().1));
+            session.greeting();
+            self.drive(&mut tls, session, mailbox).await?;
+            return Ok(());
+        }
+        let mut tcp = tcp;
+        session.greeting();
+        match self.drive(&mut tcp, session, mailbox).await? {
+            Exit::Closed => Ok(()),
+            Exit::StartTls => {
+                let Some(acceptor) = acceptor else {
+                    return Ok(());
+                };
+                let mut tls = tokio::time::timeout(self.cfg.tls_timeout, acceptor.accept(tcp))
+                    .await
+                    .map_err(|_| std::io::Error::other("TLS handshake timeout"))??;
+                session.tls_established(tls_info(tls.get_ref().1));
+                self.drive(&mut tls, session, mailbox).await?;
+                Ok(())
+            }
+        }
+    }
+
+    async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
+        &self,
+        io: &mut S,
+        session: &mut Session,
+        mailbox: &mut Option<Arc<B::Mailbox>>,
+    ) -> std::io::Result<Exit> {
+        let mut conn = Conn {
+            io,
+            limit: self.cfg.idle_timeout,
+        };
+        let mut buf = vec![0u8; 8 * 1024];
+        loop {
+            let action = session.advance();
+            if session.output_len() >= FLUSH_AT || action.is_none() {
+                // RFC 2449 §6.6 (PIPELINING): responses may wait while more commands are
+                // buffered; they are written when the input is used up.
+                conn.write(&session.take_output()).await?;
+            }
+            match action {
+                None => {
+                    if session.is_closed() {
+                        conn.close().await;
+                        return Ok(Exit::Closed);
+                    }
+                    match tokio::time::timeout(self.cfg.idle_timeout, conn.io.read(&mut buf)).await
+                    {
+                        Err(_) => {
+                            // RFC 1939 §3: autologout, no response, nothing removed.
+                            info!(event = "timeout", protocol = "pop3", session = %session.id, remote_ip = %session.remote_ip);
+                            session.timeout();
+                            conn.close().await;
+                            return Ok(Exit::Closed);
+                        }
+                        Ok(Ok(0)) => return Ok(Exit::Closed),
+                        Ok(Ok(n)) => session.feed(buf.get(..n).unwrap_or(&[])),
+                        Ok(Err(e)) => return Err(e),
+                    }
+                }
+                Some(Action::Close) => {
+                    conn.write(&session.take_output()).await?;
+                    conn.close().await;
+                    return Ok(Exit::Closed);
+                }
+                Some(Action::StartTls) => {
+                    conn.write(&session.take_output()).await?;
+                    return Ok(Exit::StartTls);
+                }
+                Some(Action::Login {
+                    method: _,
+                    user,
+                    password,
+                }) => {
+                    if self.login(session, mailbox, user, password).await {
+                        conn.write(&session.take_output()).await?;
+                        conn.write(
+                            b"-ERR [SYS/TEMP] too many authentication failures, try later\r\n",
+                        )
+                        .await?;
+                        session.timeout();
+                        conn.close().await;
+                        return Ok(Exit::Closed);
+                    }
+                }
+                Some(Action::Fetch { uid, mark_seen }) => {
+                    let result = match mailbox.clone() {
+                        Some(m) => blocking(move || m.fetch(uid, mark_seen)).await,
+                        None => Err(MailError::Temporary("no maildrop".into())),
+                    };
+                    session.fetch_result(result);
+                }
+                Some(Action::Commit { uids }) => {
+                    let result = match mailbox.clone() {
+                        Some(m) => blocking(move || m.remove(&uids)).await,
+                        None => Err(MailError::Temporary("no maildrop".into())),
+                    };
+                    if let Err(e) = &result {
+                        warn!(event = "pop3_commit_failed", protocol = "pop3", session = %session.id, remote_ip = %session.remote_ip, reason = %e);
+                    }
+                    session.commit_result(result);
+                }
+            }
+        }
+    }
+
+    /// Checks a login on a blocking thread. Failures are slowed down (each failure from
+    /// the IP waits longer) and counted; returns true when the IP is now refused.
+    async fn login(
+        &self,
+        session: &mut Session,
+        mailbox: &mut Option<Arc<B::Mailbox>>,
+        user: String,
+        password: String,
+    ) -> bool {
+        let backend = self.backend.clone();
+        let u = user.clone();
+        let login = tokio::task::spawn_blocking(move || backend.login(&u, &password).split())
+            .await
+            .unwrap_or_else(|e| (crate::backend::LoginOutcome::TempFail(e.to_string()), None));
+        let (outcome, opened) = login;
+        let ip = session.remote_ip;
+        let bad = outcome == crate::backend::LoginOutcome::BadCredentials;
+        if bad {
+            let n = self.limiter.auth_failed(ip);
+            tokio::time::sleep(self.cfg.auth_fail_delay * n.clamp(1, 5)).await;
+        } else if opened.is_some() {
+            self.limiter.auth_ok(ip);
+        }
+        *mailbox = opened.map(Arc::new);
+        session.login_result(&user, outcome);
+        if bad && self.limiter.is_blocked(ip) {
+            info!(event = "refused", protocol = "pop3", session = %session.id, remote_ip = %ip, code = "-ERR [SYS/TEMP]", reason = "too many authentication failures");
+            return true;
+        }
+        false
+    }
+}
+
+/// Runs a backend call on a blocking thread.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, MailError> + Send + 'static,
+) -> Result<T, MailError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .unwrap_or_else(|e| Err(MailError::Temporary(e.to_string())))
+}
