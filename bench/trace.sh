@@ -5,7 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 COUNT=${1:-100000}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target-trace}
-cargo build --release -q -p mailward -p mailward-trace --example gen_mbox
+# Two builds: `--example` restricts target selection for every package named with `-p`,
+# so one command would build only the example and measure a stale `mailward` binary.
+cargo build --release -q -p mailward --bin mailward
+cargo build --release -q -p mailward-trace --example gen_mbox
 BIN=$CARGO_TARGET_DIR/release/mailward
 WORK=${BENCH_DIR:-$(mktemp -d)}
 MBOX=$WORK/bench-$COUNT.mbox

@@ -3,67 +3,21 @@
 use crate::authres;
 use crate::domains::{address_domain, organizational_domain, same_organization};
 use crate::findings::{self, Context};
+use crate::headers::{self, RawHeaders};
 use crate::hops::build_hops;
 use crate::provider;
 use crate::report::{Alignment, Authentication, MessageInfo, Report};
 use crate::trust::{self, ORIGINATING_IP_HEADERS, find_origin, mark_trust};
 use crate::verify::Verifier;
-use mail_parser::{Address, HeaderName, MessageParser};
+use mail_parser::{Address, Message};
 use mailward_message::datetime;
-use std::borrow::Cow;
 use std::net::IpAddr;
-use std::sync::LazyLock;
 
 /// Knobs for one analysis run.
 #[derive(Debug, Clone)]
 pub struct AnalyzeOptions {
     /// "Now" as Unix seconds, for the `future-date` finding (the caller reads the clock).
     pub now: i64,
-}
-
-/// Only the headers the report decodes are parsed structurally; the rest stay raw.
-static PARSER: LazyLock<MessageParser> = LazyLock::new(|| {
-    MessageParser::new()
-        .default_header_ignore()
-        .header_address(HeaderName::From)
-        .header_address(HeaderName::To)
-        .header_address(HeaderName::Cc)
-        .header_address(HeaderName::ReplyTo)
-        .header_address(HeaderName::Sender)
-        .header_text(HeaderName::Subject)
-        .header_id(HeaderName::MessageId)
-});
-
-/// The raw headers of a message, in order: names as written, values borrowed from the
-/// input when it is valid UTF-8.
-struct RawHeaders<'a> {
-    names: Vec<&'a str>,
-    values: Vec<Cow<'a, str>>,
-}
-
-impl<'a> RawHeaders<'a> {
-    /// Values of every header called `name` (ASCII case-insensitive, RFC 5322 §1.2.2).
-    fn all<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s str> + 's {
-        self.names
-            .iter()
-            .zip(&self.values)
-            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_ref())
-    }
-    fn first<'s>(&'s self, name: &'s str) -> Option<&'s str> {
-        self.all(name).next()
-    }
-    fn has(&self, name: &str) -> bool {
-        self.names.iter().any(|n| n.eq_ignore_ascii_case(name))
-    }
-    /// Lower-cased names of the `X-` headers (the provider-specific ones).
-    fn x_header_names(&self) -> Vec<String> {
-        self.names
-            .iter()
-            .filter(|n| n.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("x-")))
-            .map(|n| n.to_ascii_lowercase())
-            .collect()
-    }
 }
 
 /// Analyses one message (or bare header text). Never panics; problems become `warnings`.
@@ -86,45 +40,27 @@ pub fn analyze_with(
     let header_len = header_block_len(raw);
     let head = raw.get(..header_len).unwrap_or(raw);
     report.message.header_bytes = header_len;
-    let Some(message) = PARSER.parse_headers(head) else {
+    let head_text = std::str::from_utf8(head).ok();
+    let mut scratch = Vec::new();
+    let Some(parsed) = headers::parse(head, head_text, &mut scratch) else {
         report
             .warnings
             .push("no header block found: nothing to analyse".into());
         return report;
     };
-    let head_text = std::str::from_utf8(head).ok();
     if head_text.is_none() {
         report
             .warnings
             .push("the header block is not valid UTF-8; invalid bytes shown as U+FFFD".into());
     }
-
-    let mut raw_headers = RawHeaders {
-        names: Vec::with_capacity(message.headers().len()),
-        values: Vec::with_capacity(message.headers().len()),
-    };
-    for h in message.headers() {
-        let range = h.offset_start as usize..h.offset_end as usize;
-        let value: Cow<'_, str> = match head_text {
-            Some(text) => Cow::Borrowed(text.get(range).unwrap_or_default()),
-            None => head
-                .get(range)
-                .map(String::from_utf8_lossy)
-                .unwrap_or_default(),
-        };
-        let value = match value {
-            Cow::Borrowed(v) => Cow::Borrowed(v.trim_end_matches(['\r', '\n']).trim_start()),
-            Cow::Owned(v) => Cow::Owned(v.trim_end_matches(['\r', '\n']).trim_start().to_string()),
-        };
-        raw_headers.names.push(h.name.as_str());
-        raw_headers.values.push(value);
-    }
+    let raw_headers = parsed.raw;
+    let message = parsed.decoded.as_ref();
 
     // Message identity.
-    let from = message.from().and_then(Address::first);
+    let from = message.and_then(Message::from).and_then(Address::first);
     let from_name = from.and_then(|a| a.name()).map(str::to_string);
     report.message = MessageInfo {
-        subject: message.subject().map(str::to_string),
+        subject: message.and_then(Message::subject).map(str::to_string),
         from: from.map(|a| match (a.name(), a.address()) {
             (Some(n), Some(ad)) => format!("{n} <{ad}>"),
             (None, Some(ad)) => ad.to_string(),
@@ -133,7 +69,7 @@ pub fn analyze_with(
         }),
         from_address: from.and_then(|a| a.address()).map(lower_domain),
         to: message
-            .to()
+            .and_then(Message::to)
             .map(|t| {
                 t.iter()
                     .filter_map(|a| a.address())
@@ -142,15 +78,17 @@ pub fn analyze_with(
             })
             .unwrap_or_default(),
         date: None,
-        message_id: message.message_id().map(|id| format!("<{id}>")),
+        message_id: message
+            .and_then(Message::message_id)
+            .map(|id| format!("<{id}>")),
         return_path: raw_headers.first("return-path").map(clean_path),
         reply_to: message
-            .reply_to()
+            .and_then(Message::reply_to)
             .and_then(Address::first)
             .and_then(|a| a.address())
             .map(str::to_string),
         sender: message
-            .sender()
+            .and_then(Message::sender)
             .and_then(Address::first)
             .and_then(|a| a.address())
             .map(str::to_string),
@@ -225,18 +163,10 @@ pub fn analyze_with(
 }
 
 /// Length of the header block: up to and including the first empty line, or everything.
-/// RFC 5322 §2.1: the header is separated from the body by an empty line.
+/// RFC 5322 §2.1: the header is separated from the body by an empty line. (The same rule
+/// as the mbox reader's, which has usually cut the message there already.)
 fn header_block_len(raw: &[u8]) -> usize {
-    let mut start = 0;
-    while let Some(pos) = memchr::memchr(b'\n', raw.get(start..).unwrap_or_default()) {
-        let line_end = start + pos + 1;
-        let line = raw.get(start..line_end).unwrap_or_default();
-        if line == b"\n" || line == b"\r\n" {
-            return line_end;
-        }
-        start = line_end;
-    }
-    raw.len()
+    crate::source::header_end(raw)
 }
 
 fn lower_domain(address: &str) -> String {

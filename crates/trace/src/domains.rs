@@ -2,6 +2,8 @@
 //! host-name comparison for the trust walk, and look-alike detection.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::sync::LazyLock;
 use unicode_security::skeleton;
 
@@ -23,6 +25,19 @@ pub fn org_domain(host: &str) -> Cow<'_, str> {
 /// Lower-cases and drops a trailing dot and surrounding brackets; borrows when the name is
 /// already in that form (the common case).
 pub fn normalize_host(host: &str) -> Cow<'_, str> {
+    // The common case, checked on bytes: nothing to trim at either end (no white space,
+    // bracket, dot or non-ASCII byte that could start or end Unicode white space) and no
+    // upper case.
+    let plain_end =
+        |b: u8| b.is_ascii() && !b.is_ascii_whitespace() && !matches!(b, b'[' | b']' | b'.' | 0x0B);
+    let bytes = host.as_bytes();
+    if bytes.first().is_some_and(|&b| plain_end(b))
+        && bytes.last().is_some_and(|&b| plain_end(b))
+        // A fold without early exit, so the compiler can test 16 bytes at a time.
+        && !bytes.iter().fold(false, |upper, b| upper | b.is_ascii_uppercase())
+    {
+        return Cow::Borrowed(host);
+    }
     let trimmed = host
         .trim()
         .trim_start_matches('[')
@@ -126,15 +141,55 @@ pub fn lookalike(domain: &str, recipient_domains: &[String]) -> Option<Lookalike
         return None;
     }
     let org = organizational_domain(&domain);
-    let recipients: Vec<Target> = recipient_domains
-        .iter()
-        .map(|d| Target::new(organizational_domain(d)))
-        .collect();
+    LOOKALIKES.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if cache.recipient_domains != recipient_domains {
+            cache.recipient_domains = recipient_domains.to_vec();
+            cache.targets = recipient_domains
+                .iter()
+                .map(|d| Target::new(organizational_domain(d)))
+                .collect();
+            cache.verdicts.clear();
+        }
+        if let Some(verdict) = cache.verdicts.get(&org) {
+            return verdict.clone();
+        }
+        let verdict = compare(&org, &cache.targets);
+        if cache.verdicts.len() >= MAX_CACHED_VERDICTS {
+            cache.verdicts.clear();
+        }
+        cache.verdicts.insert(org, verdict.clone());
+        verdict
+    })
+}
+
+/// Verdicts remembered per thread before the memory starts over.
+const MAX_CACHED_VERDICTS: usize = 4096;
+
+/// What this thread has worked out for recent messages. The verdict depends only on the
+/// organisational domain and the recipient domains, and in a mailbox both repeat from one
+/// message to the next, while working it out (IDNA decoding, UTS #39 skeletons, a
+/// near-miss test against every brand) costs far more than a lookup.
+#[derive(Default)]
+struct LookalikeCache {
+    /// The recipient domains the targets and verdicts are for.
+    recipient_domains: Vec<String>,
+    targets: Vec<Target>,
+    /// Verdict per organisational domain.
+    verdicts: HashMap<String, Option<Lookalike>>,
+}
+
+thread_local! {
+    static LOOKALIKES: RefCell<LookalikeCache> = RefCell::default();
+}
+
+/// [`lookalike`] for a domain whose organisational domain is `org`.
+fn compare(org: &str, recipients: &[Target]) -> Option<Lookalike> {
     let targets = || recipients.iter().chain(BRAND_TARGETS.iter());
     if targets().any(|t| t.org == org) {
         return None;
     }
-    let (unicode, _) = idna::domain_to_unicode(&org);
+    let (unicode, _) = idna::domain_to_unicode(org);
     let is_idn = org.split('.').any(|label| label.starts_with("xn--"));
     let label = org_label(&unicode);
     let label_skeleton: String = skeleton(&label).collect();
@@ -203,14 +258,69 @@ fn org_label(org: &str) -> String {
 }
 
 /// Levenshtein distance ≤ `max`, computed over chars with an early exit.
+///
+/// This runs for every brand and recipient domain of every message, so it does not
+/// allocate for ordinary names: ASCII names are compared byte by byte (a byte is a char
+/// there), and names that differ in length by more than `max` are rejected first.
 fn edit_distance_at_most(a: &str, b: &str, max: usize) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        let (a, b) = (a.as_bytes(), b.as_bytes());
+        return a.len().abs_diff(b.len()) <= max && bag_distance(a, b) <= max && within(a, b, max);
+    }
+    if a.chars().count().abs_diff(b.chars().count()) > max {
+        return false;
+    }
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
+    within(&a, &b, max)
+}
+
+/// The bag distance of two ASCII strings: how many characters one has that the other
+/// lacks, counted with repeats, whichever side has more. It never exceeds the Levenshtein
+/// distance (each edit changes either count by at most one), so it rejects most of the
+/// brand list for the cost of one pass instead of the full table.
+fn bag_distance(a: &[u8], b: &[u8]) -> usize {
+    let mut counts = [0u32; 128];
+    for &c in a {
+        if let Some(n) = counts.get_mut(usize::from(c & 0x7f)) {
+            *n += 1;
+        }
+    }
+    // Characters both have, with repeats (the multiset intersection).
+    let mut common = 0usize;
+    for &c in b {
+        if let Some(n) = counts.get_mut(usize::from(c & 0x7f))
+            && *n > 0
+        {
+            *n -= 1;
+            common += 1;
+        }
+    }
+    (a.len() - common).max(b.len() - common)
+}
+
+/// Rows up to this length live on the stack.
+const STACK_ROW: usize = 64;
+
+/// Levenshtein distance between two sequences ≤ `max`, row by row with an early exit.
+fn within<T: PartialEq>(a: &[T], b: &[T], max: usize) -> bool {
     if a.len().abs_diff(b.len()) > max {
         return false;
     }
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
+    let n = b.len() + 1;
+    let mut stack = [[0usize; STACK_ROW]; 2];
+    let mut heap: Vec<usize> = Vec::new();
+    let (prev, cur) = if n <= STACK_ROW {
+        let [p, c] = &mut stack;
+        (&mut p[..n], &mut c[..n])
+    } else {
+        heap.resize(2 * n, 0);
+        heap.split_at_mut(n)
+    };
+    let (mut prev, mut cur) = (prev, cur);
+    for (j, slot) in prev.iter_mut().enumerate() {
+        *slot = j;
+    }
     for (i, ca) in a.iter().enumerate() {
         cur[0] = i + 1;
         let mut row_min = cur[0];
@@ -230,6 +340,22 @@ fn edit_distance_at_most(a: &str, b: &str, max: usize) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `normalize_host` without its fast path.
+    fn normalize_host_slowly(host: &str) -> String {
+        host.trim()
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .trim_end_matches('.')
+            .to_ascii_lowercase()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn normalize_host_fast_path_changes_nothing(host in "[ \t\x0b\u{a0}\u{3000}\\[\\].aZ-]{0,8}") {
+            proptest::prop_assert_eq!(normalize_host(&host).into_owned(), normalize_host_slowly(&host));
+        }
+    }
 
     #[test]
     fn organizational_domain_uses_the_public_suffix_list() {
@@ -267,6 +393,69 @@ mod tests {
     fn near_miss_of_the_recipients_domain() {
         let hit = lookalike("examp1e-corp.com", &["example-corp.com".into()]).expect("flagged");
         assert_eq!(hit.target, "example-corp.com");
+    }
+
+    #[test]
+    fn edit_distance_counts_chars_and_stops_early() {
+        assert!(edit_distance_at_most("paypa1", "paypal", 1));
+        assert!(!edit_distance_at_most("paypa11", "paypal", 0));
+        assert!(edit_distance_at_most("examp1e-corp", "example-corp", 2));
+        assert!(!edit_distance_at_most("kitten", "sitting", 2));
+        assert!(edit_distance_at_most("kitten", "sitting", 3));
+        // One char, two bytes: a single substitution.
+        assert!(edit_distance_at_most("p\u{e4}ypal", "paypal", 1));
+        assert!(edit_distance_at_most("", "ab", 2));
+        assert!(!edit_distance_at_most("", "abc", 2));
+        assert_eq!(bag_distance(b"paypal", b"paypa1"), 1);
+        assert_eq!(bag_distance(b"example", b"paypal"), 4);
+        assert_eq!(bag_distance(b"ab", b"ba"), 0);
+        let long = "a".repeat(100);
+        let long_b = format!("{}b", "a".repeat(99));
+        assert!(edit_distance_at_most(&long, &long_b, 1));
+        assert!(!edit_distance_at_most(&long, &"b".repeat(100), 2));
+    }
+
+    /// Plain Levenshtein distance over chars, for checking the fast version.
+    fn levenshtein(a: &str, b: &str) -> usize {
+        let b: Vec<char> = b.chars().collect();
+        let mut prev: Vec<usize> = (0..=b.len()).collect();
+        for (i, ca) in a.chars().enumerate() {
+            let mut cur = vec![i + 1; b.len() + 1];
+            for (j, cb) in b.iter().enumerate() {
+                cur[j + 1] = (prev[j] + usize::from(ca != *cb))
+                    .min(prev[j + 1] + 1)
+                    .min(cur[j] + 1);
+            }
+            prev = cur;
+        }
+        prev[b.len()]
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn edit_distance_agrees_with_levenshtein(
+            a in "[a-e1ä]{0,12}",
+            b in "[a-e1ä]{0,12}",
+            max in 0usize..4,
+        ) {
+            proptest::prop_assert_eq!(
+                edit_distance_at_most(&a, &b, max),
+                levenshtein(&a, &b) <= max
+            );
+        }
+    }
+
+    #[test]
+    fn remembered_verdicts_follow_the_recipients() {
+        let recipients = ["example-corp.com".to_string()];
+        for _ in 0..2 {
+            assert!(lookalike("mail.examp1e-corp.com", &recipients).is_some());
+            assert_eq!(lookalike("examp1e-corp.com", &[]), None);
+        }
+        assert_eq!(
+            lookalike("x.paypa1.com", &recipients).map(|h| h.target),
+            Some("paypal.com".to_string())
+        );
     }
 
     #[test]

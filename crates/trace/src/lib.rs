@@ -9,6 +9,7 @@ pub mod authres;
 pub mod domains;
 pub mod findings;
 pub mod geo;
+mod headers;
 pub mod hops;
 pub mod provider;
 pub mod render;

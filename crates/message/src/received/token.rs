@@ -17,6 +17,19 @@ pub(crate) enum Tok<'a> {
     Comma,
 }
 
+/// The bytes that end a word or open a literal inside one: white space, `(`, `)`, `,`,
+/// `[` and `"`. A table, because this test runs for every byte of every word.
+static STOPS_WORD: [bool; 256] = {
+    let mut table = [false; 256];
+    let stops = *b" \t\r\n(),[\"";
+    let mut i = 0;
+    while i < stops.len() {
+        table[stops[i] as usize] = true;
+        i += 1;
+    }
+    table
+};
+
 /// Iterator over the tokens of `s`.
 #[derive(Clone)]
 pub(crate) struct Tokens<'a> {
@@ -122,12 +135,7 @@ impl<'a> Iterator for Tokens<'a> {
                         let rest = b.get(i..).unwrap_or_default();
                         i += rest
                             .iter()
-                            .position(|&c| {
-                                matches!(
-                                    c,
-                                    b' ' | b'\t' | b'\r' | b'\n' | b'(' | b')' | b',' | b'[' | b'"'
-                                )
-                            })
+                            .position(|&c| STOPS_WORD[usize::from(c)])
                             .unwrap_or(rest.len());
                         match self.byte(i) {
                             Some(b'[') => i = self.bracket_end(i).unwrap_or(i + 1),
