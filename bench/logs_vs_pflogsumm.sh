@@ -2,7 +2,8 @@
 # bench/logs_vs_pflogsumm.sh [LINES=3000000] [RUNS=3]
 #
 # `mailward logs summary` against pflogsumm (Debian package) on the same generated Postfix
-# log, in one run: lines/s for both, the ratio, and mailward pinned to one core (taskset -c 0).
+# log, in one run: lines/s for both, the ratio, and mailward pinned to one core (taskset -c 0,
+# where it parses on one thread).
 # The log comes from the mailward-logs example `gen_postfix_log` (a realistic inbound-MX mix
 # with content-filter re-injection, deferrals, bounces, rejects and SASL noise).
 #
@@ -47,6 +48,13 @@ echo "median lines/s by wall clock: mailward $m, mailward (taskset -c 0) $m1, pf
 echo "median lines/s by CPU time:   mailward $mc, mailward (taskset -c 0) $m1c, pflogsumm $pc"
 awk -v m="$m" -v p="$p" -v mc="$mc" -v pc="$pc" 'BEGIN {printf "ratio mailward/pflogsumm: %.1fx by wall clock, %.1fx by CPU time\n", m/p, mc/pc}'
 echo "load average during the run: $(cut -d' ' -f1-3 /proc/loadavg)"
+# Parsing on several threads must not change the result.
+if cmp -s <("$mw_bin" logs summary --json --no-progress "$log") \
+          <("$mw_bin" logs summary --json --no-progress --threads 1 "$log"); then
+    echo "summary with all cores = summary with --threads 1: yes"
+else
+    echo "summary with all cores = summary with --threads 1: NO (a bug)"
+fi
 # The counts both tools report, side by side (pflogsumm counts re-injected copies again).
 echo "--- mailward"; "$mw_bin" logs summary --no-progress "$log" | sed -n '3,12p'
 echo "--- pflogsumm"; pflogsumm "$log" | sed -n '/Grand Totals/,/rejected/p' | head -12

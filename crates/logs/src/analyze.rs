@@ -1,7 +1,10 @@
 //! Lines in, flows and a summary out: the parsers, the flow engine and the summary wired
-//! together, still free of I/O.
+//! together. [`Analyzer::line`] is free of I/O; [`Analyzer::read`] drives it over opened
+//! [`Input`]s.
 
+use crate::error::LogsError;
 use crate::flow::{Flow, FlowEngine};
+use crate::input::{Input, for_each_line};
 use crate::parse::parse_line;
 use crate::summary::{Summary, SummaryBuilder};
 use crate::time::YearRef;
@@ -32,6 +35,14 @@ impl Analyzer {
         }
     }
 
+    /// For a summary only: the flows handed to the sink lack what only a printed flow shows
+    /// (Message-ID, SASL user, relays, DSN and reply text; see [`FlowEngine::summary_only`]).
+    /// The summary is the same.
+    pub fn summary_only(mut self) -> Self {
+        self.engine = self.engine.summary_only();
+        self
+    }
+
     /// One log line; finished flows go to `sink`.
     #[inline]
     pub fn line(&mut self, line: &str, year: &YearRef, sink: &mut impl FnMut(Flow)) {
@@ -48,22 +59,81 @@ impl Analyzer {
     ) {
         match rec {
             Some(rec) => {
-                self.summary.record(&rec);
-                self.engine.process(&rec, line);
+                self.summary.count_line(&rec);
+                self.ordered(&rec, line);
             }
             None => {
                 if line.trim().is_empty() {
                     return;
                 }
                 self.summary.unparsed_line();
-                if self.keep_unparsed && self.unparsed.len() < UNPARSED_KEEP {
-                    self.unparsed.push(line.to_owned());
-                }
+                self.keep_unparsed(line);
             }
         }
         if self.engine.has_ready() {
             self.drain(sink);
         }
+    }
+
+    /// The order-dependent part of a parsed line: SASL bursts and the flow engine. Finished
+    /// flows wait in the engine until drained.
+    #[inline]
+    pub(crate) fn ordered(&mut self, rec: &crate::event::Record<'_>, line: &str) {
+        if matches!(rec.event, crate::event::Event::SaslFailure { .. }) {
+            self.summary.track_sasl(rec);
+        }
+        self.engine.process(rec, line);
+    }
+
+    /// Keeps an unparsed line for `--unparsed` (it has been counted already).
+    pub(crate) fn keep_unparsed(&mut self, line: &str) {
+        if self.keep_unparsed && self.unparsed.len() < UNPARSED_KEEP {
+            self.unparsed.push(line.to_owned());
+        }
+    }
+
+    pub(crate) fn summary_mut(&mut self) -> &mut SummaryBuilder {
+        &mut self.summary
+    }
+
+    pub(crate) fn engine_mut(&mut self) -> &mut FlowEngine {
+        &mut self.engine
+    }
+
+    pub(crate) fn summarizes_flows(&self) -> bool {
+        self.summarize_flows
+    }
+
+    /// Reads every line of `inputs` (several files merged in time order). One input is read
+    /// on `threads` threads when `threads` is at least 2 (`threads - 1` of them parse; see the
+    /// `parallel` module); the result is the same as with one. Finished flows go to `sink`;
+    /// `progress` is called every so often (for a progress bar).
+    pub fn read(
+        &mut self,
+        mut inputs: Vec<Input>,
+        threads: usize,
+        sink: &mut impl FnMut(Flow),
+        progress: &mut dyn FnMut(),
+    ) -> Result<(), LogsError> {
+        if threads >= 2
+            && inputs.len() == 1
+            && let Some(input) = inputs.pop()
+        {
+            let (name, year, reader, head) = input.into_parts();
+            // The calling thread (flows), the reader and the summary thread are busy too:
+            // one parsing thread fewer than `threads` keeps a loaded machine from being
+            // oversubscribed and costs nothing on an idle one.
+            let plan = crate::parallel::Plan::new(threads - 1);
+            return self.read_parallel(reader, head, &name, &year, plan, sink, progress);
+        }
+        let mut n: u32 = 0;
+        for_each_line(inputs, |line, year| {
+            self.line(line, year, sink);
+            n = n.wrapping_add(1);
+            if n & 0xffff == 0 {
+                progress();
+            }
+        })
     }
 
     /// Advances the log clock without a line (used by `follow` when the log is idle).

@@ -5,14 +5,14 @@
 //! ([`Text`] is a `Cow` only because JSON strings with escapes must be unescaped).
 
 use crate::time::Timestamp;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 
 /// Text from a log line, borrowed whenever possible.
 pub type Text<'a> = Cow<'a, str>;
 
 /// Which log format a line was written in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Source {
     Postfix,
@@ -29,7 +29,7 @@ pub struct Record<'a> {
 }
 
 /// Final (or latest) state of one recipient of one message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     /// Accepted by the next hop or delivered to a mailbox (RFC 3464 action `delivered`/`relayed`).

@@ -27,9 +27,9 @@
 //! final status. Whatever is still open at the end of the input is emitted as incomplete.
 
 use crate::event::{Delivery, Event, Received, Record, Source, Status};
-use crate::fasthash::{FxHashMap, FxHashSet};
+use crate::fasthash::{FxHashMap, FxHashSet, StrMap};
 use crate::time::Timestamp;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 use std::net::IpAddr;
 
@@ -38,7 +38,7 @@ use std::net::IpAddr;
 pub const HOLD_WINDOW_SECS: i64 = 300;
 
 /// One recipient of a message and what became of it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Recipient {
     pub to: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -99,8 +99,9 @@ impl Recipient {
     }
 }
 
-/// One message's story.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// One message's story. Serialized as `mailward logs flows --json` prints it; deserializing
+/// reads that output back (tests and tools), without the engine's private state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Flow {
     /// Queue IDs in hand-off order; the first is the original.
     pub queue_ids: Vec<String>,
@@ -130,10 +131,10 @@ pub struct Flow {
     /// Every queue ID of the flow left the queue.
     pub complete: bool,
     /// The raw log lines, when the story is kept.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub lines: Vec<String>,
     #[serde(skip)]
-    removed: Vec<bool>,
+    removed: Removed,
     #[serde(skip)]
     outgoing_links: u32,
     #[serde(skip)]
@@ -160,7 +161,7 @@ impl Flow {
             recipients: Vec::new(),
             complete: false,
             lines: Vec::new(),
-            removed: vec![false],
+            removed: Removed::default(),
             outgoing_links: 0,
             expected_rcpts: 0,
         }
@@ -188,6 +189,15 @@ impl Flow {
         let idx = match idx {
             Some(i) => i,
             None => {
+                // Room for the recipients the log announced (`nrcpt=`), else one: a plain
+                // push reserves four, a block large enough to be slow to allocate, for
+                // messages that mostly have one or two.
+                let len = self.recipients.len();
+                if len == self.recipients.capacity() {
+                    let announced = usize::try_from(self.expected_rcpts).unwrap_or(0);
+                    self.recipients
+                        .reserve_exact(announced.saturating_sub(len).clamp(1, 64).max(len));
+                }
                 self.recipients.push(Recipient::new(to));
                 self.recipients.len() - 1
             }
@@ -217,7 +227,7 @@ impl Flow {
         }
         match self.source {
             Source::Mailward => self.all_final(),
-            _ => self.removed.iter().all(|&r| r),
+            _ => self.removed.all(self.queue_ids.len()),
         }
     }
 
@@ -227,6 +237,67 @@ impl Flow {
             None => self.notification_of.is_none(),
             Some(ip) => is_local_ip(ip) || handoff_ips.contains(ip),
         }
+    }
+}
+
+/// Which queue IDs of a flow have left the queue (bit `i` for `queue_ids[i]`); a bit set
+/// instead of a vector, as nearly every flow has one or two queue IDs.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Removed {
+    first: u64,
+    /// Queue IDs from the 65th on (a chain of hand-offs that long is a crafted log).
+    more: Vec<bool>,
+}
+
+impl Removed {
+    fn set(&mut self, i: usize) {
+        match i.checked_sub(64) {
+            None => self.first |= 1 << i,
+            Some(j) => {
+                if self.more.len() <= j {
+                    self.more.resize(j + 1, false);
+                }
+                if let Some(slot) = self.more.get_mut(j) {
+                    *slot = true;
+                }
+            }
+        }
+    }
+
+    fn get(&self, i: usize) -> bool {
+        match i.checked_sub(64) {
+            None => self.first & (1 << i) != 0,
+            Some(j) => self.more.get(j).copied().unwrap_or(false),
+        }
+    }
+
+    /// Every one of the first `n` queue IDs removed.
+    fn all(&self, n: usize) -> bool {
+        if n <= 64 {
+            let mask = if n == 64 { u64::MAX } else { (1u64 << n) - 1 };
+            return self.first & mask == mask;
+        }
+        (0..n).all(|i| self.get(i))
+    }
+
+    /// Appends `other`, the flags of queue IDs that now start at index `at`.
+    fn append(&mut self, other: Removed, at: usize) {
+        for i in 0..64 + other.more.len() {
+            if other.get(i) {
+                self.set(at + i);
+            }
+        }
+    }
+}
+
+/// `*slot = v.map(str::to_owned)`, reusing the string already there.
+fn assign(slot: &mut Option<String>, v: Option<&str>) {
+    match (slot.as_mut(), v) {
+        (Some(s), Some(v)) => {
+            s.clear();
+            s.push_str(v);
+        }
+        (_, v) => *slot = v.map(str::to_owned),
     }
 }
 
@@ -267,7 +338,7 @@ struct Link {
 #[derive(Debug, Default)]
 pub struct FlowEngine {
     flows: FxHashMap<FlowId, Flow>,
-    by_qid: FxHashMap<String, FlowId>,
+    by_qid: StrMap<FlowId>,
     /// Hand-offs whose target queue ID has not appeared yet: target qid -> link.
     links: FxHashMap<String, Link>,
     link_expiry: VecDeque<(Timestamp, String)>,
@@ -276,6 +347,8 @@ pub struct FlowEngine {
     next_id: FlowId,
     now: Timestamp,
     keep_lines: bool,
+    /// Leave out what only a printed flow shows (see [`FlowEngine::summary_only`]).
+    lean: bool,
     ready: Vec<Flow>,
 }
 
@@ -286,6 +359,13 @@ impl FlowEngine {
             keep_lines,
             ..FlowEngine::default()
         }
+    }
+
+    /// Flows for a summary only: they lack the Message-ID, SASL user, relays, DSN and reply
+    /// text of each recipient, which no count needs (and which cost an allocation each).
+    pub fn summary_only(mut self) -> Self {
+        self.lean = true;
+        self
     }
 
     /// Flows not yet emitted.
@@ -362,6 +442,7 @@ impl FlowEngine {
                 let id = self.get_or_create(qid, rec.source, time);
                 if let Some(f) = self.flows.get_mut(&id)
                     && f.message_id.is_none()
+                    && !self.lean
                 {
                     f.message_id = Some(message_id.to_string());
                 }
@@ -408,9 +489,8 @@ impl FlowEngine {
                 if let Some(id) = id
                     && let Some(f) = self.flows.get_mut(&id)
                     && let Some(i) = f.queue_ids.iter().position(|q| q == qid.as_ref())
-                    && let Some(slot) = f.removed.get_mut(i)
                 {
-                    *slot = true;
+                    f.removed.set(i);
                 }
                 id
             }
@@ -444,19 +524,22 @@ impl FlowEngine {
                 .and_then(|q| self.by_qid.get(q.as_ref()).copied()),
             Event::SaslFailure { .. } | Event::Other | Event::Foreign => None,
         };
-        if let Some(id) = touched {
-            if let Some(f) = self.flows.get_mut(&id) {
-                if time.is_some() {
-                    if f.first_seen.is_none() {
-                        f.first_seen = time;
-                    }
-                    f.last_seen = time.max(f.last_seen);
+        if let Some(id) = touched
+            && let Some(f) = self.flows.get_mut(&id)
+        {
+            if time.is_some() {
+                if f.first_seen.is_none() {
+                    f.first_seen = time;
                 }
-                if self.keep_lines {
-                    f.lines.push(raw.to_owned());
-                }
+                f.last_seen = time.max(f.last_seen);
             }
-            self.check_done(id, true);
+            if self.keep_lines {
+                f.lines.push(raw.to_owned());
+            }
+            // Most lines leave their flow open: only a finished one is looked up again.
+            if f.is_done() {
+                self.check_done(id, true);
+            }
         }
     }
 
@@ -464,7 +547,7 @@ impl FlowEngine {
         let id = self.next_id;
         self.next_id += 1;
         self.flows.insert(id, Flow::new(qid, source, time));
-        self.by_qid.insert(qid.to_owned(), id);
+        self.by_qid.insert(qid, id);
         id
     }
 
@@ -488,10 +571,9 @@ impl FlowEngine {
     fn attach(&mut self, qid: &str, link: Link) -> FlowId {
         if let Some(p) = self.flows.get_mut(&link.parent) {
             p.queue_ids.push(qid.to_owned());
-            p.removed.push(false);
             p.outgoing_links = p.outgoing_links.saturating_sub(1);
         }
-        self.by_qid.insert(qid.to_owned(), link.parent);
+        self.by_qid.insert(qid, link.parent);
         link.parent
     }
 
@@ -527,9 +609,8 @@ impl FlowEngine {
                     // Before-queue filter: `orig_queue_id=` names the first half.
                     if let Some(p) = self.flows.get_mut(&parent) {
                         p.queue_ids.push(qid.to_owned());
-                        p.removed.push(false);
                     }
-                    self.by_qid.insert(qid.to_owned(), parent);
+                    self.by_qid.insert(qid, parent);
                     return parent;
                 } else {
                     self.new_flow(qid, source, time)
@@ -544,7 +625,7 @@ impl FlowEngine {
                     f.client_ip = r.client_ip.as_deref().map(str::to_owned);
                     f.client_host = r.client_host.as_deref().map(str::to_owned);
                 }
-                if r.sasl_user.is_some() {
+                if r.sasl_user.is_some() && !self.lean {
                     f.sasl_user = r.sasl_user.as_deref().map(str::to_owned);
                 }
             }
@@ -554,7 +635,9 @@ impl FlowEngine {
             if f.size.is_none() {
                 f.size = r.size;
             }
-            if let Some(m) = &r.message_id {
+            if let Some(m) = &r.message_id
+                && !self.lean
+            {
                 f.message_id.get_or_insert_with(|| m.to_string());
             }
             if r.notification {
@@ -611,9 +694,13 @@ impl FlowEngine {
         if !(is_final && d.status == Status::Deferred) {
             r.status = d.status;
         }
-        r.relay = d.relay.as_deref().map(str::to_owned);
-        r.relay_host = d.relay_host.as_deref().map(str::to_owned);
-        r.relay_ip = d.relay_ip.as_deref().map(str::to_owned);
+        if !self.lean {
+            assign(&mut r.relay, d.relay.as_deref());
+            assign(&mut r.relay_host, d.relay_host.as_deref());
+            assign(&mut r.relay_ip, d.relay_ip.as_deref());
+            assign(&mut r.dsn, d.dsn.as_deref());
+            assign(&mut r.response, d.response.as_deref());
+        }
         r.remote = d.remote;
         let own_delay = d.delay.or_else(|| match (time, arrival) {
             (Some(t), Some(a)) if source == Source::Exim => Some(t.seconds_since(a)),
@@ -621,8 +708,6 @@ impl FlowEngine {
         });
         r.delay = own_delay.map(|x| x + r.handoff_delay);
         r.delays = d.delays;
-        r.dsn = d.dsn.as_deref().map(str::to_owned);
-        r.response = d.response.as_deref().map(str::to_owned);
         r.time = time;
         r.handed_off_to = None;
         if let Some((target, local_forward)) = handoff {
@@ -688,13 +773,14 @@ impl FlowEngine {
             return;
         };
         for q in &c.queue_ids {
-            self.by_qid.insert(q.clone(), parent);
+            self.by_qid.insert(q, parent);
         }
         let Some(p) = self.flows.get_mut(&parent) else {
             return;
         };
+        let at = p.queue_ids.len();
         p.queue_ids.extend(c.queue_ids);
-        p.removed.extend(c.removed);
+        p.removed.append(c.removed, at);
         p.outgoing_links += c.outgoing_links;
         p.last_seen = p.last_seen.max(c.last_seen);
         if p.message_id.is_none() {

@@ -124,6 +124,17 @@ impl Input {
         }
     }
 
+    /// Takes the input apart for a reader of its own: (name, year reference, reader, the bytes
+    /// read ahead but not handed out yet, which come first).
+    pub(crate) fn into_parts(self) -> (PathBuf, YearRef, Box<dyn BufRead + Send>, Vec<u8>) {
+        let head = self
+            .buf
+            .get(self.start..self.end)
+            .unwrap_or_default()
+            .to_vec();
+        (self.name, self.year, self.reader, head)
+    }
+
     /// Refills the block after moving the unread tail to its front; grows it for a line longer
     /// than the block. Returns false at end of input.
     fn refill(&mut self) -> Result<bool, LogsError> {

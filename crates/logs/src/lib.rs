@@ -9,7 +9,8 @@
 //! 2. [`flow`] — a state machine over records: one [`flow::Flow`] per message, following
 //!    queue-ID hand-offs through content filters and re-injection.
 //! 3. [`summary`] — counts over flows and lines.
-//! 4. [`input`] — the I/O edge: files, gzip/xz, stdin, merging, following.
+//! 4. [`input`] — the I/O edge: files, gzip/xz, stdin, merging, following; one large input is
+//!    parsed on several cores (`parallel`), the flows still built in log order.
 //!
 //! [`analyze::Analyzer`] wires 1–3 together.
 
@@ -22,6 +23,7 @@ pub mod filter;
 pub mod flow;
 pub mod input;
 pub mod jsonlog;
+mod parallel;
 pub mod parse;
 pub mod postfix;
 pub mod scan;

@@ -9,7 +9,9 @@
 //! `QID: to=<...>, relay=..., delay=..., delays=a/b/c/d, dsn=X.Y.Z, status=S (text)` line.
 
 use crate::event::{Delivery, Event, Received, Record, Reject, Source, Status, Text};
-use crate::scan::{b, find, host_ip, reply_code, rfind, split_qid, unbracket};
+use crate::scan::{
+    b, find, find_byte, host_ip, reply_code, rfind, rfind_byte, split_qid, unbracket,
+};
 use crate::time::{YearRef, parse_rfc3339, parse_syslog};
 
 /// The parts of a syslog line.
@@ -37,7 +39,7 @@ pub fn split_syslog<'a>(line: &'a str, year: &YearRef) -> Option<SyslogLine<'a>>
     let tag = rest.get(..colon)?;
     let message = rest.get(colon + 2..).unwrap_or("");
     // RFC 3164 §4.1.3 TAG, optionally followed by `[pid]`.
-    let program = match tag.find('[') {
+    let program = match find_byte(tag, b'[') {
         Some(i) if tag.ends_with(']') => tag.get(..i)?,
         _ => tag,
     };
@@ -53,11 +55,64 @@ pub fn split_syslog<'a>(line: &'a str, year: &YearRef) -> Option<SyslogLine<'a>>
 /// (`postfix/smtpd` -> `smtpd`; any `syslog_name` prefix with a `/` is accepted when the
 /// last component is a Postfix daemon).
 pub fn postfix_daemon(program: &str) -> Option<&str> {
-    let slash = program.rfind('/')?;
+    let slash = rfind_byte(program, b'/')?;
     let daemon = program.get(slash + 1..)?;
-    DAEMONS.contains(&daemon).then_some(daemon)
+    is_daemon(daemon).then_some(daemon)
 }
 
+/// A Postfix daemon name (compiled to a dispatch on length and bytes, not a list scan).
+fn is_daemon(d: &str) -> bool {
+    matches!(
+        d,
+        "smtpd"
+            | "postscreen"
+            | "cleanup"
+            | "qmgr"
+            | "nqmgr"
+            | "smtp"
+            | "lmtp"
+            | "local"
+            | "virtual"
+            | "pipe"
+            | "bounce"
+            | "defer"
+            | "trace"
+            | "error"
+            | "retry"
+            | "discard"
+            | "pickup"
+            | "anvil"
+            | "scache"
+            | "master"
+            | "postsuper"
+            | "postdrop"
+            | "sendmail"
+            | "postqueue"
+            | "postmap"
+            | "postalias"
+            | "postfix-script"
+            | "postfix"
+            | "dnsblog"
+            | "tlsmgr"
+            | "tlsproxy"
+            | "trivial-rewrite"
+            | "verify"
+            | "showq"
+            | "flush"
+            | "proxymap"
+            | "postlogd"
+            | "oqmgr"
+            | "spawn"
+            | "qmqpd"
+            | "script"
+            | "postconf"
+            | "postlog"
+            | "policyd-spf"
+    )
+}
+
+/// The Postfix programs whose lines are read, as a list (the test keeps [`is_daemon`] in step).
+#[cfg(test)]
 const DAEMONS: &[&str] = &[
     "smtpd",
     "postscreen",
@@ -135,10 +190,18 @@ pub fn parse_message<'a>(daemon: &str, msg: &'a str) -> Option<Event<'a>> {
     {
         return Some(proxy_reject(rest));
     }
-    INFO_PREFIXES
+    starts_with_any(msg, INFO_PREFIXES).then_some(Event::Other)
+}
+
+/// `s` starts with one of `prefixes` (the first byte is compared inline before the rest).
+#[inline]
+fn starts_with_any(s: &str, prefixes: &[&str]) -> bool {
+    let Some(&first) = s.as_bytes().first() else {
+        return false;
+    };
+    prefixes
         .iter()
-        .any(|p| msg.starts_with(p))
-        .then_some(Event::Other)
+        .any(|p| p.as_bytes().first() == Some(&first) && s.starts_with(p))
 }
 
 /// Messages without a queue ID that are understood and matter to no flow.
@@ -318,10 +381,7 @@ fn queued<'a>(daemon: &str, qid: &'a str, rest: &'a str) -> Option<Event<'a>> {
             return Some(Event::Reject(r));
         }
     }
-    QUEUED_INFO
-        .iter()
-        .any(|p| rest.starts_with(p))
-        .then_some(Event::Other)
+    starts_with_any(rest, QUEUED_INFO).then_some(Event::Other)
 }
 
 /// `QID: ...` messages that are understood and change nothing in a flow.
@@ -452,7 +512,7 @@ fn delivery<'a>(daemon: &str, qid: Text<'a>, rest: &'a str) -> Option<Delivery<'
     };
     let mut cursor = fields;
     while !cursor.is_empty() {
-        let eq = cursor.find('=')?;
+        let eq = find_byte(cursor, b'=')?;
         let key = cursor.get(..eq)?;
         let after = cursor.get(eq + 1..)?;
         let (value, next) = match find(after, ", ") {
@@ -474,7 +534,7 @@ fn delivery<'a>(daemon: &str, qid: Text<'a>, rest: &'a str) -> Option<Delivery<'
                 }
                 d.remote = is_remote_relay(daemon, value);
             }
-            "delay" => d.delay = value.parse().ok(),
+            "delay" => d.delay = parse_f64(value),
             "delays" => d.delays = delays(value),
             "dsn" => d.dsn = Some(b(value)),
             _ => {}
@@ -506,9 +566,52 @@ fn delays(v: &str) -> Option<[f32; 4]> {
     let mut out = [0f32; 4];
     let mut parts = v.split('/');
     for slot in &mut out {
-        *slot = parts.next()?.parse().ok()?;
+        *slot = parse_f32(parts.next()?)?;
     }
     Some(out)
+}
+
+/// `digits[.digits]` as a mantissa and a power of ten, when small enough for the exact fast
+/// path below.
+fn decimal(s: &str, max_mantissa: u64, max_exp: usize) -> Option<(u64, usize)> {
+    let (int, frac) = match find_byte(s, b'.') {
+        Some(i) => (s.get(..i)?, s.get(i + 1..)?),
+        None => (s, ""),
+    };
+    if int.is_empty() || int.len() + frac.len() > 19 || frac.len() > max_exp {
+        return None;
+    }
+    let mut m: u64 = 0;
+    for c in int.bytes().chain(frac.bytes()) {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        m = m * 10 + u64::from(c - b'0');
+    }
+    (m <= max_mantissa).then_some((m, frac.len()))
+}
+
+/// A delay such as `0.52`. Clinger's fast path: mantissa and power of ten are both exact in
+/// an `f64` (below 2^53 and 10^22), so one division rounds correctly — the same value as
+/// `str::parse`, which is the fallback for anything else.
+fn parse_f64(s: &str) -> Option<f64> {
+    const POW10: [f64; 23] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+        1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    ];
+    match decimal(s, (1 << 53) - 1, 22) {
+        Some((m, e)) => POW10.get(e).map(|p| m as f64 / p),
+        None => s.parse().ok(),
+    }
+}
+
+/// [`parse_f64`] for an `f32` (exact below 2^24 and 10^10).
+fn parse_f32(s: &str) -> Option<f32> {
+    const POW10: [f32; 11] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10];
+    match decimal(s, (1 << 24) - 1, 10) {
+        Some((m, e)) => POW10.get(e).map(|p| m as f32 / p),
+        None => s.parse().ok(),
+    }
 }
 
 /// `ACTION: STAGE from CLIENT: [CODE [DSN]] TEXT; from=<..> to=<..> proto=.. helo=<..>`
@@ -677,6 +780,52 @@ mod tests {
             None
         );
         assert_eq!(ev("not a log line"), None);
+    }
+
+    #[test]
+    fn fast_decimals_equal_the_standard_parse() {
+        for s in [
+            "0",
+            "0.0",
+            "0.1",
+            "0.2",
+            "0.52",
+            "3.3",
+            "1.71",
+            "300",
+            "3098",
+            "0.01",
+            "12345.678",
+            "16777215",
+            "16777217",
+            "9007199254740993",
+            "0.1234567890123",
+            "1e5",
+            "",
+            ".5",
+            "5.",
+            "-1",
+            "1.2.3",
+            "0.30000000000000004",
+        ] {
+            assert_eq!(
+                parse_f64(s).map(f64::to_bits),
+                s.parse::<f64>().ok().map(f64::to_bits),
+                "{s}"
+            );
+            assert_eq!(
+                parse_f32(s).map(f32::to_bits),
+                s.parse::<f32>().ok().map(f32::to_bits),
+                "{s}"
+            );
+        }
+        for n in 0..20_000u32 {
+            let s = format!("{}.{:02}", n / 100, n % 100);
+            assert_eq!(parse_f32(&s), s.parse::<f32>().ok(), "{s}");
+            assert_eq!(parse_f64(&s), s.parse::<f64>().ok(), "{s}");
+        }
+        assert!(is_daemon("smtpd") && is_daemon("policyd-spf") && !is_daemon("dovecot"));
+        assert!(DAEMONS.iter().all(|d| is_daemon(d)));
     }
 
     #[test]

@@ -40,6 +40,19 @@ pub fn find(hay: &str, needle: &str) -> Option<usize> {
     None
 }
 
+/// Index of the first byte `c` in `s`. The fields searched this way are a few dozen bytes,
+/// where a plain loop beats both `str::find(char)` and a vectorised `memchr`.
+#[inline]
+pub fn find_byte(s: &str, c: u8) -> Option<usize> {
+    s.bytes().position(|x| x == c)
+}
+
+/// Index of the last byte `c` in `s` (see [`find_byte`]).
+#[inline]
+pub fn rfind_byte(s: &str, c: u8) -> Option<usize> {
+    s.bytes().rposition(|x| x == c)
+}
+
 /// Index of the last `needle` in `hay`.
 #[inline]
 pub fn rfind(hay: &str, needle: &str) -> Option<usize> {
@@ -49,8 +62,8 @@ pub fn rfind(hay: &str, needle: &str) -> Option<usize> {
 /// A peer written `host[ip]`, `host[ip]:port` or `[ip]:port` (Postfix): (host, ip).
 /// `host` is `None` for the bare form. IPv6 addresses stay intact (the port follows `]`).
 pub fn host_ip(s: &str) -> Option<(Option<&str>, &str)> {
-    let open = s.find('[')?;
-    let close = open + 1 + s.get(open + 1..)?.find(']')?;
+    let open = find_byte(s, b'[')?;
+    let close = open + 1 + find_byte(s.get(open + 1..)?, b']')?;
     let host = s.get(..open)?;
     let ip = s.get(open + 1..close)?;
     Some(((!host.is_empty()).then_some(host), ip))
@@ -96,7 +109,7 @@ pub fn reply_code(s: &str) -> (Option<&str>, Option<&str>, &str) {
     }
     let code = s.get(..3);
     let rest = s.get(4..).unwrap_or("");
-    let word_end = rest.find(' ').unwrap_or(rest.len());
+    let word_end = find_byte(rest, b' ').unwrap_or(rest.len());
     let word = rest.get(..word_end).unwrap_or("");
     if is_enhanced(word) {
         (
@@ -139,7 +152,7 @@ pub fn embedded_reply(s: &str) -> Option<(&str, Option<&str>)> {
 
 /// The local part and domain of an address; the domain is lower-cased by the caller.
 pub fn domain_of(addr: &str) -> Option<&str> {
-    let at = addr.rfind('@')?;
+    let at = rfind_byte(addr, b'@')?;
     addr.get(at + 1..).filter(|d| !d.is_empty())
 }
 

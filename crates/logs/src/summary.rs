@@ -21,7 +21,7 @@
 //!   [`BURST_THRESHOLD`] failures from one IP within [`BURST_WINDOW_SECS`] seconds.
 
 use crate::event::{Event, Record, Status};
-use crate::fasthash::FxHashMap;
+use crate::fasthash::{FxHashMap, KeyRef, StrMap};
 use crate::flow::Flow;
 use crate::postfix::reason_key;
 use crate::scan::domain_of;
@@ -169,43 +169,46 @@ struct IpBursts {
 #[derive(Debug, Default)]
 pub struct SummaryBuilder {
     s: Summary,
-    reasons: FxHashMap<String, u64>,
-    senders: FxHashMap<String, u64>,
-    sender_domains: FxHashMap<String, u64>,
-    recipients: FxHashMap<String, u64>,
-    recipient_domains: FxHashMap<String, u64>,
-    clients: FxHashMap<String, u64>,
+    reasons: StrMap<u64>,
+    senders: StrMap<u64>,
+    sender_domains: StrMap<u64>,
+    recipients: StrMap<u64>,
+    recipient_domains: StrMap<u64>,
+    clients: StrMap<u64>,
     hours: BTreeMap<Timestamp, (u64, u64)>,
     delays: Vec<f32>,
     stages: [Vec<f32>; 4],
     sasl: FxHashMap<String, IpBursts>,
 }
 
-fn bump(map: &mut FxHashMap<String, u64>, key: &str) {
-    match map.get_mut(key) {
-        Some(n) => *n += 1,
-        None => {
-            map.insert(key.to_owned(), 1);
-        }
-    }
+fn bump(map: &mut StrMap<u64>, key: &str) {
+    *map.entry_parts(&[key], false) += 1;
 }
 
-fn bump_lower(map: &mut FxHashMap<String, u64>, key: &str) {
-    if key.bytes().any(|c| c.is_ascii_uppercase()) {
-        bump(map, &key.to_ascii_lowercase());
-    } else {
-        bump(map, key);
-    }
+/// Counts an address or domain case-insensitively (RFC 5321 §2.4: domain names are; local
+/// parts are in practice).
+fn bump_lower(map: &mut StrMap<u64>, key: &str) {
+    *map.entry_parts(&[key], true) += 1;
 }
 
-fn top(map: FxHashMap<String, u64>, n: usize) -> Vec<Count> {
-    let mut v: Vec<Count> = map
-        .into_iter()
-        .map(|(name, count)| Count { name, count })
-        .collect();
-    v.sort_unstable_by(|a, b| b.count.cmp(&a.count).then_with(|| a.name.cmp(&b.name)));
-    v.truncate(n);
-    v
+/// The `n` largest counts, ties by name; only those names are copied out.
+fn top(map: &StrMap<u64>, n: usize) -> Vec<Count> {
+    let mut v: Vec<(u64, KeyRef<'_>)> = map.iter().map(|(k, &c)| (c, k)).collect();
+    let order = |a: &(u64, KeyRef<'_>), b: &(u64, KeyRef<'_>)| {
+        b.0.cmp(&a.0)
+            .then_with(|| a.1.as_bytes().cmp(b.1.as_bytes()))
+    };
+    if n < v.len() {
+        v.select_nth_unstable_by(n, order);
+        v.truncate(n);
+    }
+    v.sort_unstable_by(order);
+    v.into_iter()
+        .map(|(count, name)| Count {
+            name: String::from_utf8_lossy(name.as_bytes()).into_owned(),
+            count,
+        })
+        .collect()
 }
 
 impl SummaryBuilder {
@@ -221,6 +224,29 @@ impl SummaryBuilder {
 
     /// Line-level accounting of one parsed record.
     pub fn record(&mut self, rec: &Record<'_>) {
+        self.count_line(rec);
+        self.track_sasl(rec);
+    }
+
+    /// The order-dependent part of [`SummaryBuilder::record`]: brute-force bursts, which need
+    /// each IP's SASL failures in log order. The rest of the line accounting
+    /// ([`SummaryBuilder::count_line`]) is counting, so lines may be counted in any order by
+    /// several builders and [merged](SummaryBuilder::merge_lines).
+    pub fn track_sasl(&mut self, rec: &Record<'_>) {
+        if let Event::SaslFailure { client_ip, .. } = &rec.event
+            && let Some(t) = rec.time
+        {
+            let st = match self.sasl.get_mut(client_ip.as_ref()) {
+                Some(st) => st,
+                None => self.sasl.entry(client_ip.to_string()).or_default(),
+            };
+            track_burst(st, client_ip, t);
+        }
+    }
+
+    /// The order-independent part of [`SummaryBuilder::record`]: line counts, the log's time
+    /// span, errors by reply code, rejects by reason, SASL failures per IP.
+    pub fn count_line(&mut self, rec: &Record<'_>) {
         let l = &mut self.s.lines;
         l.total += 1;
         l.parsed += 1;
@@ -264,20 +290,96 @@ impl SummaryBuilder {
             }
             Event::SaslFailure { client_ip, .. } => {
                 l.sasl_failures += 1;
-                let st = match self.sasl.get_mut(client_ip.as_ref()) {
-                    Some(st) => st,
-                    None => self.sasl.entry(client_ip.to_string()).or_default(),
-                };
-                if let Some(t) = rec.time {
-                    track_burst(st, client_ip, t);
+                match self.s.sasl_failures.get_mut(client_ip.as_ref()) {
+                    Some(n) => *n += 1,
+                    None => {
+                        self.s.sasl_failures.insert(client_ip.to_string(), 1);
+                    }
                 }
-                *self
-                    .s
-                    .sasl_failures
-                    .entry(client_ip.to_string())
-                    .or_insert(0) += 1;
             }
             _ => {}
+        }
+    }
+
+    /// Adds everything `other` counted: lines and flows of another part of the same input.
+    /// All counts are sums and the delay percentiles are taken over the sorted delays, so the
+    /// result does not depend on how the work was split — except for brute-force bursts, which
+    /// need one IP's failures in order: only one of the builders may track them
+    /// ([`SummaryBuilder::track_sasl`]).
+    pub fn merge(&mut self, other: SummaryBuilder) {
+        let (a, b) = (&mut self.s, other.s);
+        a.first = match (a.first, b.first) {
+            (Some(x), Some(y)) => Some(x.min(y)),
+            (x, y) => x.or(y),
+        };
+        a.last = a.last.max(b.last);
+        for (x, y) in [
+            (&mut a.messages, b.messages),
+            (&mut a.received, b.received),
+            (&mut a.delivered, b.delivered),
+            (&mut a.forwarded, b.forwarded),
+            (&mut a.delivered_locally, b.delivered_locally),
+            (&mut a.deferred, b.deferred),
+            (&mut a.deferrals, b.deferrals),
+            (&mut a.bounced, b.bounced),
+            (&mut a.expired, b.expired),
+            (&mut a.pending, b.pending),
+            (&mut a.rejected, b.rejected),
+            (&mut a.reject_warnings, b.reject_warnings),
+            (&mut a.notifications, b.notifications),
+            (&mut a.handoffs, b.handoffs),
+            (&mut a.bytes_received, b.bytes_received),
+        ] {
+            *x += y;
+        }
+        let (l, m) = (&mut a.lines, b.lines);
+        for (x, y) in [
+            (&mut l.total, m.total),
+            (&mut l.parsed, m.parsed),
+            (&mut l.unparsed, m.unparsed),
+            (&mut l.other_programs, m.other_programs),
+            (&mut l.arrivals, m.arrivals),
+            (&mut l.sent, m.sent),
+            (&mut l.deferred, m.deferred),
+            (&mut l.bounced, m.bounced),
+            (&mut l.expired, m.expired),
+            (&mut l.removed, m.removed),
+            (&mut l.rejects, m.rejects),
+            (&mut l.sasl_failures, m.sasl_failures),
+        ] {
+            *x += y;
+        }
+        for (k, n) in b.errors_by_code {
+            *a.errors_by_code.entry(k).or_insert(0) += n;
+        }
+        for (k, n) in b.sasl_failures {
+            *a.sasl_failures.entry(k).or_insert(0) += n;
+        }
+        for (mine, theirs) in [
+            (&mut self.reasons, other.reasons),
+            (&mut self.senders, other.senders),
+            (&mut self.sender_domains, other.sender_domains),
+            (&mut self.recipients, other.recipients),
+            (&mut self.recipient_domains, other.recipient_domains),
+            (&mut self.clients, other.clients),
+        ] {
+            if mine.is_empty() {
+                *mine = theirs;
+            } else {
+                mine.merge(theirs, |a, b| *a += b);
+            }
+        }
+        for (h, (r, d)) in other.hours {
+            let e = self.hours.entry(h).or_default();
+            e.0 += r;
+            e.1 += d;
+        }
+        self.delays.extend(other.delays);
+        for (mine, theirs) in self.stages.iter_mut().zip(other.stages) {
+            mine.extend(theirs);
+        }
+        for (ip, st) in other.sasl {
+            self.sasl.entry(ip).or_default().bursts.extend(st.bursts);
         }
     }
 
@@ -306,12 +408,7 @@ impl SummaryBuilder {
             }
             if let Some(ip) = f.client_ip.as_deref() {
                 let host = f.client_host.as_deref().unwrap_or("unknown");
-                let mut key = String::with_capacity(host.len() + ip.len() + 2);
-                key.push_str(host);
-                key.push('[');
-                key.push_str(ip);
-                key.push(']');
-                bump(&mut self.clients, &key);
+                *self.clients.entry_parts(&[host, "[", ip, "]"], false) += 1;
             }
             if let Some(t) = f.first_seen {
                 self.hours.entry(t.hour_floor()).or_default().0 += 1;
@@ -360,12 +457,12 @@ impl SummaryBuilder {
     /// The finished report, with `top_n` entries in each top list.
     pub fn finish(mut self, top_n: usize) -> Summary {
         let mut s = self.s;
-        s.rejected_by_reason = top(self.reasons, usize::MAX);
-        s.top_senders = top(self.senders, top_n);
-        s.top_sender_domains = top(self.sender_domains, top_n);
-        s.top_recipients = top(self.recipients, top_n);
-        s.top_recipient_domains = top(self.recipient_domains, top_n);
-        s.top_client_hosts = top(self.clients, top_n);
+        s.rejected_by_reason = top(&self.reasons, usize::MAX);
+        s.top_senders = top(&self.senders, top_n);
+        s.top_sender_domains = top(&self.sender_domains, top_n);
+        s.top_recipients = top(&self.recipients, top_n);
+        s.top_recipient_domains = top(&self.recipient_domains, top_n);
+        s.top_client_hosts = top(&self.clients, top_n);
         s.traffic_per_hour = self
             .hours
             .into_iter()

@@ -108,6 +108,19 @@ impl serde::Serialize for Timestamp {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for Timestamp {
+    /// An RFC 3339 date-time, as [`Timestamp`]'s `Display` writes it.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        match parse_rfc3339(&s) {
+            Some((t, n)) if n == s.len() => Ok(t),
+            _ => Err(serde::de::Error::custom(format!(
+                "not an RFC 3339 date-time: {s:?}"
+            ))),
+        }
+    }
+}
+
 fn days_in_month(y: i32, m: u32) -> u32 {
     u32::try_from(datetime::days_in_month(i64::from(y), i64::from(m))).unwrap_or(0)
 }
@@ -160,20 +173,47 @@ fn fraction(b: &[u8], at: usize) -> (u32, usize) {
     (micros, n + 1)
 }
 
+/// Hours, minutes, seconds and microseconds of a civil time.
+type Clock = (u32, u32, u32, u32);
+
 /// The reference time for syslog year inference (see the module doc).
 #[derive(Debug, Clone, Copy)]
 pub struct YearRef {
     now: Timestamp,
-    year: i32,
+    /// For the reference year and the year before: each month's first day (days since the
+    /// epoch) and length, so that a stamp costs no calendar arithmetic.
+    months: [[(i64, u32); 12]; 2],
 }
 
 impl YearRef {
     /// Reference at `now` (a file's mtime, or the current time).
     pub fn new(now: Timestamp) -> Self {
-        YearRef {
-            now,
-            year: now.year(),
+        let year = now.year();
+        let mut months = [[(0, 0); 12]; 2];
+        for (y, table) in [year, year.saturating_sub(1)].into_iter().zip(&mut months) {
+            for (m, slot) in (1..=12).zip(table.iter_mut()) {
+                *slot = (days_from_civil(y, m, 1), days_in_month(y, m));
+            }
         }
+        YearRef { now, months }
+    }
+
+    /// The instant of a civil time (`clock` = hours, minutes, seconds, microseconds) in the
+    /// reference year (`back` = 0) or the year before (`back` = 1); the same as
+    /// [`Timestamp::from_civil`].
+    #[inline]
+    fn civil(&self, back: usize, mon: u32, d: u32, clock: Clock) -> Option<Timestamp> {
+        let (h, mi, s, us) = clock;
+        let &(first, len) = self
+            .months
+            .get(back)?
+            .get(usize::try_from(mon).ok()?.checked_sub(1)?)?;
+        if d == 0 || d > len || h > 23 || mi > 59 || s > 60 {
+            return None;
+        }
+        let days = first + i64::from(d) - 1;
+        let secs = days * DAY + i64::from(h) * 3600 + i64::from(mi) * 60 + i64::from(s);
+        Some(Timestamp(secs * MICROS + i64::from(us)))
     }
 
     /// Reference at the current system time.
@@ -197,12 +237,11 @@ impl YearRef {
         }
     }
 
-    fn resolve(&self, mon: u32, d: u32, h: u32, mi: u32, s: u32, us: u32) -> Option<Timestamp> {
-        let this = Timestamp::from_civil(self.year, mon, d, h, mi, s, us);
-        match this {
+    fn resolve(&self, mon: u32, d: u32, clock: Clock) -> Option<Timestamp> {
+        match self.civil(0, mon, d, clock) {
             Some(t) if t.0 <= self.now.0 + DAY * MICROS => Some(t),
             // In the future (or Feb 29 of a common year): the year before.
-            _ => Timestamp::from_civil(self.year - 1, mon, d, h, mi, s, us),
+            _ => self.civil(1, mon, d, clock),
         }
     }
 }
@@ -250,7 +289,7 @@ pub fn parse_syslog(s: &str, year: &YearRef) -> Option<(Timestamp, usize)> {
         digits(b, at + 7, 2)?,
     );
     let (us, flen) = fraction(b, at + 9);
-    Some((year.resolve(mon, day, h, mi, sec, us)?, at + 9 + flen))
+    Some((year.resolve(mon, day, (h, mi, sec, us))?, at + 9 + flen))
 }
 
 /// A zone offset `Z`, `±hh:mm` (RFC 3339) or `±hhmm` (Exim) at `b[at..]`:
@@ -366,6 +405,24 @@ mod tests {
 
     fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> Timestamp {
         Timestamp::from_civil(y, mo, d, h, mi, s, 0).unwrap_or_default()
+    }
+
+    #[test]
+    fn the_month_table_agrees_with_the_calendar() {
+        for year in [1970, 2000, 2023, 2024, 2100] {
+            let r = YearRef::new(Timestamp::from_civil(year, 7, 1, 0, 0, 0, 0).unwrap_or_default());
+            for back in 0..2 {
+                for m in 0..=13 {
+                    for d in 0..=32 {
+                        assert_eq!(
+                            r.civil(back, m, d, (23, 59, 60, 999_999)),
+                            Timestamp::from_civil(year - back as i32, m, d, 23, 59, 60, 999_999),
+                            "{year}-{m}-{d} back {back}"
+                        );
+                    }
+                }
+            }
+        }
     }
 
     #[test]

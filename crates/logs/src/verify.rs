@@ -1,11 +1,17 @@
 //! Checking reconstructed flows against the traffic a test sent.
 //!
-//! Used by the real-Postfix integration test, and meant for the mailward end-to-end test: run
-//! `mailward serve`, send known messages, read its JSON log back with `mailward logs`, and call
-//! [`flows_match_sent`] (see `tests/mailward_log_e2e.rs`).
+//! Used by the real-Postfix integration test, the fixture test of mailward's log format
+//! (`tests/mailward_log_e2e.rs`) and the end-to-end test of the binary
+//! (`crates/mailward/tests/logs_from_serve.rs`: `mailward serve` writes the log, `mailward
+//! logs flows --json` reads it back, [`flows_match_sent`] compares).
 
+use crate::analyze::Analyzer;
+use crate::error::LogsError;
 use crate::event::Status;
 use crate::flow::Flow;
+use crate::input::Input;
+use crate::summary::Summary;
+use std::path::Path;
 
 /// One message a test sent, and what it expects to have happened to each recipient.
 #[derive(Debug, Clone, PartialEq)]
@@ -14,8 +20,23 @@ pub struct SentMessage {
     pub message_id: String,
     pub from: String,
     pub client_ip: Option<String>,
+    /// The SASL user it was submitted as (`None`: not authenticated).
+    pub sasl_user: Option<String>,
+    /// The queue IDs the server answered with, in order (empty: not known, not checked).
+    pub queue_ids: Vec<String>,
     /// (recipient, expected final status, expected to leave for another host)
     pub recipients: Vec<(String, Status, bool)>,
+}
+
+/// Reads a log (any format, one file) into its flows, summary and unparsed lines, as
+/// `mailward logs` does.
+pub fn flows_from_log(path: &Path) -> Result<(Vec<Flow>, Summary, Vec<String>), LogsError> {
+    let input = Input::open(path, None)?;
+    let mut an = Analyzer::new(false, true, true);
+    let mut flows = Vec::new();
+    an.read(vec![input], 1, &mut |f| flows.push(f), &mut || {})?;
+    let (summary, unparsed) = an.finish(10, &mut |f| flows.push(f));
+    Ok((flows, summary, unparsed))
 }
 
 /// Every sent message must be exactly one flow (never split, never counted twice) with the
@@ -57,6 +78,18 @@ pub fn flows_match_sent(flows: &[Flow], sent: &[SentMessage]) -> Vec<String> {
             bad.push(format!(
                 "<{}>: client {:?}, sent from {:?}",
                 m.message_id, f.client_ip, m.client_ip
+            ));
+        }
+        if f.sasl_user != m.sasl_user {
+            bad.push(format!(
+                "<{}>: SASL user {:?}, sent as {:?}",
+                m.message_id, f.sasl_user, m.sasl_user
+            ));
+        }
+        if !m.queue_ids.is_empty() && f.queue_ids != m.queue_ids {
+            bad.push(format!(
+                "<{}>: queue IDs {:?}, the server answered {:?}",
+                m.message_id, f.queue_ids, m.queue_ids
             ));
         }
         if f.recipients.len() != m.recipients.len() {

@@ -1,26 +1,9 @@
-//! mailward's own JSON log read back into flows.
-//!
-//! The end-to-end version (mailward writing this log during a real SMTP session) waits for
-//! `mailward serve`. When it lands, add a test here that starts the server with its log going
-//! to a file, sends known messages over SMTP, and then calls
-//! [`flows_from_log`] + `mailward_logs::verify::flows_match_sent` on that file — exactly what
-//! `fixture_log_in_the_contract_format_reads_back_into_the_flows_that_were_sent` does with
-//! lines written by hand to the contract in `docs/log-format.md`.
+//! mailward's own JSON log read back into flows: lines written by hand to the contract in
+//! `docs/log-format.md`. The end-to-end version, over a log that `mailward serve` writes during
+//! real SMTP sessions, is `crates/mailward/tests/logs_from_serve.rs`.
 
-use mailward_logs::verify::{SentMessage, flows_match_sent};
-use mailward_logs::{Analyzer, Flow, Status, Summary};
-use std::path::Path;
-
-/// Reads a log file (any format) into its flows and summary. The helper for the e2e test.
-pub fn flows_from_log(path: &Path) -> (Vec<Flow>, Summary, Vec<String>) {
-    let input = mailward_logs::input::Input::open(path, None).unwrap_or_else(|e| panic!("{e}"));
-    let mut an = Analyzer::new(false, true, true);
-    let mut flows = Vec::new();
-    mailward_logs::input::for_each_line(vec![input], |l, y| an.line(l, y, &mut |f| flows.push(f)))
-        .unwrap_or_else(|e| panic!("{e}"));
-    let (summary, unparsed) = an.finish(10, &mut |f| flows.push(f));
-    (flows, summary, unparsed)
-}
+use mailward_logs::Status;
+use mailward_logs::verify::{SentMessage, flows_from_log, flows_match_sent};
 
 /// What a mailward session log looks like per `docs/log-format.md`: one local delivery, one
 /// relay with a deferral first, one bounce, a rejected recipient and failed logins.
@@ -45,19 +28,23 @@ fn fixture_log_in_the_contract_format_reads_back_into_the_flows_that_were_sent()
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let path = dir.path().join("mailward.log");
     std::fs::write(&path, FIXTURE).unwrap_or_else(|e| panic!("{e}"));
-    let (flows, summary, unparsed) = flows_from_log(&path);
+    let (flows, summary, unparsed) = flows_from_log(&path).unwrap_or_else(|e| panic!("{e}"));
     assert!(unparsed.is_empty(), "{unparsed:?}");
     let sent = vec![
         SentMessage {
             message_id: "m1@example.org".into(),
             from: "alice@example.org".into(),
             client_ip: Some("192.0.2.10".into()),
+            sasl_user: None,
+            queue_ids: vec!["Q1".into()],
             recipients: vec![("bob@example.test".into(), Status::Sent, false)],
         },
         SentMessage {
             message_id: "m2@example.test".into(),
             from: "carol@example.test".into(),
             client_ip: Some("192.0.2.20".into()),
+            sasl_user: Some("carol@example.test".into()),
+            queue_ids: vec!["Q2".into()],
             recipients: vec![
                 ("dave@remote.example".into(), Status::Sent, true),
                 ("erin@gone.example".into(), Status::Bounced, false),

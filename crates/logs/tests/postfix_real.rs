@@ -503,6 +503,8 @@ fn real_postfix_with_content_filter_deferrals_and_bounces_gives_flows_equal_to_w
             message_id,
             from: "sender@example.test".into(),
             client_ip: Some("127.0.0.1".into()),
+            sasl_user: None,
+            queue_ids: Vec::new(),
             recipients: rcpts
                 .iter()
                 .map(|(t, st, remote)| (t.to_string(), *st, *remote))

@@ -4,7 +4,7 @@
 //! only parses options and prints. Exit codes: 0 success, 2 usage or I/O error (the message
 //! names the file).
 
-use mailward_logs::input::{Follower, Input, for_each_line};
+use mailward_logs::input::{Follower, Input};
 use mailward_logs::{Analyzer, Flow, FlowFilter, Summary, Timestamp, YearRef};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -46,6 +46,10 @@ struct InputArgs {
     /// Never show a progress bar.
     #[arg(long)]
     no_progress: bool,
+    /// Threads to read a single input with (default: the cores available; 1 reads on one
+    /// thread). The result is the same for any number.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    threads: Option<u16>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -148,13 +152,12 @@ fn read_all(
                 }
                 pb
             });
-    let mut n: u64 = 0;
-    for_each_line(inputs, |line, year| {
-        an.line(line, year, sink);
-        n += 1;
-        if n & 0xffff == 0
-            && let Some(pb) = &bar
-        {
+    let threads = input.threads.map_or_else(
+        || std::thread::available_parallelism().map_or(1, |n| n.get()),
+        usize::from,
+    );
+    an.read(inputs, threads, sink, &mut || {
+        if let Some(pb) = &bar {
             pb.set_position(counter.load(Ordering::Relaxed));
         }
     })?;
@@ -295,7 +298,7 @@ fn write_flow(w: &mut impl Write, f: &Flow) -> std::io::Result<()> {
 }
 
 fn summary(a: SummaryArgs) -> anyhow::Result<ExitCode> {
-    let mut an = Analyzer::new(false, true, a.input.unparsed);
+    let mut an = Analyzer::new(false, true, a.input.unparsed).summary_only();
     read_all(&a.input, &mut an, &mut |_| {})?;
     let (s, unparsed) = an.finish(a.top, &mut |_| {});
     let stdout = std::io::stdout();
