@@ -17,18 +17,28 @@ import subprocess
 import time
 
 
-def rss_kb(cmd):
+def mem_kb(cmd, path="status", key="VmRSS:"):
     out = subprocess.run(cmd, shell=True, capture_output=True, text=True).stdout
     total = 0
     for pid in out.split():
         try:
-            with open(f"/proc/{pid}/status") as f:
+            with open(f"/proc/{pid}/{path}") as f:
                 for line in f:
-                    if line.startswith("VmRSS:"):
+                    if line.startswith(key):
                         total += int(line.split()[1])
         except OSError:
             pass
     return total
+
+
+def rss_kb(cmd):
+    """Summed VmRSS (pages shared between processes, e.g. libraries, count once each)."""
+    return mem_kb(cmd)
+
+
+def pss_kb(cmd):
+    """Summed proportional set size: shared pages divided among the processes sharing them."""
+    return mem_kb(cmd, "smaps_rollup", "Pss:")
 
 
 async def expect(reader, tag_or_plus):
@@ -77,6 +87,10 @@ async def main():
     ap.add_argument("--pids-cmd", required=True)
     ap.add_argument("--parallel", type=int, default=200, help="logins in flight at once")
     ap.add_argument("--push-timeout", type=float, default=30.0)
+    ap.add_argument("--settle", type=float, default=12.0,
+                    help="seconds to wait after the last IDLE before measuring RSS (lets "
+                         "threads and processes that served the logins go idle or exit; "
+                         "tokio's blocking threads exit after 10 s)")
     a = ap.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     want = a.connections + 100
@@ -85,6 +99,7 @@ async def main():
 
     res = {"connections": a.connections}
     res["rss_before_kb"] = rss_kb(a.pids_cmd)
+    res["pss_before_kb"] = pss_kb(a.pids_cmd)
     ready = asyncio.Semaphore(0)
     pushed = []
     t0_box = []
@@ -103,8 +118,10 @@ async def main():
     res["connect_all_s"] = round(time.perf_counter() - t, 3)
     for _ in range(a.connections):
         await ready.acquire()
-    await asyncio.sleep(2)
+    await asyncio.sleep(a.settle)
     res["rss_idle_kb"] = rss_kb(a.pids_cmd)
+    res["pss_idle_kb"] = pss_kb(a.pids_cmd)
+    res["pss_per_connection_kb"] = round((res["pss_idle_kb"] - res["pss_before_kb"]) / a.connections, 1)
     per = (res["rss_idle_kb"] - res["rss_before_kb"]) / a.connections
     res["rss_per_connection_kb"] = round(per, 1)
     print(f"{a.connections} IDLE connections up in {res['connect_all_s']} s; "

@@ -207,8 +207,9 @@ pub struct Selected {
     pub uid_validity: u32,
     pub uid_next: u32,
     pub highest_modseq: u64,
-    /// The messages in UID order (message sequence number = index + 1).
-    pub messages: Vec<MessageMeta>,
+    /// The messages' UIDs in ascending order (message sequence number = index + 1).
+    /// Shared: sessions that select the same unchanged mailbox hold one copy.
+    pub uids: std::sync::Arc<Vec<u32>>,
     /// Keywords in use (for the FLAGS response).
     pub keywords: Vec<String>,
     /// EXAMINE, or a mailbox the user may not change: `[READ-ONLY]`.
@@ -401,6 +402,25 @@ pub trait MailboxBackend: Send {
                         out.push(uid);
                     }
                 }
+                Err(BackendError::Cannot(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
+    }
+
+    /// `f` over the octets of the messages among `uids` that still exist (results in any
+    /// order; `None` results left out). A backend may run it in parallel.
+    fn map_content(
+        &mut self,
+        mailbox: &str,
+        uids: &[u32],
+        f: &(dyn Fn(u32, &[u8]) -> Option<CachedStructure> + Sync),
+    ) -> BackendResult<Vec<CachedStructure>> {
+        let mut out = Vec::new();
+        for &uid in uids {
+            match self.message(mailbox, uid) {
+                Ok(raw) => out.extend(f(uid, &raw)),
                 Err(BackendError::Cannot(_)) => {}
                 Err(e) => return Err(e),
             }

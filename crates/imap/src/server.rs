@@ -109,6 +109,29 @@ fn base36(mut n: u64) -> String {
 struct Conn<'a, S> {
     io: &'a mut S,
     limit: Duration,
+    /// A second handle on the TCP socket (a dup of its descriptor) to set TCP_QUICKACK.
+    quick: Option<&'a std::net::TcpStream>,
+}
+
+/// A dup of the connection's socket, for [`quickack`].
+fn quick_handle(tcp: &TcpStream) -> Option<std::net::TcpStream> {
+    use std::os::fd::AsFd;
+    tcp.as_fd()
+        .try_clone_to_owned()
+        .ok()
+        .map(std::net::TcpStream::from)
+}
+
+/// Acknowledges what arrives next at once rather than after the delayed-ACK timer. Clients
+/// that send a literal and its closing CRLF in two writes with Nagle's algorithm on
+/// (Python's imaplib, many others) hold the CRLF until the literal is acknowledged; with
+/// delayed ACKs each APPEND would wait ~40 ms. The kernel leaves quick-ACK mode by itself,
+/// so it is set again before every read.
+fn quickack(quick: Option<&std::net::TcpStream>) {
+    if let Some(q) = quick {
+        use std::os::linux::net::TcpStreamExt;
+        let _ = q.set_quickack(true);
+    }
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
@@ -256,6 +279,8 @@ impl Server {
         session: &Shared,
     ) -> std::io::Result<()> {
         let acceptor = self.cfg.tls.clone().map(TlsAcceptor::from);
+        let quick = quick_handle(&tcp);
+        let quick = quick.as_ref();
         if kind == ListenerKind::Imaps {
             let Some(acceptor) = acceptor else {
                 return Ok(());
@@ -269,12 +294,12 @@ impl Server {
                 s.set_tls();
                 s.greeting();
             }
-            self.drive(&mut tls, session).await?;
+            self.drive(&mut tls, session, quick).await?;
             return Ok(());
         }
         let mut tcp = tcp;
         lock(session).greeting();
-        match self.drive(&mut tcp, session).await? {
+        match self.drive(&mut tcp, session, quick).await? {
             Exit::Closed => Ok(()),
             Exit::StartTls => {
                 let Some(acceptor) = acceptor else {
@@ -285,7 +310,7 @@ impl Server {
                     .map_err(|_| std::io::Error::other("TLS handshake timeout"))??;
                 log_tls(session, tls.get_ref().1);
                 lock(session).tls_established();
-                self.drive(&mut tls, session).await?;
+                self.drive(&mut tls, session, quick).await?;
                 Ok(())
             }
         }
@@ -295,12 +320,16 @@ impl Server {
         &self,
         io: &mut S,
         session: &Shared,
+        quick: Option<&std::net::TcpStream>,
     ) -> std::io::Result<Exit> {
         let mut conn = Conn {
             io,
             limit: self.cfg.session.limits.idle_timeout,
+            quick,
         };
-        let mut buf = vec![0u8; 16 * 1024];
+        // Allocated while the session reads commands; given back during IDLE, so thousands
+        // of idling connections hold no large buffer.
+        let mut buf: Vec<u8> = Vec::new();
         let ip: IpAddr = lock(session).remote_ip;
         loop {
             let out = lock(session).take_output();
@@ -319,11 +348,17 @@ impl Server {
                         return Ok(Exit::Closed);
                     }
                     if idling {
-                        if !self.idle(&mut conn, session, &mut buf).await? {
+                        buf = Vec::new();
+                        let mut small = [0u8; 512];
+                        if !self.idle(&mut conn, session, &mut small).await? {
                             return Ok(Exit::Closed);
                         }
                         continue;
                     }
+                    if buf.is_empty() {
+                        buf.resize(16 * 1024, 0);
+                    }
+                    quickack(conn.quick);
                     // RFC 9051 §5.4: the autologout timer (30 minutes once authenticated).
                     match tokio::time::timeout(timeout, conn.io.read(&mut buf)).await {
                         Err(_) => {

@@ -14,7 +14,7 @@ use mailward_store::access::{AccessError, FlagOp};
 use mailward_store::{Folder, MailAccess, Message, Store};
 use rayon::prelude::*;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use tracing::warn;
 
 /// Checks passwords against the store's accounts.
@@ -28,9 +28,60 @@ impl StoreAuthenticator {
     }
 }
 
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Password checks run on a few dedicated threads (one per core, at most 4) rather than on
+/// whichever blocking thread serves the session: a check (argon2) allocates tens of MB, and
+/// the allocator keeps such memory in the arena of the thread that used it. With many
+/// sessions logging in at once, every blocking thread would otherwise keep its own, and the
+/// server's memory would grow with the number of connections logging in concurrently.
+fn on_auth_pool(job: Job) {
+    static POOL: std::sync::OnceLock<Mutex<std::sync::mpsc::Sender<Job>>> =
+        std::sync::OnceLock::new();
+    let tx = POOL.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel::<Job>();
+        let rx = Arc::new(Mutex::new(rx));
+        let n = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+            .min(4);
+        for i in 0..n {
+            let rx = rx.clone();
+            let _ = std::thread::Builder::new()
+                .name(format!("imap-auth-{i}"))
+                .spawn(move || {
+                    loop {
+                        let job = {
+                            let rx = rx.lock().unwrap_or_else(|p| p.into_inner());
+                            rx.recv()
+                        };
+                        match job {
+                            Ok(job) => job(),
+                            Err(_) => break,
+                        }
+                    }
+                });
+        }
+        Mutex::new(tx)
+    });
+    let sent = tx.lock().unwrap_or_else(|p| p.into_inner()).send(job);
+    if let Err(std::sync::mpsc::SendError(job)) = sent {
+        job();
+    }
+}
+
 impl Authenticator for StoreAuthenticator {
     fn authenticate(&self, creds: &Credentials) -> AuthOutcome {
-        match self.store.authenticate(&creds.username, &creds.password) {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let store = self.store.clone();
+        let (user, pass) = (creds.username.clone(), creds.password.clone());
+        on_auth_pool(Box::new(move || {
+            let _ = tx.send(store.authenticate(&user, &pass));
+        }));
+        let checked = rx
+            .recv()
+            .unwrap_or_else(|_| self.store.authenticate(&creds.username, &creds.password));
+        match checked {
             Ok(Some(account)) => {
                 let name = account.address.clone();
                 match MailAccess::open(self.store.clone(), account) {
@@ -98,11 +149,52 @@ fn meta(m: &Message) -> MessageMeta {
     }
 }
 
+/// What SELECT needs of a folder's state, shared by the sessions of this process: with many
+/// sessions on one large mailbox (IDLE clients) each would otherwise read every row and
+/// keep its own copy of the UID list. Keyed by the store's database and the folder id (a
+/// process may open several stores, as tests do); valid while UIDVALIDITY, UIDNEXT and
+/// HIGHESTMODSEQ are the same (every change moves one of them).
+struct SelectShare {
+    key: (u32, u32, u64),
+    uids: Arc<Vec<u32>>,
+    keywords: Arc<Vec<String>>,
+}
+
+type ShareKey = (std::path::PathBuf, i64);
+
+static SELECT_SHARE: Mutex<Option<HashMap<ShareKey, SelectShare>>> = Mutex::new(None);
+
+/// The last answer to "what changed in this folder since MODSEQ `since`", while the
+/// folder's HIGHESTMODSEQ is still `highest` (see [`StoreMailboxes::changes`]).
+struct SharedChanges {
+    since: u64,
+    highest: u64,
+    uid_next: u32,
+    changes: Arc<mailward_store::access::Changes>,
+}
+
+static CHANGES_SHARE: Mutex<Option<HashMap<ShareKey, SharedChanges>>> = Mutex::new(None);
+
 fn special(s: Option<&str>) -> Option<SpecialUse> {
     crate::session::special_use_from(s?)
 }
 
 impl StoreMailboxes {
+    /// Makes sure `self.rows` holds the index rows of `uids` (one query when any is
+    /// missing), so content calls read files without a query per message.
+    fn load_rows(&mut self, folder_id: i64, uids: &[u32]) -> BackendResult<()> {
+        if uids.iter().any(|u| !self.rows.contains_key(u)) {
+            self.rows = self
+                .access
+                .messages_by_uid(folder_id, uids)
+                .map_err(err)?
+                .into_iter()
+                .map(|m| (m.uid, m))
+                .collect();
+        }
+        Ok(())
+    }
+
     pub fn new(access: MailAccess) -> Self {
         StoreMailboxes {
             access,
@@ -132,10 +224,8 @@ impl StoreMailboxes {
             return Ok(m.clone());
         }
         self.access
-            .messages(folder.id)
+            .message_by_uid(folder.id, uid)
             .map_err(err)?
-            .into_iter()
-            .find(|m| m.uid == uid)
             .ok_or_else(|| BackendError::Cannot("The message has been expunged".into()))
     }
 }
@@ -174,24 +264,52 @@ impl MailboxBackend for StoreMailboxes {
     }
 
     fn select(&mut self, mailbox: &str, read_only: bool) -> BackendResult<Selected> {
-        let (folder, messages) = self.access.select(mailbox).map_err(err)?;
-        let mut keywords: Vec<String> = Vec::new();
-        for m in &messages {
-            for k in m.flags.keywords() {
-                if !keywords.contains(k) {
-                    keywords.push(k.clone());
+        let folder = self
+            .access
+            .folder(mailbox)
+            .map_err(err)?
+            .ok_or(BackendError::NoSuchMailbox)?;
+        self.access.sync(&folder, false).map_err(err)?;
+        let folder = self.access.refresh(folder.id).map_err(err)?;
+        let key = (folder.uidvalidity, folder.uidnext, folder.highestmodseq);
+        let share_key: ShareKey = (self.access.store().data_dir().db_path(), folder.id);
+        let shared = {
+            let share = SELECT_SHARE.lock().unwrap_or_else(|p| p.into_inner());
+            share
+                .as_ref()
+                .and_then(|m| m.get(&share_key))
+                .filter(|s| s.key == key)
+                .map(|s| (s.uids.clone(), s.keywords.clone()))
+        };
+        let (uids, keywords) = match shared {
+            Some(s) => s,
+            None => {
+                let uids = Arc::new(self.access.uids(folder.id).map_err(err)?);
+                let keywords = Arc::new(self.access.keywords(folder.id).map_err(err)?);
+                // Read after the rows: a change meanwhile leaves a key that differs.
+                let now = self.access.refresh(folder.id).map_err(err)?;
+                if (now.uidvalidity, now.uidnext, now.highestmodseq) == key {
+                    let mut share = SELECT_SHARE.lock().unwrap_or_else(|p| p.into_inner());
+                    share.get_or_insert_with(HashMap::new).insert(
+                        share_key,
+                        SelectShare {
+                            key,
+                            uids: uids.clone(),
+                            keywords: keywords.clone(),
+                        },
+                    );
                 }
+                (uids, keywords)
             }
-        }
-        let metas = messages.iter().map(meta).collect();
+        };
         self.rows.clear();
         self.folder = Some(folder.clone());
         Ok(Selected {
             uid_validity: folder.uidvalidity,
             uid_next: folder.uidnext,
             highest_modseq: folder.highestmodseq.max(1),
-            messages: metas,
-            keywords,
+            uids,
+            keywords: keywords.as_ref().clone(),
             read_only,
         })
     }
@@ -204,15 +322,7 @@ impl MailboxBackend for StoreMailboxes {
 
     fn metas(&mut self, mailbox: &str, uids: &[u32]) -> BackendResult<Vec<MessageMeta>> {
         let folder = self.folder(mailbox)?;
-        let mut want = uids.to_vec();
-        want.sort_unstable();
-        let rows: Vec<Message> = self
-            .access
-            .messages(folder.id)
-            .map_err(err)?
-            .into_iter()
-            .filter(|m| want.binary_search(&m.uid).is_ok())
-            .collect();
+        let rows: Vec<Message> = self.access.messages_by_uid(folder.id, uids).map_err(err)?;
         let metas = rows.iter().map(meta).collect();
         self.rows = rows.into_iter().map(|m| (m.uid, m)).collect();
         Ok(metas)
@@ -306,19 +416,60 @@ impl MailboxBackend for StoreMailboxes {
         let folder = self.folder(mailbox)?;
         self.rows = HashMap::new();
         // Files dropped into new/ or renamed by other programs (Maildir ↔ index).
-        self.access.sync(&folder, false).map_err(err)?;
-        let c = self
-            .access
-            .changes_since(folder.id, since_modseq)
-            .map_err(err)?;
-        let fresh = self.access.refresh(folder.id).map_err(err)?;
-        let (added, changed): (Vec<Message>, Vec<Message>) =
-            c.changed.into_iter().partition(|m| m.uid >= known_uid_next);
+        let report = self.access.sync(&folder, false).map_err(err)?;
+        if report.highestmodseq == since_modseq {
+            // Every change (new message, flags, expunge) raises HIGHESTMODSEQ: nothing to
+            // report, no query (this runs after every UID command and APPEND).
+            return Ok(Changes {
+                uid_next: known_uid_next,
+                highest_modseq: since_modseq,
+                ..Changes::default()
+            });
+        }
+        // Sessions idling on one mailbox all ask the same question when it changes: the
+        // first answers it for the others.
+        let share_key: ShareKey = (self.access.store().data_dir().db_path(), folder.id);
+        let shared = {
+            let share = CHANGES_SHARE.lock().unwrap_or_else(|p| p.into_inner());
+            share
+                .as_ref()
+                .and_then(|m| m.get(&share_key))
+                .filter(|s| s.since == since_modseq && s.highest == report.highestmodseq)
+                .map(|s| (s.changes.clone(), s.uid_next))
+        };
+        let (c, uid_next) = match shared {
+            Some(s) => s,
+            None => {
+                let c = Arc::new(
+                    self.access
+                        .changes_since(folder.id, since_modseq)
+                        .map_err(err)?,
+                );
+                let fresh = self.access.refresh(folder.id).map_err(err)?;
+                if c.highestmodseq == report.highestmodseq
+                    && fresh.highestmodseq == report.highestmodseq
+                {
+                    let mut share = CHANGES_SHARE.lock().unwrap_or_else(|p| p.into_inner());
+                    share.get_or_insert_with(HashMap::new).insert(
+                        share_key,
+                        SharedChanges {
+                            since: since_modseq,
+                            highest: report.highestmodseq,
+                            uid_next: fresh.uidnext,
+                            changes: c.clone(),
+                        },
+                    );
+                }
+                (c, fresh.uidnext)
+            }
+        };
+        let (added, changed): (Vec<&Message>, Vec<&Message>) =
+            c.changed.iter().partition(|m| m.uid >= known_uid_next);
         Ok(Changes {
-            expunged: c.expunged,
-            added: added.iter().map(meta).collect(),
-            flags_changed: changed.iter().map(meta).collect(),
-            uid_next: fresh.uidnext,
+            expunged: c.expunged.clone(),
+            added: added.into_iter().map(meta).collect(),
+            flags_changed: changed.into_iter().map(meta).collect(),
+            uid_next,
             highest_modseq: c.highestmodseq,
         })
     }
@@ -378,15 +529,7 @@ impl MailboxBackend for StoreMailboxes {
         matches: &(dyn Fn(u32, &[u8]) -> bool + Sync),
     ) -> BackendResult<Vec<u32>> {
         let folder = self.folder(mailbox)?;
-        if uids.iter().any(|u| !self.rows.contains_key(u)) {
-            self.rows = self
-                .access
-                .messages(folder.id)
-                .map_err(err)?
-                .into_iter()
-                .map(|m| (m.uid, m))
-                .collect();
-        }
+        self.load_rows(folder.id, uids)?;
         let rows: Vec<&Message> = uids.iter().filter_map(|u| self.rows.get(u)).collect();
         let access = &self.access;
         let folder = &folder;
@@ -399,6 +542,28 @@ impl MailboxBackend for StoreMailboxes {
             .collect();
         found.sort_unstable();
         Ok(found)
+    }
+
+    /// Reads and maps the messages on rayon's pool (FETCH ENVELOPE / BODYSTRUCTURE of
+    /// many uncached messages is bound by parsing).
+    fn map_content(
+        &mut self,
+        mailbox: &str,
+        uids: &[u32],
+        f: &(dyn Fn(u32, &[u8]) -> Option<CachedStructure> + Sync),
+    ) -> BackendResult<Vec<CachedStructure>> {
+        let folder = self.folder(mailbox)?;
+        self.load_rows(folder.id, uids)?;
+        let rows: Vec<&Message> = uids.iter().filter_map(|u| self.rows.get(u)).collect();
+        let access = &self.access;
+        let folder = &folder;
+        Ok(rows
+            .par_iter()
+            .filter_map(|m| {
+                let raw = access.read(folder, m).ok()?;
+                f(m.uid, &raw)
+            })
+            .collect())
     }
 
     fn watch(

@@ -529,6 +529,85 @@ impl MailAccess {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// The UIDs of a folder, ascending (read from the primary key alone).
+    pub fn uids(&self, folder_id: i64) -> Result<Vec<u32>, AccessError> {
+        let conn = self.store.mail_conn();
+        let mut stmt =
+            conn.prepare_cached("SELECT uid FROM messages WHERE mailbox_id = ?1 ORDER BY uid")?;
+        let rows = stmt.query_map([folder_id], |r| r.get::<_, i64>(0))?;
+        rows.map(|r| r.map(|u| u as u32))
+            .collect::<Result<_, _>>()
+            .map_err(Into::into)
+    }
+
+    /// The keywords (non-system flags) in use in a folder, in first-seen order.
+    pub fn keywords(&self, folder_id: i64) -> Result<Vec<String>, AccessError> {
+        let conn = self.store.mail_conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT DISTINCT flags FROM messages WHERE mailbox_id = ?1 AND flags <> ''",
+        )?;
+        let rows = stmt.query_map([folder_id], |r| r.get::<_, String>(0))?;
+        let mut out: Vec<String> = Vec::new();
+        for f in rows {
+            for k in Flags::from_index(&f?).keywords() {
+                if !out.contains(k) {
+                    out.push(k.clone());
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The messages among `uids` (any order, duplicates allowed) that exist, in UID order.
+    /// A few UIDs are looked up one by one on the primary key; many are read as one UID
+    /// range `min..=max` and filtered, so FETCH of one message in a large folder does not
+    /// read every row.
+    pub fn messages_by_uid(
+        &self,
+        folder_id: i64,
+        uids: &[u32],
+    ) -> Result<Vec<Message>, AccessError> {
+        let mut want = uids.to_vec();
+        want.sort_unstable();
+        want.dedup();
+        let (Some(&lo), Some(&hi)) = (want.first(), want.last()) else {
+            return Ok(Vec::new());
+        };
+        let conn = self.store.mail_conn();
+        let mut out = Vec::with_capacity(want.len());
+        if want.len() <= 64 {
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {MESSAGE_COLS} FROM messages WHERE mailbox_id = ?1 AND uid = ?2"
+            ))?;
+            for &uid in &want {
+                if let Some(m) = stmt
+                    .query_row(params![folder_id, uid], message_from_row)
+                    .optional()?
+                {
+                    out.push(m);
+                }
+            }
+        } else {
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {MESSAGE_COLS} FROM messages WHERE mailbox_id = ?1 AND uid BETWEEN ?2 AND ?3 ORDER BY uid"
+            ))?;
+            let dense = (hi - lo) as usize + 1 == want.len();
+            let rows = stmt.query_map(params![folder_id, lo, hi], message_from_row)?;
+            for m in rows {
+                let m = m?;
+                if dense || want.binary_search(&m.uid).is_ok() {
+                    out.push(m);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// One message by UID, if it exists.
+    pub fn message_by_uid(&self, folder_id: i64, uid: u32) -> Result<Option<Message>, AccessError> {
+        Ok(self.messages_by_uid(folder_id, &[uid])?.pop())
+    }
+
     /// Messages changed and UIDs expunged since `modseq` (CONDSTORE/QRESYNC, RFC 7162).
     pub fn changes_since(&self, folder_id: i64, modseq: u64) -> Result<Changes, AccessError> {
         let conn = self.store.mail_conn();
@@ -936,10 +1015,12 @@ impl MailAccess {
         if uids.len() > 64 {
             // Many UIDs (FETCH 1:*): one scan of the folder beats one lookup per UID.
             let wanted: std::collections::HashSet<u32> = uids.iter().copied().collect();
+            let lo = uids.iter().copied().min().unwrap_or(0);
+            let hi = uids.iter().copied().max().unwrap_or(0);
             let mut stmt = conn.prepare_cached(
-                "SELECT uid, envelope, bodystructure FROM messages WHERE mailbox_id = ?1 AND (envelope IS NOT NULL OR bodystructure IS NOT NULL) ORDER BY uid",
+                "SELECT uid, envelope, bodystructure FROM messages WHERE mailbox_id = ?1 AND uid BETWEEN ?2 AND ?3 AND (envelope IS NOT NULL OR bodystructure IS NOT NULL) ORDER BY uid",
             )?;
-            let rows = stmt.query_map([folder_id], cached_from_row)?;
+            let rows = stmt.query_map(params![folder_id, lo, hi], cached_from_row)?;
             for row in rows {
                 let row = row?;
                 if wanted.contains(&row.uid) {

@@ -170,6 +170,15 @@ pub fn reconcile(
     // delivery, so UIDs follow arrival).
     let mut unknown: Vec<(String, DiskFile)> = disk.into_iter().collect();
     unknown.sort_by(|a, b| a.0.cmp(&b.0));
+    // UIDs and MODSEQs handed out here and written back once at the end (as
+    // `allocate_uid` would, one per file), so a first reconciliation of a large Maildir
+    // is one statement per file.
+    let (mut uidnext, mut modseq_top): (i64, i64) = tx.query_row(
+        "SELECT uidnext, highestmodseq FROM mailboxes WHERE id = ?1",
+        [mailbox_id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let uidnext_before = uidnext;
     for (base, file) in unknown {
         let path = if file.in_cur {
             match &file.info {
@@ -191,14 +200,17 @@ pub fn reconcile(
             .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
             .map_or(now, |d| d.as_secs() as i64);
         let flags = Flags::new().with_maildir_info(file.info.as_deref().unwrap_or(""));
-        let (uid, modseq) = crate::mailbox::allocate_uid(&tx, mailbox_id)?;
+        let uid = uidnext;
+        uidnext += 1;
+        modseq_top += 1;
+        let modseq = modseq_top;
         tx.prepare_cached(
             "INSERT INTO messages (mailbox_id, uid, modseq, flags, filename, size, internal_date, in_cur) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )?
         .execute(params![
             mailbox_id,
             uid,
-            modseq as i64,
+            modseq,
             flags.to_index(),
             base,
             meta.len() as i64,
@@ -207,6 +219,10 @@ pub fn reconcile(
         ])?;
         size_delta += meta.len() as i64;
         report.added += 1;
+    }
+    if uidnext != uidnext_before {
+        tx.prepare_cached("UPDATE mailboxes SET uidnext = ?1, highestmodseq = ?2 WHERE id = ?3")?
+            .execute(params![uidnext, modseq_top, mailbox_id])?;
     }
     if size_delta != 0 {
         tx.prepare_cached("UPDATE accounts SET used = MAX(0, used + ?1) WHERE id = ?2")?

@@ -260,6 +260,64 @@ fn header_text(data: &[u8], part: &Part) -> Option<String> {
     Some(out)
 }
 
+/// Charsets whose decoding of ASCII octets is those same characters.
+fn ascii_compatible(cs: &[u8]) -> bool {
+    matches!(cs, b"" | b"us-ascii" | b"ascii" | b"utf-8" | b"utf8")
+        || cs
+            .strip_prefix(b"iso-8859-")
+            .is_some_and(|n| !n.is_empty() && n.iter().all(u8::is_ascii_digit))
+        || cs
+            .strip_prefix(b"windows-125")
+            .is_some_and(|n| n.len() == 1 && n[0].is_ascii_digit())
+}
+
+/// A cheap test on the raw octets, before any decoding: true when BODY or TEXT `needle`
+/// cannot match the message. That is so when the needle (ASCII, no white space, no `:`,
+/// so it cannot straddle what unfolding and the `name: value` header form join) is not in
+/// the octets ignoring ASCII case, and decoding cannot produce text that is not in them:
+/// every octet is ASCII, there is no RFC 2047 encoded word (`=?`), no base64 or
+/// quoted-printable, and every charset named maps ASCII to itself. False means "decode
+/// and look".
+pub fn absent_from_raw(raw: &[u8], needle: &Needle) -> bool {
+    let n = needle.0.as_bytes();
+    if n.is_empty() || !n.iter().all(|&b| b.is_ascii_graphic() && b != b':') {
+        return false;
+    }
+    if !raw.is_ascii() {
+        return false;
+    }
+    let low = raw.to_ascii_lowercase();
+    use memchr::memmem;
+    if memmem::find(&low, n).is_some()
+        || memmem::find(&low, b"=?").is_some()
+        || memmem::find(&low, b"base64").is_some()
+        || memmem::find(&low, b"quoted-printable").is_some()
+    {
+        return false;
+    }
+    for at in memmem::find_iter(&low, b"charset") {
+        let rest = low.get(at + 7..).unwrap_or(&[]);
+        let rest = rest.trim_ascii_start();
+        let Some(rest) = rest.strip_prefix(b"=") else {
+            // `charset*=` (RFC 2231) or prose: be careful.
+            if rest.first().is_some_and(|&b| b == b'*') {
+                return false;
+            }
+            continue;
+        };
+        let rest = rest.trim_ascii_start();
+        let rest = rest.strip_prefix(b"\"").unwrap_or(rest);
+        let end = rest
+            .iter()
+            .position(|&b| b == b'"' || b == b';' || b.is_ascii_whitespace())
+            .unwrap_or(rest.len());
+        if !ascii_compatible(rest.get(..end).unwrap_or(&[])) {
+            return false;
+        }
+    }
+    true
+}
+
 /// RFC 9051 §6.4.4 BODY <string>: the string is in the body of the message (its text
 /// parts, decoded).
 pub fn body_contains(msg: &Message<'_>, needle: &Needle) -> bool {
@@ -267,6 +325,9 @@ pub fn body_contains(msg: &Message<'_>, needle: &Needle) -> bool {
         return true;
     }
     let data = msg.data();
+    if absent_from_raw(data, needle) {
+        return false;
+    }
     walk(data, msg.root(), false, 0, &mut |t| needle.found_in(t))
 }
 
@@ -276,6 +337,9 @@ pub fn text_contains(msg: &Message<'_>, needle: &Needle) -> bool {
         return true;
     }
     let data = msg.data();
+    if absent_from_raw(data, needle) {
+        return false;
+    }
     if header_text(data, msg.root()).is_some_and(|h| needle.found_in(&h)) {
         return true;
     }
@@ -535,6 +599,30 @@ mod tests {
         assert!(!body_contains(&m, &Needle::new(b"hidden")));
         assert!(!body_contains(&m, &Needle::new(b"Hello")));
         assert!(text_contains(&m, &Needle::new(b"Hello")));
+    }
+
+    #[test]
+    fn raw_prefilter_skips_only_what_cannot_match() {
+        let plain =
+            b"Subject: status\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nweekly report\r\n";
+        assert!(absent_from_raw(plain, &Needle::new(b"needle")));
+        assert!(!absent_from_raw(plain, &Needle::new(b"REPORT")));
+        // Encoded words, base64, QP, 8-bit text, other charsets and needles with white
+        // space or `:` go to the decoder.
+        let ew = b"Subject: =?UTF-8?B?bmVlZGxl?=\r\n\r\nx\r\n";
+        assert!(!absent_from_raw(ew, &Needle::new(b"needle")));
+        assert!(text_contains(&Message::parse(ew), &Needle::new(b"needle")));
+        let b64 = b"MIME-Version: 1.0\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n\r\nbmVlZGxl\r\n";
+        assert!(!absent_from_raw(b64, &Needle::new(b"needle")));
+        assert!(body_contains(&Message::parse(b64), &Needle::new(b"needle")));
+        let utf16 = b"Content-Type: text/plain; charset=\"utf-16\"\r\n\r\nx\r\n";
+        assert!(!absent_from_raw(utf16, &Needle::new(b"needle")));
+        assert!(!absent_from_raw(
+            "Subject: n\u{e9}\r\n\r\n".as_bytes(),
+            &Needle::new(b"needle")
+        ));
+        assert!(!absent_from_raw(plain, &Needle::new(b"status weekly")));
+        assert!(!absent_from_raw(plain, &Needle::new(b"subject:")));
     }
 
     #[test]

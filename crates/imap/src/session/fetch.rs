@@ -147,7 +147,7 @@ impl Session {
                 MessageDataItemName::Envelope | MessageDataItemName::BodyStructure
             )
         });
-        let cached: HashMap<u32, CachedStructure> = if want_cache {
+        let mut cached: HashMap<u32, CachedStructure> = if want_cache {
             let wanted: Vec<u32> = metas.iter().map(|m| m.uid).collect();
             b.cached_structure(&name, &wanted)
                 .unwrap_or_default()
@@ -159,6 +159,62 @@ impl Session {
         };
         let body_needed = items.iter().any(needs_body);
         let mut new_cache: Vec<CachedStructure> = Vec::new();
+        let want_env = items.contains(&MessageDataItemName::Envelope);
+        let want_bs = items.contains(&MessageDataItemName::BodyStructure);
+        if want_cache && !body_needed {
+            // The uncached ENVELOPE / BODYSTRUCTURE values, computed in parallel by the
+            // backend (a first FETCH 1:* of a large mailbox parses every file).
+            let missing: Vec<u32> = metas
+                .iter()
+                .filter(|m| {
+                    let hit = cached.get(&m.uid);
+                    (want_env && hit.and_then(|c| c.envelope.as_ref()).is_none())
+                        || (want_bs && hit.and_then(|c| c.bodystructure.as_ref()).is_none())
+                })
+                .map(|m| m.uid)
+                .collect();
+            if missing.len() > 1 {
+                let compute = |uid: u32, raw: &[u8]| -> Option<CachedStructure> {
+                    let m = Message::parse(raw);
+                    Some(CachedStructure {
+                        uid,
+                        envelope: want_env
+                            .then(|| {
+                                String::from_utf8(respond::fetch_item(MessageDataItem::Envelope(
+                                    m.envelope(),
+                                )))
+                                .ok()
+                            })
+                            .flatten(),
+                        bodystructure: want_bs
+                            .then(|| {
+                                String::from_utf8(respond::fetch_item(
+                                    MessageDataItem::BodyStructure(m.body_structure(true)),
+                                ))
+                                .ok()
+                            })
+                            .flatten(),
+                    })
+                };
+                if let Ok(fresh) = b.map_content(&name, &missing, &compute) {
+                    for f in fresh {
+                        let slot = cached.entry(f.uid).or_insert_with(|| CachedStructure {
+                            uid: f.uid,
+                            ..Default::default()
+                        });
+                        if slot.envelope.is_none() {
+                            slot.envelope = f.envelope.clone();
+                        }
+                        if slot.bodystructure.is_none() {
+                            slot.bodystructure = f.bodystructure.clone();
+                        }
+                        if f.envelope.is_some() || f.bodystructure.is_some() {
+                            new_cache.push(f);
+                        }
+                    }
+                }
+            }
+        }
         let mut unknown_cte = false;
         let mut out = std::mem::take(&mut self.output);
         let seq_of: HashMap<u32, u32> = pairs.iter().map(|&(s, u)| (u, s)).collect();

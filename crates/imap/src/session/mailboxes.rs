@@ -219,7 +219,7 @@ impl Session {
         let read_only = read_only || sel.read_only;
         let rev2 = self.enabled.imap4rev2;
         let out = &mut self.output;
-        out.extend_from_slice(format!("* {} EXISTS\r\n", sel.messages.len()).as_bytes());
+        out.extend_from_slice(format!("* {} EXISTS\r\n", sel.uids.len()).as_bytes());
         if !rev2 {
             // RFC 3501 §6.3.1: RECENT is required in IMAP4rev1; we keep no \Recent.
             out.extend_from_slice(b"* 0 RECENT\r\n");
@@ -261,7 +261,7 @@ impl Session {
             respond::mailbox(out, &name, true);
             out.extend_from_slice(b"\r\n");
         }
-        let uids: Vec<u32> = sel.messages.iter().map(|m| m.uid).collect();
+        let uids = sel.uids;
         info!(protocol = "imap", event = "select", session = %self.id, remote_ip = %self.remote_ip, mailbox = %name, messages = uids.len(), read_only);
         self.state = State::Selected(SelectedMailbox {
             name,

@@ -130,7 +130,8 @@ pub struct SelectedMailbox {
     pub uid_validity: u32,
     pub uid_next: u32,
     pub highest_modseq: u64,
-    pub uids: Vec<u32>,
+    /// Copy-on-write: shared with other sessions of the same mailbox until changed.
+    pub uids: std::sync::Arc<Vec<u32>>,
 }
 
 /// What the input is read as.
@@ -1004,7 +1005,7 @@ impl Session {
         expunged.sort_unstable();
         for uid in expunged {
             if let Ok(pos) = sel.uids.binary_search(&uid) {
-                sel.uids.remove(pos);
+                std::sync::Arc::make_mut(&mut sel.uids).remove(pos);
                 if let Ok(seq) = u32::try_from(pos + 1)
                     && let Ok(d) = Data::expunge(seq)
                 {
@@ -1012,12 +1013,16 @@ impl Session {
                 }
             }
         }
-        let mut added = false;
+        let mut new_uids: Vec<u32> = Vec::new();
         for m in &changes.added {
-            if sel.uids.last().is_none_or(|&last| m.uid > last) {
-                sel.uids.push(m.uid);
-                added = true;
+            let last = new_uids.last().or(sel.uids.last()).copied();
+            if last.is_none_or(|last| m.uid > last) {
+                new_uids.push(m.uid);
             }
+        }
+        let added = !new_uids.is_empty();
+        if added {
+            sel.uids = extend_shared(&sel.uids, &new_uids);
         }
         if added {
             encode::data(
@@ -1068,6 +1073,37 @@ impl Session {
     pub fn backend_mut(&mut self) -> Option<&mut (dyn MailboxBackend + 'static)> {
         self.backend.as_deref_mut()
     }
+}
+
+/// The last UID list extension: sessions idling on one mailbox share its UID list (see
+/// the store backend's SELECT) and all learn of the same new messages; the first builds
+/// the longer list, the others take it, so they keep sharing one copy instead of each
+/// copying the list (100,000 UIDs are 400 KB per session).
+type Extension = (
+    std::sync::Arc<Vec<u32>>,
+    Vec<u32>,
+    std::sync::Weak<Vec<u32>>,
+);
+
+static LAST_EXTENSION: std::sync::Mutex<Option<Extension>> = std::sync::Mutex::new(None);
+
+/// `base` followed by `added`, shared with other sessions that extend the same list alike.
+fn extend_shared(base: &std::sync::Arc<Vec<u32>>, added: &[u32]) -> std::sync::Arc<Vec<u32>> {
+    let mut memo = LAST_EXTENSION.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((b, a, result)) = memo.as_ref()
+        && std::sync::Arc::ptr_eq(b, base)
+        && a.as_slice() == added
+        && let Some(r) = result.upgrade()
+    {
+        return r;
+    }
+    let mut v = Vec::with_capacity(base.len() + added.len());
+    v.extend_from_slice(base);
+    v.extend_from_slice(added);
+    let r = std::sync::Arc::new(v);
+    // The memo holds `base` itself, so its address is not reused while compared against.
+    *memo = Some((base.clone(), added.to_vec(), std::sync::Arc::downgrade(&r)));
+    r
 }
 
 /// Splits a command's output into what comes before its tagged completion (the last

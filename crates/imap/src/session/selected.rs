@@ -107,7 +107,7 @@ impl Session {
         // Sequence numbers are sent highest first so each stays valid as sent.
         let mut out = Vec::new();
         for pos in lines {
-            sel.uids.remove(pos - 1);
+            std::sync::Arc::make_mut(&mut sel.uids).remove(pos - 1);
             out.extend_from_slice(format!("* {pos} EXPUNGE\r\n").as_bytes());
         }
         self.output.extend_from_slice(&out);
@@ -388,7 +388,7 @@ mod tests {
             uid_validity: 1,
             uid_next: 100,
             highest_modseq: 1,
-            uids: uids.to_vec(),
+            uids: std::sync::Arc::new(uids.to_vec()),
         }
     }
 

@@ -374,7 +374,7 @@ fn enable_is_refused_once_selected() {
         uid_validity: 1,
         uid_next: 1,
         highest_modseq: 1,
-        uids: Vec::new(),
+        uids: Default::default(),
     });
     assert_eq!(
         t.out("a ENABLE CONDSTORE\r\n"),
@@ -439,7 +439,7 @@ fn idle_reports_changes_of_the_selected_mailbox() {
         uid_validity: 7,
         uid_next: 4,
         highest_modseq: 10,
-        uids: vec![1, 2, 3],
+        uids: std::sync::Arc::new(vec![1, 2, 3]),
     });
     let meta = |uid, flags: Vec<Flag>| MessageMeta {
         uid,
@@ -476,7 +476,7 @@ fn idle_reports_changes_of_the_selected_mailbox() {
     let Some(State::Selected(sel)) = Some(t.s.state().clone()) else {
         panic!("not selected")
     };
-    assert_eq!(sel.uids, vec![1, 3, 5]);
+    assert_eq!(*sel.uids, vec![1, 3, 5]);
     assert_eq!((sel.uid_next, sel.highest_modseq), (6, 12));
 }
 

@@ -80,7 +80,7 @@ impl MailboxBackend for Mem {
                 uid_validity: b.uid_validity,
                 uid_next: b.uid_next,
                 highest_modseq: b.modseq,
-                messages: b.msgs.iter().map(|m| m.0.clone()).collect(),
+                uids: std::sync::Arc::new(b.msgs.iter().map(|m| m.0.uid).collect()),
                 keywords: vec![],
                 read_only,
             })
