@@ -295,8 +295,15 @@ fn print_hint(loaded: &Loaded, bound: &[(&str, SocketAddr)]) {
     for (kind, a) in bound {
         ports.push_str(&format!("  {kind:<12} {a}\n"));
     }
+    let read_hint = bound
+        .iter()
+        .find(|(k, _)| *k == "imap")
+        .map(|(_, a)| {
+            format!("\nRead it with any IMAP client (STARTTLS, user you@{domain}) at {a}")
+        })
+        .unwrap_or_default();
     eprintln!(
-        "mailward: serving mail for {domain}; data in {}\n{ports}No accounts yet. Add one:\n  echo 'secret' | mailward account add you@{domain} --password-stdin{cfg_flag}\nThen send with STARTTLS+AUTH on the submission port, e.g.:\n  swaks --server {} --tls --auth-user you@{domain} --auth-password secret --to you@{domain}\nMail arrives in {}/mail/{domain}/you/Maildir",
+        "mailward: serving mail for {domain}; data in {}\n{ports}No accounts yet. Add one:\n  echo 'secret' | mailward account add you@{domain} --password-stdin{cfg_flag}\nThen send with STARTTLS+AUTH on the submission port, e.g.:\n  swaks --server {} --tls --auth-user you@{domain} --auth-password secret --to you@{domain}\nMail arrives in {}/mail/{domain}/you/Maildir{read_hint}",
         loaded.data_dir().display(),
         bound
             .iter()
