@@ -3,6 +3,7 @@
 //! ([`limits`]), plus the small address helpers the listeners share.
 
 pub mod limits;
+pub mod listen;
 pub mod tls;
 
 use std::net::IpAddr;

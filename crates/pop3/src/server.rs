@@ -118,25 +118,16 @@ impl<B: Backend> Server<B> {
         self.active.load(Ordering::Relaxed)
     }
 
-    /// Binds every configured listener (so errors surface before serving starts). `pop3s`
-    /// needs a TLS configuration and is skipped without one.
+    /// Binds every configured listener (errors surface before serving starts);
+    /// `pop3s` needs a TLS configuration and is skipped without one.
     pub async fn bind(&self) -> std::io::Result<Vec<(ListenerKind, TcpListener)>> {
-        let mut out = Vec::new();
-        for (kind, addr) in &self.cfg.listeners {
-            if *kind == ListenerKind::Pop3s && self.cfg.tls.is_none() {
-                continue;
-            }
-            let l = TcpListener::bind(addr).await.map_err(|e| {
-                std::io::Error::new(
-                    e.kind(),
-                    format!("cannot listen on {addr} ({}): {e}", kind.as_str()),
-                )
-            })?;
-            let local = l.local_addr()?;
-            info!(event = "listening", protocol = "pop3", listener = kind.as_str(), address = %local);
-            out.push((*kind, l));
-        }
-        Ok(out)
+        let wanted = self
+            .cfg
+            .listeners
+            .iter()
+            .filter(|(kind, _)| !(*kind == ListenerKind::Pop3s && self.cfg.tls.is_none()))
+            .copied();
+        mailward_net::listen::bind_all(Some("pop3"), wanted, ListenerKind::as_str).await
     }
 
     /// Accepts connections until `shutdown` turns true.
@@ -145,31 +136,17 @@ impl<B: Backend> Server<B> {
         listeners: Vec<(ListenerKind, TcpListener)>,
         shutdown: watch::Receiver<bool>,
     ) {
-        let mut tasks = Vec::new();
-        for (kind, listener) in listeners {
-            let me = self.clone();
-            let mut stop = shutdown.clone();
-            tasks.push(tokio::spawn(async move {
-                loop {
-                    tokio::select! {
-                        _ = stop.changed() => break,
-                        accepted = listener.accept() => match accepted {
-                            Ok((tcp, peer)) => {
-                                let me = me.clone();
-                                tokio::spawn(async move { me.connection(kind, tcp, peer).await });
-                            }
-                            Err(e) => {
-                                warn!(event = "accept_error", protocol = "pop3", listener = kind.as_str(), reason = %e);
-                                tokio::time::sleep(Duration::from_millis(50)).await;
-                            }
-                        }
-                    }
-                }
-            }));
-        }
-        for t in tasks {
-            let _ = t.await;
-        }
+        let handle = move |kind: ListenerKind, tcp: TcpStream, peer: SocketAddr| {
+            self.clone().connection(kind, tcp, peer)
+        };
+        mailward_net::listen::accept_all(
+            Some("pop3"),
+            listeners,
+            shutdown,
+            ListenerKind::as_str,
+            handle,
+        )
+        .await;
     }
 
     async fn connection(self: Arc<Self>, kind: ListenerKind, mut tcp: TcpStream, peer: SocketAddr) {
