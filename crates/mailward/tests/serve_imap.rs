@@ -4,7 +4,7 @@
 
 mod common_serve;
 
-use common_serve::{Mailward, config_text};
+use common_serve::Mailward;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -20,46 +20,11 @@ struct Imap {
 
 impl Imap {
     fn start() -> Imap {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let config = dir.path().join("mailward.toml");
-        let text = config_text(dir.path(), "").replacen(
-            "submissions = [\"127.0.0.1:0\"]\n",
-            "submissions = [\"127.0.0.1:0\"]\nimap = \"127.0.0.1:0\"\nimaps = [\"127.0.0.1:0\"]\npop3 = []\npop3s = []\n",
-            1,
+        let m = Mailward::start_with_listeners(
+            "",
+            "imap = \"127.0.0.1:0\"\nimaps = [\"127.0.0.1:0\"]\npop3 = []\npop3s = []",
         );
-        std::fs::write(&config, text).expect("write config");
-        let log = dir.path().join("mailward.log");
-        let mut m = Mailward {
-            child: None,
-            dir,
-            config,
-            log,
-            smtp: 0,
-            submission: 0,
-            submissions: 0,
-        };
-        m.spawn();
-        let port = |listener: &str| -> u16 {
-            let deadline = Instant::now() + Duration::from_secs(20);
-            loop {
-                let found = m.log_lines().into_iter().find_map(|l| {
-                    (l["event"] == "listening" && l["listener"] == listener)
-                        .then(|| {
-                            l["address"]
-                                .as_str()
-                                .and_then(|a| a.rsplit(':').next())
-                                .and_then(|p| p.parse().ok())
-                        })
-                        .flatten()
-                });
-                if let Some(p) = found {
-                    return p;
-                }
-                assert!(Instant::now() < deadline, "no {listener} listener");
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        };
-        let (imap, imaps) = (port("imap"), port("imaps"));
+        let (imap, imaps) = (m.listener_port("imap"), m.listener_port("imaps"));
         m.add_account(USER, None);
         Imap { m, imap, imaps }
     }

@@ -4,7 +4,7 @@
 
 mod common_serve;
 
-use common_serve::{Mailward, config_text, debian_tool};
+use common_serve::{Mailward, debian_tool};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -22,46 +22,11 @@ impl Pop3 {
     /// Starts the test configuration plus `extra`, with `pop3` and `pop3s` on ephemeral
     /// ports, and adds bob.
     fn start(extra: &str) -> Pop3 {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let config = dir.path().join("mailward.toml");
-        let text = config_text(dir.path(), extra).replacen(
-            "submissions = [\"127.0.0.1:0\"]\n",
-            "submissions = [\"127.0.0.1:0\"]\npop3 = \"127.0.0.1:0\"\npop3s = [\"127.0.0.1:0\"]\n",
-            1,
+        let m = Mailward::start_with_listeners(
+            extra,
+            "pop3 = \"127.0.0.1:0\"\npop3s = [\"127.0.0.1:0\"]",
         );
-        std::fs::write(&config, text).expect("write config");
-        let log = dir.path().join("mailward.log");
-        let mut m = Mailward {
-            child: None,
-            dir,
-            config,
-            log,
-            smtp: 0,
-            submission: 0,
-            submissions: 0,
-        };
-        m.spawn();
-        let port = |listener: &str| -> u16 {
-            let deadline = Instant::now() + Duration::from_secs(20);
-            loop {
-                let found = m.log_lines().into_iter().find_map(|l| {
-                    (l["event"] == "listening" && l["listener"] == listener)
-                        .then(|| {
-                            l["address"]
-                                .as_str()
-                                .and_then(|a| a.rsplit(':').next())
-                                .and_then(|p| p.parse().ok())
-                        })
-                        .flatten()
-                });
-                if let Some(p) = found {
-                    return p;
-                }
-                assert!(Instant::now() < deadline, "no {listener} listener");
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        };
-        let (pop3, pop3s) = (port("pop3"), port("pop3s"));
+        let (pop3, pop3s) = (m.listener_port("pop3"), m.listener_port("pop3s"));
         m.add_account(USER, None);
         Pop3 { m, pop3, pop3s }
     }

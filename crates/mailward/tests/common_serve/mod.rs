@@ -60,21 +60,19 @@ file = "{log}"
 impl Mailward {
     /// Starts a server with the test configuration plus `extra`.
     pub fn start(extra: &str) -> Mailward {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let config = dir.path().join("mailward.toml");
-        std::fs::write(&config, config_text(dir.path(), extra)).expect("write config");
-        let log = dir.path().join("mailward.log");
-        let mut m = Mailward {
-            child: None,
-            dir,
-            config,
-            log,
-            smtp: 0,
-            submission: 0,
-            submissions: 0,
-        };
-        m.spawn();
-        m
+        Mailward::launch(|dir| config_text(dir, extra))
+    }
+
+    /// Starts a server with the test configuration plus `extra` and the `[listen]` lines
+    /// `listeners` (e.g. `imap = "127.0.0.1:0"`), after the SMTP listeners.
+    pub fn start_with_listeners(extra: &str, listeners: &str) -> Mailward {
+        Mailward::launch(|dir| {
+            config_text(dir, extra).replacen(
+                "submissions = [\"127.0.0.1:0\"]\n",
+                &format!("submissions = [\"127.0.0.1:0\"]\n{listeners}\n"),
+                1,
+            )
+        })
     }
 
     /// Like [`Mailward::start`] with the smtp listener on a fixed free port (so clients can
@@ -84,19 +82,25 @@ impl Mailward {
             .and_then(|l| l.local_addr())
             .map(|a| a.port())
             .expect("free port");
+        Mailward::launch(|dir| {
+            config_text(dir, extra).replacen(
+                "smtp = [\"127.0.0.1:0\"]",
+                &format!("smtp = [\"127.0.0.1:{port}\"]"),
+                1,
+            )
+        })
+    }
+
+    /// Writes the configuration `config(dir)` into a new temporary directory and starts.
+    fn launch(config: impl FnOnce(&Path) -> String) -> Mailward {
         let dir = tempfile::tempdir().expect("tempdir");
-        let config = dir.path().join("mailward.toml");
-        let text = config_text(dir.path(), extra).replacen(
-            "smtp = [\"127.0.0.1:0\"]",
-            &format!("smtp = [\"127.0.0.1:{port}\"]"),
-            1,
-        );
-        std::fs::write(&config, text).expect("write config");
+        let path = dir.path().join("mailward.toml");
+        std::fs::write(&path, config(dir.path())).expect("write config");
         let log = dir.path().join("mailward.log");
         let mut m = Mailward {
             child: None,
             dir,
-            config,
+            config: path,
             log,
             smtp: 0,
             submission: 0,
@@ -104,6 +108,29 @@ impl Mailward {
         };
         m.spawn();
         m
+    }
+
+    /// The port of the listener named `listener` (`imap`, `pop3s`, ...), from its
+    /// `listening` log event; waits up to 20 s for it.
+    pub fn listener_port(&self, listener: &str) -> u16 {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let found = self.log_lines().into_iter().find_map(|l| {
+                (l["event"] == "listening" && l["listener"] == listener)
+                    .then(|| {
+                        l["address"]
+                            .as_str()
+                            .and_then(|a| a.rsplit(':').next())
+                            .and_then(|p| p.parse().ok())
+                    })
+                    .flatten()
+            });
+            if let Some(p) = found {
+                return p;
+            }
+            assert!(Instant::now() < deadline, "no {listener} listener");
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// (Re)starts the process and waits for its listeners.
