@@ -31,7 +31,8 @@ enum Command {
     Trace(cmd::trace::TraceArgs),
     /// Reconstruct message flows and summaries from Postfix, Exim and mailward logs.
     Logs(cmd::logs::LogsArgs),
-    /// Run the mail server: SMTP (25), submission (587), SMTPS (465), queue, local delivery.
+    /// Run the mail server: SMTP (25), submission (587), SMTPS (465), queue, local delivery,
+    /// IMAP (143, 993) and POP3 (110, 995).
     Serve(cmd::serve::ServeArgs),
     /// Manage mail accounts.
     Account(cmd::account::AccountArgs),
