@@ -9,14 +9,16 @@
 //!    lines ([`SEGMENT`] bytes), checks their UTF-8 once (invalid bytes are replaced with
 //!    U+FFFD, as [`Input::next_line`](crate::input::Input::next_line) does per line) and hands
 //!    them over, reading the next segment while the current one is parsed;
-//! 2. **workers** parse the chunks of a segment ([`CHUNK`] bytes of whole lines, dealt out
-//!    round-robin), count what is only counted (line kinds, rejects, reply codes: see
+//! 2. **workers** parse the chunks of a segment ([`CHUNK`] bytes of whole lines, each claimed
+//!    in order from one counter), count what is only counted (line kinds, rejects, reply codes: see
 //!    [`SummaryBuilder::count_line`]) and pass on the records that matter to a flow or must
 //!    be seen in order (SASL failures for burst detection), with the unparsed lines;
 //! 3. the **calling thread** takes the chunks back in input order and feeds those records to
 //!    the flow engine, exactly as a single-threaded read would (lines that are only counted
 //!    never touch a flow; the engine's clock advances with the next record it sees, which
-//!    expires the same hand-off waits and held flows);
+//!    expires the same hand-off waits and held flows); when the next chunk in order is not
+//!    parsed yet, it claims and parses one itself rather than wait, so the cores share the
+//!    work whatever the parsing and the flow engine cost relative to each other;
 //! 4. a **flow thread** adds the finished flows to the summary and hands them back, so that
 //!    they reach the sink — and are freed — on the calling thread, where they were allocated.
 //!
@@ -34,6 +36,8 @@ use crate::summary::SummaryBuilder;
 use crate::time::YearRef;
 use std::io::{self, BufRead, Read};
 use std::path::Path;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, channel, sync_channel};
 
 /// Bytes of whole lines the reader hands over at a time.
@@ -61,9 +65,6 @@ impl Plan {
         }
     }
 }
-/// Chunks a worker may parse ahead of the calling thread.
-const AHEAD: usize = 4;
-
 /// One line passed on to the calling thread: a record for the flow engine, or an unparsed line.
 struct Item<'a> {
     line: &'a str,
@@ -301,8 +302,11 @@ const FLOW_BATCH: usize = 256;
 const FLOWS_AHEAD: usize = 8;
 
 impl Analyzer {
-    /// Analyzes one segment: workers parse its chunks, this thread runs the flow engine over
-    /// their records in order.
+    /// Analyzes one segment. Its chunks are claimed in order from one counter by the workers
+    /// and by this thread, which runs the flow engine over the records in chunk order and,
+    /// whenever the next chunk is not parsed yet, claims and parses one itself instead of
+    /// waiting: the work balances itself between the cores, however the parsing and the flow
+    /// engine compare in cost.
     fn segment(
         &mut self,
         text: &str,
@@ -313,62 +317,94 @@ impl Analyzer {
         progress: &mut dyn FnMut(),
     ) {
         let parts = chunks(text, plan.chunk);
-        let workers = plan.workers.clamp(1, parts.len().max(1));
+        let total = parts.len();
+        let workers = plan.workers.min(total.saturating_sub(1));
+        let claim = AtomicUsize::new(0);
+        let spare: Mutex<Vec<Vec<Item<'_>>>> = Mutex::new(pool.drain(..).map(retype).collect());
+        let take_spare = || {
+            spare
+                .lock()
+                .ok()
+                .and_then(|mut s| s.pop())
+                .unwrap_or_default()
+        };
         std::thread::scope(|s| {
-            let mut lanes = Vec::with_capacity(workers);
-            for w in 0..workers {
-                let (tx, rx) = sync_channel::<Vec<Item<'_>>>(AHEAD);
-                let (back_tx, back_rx) = channel::<Vec<Item<'_>>>();
-                for v in pool.drain(pool.len().saturating_sub(AHEAD + 2)..) {
-                    let _ = back_tx.send(retype(v));
-                }
-                let mine: Vec<&str> = parts.iter().skip(w).step_by(workers).copied().collect();
-                let handle = s.spawn(move || {
+            let (tx, rx) = channel::<(usize, Vec<Item<'_>>)>();
+            let mut handles = Vec::with_capacity(workers);
+            for _ in 0..workers {
+                let tx = tx.clone();
+                let (claim, parts, take_spare) = (&claim, &parts, &take_spare);
+                handles.push(s.spawn(move || {
                     let mut stats = SummaryBuilder::new();
-                    for chunk in mine {
-                        let mut items = back_rx.try_recv().unwrap_or_default();
+                    loop {
+                        let k = claim.fetch_add(1, Ordering::Relaxed);
+                        let Some(chunk) = parts.get(k) else { break };
+                        let mut items = take_spare();
                         parse_chunk(chunk, year, &mut stats, &mut items);
-                        if tx.send(items).is_err() {
+                        if tx.send((k, items)).is_err() {
                             break;
                         }
                     }
-                    let spare: Pool = back_rx.try_iter().map(retype).collect();
-                    (stats, spare)
-                });
-                lanes.push((rx, back_tx, handle));
+                    stats
+                }));
             }
-            for i in 0..parts.len() {
-                let Some((rx, back, _)) = lanes.get(i % workers) else {
-                    break;
+            drop(tx);
+            let mut parsed: Vec<Option<Vec<Item<'_>>>> = Vec::with_capacity(total);
+            parsed.resize_with(total, || None);
+            for i in 0..total {
+                let batch = loop {
+                    if let Some(b) = parsed.get_mut(i).and_then(Option::take) {
+                        break b;
+                    }
+                    if let Ok((k, items)) = rx.try_recv() {
+                        if let Some(slot) = parsed.get_mut(k) {
+                            *slot = Some(items);
+                        }
+                        continue;
+                    }
+                    let k = claim.fetch_add(1, Ordering::Relaxed);
+                    if let Some(chunk) = parts.get(k) {
+                        let mut items = take_spare();
+                        parse_chunk(chunk, year, self.summary_mut(), &mut items);
+                        if let Some(slot) = parsed.get_mut(k) {
+                            *slot = Some(items);
+                        }
+                        continue;
+                    }
+                    // Every chunk is claimed and this one is still being parsed. A worker
+                    // only hangs up early by panicking; its join below re-raises that.
+                    match rx.recv() {
+                        Ok((k, items)) => {
+                            if let Some(slot) = parsed.get_mut(k) {
+                                *slot = Some(items);
+                            }
+                        }
+                        Err(_) => break Vec::new(),
+                    }
                 };
-                // A worker only hangs up early by panicking; its join below re-raises that.
-                let Ok(mut batch) = rx.recv() else { break };
                 for item in &batch {
                     match &item.rec {
                         Some(rec) => self.ordered(rec, item.line),
                         None => self.keep_unparsed(item.line),
                     }
                 }
-                batch.clear();
-                if let Err(gone) = back.send(batch) {
-                    pool.push(retype(gone.0));
+                if let Ok(mut s) = spare.lock() {
+                    s.push(retype(batch));
                 }
                 if self.engine_mut().has_ready() {
                     out.push(self.engine_mut().drain_ready());
                 }
                 progress();
             }
-            for (rx, back, handle) in lanes {
-                drop((rx, back));
+            for handle in handles {
                 match handle.join() {
-                    Ok((stats, spare)) => {
-                        self.summary_mut().merge(stats);
-                        pool.extend(spare);
-                    }
+                    Ok(stats) => self.summary_mut().merge(stats),
                     Err(panic) => std::panic::resume_unwind(panic),
                 }
             }
         });
+        let spare = spare.into_inner().unwrap_or_default();
+        pool.extend(spare.into_iter().map(retype));
     }
 
     /// Reads `reader` (whose first bytes are `head`) with the parsing threads of `plan`, a
