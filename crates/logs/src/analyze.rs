@@ -105,7 +105,8 @@ impl Analyzer {
     }
 
     /// Reads every line of `inputs` (several files merged in time order). One input is read
-    /// on `threads` threads when `threads` is at least 2 (`threads - 1` of them parse; see the
+    /// on `threads` threads when `threads` is at least 2 (`threads - 1` parsing threads plus
+    /// this one, which runs the flow engine and parses when it would otherwise wait; see the
     /// `parallel` module); the result is the same as with one. Finished flows go to `sink`;
     /// `progress` is called every so often (for a progress bar).
     pub fn read(
@@ -120,9 +121,8 @@ impl Analyzer {
             && let Some(input) = inputs.pop()
         {
             let (name, year, reader, head) = input.into_parts();
-            // The calling thread (flows), the reader and the summary thread are busy too:
-            // one parsing thread fewer than `threads` keeps a loaded machine from being
-            // oversubscribed and costs nothing on an idle one.
+            // The calling thread runs the flows and parses whenever it would wait, so
+            // `threads - 1` workers keep `threads` cores busy.
             let plan = crate::parallel::Plan::new(threads - 1);
             return self.read_parallel(reader, head, &name, &year, plan, sink, progress);
         }
