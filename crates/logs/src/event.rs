@@ -178,15 +178,51 @@ pub enum Event<'a> {
         reason: Text<'a>,
     },
     Reject(Reject<'a>),
-    /// An SMTP AUTH attempt failed (RFC 4954 §6, reply 535).
+    /// An authentication attempt failed: SMTP AUTH (RFC 4954 §6, reply 535), or an IMAP or
+    /// POP3 login in mailward's own log.
     SaslFailure {
         client_ip: Text<'a>,
         client_host: Option<Text<'a>>,
         user: Option<Text<'a>>,
         mechanism: Option<Text<'a>>,
+        protocol: AuthProtocol,
     },
     /// A line of a known program that matters to no flow or count (TLS, statistics, ...).
     Other,
     /// A well-formed syslog line from a program that is not a mail daemon we read.
     Foreign,
+}
+
+/// The service a failed login was made to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum AuthProtocol {
+    /// SMTP AUTH (Postfix, Exim, and mailward lines without a `protocol` field).
+    Smtp,
+    Imap,
+    Pop3,
+    /// A `protocol` this reader does not know.
+    Other,
+}
+
+impl AuthProtocol {
+    /// The name used in `summary --json` (`auth_failures_by_protocol`) and the text report.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthProtocol::Smtp => "smtp",
+            AuthProtocol::Imap => "imap",
+            AuthProtocol::Pop3 => "pop3",
+            AuthProtocol::Other => "other",
+        }
+    }
+
+    /// From the `protocol` field of a mailward log line (`docs/log-format.md`); SMTP lines have
+    /// none.
+    pub fn from_field(field: Option<&str>) -> AuthProtocol {
+        match field {
+            None | Some("smtp") => AuthProtocol::Smtp,
+            Some("imap") => AuthProtocol::Imap,
+            Some("pop3") => AuthProtocol::Pop3,
+            Some(_) => AuthProtocol::Other,
+        }
+    }
 }

@@ -14,7 +14,7 @@
 //! | `==` | delivery deferred |
 //! | `Completed` | message left the queue |
 
-use crate::event::{Delivery, Event, Received, Record, Reject, Source, Status, Text};
+use crate::event::{AuthProtocol, Delivery, Event, Received, Record, Reject, Source, Status, Text};
 use crate::scan::{b, embedded_reply, find, unbracket};
 use crate::time::parse_exim;
 
@@ -151,6 +151,7 @@ fn general_line(rest: &str) -> Option<Event<'_>> {
             client_host: host.map(b),
             user,
             mechanism,
+            protocol: AuthProtocol::Smtp,
         });
     }
     if find(rest, "rejected").is_some() || find(rest, "refused").is_some() {
@@ -506,7 +507,8 @@ mod tests {
                 client_ip: b("198.51.100.4"),
                 client_host: Some(b("x")),
                 user: Some(b("bob")),
-                mechanism: Some(b("dovecot_login"))
+                mechanism: Some(b("dovecot_login")),
+                protocol: AuthProtocol::Smtp
             })
         );
     }

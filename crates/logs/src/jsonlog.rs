@@ -1,7 +1,7 @@
 //! mailward's own JSON-lines log, as specified in `docs/log-format.md` (a contract: the
 //! field names below are never renamed by the writer).
 
-use crate::event::{Delivery, Event, Received, Record, Reject, Source, Status, Text};
+use crate::event::{AuthProtocol, Delivery, Event, Received, Record, Reject, Source, Status, Text};
 use crate::scan::{b, find, reply_code, unbracket};
 use crate::time::parse_rfc3339;
 use serde::Deserialize;
@@ -30,6 +30,8 @@ struct Line<'a> {
     user: Option<Cow<'a, str>>,
     #[serde(borrow)]
     mechanism: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    protocol: Option<Cow<'a, str>>,
     #[serde(borrow)]
     reason: Option<Cow<'a, str>>,
     #[serde(borrow)]
@@ -128,6 +130,7 @@ pub fn parse_line(line: &str) -> Option<Record<'_>> {
             client_host: None,
             user: l.user,
             mechanism: l.mechanism,
+            protocol: AuthProtocol::from_field(l.protocol.as_deref()),
         },
         _ => Event::Other,
     };

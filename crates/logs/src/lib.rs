@@ -33,7 +33,7 @@ pub mod verify;
 
 pub use analyze::Analyzer;
 pub use error::LogsError;
-pub use event::{Event, Record, Source, Status};
+pub use event::{AuthProtocol, Event, Record, Source, Status};
 pub use filter::FlowFilter;
 pub use flow::{Flow, FlowEngine, Recipient};
 pub use summary::{Summary, SummaryBuilder};

@@ -8,7 +8,7 @@
 //! (smtp, lmtp, local, virtual, pipe, error, discard, retry) writes the same
 //! `QID: to=<...>, relay=..., delay=..., delays=a/b/c/d, dsn=X.Y.Z, status=S (text)` line.
 
-use crate::event::{Delivery, Event, Received, Record, Reject, Source, Status, Text};
+use crate::event::{AuthProtocol, Delivery, Event, Received, Record, Reject, Source, Status, Text};
 use crate::scan::{
     b, find, find_byte, host_ip, reply_code, rfind, rfind_byte, split_qid, unbracket,
 };
@@ -296,6 +296,7 @@ fn warning(rest: &str) -> Event<'_> {
                 client_host: host.map(b),
                 user,
                 mechanism,
+                protocol: AuthProtocol::Smtp,
             };
         }
     }
@@ -764,7 +765,8 @@ mod tests {
                 client_ip: b("203.0.113.9"),
                 client_host: Some(b("unknown")),
                 user: Some(b("bob@example.test")),
-                mechanism: Some(b("PLAIN"))
+                mechanism: Some(b("PLAIN")),
+                protocol: AuthProtocol::Smtp
             })
         );
     }

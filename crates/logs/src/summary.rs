@@ -153,8 +153,10 @@ pub struct Summary {
     pub traffic_per_hour: Vec<HourTraffic>,
     pub delay: Percentiles,
     pub delay_stages: StageDelays,
-    /// Failed SMTP AUTH per client IP.
+    /// Failed logins per client IP: SMTP AUTH, and IMAP/POP3 logins in mailward's log.
     pub sasl_failures: BTreeMap<String, u64>,
+    /// Failed logins per service (`smtp`, `imap`, `pop3`).
+    pub auth_failures_by_protocol: BTreeMap<&'static str, u64>,
     pub brute_force: Vec<Burst>,
     pub lines: LineCounts,
 }
@@ -288,8 +290,17 @@ impl SummaryBuilder {
                     bump(&mut self.reasons, reason_key(&r.reason));
                 }
             }
-            Event::SaslFailure { client_ip, .. } => {
+            Event::SaslFailure {
+                client_ip,
+                protocol,
+                ..
+            } => {
                 l.sasl_failures += 1;
+                *self
+                    .s
+                    .auth_failures_by_protocol
+                    .entry(protocol.as_str())
+                    .or_insert(0) += 1;
                 match self.s.sasl_failures.get_mut(client_ip.as_ref()) {
                     Some(n) => *n += 1,
                     None => {
@@ -354,6 +365,9 @@ impl SummaryBuilder {
         }
         for (k, n) in b.sasl_failures {
             *a.sasl_failures.entry(k).or_insert(0) += n;
+        }
+        for (k, n) in b.auth_failures_by_protocol {
+            *a.auth_failures_by_protocol.entry(k).or_insert(0) += n;
         }
         for (mine, theirs) in [
             (&mut self.reasons, other.reasons),

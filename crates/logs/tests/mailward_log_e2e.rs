@@ -6,7 +6,8 @@ use mailward_logs::Status;
 use mailward_logs::verify::{SentMessage, flows_from_log, flows_match_sent};
 
 /// What a mailward session log looks like per `docs/log-format.md`: one local delivery, one
-/// relay with a deferral first, one bounce, a rejected recipient and failed logins.
+/// relay with a deferral first, one bounce, a rejected recipient and failed logins over SMTP,
+/// IMAP and POP3.
 const FIXTURE: &str = r#"{"timestamp":"2026-11-22T18:43:50.123456Z","level":"INFO","target":"mailward_mta::session","event":"connect","session":"s1","remote_ip":"192.0.2.10","listener":"smtp","remote_port":51544}
 {"timestamp":"2026-11-22T18:43:50.130000Z","level":"INFO","target":"mailward_mta::session","event":"helo","session":"s1","remote_ip":"192.0.2.10","helo":"client.example.org"}
 {"timestamp":"2026-11-22T18:43:50.131000Z","level":"INFO","target":"mailward_mta::session","event":"mail_from","session":"s1","remote_ip":"192.0.2.10","from":"alice@example.org","size":2048}
@@ -20,6 +21,9 @@ const FIXTURE: &str = r#"{"timestamp":"2026-11-22T18:43:50.123456Z","level":"INF
 {"timestamp":"2026-11-22T18:43:53.000000Z","level":"WARN","target":"mailward_mta::outbound","event":"bounced","queue_id":"Q2","to":"erin@gone.example","reason":"550 5.1.1 user unknown","dsn":"5.1.1"}
 {"timestamp":"2026-11-22T18:48:52.000000Z","level":"INFO","target":"mailward_mta::outbound","event":"delivered","queue_id":"Q2","to":"dave@remote.example","relay":"mx.remote.example:25","delay":300.9,"status":"sent"}
 {"timestamp":"2026-11-22T18:49:00.000000Z","level":"WARN","target":"mailward_mta::session","event":"auth_failed","session":"s3","remote_ip":"203.0.113.66","user":"admin","mechanism":"LOGIN","reason":"bad password"}
+{"timestamp":"2026-11-22T18:49:00.500000Z","level":"WARN","event":"auth_failed","protocol":"imap","session":"i1","remote_ip":"203.0.113.66","user":"admin","mechanism":"LOGIN","target":"mailward_imap::session"}
+{"timestamp":"2026-11-22T18:49:00.600000Z","level":"WARN","event":"auth_failed","protocol":"pop3","session":"p1","remote_ip":"203.0.113.67","user":"admin","mechanism":"USER","target":"mailward_pop3::session"}
+{"timestamp":"2026-11-22T18:49:00.700000Z","level":"WARN","event":"auth_failed","protocol":"imap","session":"i2","remote_ip":"203.0.113.67","user":"root","mechanism":"PLAIN","target":"mailward_imap::session"}
 {"timestamp":"2026-11-22T18:49:01.000000Z","level":"INFO","target":"mailward_mta::session","event":"disconnect","session":"s3","remote_ip":"203.0.113.66","commands":3,"duration":1.0}
 "#;
 
@@ -73,5 +77,12 @@ fn fixture_log_in_the_contract_format_reads_back_into_the_flows_that_were_sent()
         summary.rejected,
     );
     assert_eq!(got, (2, 2, 1, 1, 1, 1));
-    assert_eq!(summary.sasl_failures.get("203.0.113.66"), Some(&1));
+    assert_eq!(summary.sasl_failures.get("203.0.113.66"), Some(&2));
+    assert_eq!(summary.sasl_failures.get("203.0.113.67"), Some(&2));
+    let per_protocol: Vec<(&str, u64)> = summary
+        .auth_failures_by_protocol
+        .iter()
+        .map(|(p, n)| (*p, *n))
+        .collect();
+    assert_eq!(per_protocol, [("imap", 2), ("pop3", 1), ("smtp", 1)]);
 }

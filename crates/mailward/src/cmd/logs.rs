@@ -422,6 +422,12 @@ fn write_summary(w: &mut impl Write, s: &Summary) -> std::io::Result<()> {
         for (ip, n) in v {
             writeln!(w, "  {n:>10}  {ip}")?;
         }
+        let per_protocol: Vec<String> = s
+            .auth_failures_by_protocol
+            .iter()
+            .map(|(p, n)| format!("{p} {n}"))
+            .collect();
+        writeln!(w, "  by protocol: {}", per_protocol.join(", "))?;
     }
     if !s.brute_force.is_empty() {
         writeln!(
