@@ -62,6 +62,9 @@ enum Exit {
 
 type Shared = Arc<Mutex<Session>>;
 
+/// Pieces of a streamed response that may wait for the socket while the session goes on.
+const STREAM_AHEAD: usize = 2;
+
 fn lock(s: &Shared) -> MutexGuard<'_, Session> {
     match s.lock() {
         Ok(g) => g,
@@ -308,10 +311,27 @@ impl Server {
         // of idling connections hold no large buffer.
         let mut buf: Vec<u8> = Vec::new();
         let ip: IpAddr = lock(session).remote_ip;
+        // A long response (FETCH 1:* of a large mailbox) reaches the client in pieces while
+        // the session is still producing it, so the client parses while the server works.
+        let (stream_tx, mut streamed) = tokio::sync::mpsc::channel::<Vec<u8>>(STREAM_AHEAD);
+        lock(session).set_output_stream(Some(Box::new(move |piece| {
+            stream_tx.blocking_send(piece).is_ok()
+        })));
         loop {
             let out = lock(session).take_output();
             conn.write(&out).await?;
-            let action = blocking(session, |s| s.advance()).await?;
+            let advancing = blocking(session, |s| s.advance());
+            tokio::pin!(advancing);
+            let action = loop {
+                tokio::select! {
+                    biased;
+                    done = &mut advancing => break done?,
+                    Some(piece) = streamed.recv() => conn.write(&piece).await?,
+                }
+            };
+            while let Ok(piece) = streamed.try_recv() {
+                conn.write(&piece).await?;
+            }
             let out = lock(session).take_output();
             conn.write(&out).await?;
             match action {

@@ -29,10 +29,10 @@ fn other(s: &str) -> Option<Capability<'static>> {
 ///   loopback when configured).
 /// - Always: IMAP4rev2 (RFC 9051) and IMAP4rev1 (RFC 3501), LITERAL+ (RFC 7888), ID
 ///   (RFC 2971), ENABLE (RFC 5161), IDLE (RFC 2177), NAMESPACE (RFC 2342), UIDPLUS
-///   (RFC 4315), MOVE (RFC 6851), SPECIAL-USE (RFC 6154), CONDSTORE (RFC 7162), ESEARCH
-///   (RFC 4731), LIST-EXTENDED (RFC 5258), LIST-STATUS (RFC 5819), UNSELECT (RFC 3691),
-///   QUOTA and QUOTA=RES-STORAGE (RFC 9208), APPENDLIMIT (RFC 7889), CHILDREN (RFC 3348),
-///   UTF8=ACCEPT (RFC 6855).
+///   (RFC 4315), MOVE (RFC 6851), SPECIAL-USE (RFC 6154), CONDSTORE and QRESYNC
+///   (RFC 7162), ESEARCH (RFC 4731), LIST-EXTENDED (RFC 5258), LIST-STATUS (RFC 5819),
+///   UNSELECT (RFC 3691), QUOTA and QUOTA=RES-STORAGE (RFC 9208), APPENDLIMIT (RFC 7889),
+///   CHILDREN (RFC 3348), UTF8=ACCEPT (RFC 6855).
 pub fn capabilities(ctx: &CapabilityContext) -> Vec1<Capability<'static>> {
     let mut caps: Vec<Capability<'static>> = Vec::new();
     caps.extend(other("IMAP4rev2"));
@@ -57,6 +57,7 @@ pub fn capabilities(ctx: &CapabilityContext) -> Vec1<Capability<'static>> {
     caps.push(Capability::Move);
     caps.extend(other("SPECIAL-USE"));
     caps.push(Capability::CondStore);
+    caps.push(Capability::QResync);
     caps.extend(other("ESEARCH"));
     caps.push(Capability::ListExtended);
     caps.extend(other("LIST-STATUS"));
@@ -79,6 +80,10 @@ pub struct Enabled {
     pub imap4rev2: bool,
     /// RFC 7162 §3.1: MODSEQ in FETCH responses, HIGHESTMODSEQ on SELECT.
     pub condstore: bool,
+    /// RFC 7162 §3.2: only by `ENABLE QRESYNC` (which also turns on `condstore`,
+    /// §3.2.3): QRESYNC SELECT parameter, VANISHED FETCH modifier, and VANISHED instead
+    /// of EXPUNGE responses (§3.2.10).
+    pub qresync: bool,
     /// RFC 6855 §3: UTF-8 in quoted strings and mailbox names.
     pub utf8_accept: bool,
 }
@@ -116,6 +121,7 @@ mod tests {
         );
         assert!(!l.contains("AUTH=PLAIN"));
         assert!(l.contains(" APPENDLIMIT=100 "));
+        assert!(l.contains(" CONDSTORE QRESYNC "), "{l}");
         assert!(l.ends_with(" CHILDREN UTF8=ACCEPT\r\n"), "{l}");
     }
 

@@ -192,7 +192,8 @@ impl Session {
         }
     }
 
-    /// RFC 9051 §6.3.2 SELECT / §6.3.3 EXAMINE, with RFC 7162 §3.2.5 `(CONDSTORE)`.
+    /// RFC 9051 §6.3.2 SELECT / §6.3.3 EXAMINE, with RFC 7162 §3.1.8 `(CONDSTORE)` and
+    /// §3.2.5 `(QRESYNC (...))` (see [`super::qresync`]).
     pub(super) fn select(
         &mut self,
         tag: Tag<'static>,
@@ -200,6 +201,11 @@ impl Session {
         parameters: Vec<SelectParameter>,
         read_only: bool,
     ) -> Option<Action> {
+        // RFC 7162 §3.2.5: parameters are checked before the mailbox is touched.
+        let qresync = match self.qresync_parameter(&parameters) {
+            Ok(q) => q,
+            Err(e) => return self.bad(Some(tag), None, &e.to_string()),
+        };
         // RFC 9051 §6.3.2: a SELECT while selected first deselects (without expunging),
         // and says so with `[CLOSED]` (RFC 7162 §3.2.11).
         if matches!(self.state, State::Selected(_)) {
@@ -207,15 +213,19 @@ impl Session {
             respond::untagged_ok(&mut self.output, "CLOSED", "Previous mailbox closed.");
         }
         let name = self.name_arg(&tag, &mailbox)?;
-        for p in &parameters {
-            match p {
-                SelectParameter::CondStore => self.enabled.condstore = true,
-                SelectParameter::QResync { .. } => {
-                    return self.bad(Some(tag), None, "QRESYNC is not supported");
-                }
-            }
+        if parameters.contains(&SelectParameter::CondStore) {
+            self.enabled.condstore = true;
         }
         let sel = self.with_backend(&tag, |b| b.select(&name, read_only))?;
+        // RFC 7162 §3.2.5: a different UIDVALIDITY makes it a plain SELECT.
+        let resync = match qresync.filter(|q| q.uid_validity == sel.uid_validity) {
+            Some(q) => {
+                let changes =
+                    self.with_backend(&tag, |b| b.changes(&name, q.modseq, sel.uid_next))?;
+                Some((q, changes))
+            }
+            None => None,
+        };
         let read_only = read_only || sel.read_only;
         let rev2 = self.enabled.imap4rev2;
         let out = &mut self.output;
@@ -271,6 +281,9 @@ impl Session {
             highest_modseq: sel.highest_modseq,
             uids,
         });
+        if let Some((q, changes)) = resync {
+            self.send_resync(&q, &changes);
+        }
         let (code, verb) = if read_only {
             ("READ-ONLY", "EXAMINE")
         } else {

@@ -38,6 +38,7 @@
 pub mod capability;
 mod fetch;
 mod mailboxes;
+pub mod qresync;
 pub mod respond;
 pub mod sasl;
 mod search;
@@ -177,7 +178,17 @@ pub struct Session {
     /// (UID, MODSEQ) of flag changes this session made itself: already reported to the
     /// client (or silenced by .SILENT), so [`Session::poll_changes`] does not echo them.
     own_changes: Vec<(u32, u64)>,
+    /// Where a long response goes while it is being produced (see [`OutputStream`]).
+    stream: Option<OutputStream>,
 }
+
+/// Takes a finished piece of a long response (FETCH of many messages) while the command is
+/// still running, so the client can parse while the server works; `false` once the
+/// connection is gone. Without one, the whole response waits in [`Session::take_output`].
+pub type OutputStream = Box<dyn FnMut(Vec<u8>) -> bool + Send>;
+
+/// Bytes of response gathered before a piece is handed to the [`OutputStream`].
+const STREAM_PIECE: usize = 256 * 1024;
 
 impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -233,7 +244,13 @@ impl Session {
             commands: 0,
             ext: wire::extended::Extension::None,
             own_changes: Vec::new(),
+            stream: None,
         }
+    }
+
+    /// Sets where pieces of long responses go (the server's socket writer).
+    pub fn set_output_stream(&mut self, stream: Option<OutputStream>) {
+        self.stream = stream;
     }
 
     /// For implicit TLS (port 993, RFC 8314): TLS was up before the greeting.
@@ -869,16 +886,29 @@ impl Session {
     // ---- ENABLE, NAMESPACE, ID --------------------------------------------------------
 
     /// RFC 5161 §3.1: `* ENABLED` lists what this command newly enabled; unknown
-    /// capabilities are ignored.
+    /// capabilities are ignored. RFC 7162 §3.2.3: `ENABLE QRESYNC` also enables CONDSTORE
+    /// (listed only when asked for too, as in `ENABLE QRESYNC CONDSTORE`).
     fn enable(
         &mut self,
         tag: &Tag<'static>,
         caps: Vec1<CapabilityEnable<'static>>,
     ) -> Option<Action> {
+        let before = self.enabled;
         let mut newly = Vec::new();
         for c in caps.into_inner() {
+            if newly.contains(&c) {
+                continue;
+            }
             match &c {
-                CapabilityEnable::CondStore if !self.enabled.condstore => {
+                CapabilityEnable::CondStore if !before.condstore => {
+                    self.enabled.condstore = true;
+                    newly.push(c);
+                }
+                // imap-types has no variant for it: it arrives as `Other`.
+                CapabilityEnable::Other(_)
+                    if c.to_string().eq_ignore_ascii_case("QRESYNC") && !self.enabled.qresync =>
+                {
+                    self.enabled.qresync = true;
                     self.enabled.condstore = true;
                     newly.push(c);
                 }
@@ -989,71 +1019,77 @@ impl Session {
     }
 
     /// Sends the untagged updates for what changed in the selected mailbox (RFC 9051 §7.4:
-    /// EXPUNGE, EXISTS and FETCH FLAGS; MODSEQ under CONDSTORE). Called by NOOP and by the
-    /// driver when woken during IDLE.
+    /// EXPUNGE, EXISTS and FETCH FLAGS; MODSEQ under CONDSTORE; VANISHED instead of EXPUNGE
+    /// under QRESYNC, RFC 7162 §3.2.10). Called by NOOP and by the driver when woken
+    /// during IDLE.
     pub fn poll_changes(&mut self) {
-        let State::Selected(sel) = &mut self.state else {
+        let State::Selected(sel) = &self.state else {
             return;
         };
+        let (name, since, uid_next) = (sel.name.clone(), sel.highest_modseq, sel.uid_next);
         let Some(backend) = self.backend.as_mut() else {
             return;
         };
-        let Ok(changes) = backend.changes(&sel.name, sel.highest_modseq, sel.uid_next) else {
+        let Ok(changes) = backend.changes(&name, since, uid_next) else {
             return;
         };
-        let mut expunged = changes.expunged;
-        expunged.sort_unstable();
-        for uid in expunged {
-            if let Ok(pos) = sel.uids.binary_search(&uid) {
-                std::sync::Arc::make_mut(&mut sel.uids).remove(pos);
-                if let Ok(seq) = u32::try_from(pos + 1)
-                    && let Ok(d) = Data::expunge(seq)
-                {
-                    encode::data(&mut self.output, d);
-                }
-            }
+        self.report_expunged(changes.expunged);
+        self.report_added(&changes.added);
+        self.report_flag_changes(&changes.flags_changed);
+        if let State::Selected(sel) = &mut self.state {
+            sel.uid_next = sel.uid_next.max(changes.uid_next);
+            sel.highest_modseq = sel.highest_modseq.max(changes.highest_modseq);
         }
+    }
+
+    /// New messages: appended to the sequence map, announced by `* n EXISTS`.
+    fn report_added(&mut self, added: &[crate::backend::MessageMeta]) {
+        let State::Selected(sel) = &mut self.state else {
+            return;
+        };
         let mut new_uids: Vec<u32> = Vec::new();
-        for m in &changes.added {
+        for m in added {
             let last = new_uids.last().or(sel.uids.last()).copied();
             if last.is_none_or(|last| m.uid > last) {
                 new_uids.push(m.uid);
             }
         }
-        let added = !new_uids.is_empty();
-        if added {
-            sel.uids = extend_shared(&sel.uids, &new_uids);
+        if new_uids.is_empty() {
+            return;
         }
-        if added {
-            encode::data(
-                &mut self.output,
-                Data::Exists(u32::try_from(sel.uids.len()).unwrap_or(u32::MAX)),
-            );
-        }
+        sel.uids = extend_shared(&sel.uids, &new_uids);
+        encode::data(
+            &mut self.output,
+            Data::Exists(u32::try_from(sel.uids.len()).unwrap_or(u32::MAX)),
+        );
+    }
+
+    /// Flag changes by others: `* n FETCH (FLAGS (...))`; under CONDSTORE with UID and
+    /// MODSEQ too (RFC 7162 §3.2.4). Changes this session made and reported are skipped.
+    fn report_flag_changes(&mut self, changed: &[crate::backend::MessageMeta]) {
+        let condstore = self.enabled.condstore;
         let own = std::mem::take(&mut self.own_changes);
-        for m in &changes.flags_changed {
+        let State::Selected(sel) = &self.state else {
+            return;
+        };
+        for m in changed {
             if own.contains(&(m.uid, m.modseq)) {
                 continue;
             }
             let Ok(pos) = sel.uids.binary_search(&m.uid) else {
                 continue;
             };
-            let mut items = vec![imap_codec::imap_types::fetch::MessageDataItem::Flags(
-                flags_fetch(&m.flags),
-            )];
-            if self.enabled.condstore
-                && let Some(ms) = std::num::NonZeroU64::new(m.modseq)
-            {
-                items.push(imap_codec::imap_types::fetch::MessageDataItem::ModSeq(ms));
-            }
-            if let (Ok(seq), Ok(items)) = (u32::try_from(pos + 1), Vec1::try_from(items))
-                && let Ok(d) = Data::fetch(seq, items)
-            {
-                encode::data(&mut self.output, d);
+            let Ok(seq) = u32::try_from(pos + 1) else {
+                continue;
+            };
+            if condstore {
+                qresync::write_flags_fetch(&mut self.output, seq, m);
+            } else {
+                let flags = qresync::atom_flags(&m.flags);
+                let items = [format!("FLAGS {}", respond::flag_list(&flags)).into_bytes()];
+                respond::fetch_line(&mut self.output, seq, &items);
             }
         }
-        sel.uid_next = sel.uid_next.max(changes.uid_next);
-        sel.highest_modseq = sel.highest_modseq.max(changes.highest_modseq);
     }
 
     /// The IDLE wait ran out ([`Limits::idle_command_timeout`]): say BYE and close.
@@ -1141,6 +1177,20 @@ pub fn flags_fetch(
             Some(FlagFetch::Flag(flag))
         })
         .collect()
+}
+
+/// Hands `out` to `stream` once it holds at least a piece. After the connection is gone the
+/// stream is dropped and the rest gathers in the output as without one (the session ends).
+fn stream_piece(stream: &mut Option<OutputStream>, out: &mut Vec<u8>) {
+    if out.len() < STREAM_PIECE {
+        return;
+    }
+    if let Some(send) = stream {
+        let piece = std::mem::replace(out, Vec::with_capacity(STREAM_PIECE + STREAM_PIECE / 4));
+        if !send(piece) {
+            *stream = None;
+        }
+    }
 }
 
 #[cfg(test)]

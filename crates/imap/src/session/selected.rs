@@ -92,25 +92,42 @@ impl Session {
     }
 
     /// Removes expunged UIDs from the sequence map, sending `* n EXPUNGE` for each
-    /// (RFC 9051 §7.4.1: each EXPUNGE renumbers the later messages).
+    /// (RFC 9051 §7.4.1: each EXPUNGE renumbers the later messages), or, once QRESYNC is
+    /// enabled, one `* VANISHED uid-set` (RFC 7162 §3.2.10; the numbers shift alike).
+    /// UIDs the session does not hold are left out.
     pub(super) fn report_expunged(&mut self, mut uids: Vec<u32>) {
         uids.sort_unstable();
+        uids.dedup();
+        let qresync = self.enabled.qresync;
         let Some(sel) = self.selected_mut() else {
             return;
         };
-        let mut lines = Vec::new();
-        for uid in uids.iter().rev() {
-            if let Ok(pos) = sel.uids.binary_search(uid) {
-                lines.push(pos + 1);
+        uids.retain(|u| sel.uids.binary_search(u).is_ok());
+        if uids.is_empty() {
+            return;
+        }
+        let mut out = Vec::new();
+        if qresync {
+            std::sync::Arc::make_mut(&mut sel.uids).retain(|u| uids.binary_search(u).is_err());
+            super::qresync::write_vanished(&mut out, &uids, false);
+        } else {
+            // Sequence numbers are sent highest first so each stays valid as sent.
+            for uid in uids.iter().rev() {
+                if let Ok(pos) = sel.uids.binary_search(uid) {
+                    std::sync::Arc::make_mut(&mut sel.uids).remove(pos);
+                    out.extend_from_slice(format!("* {} EXPUNGE\r\n", pos + 1).as_bytes());
+                }
             }
         }
-        // Sequence numbers are sent highest first so each stays valid as sent.
-        let mut out = Vec::new();
-        for pos in lines {
-            std::sync::Arc::make_mut(&mut sel.uids).remove(pos - 1);
-            out.extend_from_slice(format!("* {pos} EXPUNGE\r\n").as_bytes());
-        }
         self.output.extend_from_slice(&out);
+    }
+
+    /// `HIGHESTMODSEQ n` for the tagged OK, after reporting every change up to `n` (the
+    /// client may resynchronize from `n` later, so nothing below it may stay unreported).
+    fn highest_modseq_code(&mut self) -> Option<String> {
+        self.poll_changes();
+        let sel = self.selected()?;
+        Some(format!("HIGHESTMODSEQ {}", sel.highest_modseq.max(1)))
     }
 
     /// RFC 9051 §6.4.1 CLOSE (expunges silently unless read-only) and RFC 3691 UNSELECT.
@@ -167,8 +184,22 @@ impl Session {
         let b = self.backend.as_deref_mut()?;
         match b.expunge(&sel.name, uids.as_deref()) {
             Ok(gone) => {
+                // RFC 7162 §3.2.7 / §3.2.9: under QRESYNC, an EXPUNGE or UID EXPUNGE that
+                // removed messages ends with `OK [HIGHESTMODSEQ n]`.
+                let announce = self.enabled.qresync && !gone.is_empty();
                 self.report_expunged(gone);
-                respond::tagged(&mut self.output, &tag, "OK", None, "EXPUNGE completed");
+                let code = if announce {
+                    self.highest_modseq_code()
+                } else {
+                    None
+                };
+                respond::tagged(
+                    &mut self.output,
+                    &tag,
+                    "OK",
+                    code.as_deref(),
+                    "EXPUNGE completed",
+                );
             }
             Err(e) => self.backend_no(&tag, &e),
         }
@@ -261,7 +292,8 @@ impl Session {
                 continue;
             };
             let mut items = vec![format!("FLAGS {}", respond::flag_list(&m.flags)).into_bytes()];
-            if uid {
+            // RFC 7162 §3.2.4: under CONDSTORE, STORE's FETCH responses carry the UID.
+            if uid || condstore {
                 items.push(format!("UID {}", m.uid).into_bytes());
             }
             if condstore {

@@ -468,9 +468,10 @@ fn idle_reports_changes_of_the_selected_mailbox() {
     assert!(sub.is_some() && woken.load(std::sync::atomic::Ordering::SeqCst));
     t.s.poll_changes();
     let out = String::from_utf8(t.s.take_output()).unwrap_or_default();
+    // RFC 7162 §3.2.4: under CONDSTORE, unsolicited FETCH responses carry UID and MODSEQ.
     assert_eq!(
         out,
-        "* 2 EXPUNGE\r\n* 3 EXISTS\r\n* 2 FETCH (FLAGS (\\Seen $Junk) MODSEQ (12))\r\n"
+        "* 2 EXPUNGE\r\n* 3 EXISTS\r\n* 2 FETCH (UID 3 FLAGS (\\Seen $Junk) MODSEQ (12))\r\n"
     );
     assert_eq!(t.out("DONE\r\n"), "a OK IDLE terminated\r\n");
     let Some(State::Selected(sel)) = Some(t.s.state().clone()) else {
@@ -478,6 +479,65 @@ fn idle_reports_changes_of_the_selected_mailbox() {
     };
     assert_eq!(*sel.uids, vec![1, 3, 5]);
     assert_eq!((sel.uid_next, sel.highest_modseq), (6, 12));
+}
+
+#[test]
+fn idle_under_qresync_reports_vanished() {
+    let mut t = loopback();
+    t.login();
+    assert_eq!(
+        t.out("e ENABLE QRESYNC\r\n"),
+        "* ENABLED QRESYNC\r\ne OK ENABLE completed\r\n"
+    );
+    t.s.set_selected(SelectedMailbox {
+        name: "INBOX".into(),
+        read_only: false,
+        uid_validity: 7,
+        uid_next: 9,
+        highest_modseq: 10,
+        uids: std::sync::Arc::new(vec![1, 2, 3, 5, 8]),
+    });
+    if let Ok(mut c) = t.changes.lock() {
+        *c = Changes {
+            // 4 was never known to this session: not reported.
+            expunged: vec![5, 2, 3, 4],
+            uid_next: 9,
+            highest_modseq: 12,
+            ..Changes::default()
+        };
+    }
+    t.send("a IDLE\r\n");
+    t.s.poll_changes();
+    let out = String::from_utf8(t.s.take_output()).unwrap_or_default();
+    // RFC 7162 §3.2.10: VANISHED, never EXPUNGE; the sequence numbers shift alike.
+    assert_eq!(out, "* VANISHED 2:3,5\r\n");
+    let Some(State::Selected(sel)) = Some(t.s.state().clone()) else {
+        panic!("not selected")
+    };
+    assert_eq!(*sel.uids, vec![1, 8]);
+    assert_eq!(t.out("DONE\r\n"), "a OK IDLE terminated\r\n");
+}
+
+#[test]
+fn enable_qresync_implies_condstore() {
+    let mut t = loopback();
+    t.login();
+    assert_eq!(
+        t.out("a ENABLE QRESYNC CONDSTORE\r\n"),
+        "* ENABLED QRESYNC CONDSTORE\r\na OK ENABLE completed\r\n"
+    );
+    let e = t.s.enabled();
+    assert!(e.qresync && e.condstore);
+    assert_eq!(
+        t.out("b ENABLE CONDSTORE QRESYNC\r\n"),
+        "* ENABLED\r\nb OK ENABLE completed\r\n"
+    );
+    let mut t = loopback();
+    t.login();
+    t.out("c ENABLE QRESYNC\r\n");
+    assert!(t.s.enabled().condstore, "QRESYNC alone turns CONDSTORE on");
+    let out = t.out("d CAPABILITY\r\n");
+    assert!(out.contains(" CONDSTORE QRESYNC "), "{out}");
 }
 
 #[test]

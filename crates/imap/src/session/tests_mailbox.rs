@@ -638,3 +638,248 @@ fn quota_and_unselect() {
     );
     assert!(send(&mut s, "f CHECK\r\n").contains("f BAD"));
 }
+
+// ---- RFC 7162 §3.2 QRESYNC ---------------------------------------------------------------
+
+/// INBOX with UIDs 2 and 3 left after another session flagged 2 (MODSEQ 5) and expunged 1
+/// (MODSEQ 7); the client last synchronized at MODSEQ 4 (UIDVALIDITY 9).
+fn changed_world() -> (Mem, Session) {
+    let (mem, mut s) = world();
+    let mut m = mem.clone();
+    let _ = m.append(
+        "INBOX",
+        AppendRequest {
+            flags: vec![],
+            internal_date: None,
+            message: M1.as_bytes().to_vec(),
+        },
+    );
+    let mut other = session(&mem);
+    send(&mut other, "a SELECT INBOX\r\n");
+    send(&mut other, "b STORE 2 +FLAGS.SILENT (\\Flagged)\r\n");
+    send(&mut other, "c STORE 1 +FLAGS.SILENT (\\Deleted)\r\n");
+    assert!(send(&mut other, "d EXPUNGE\r\n").contains("d OK"));
+    send(&mut s, "q ENABLE QRESYNC\r\n");
+    (mem, s)
+}
+
+#[test]
+fn select_qresync_reports_vanished_and_changed_flags() {
+    let (_, mut s) = changed_world();
+    let out = send(&mut s, "a SELECT INBOX (QRESYNC (9 4))\r\n");
+    assert!(out.contains("* OK [HIGHESTMODSEQ 7]"), "{out}");
+    assert!(
+        out.ends_with(
+            "* VANISHED (EARLIER) 1\r\n* 1 FETCH (UID 2 FLAGS (\\Flagged) MODSEQ (5))\r\na OK [READ-WRITE] SELECT completed\r\n"
+        ),
+        "{out}"
+    );
+    // Known UIDs limit both; the sequence match data is accepted (and not needed).
+    let out = send(&mut s, "b EXAMINE INBOX (QRESYNC (9 4 3 (1 3)))\r\n");
+    assert!(out.starts_with("* OK [CLOSED]"), "{out}");
+    assert!(!out.contains("VANISHED") && !out.contains("FETCH"), "{out}");
+    assert!(
+        out.ends_with("b OK [READ-ONLY] EXAMINE completed\r\n"),
+        "{out}"
+    );
+    let out = send(&mut s, "c SELECT INBOX (QRESYNC (9 4 1:2))\r\n");
+    assert!(
+        out.contains("* VANISHED (EARLIER) 1\r\n* 1 FETCH (UID 2 "),
+        "{out}"
+    );
+    // Nothing newer than the client's MODSEQ: nothing to report.
+    let out = send(&mut s, "d SELECT INBOX (QRESYNC (9 7))\r\n");
+    assert!(!out.contains("VANISHED") && !out.contains("FETCH"), "{out}");
+}
+
+#[test]
+fn select_qresync_with_another_uidvalidity_is_a_plain_select() {
+    let (_, mut s) = changed_world();
+    let out = send(&mut s, "a SELECT INBOX (QRESYNC (8 4))\r\n");
+    assert!(out.contains("* 2 EXISTS"), "{out}");
+    assert!(out.contains("* OK [HIGHESTMODSEQ 7]"), "{out}");
+    assert!(!out.contains("VANISHED") && !out.contains("FETCH"), "{out}");
+    assert!(
+        out.ends_with("a OK [READ-WRITE] SELECT completed\r\n"),
+        "{out}"
+    );
+}
+
+#[test]
+fn qresync_syntax_is_bad_unless_enabled_and_valid() {
+    let (mem, _) = changed_world();
+    let mut s = session(&mem);
+    send(&mut s, "a SELECT INBOX\r\n");
+    let out = send(&mut s, "b SELECT INBOX (QRESYNC (9 4))\r\n");
+    assert_eq!(
+        out,
+        "b BAD QRESYNC is not enabled (use ENABLE QRESYNC first)\r\n"
+    );
+    // A BAD SELECT leaves the mailbox selected.
+    assert!(matches!(s.state(), State::Selected(_)));
+    let out = send(
+        &mut s,
+        "c UID FETCH 1:* (FLAGS) (CHANGEDSINCE 4 VANISHED)\r\n",
+    );
+    assert_eq!(
+        out,
+        "c BAD QRESYNC is not enabled (use ENABLE QRESYNC first)\r\n"
+    );
+    let mut s = session(&mem);
+    send(&mut s, "d ENABLE QRESYNC\r\n");
+    send(&mut s, "e SELECT INBOX\r\n");
+    let out = send(&mut s, "f SELECT INBOX (QRESYNC (9 4 1:*))\r\n");
+    assert!(out.starts_with("f BAD \"*\" is not allowed"), "{out}");
+    assert!(matches!(s.state(), State::Selected(_)));
+    let out = send(&mut s, "g UID FETCH 1:* (FLAGS) (VANISHED)\r\n");
+    assert_eq!(out, "g BAD VANISHED needs CHANGEDSINCE\r\n");
+    let out = send(&mut s, "h FETCH 1:* (FLAGS) (CHANGEDSINCE 4 VANISHED)\r\n");
+    assert_eq!(out, "h BAD VANISHED is allowed only in UID FETCH\r\n");
+}
+
+#[test]
+fn uid_fetch_vanished_lists_expunged_uids_of_the_set() {
+    let (_, mut s) = changed_world();
+    send(&mut s, "a SELECT INBOX\r\n");
+    assert_eq!(
+        send(
+            &mut s,
+            "b UID FETCH 1:* (FLAGS) (CHANGEDSINCE 4 VANISHED)\r\n"
+        ),
+        "* VANISHED (EARLIER) 1\r\n* 1 FETCH (UID 2 FLAGS (\\Flagged) MODSEQ (5))\r\nb OK FETCH completed\r\n"
+    );
+    assert_eq!(
+        send(
+            &mut s,
+            "c UID FETCH 2:3 (FLAGS) (CHANGEDSINCE 4 VANISHED)\r\n"
+        ),
+        "* 1 FETCH (UID 2 FLAGS (\\Flagged) MODSEQ (5))\r\nc OK FETCH completed\r\n"
+    );
+    // Expunged before the MODSEQ given: not listed.
+    assert_eq!(
+        send(
+            &mut s,
+            "d UID FETCH 1:3 (FLAGS) (CHANGEDSINCE 7 VANISHED)\r\n"
+        ),
+        "d OK FETCH completed\r\n"
+    );
+}
+
+#[test]
+fn under_qresync_expunges_are_reported_as_vanished() {
+    let (mem, mut s) = changed_world();
+    let mut plain = session(&mem);
+    let mut other = session(&mem);
+    send(&mut other, "o ENABLE QRESYNC\r\n");
+    for x in [&mut s, &mut plain, &mut other] {
+        send(x, "s SELECT INBOX\r\n");
+    }
+    // UIDs 2 and 3 are messages 1 and 2.
+    send(&mut s, "a STORE 1 +FLAGS.SILENT (\\Deleted)\r\n");
+    assert_eq!(
+        send(&mut s, "b EXPUNGE\r\n"),
+        "* VANISHED 2\r\nb OK [HIGHESTMODSEQ 9] EXPUNGE completed\r\n"
+    );
+    // A session without QRESYNC still gets EXPUNGE; one with it, VANISHED.
+    assert_eq!(
+        send(&mut plain, "c NOOP\r\n"),
+        "* 1 EXPUNGE\r\nc OK NOOP completed\r\n"
+    );
+    assert_eq!(
+        send(&mut other, "d NOOP\r\n"),
+        "* VANISHED 2\r\nd OK NOOP completed\r\n"
+    );
+    // MOVE: COPYUID, then VANISHED.
+    assert_eq!(
+        send(&mut s, "e UID MOVE 3 Archive\r\n"),
+        "* OK [COPYUID 9 3 1] Moved UIDs.\r\n* VANISHED 3\r\ne OK MOVE completed\r\n"
+    );
+    // UID EXPUNGE of a new message; the other QRESYNC session learns of it.
+    let out = send(
+        &mut other,
+        "f APPEND INBOX (\\Deleted) {14}\r\nSubject: z\r\n\r\n\r\n",
+    );
+    assert!(out.contains("* VANISHED 3\r\n* 1 EXISTS\r\n"), "{out}");
+    let out = send(&mut s, "g NOOP\r\n");
+    assert!(out.starts_with("* 1 EXISTS\r\n"), "{out}");
+    assert_eq!(
+        send(&mut s, "h UID EXPUNGE 4\r\n"),
+        "* VANISHED 4\r\nh OK [HIGHESTMODSEQ 12] EXPUNGE completed\r\n"
+    );
+    assert_eq!(
+        send(&mut other, "i NOOP\r\n"),
+        "* VANISHED 4\r\ni OK NOOP completed\r\n"
+    );
+    // Nothing expunged: no HIGHESTMODSEQ.
+    assert_eq!(send(&mut s, "x EXPUNGE\r\n"), "x OK EXPUNGE completed\r\n");
+    // CLOSE sends no expunge responses at all (RFC 7162 §3.2.8 keeps RFC 9051's rule).
+    send(&mut s, "j SELECT INBOX\r\n");
+    assert_eq!(send(&mut s, "k CLOSE\r\n"), "k OK CLOSE completed\r\n");
+}
+
+#[test]
+fn condstore_fetch_responses_carry_uid_and_modseq() {
+    let (_, mut s) = world();
+    send(&mut s, "a ENABLE CONDSTORE\r\n");
+    send(&mut s, "b SELECT INBOX\r\n");
+    // RFC 7162 §3.2.4: STORE's and an implicit \Seen's FETCH responses have UID and MODSEQ.
+    assert_eq!(
+        send(&mut s, "c STORE 1 +FLAGS (\\Flagged)\r\n"),
+        "* 1 FETCH (FLAGS (\\Flagged) UID 1 MODSEQ (4))\r\nc OK STORE completed\r\n"
+    );
+    let out = send(&mut s, "d FETCH 2 (BODY[HEADER.FIELDS (SUBJECT)])\r\n");
+    assert!(
+        out.contains(" FLAGS (\\Seen) UID 2 MODSEQ (5))\r\n"),
+        "{out}"
+    );
+    // A plain FETCH is answered as asked.
+    assert_eq!(
+        send(&mut s, "e FETCH 1 (FLAGS)\r\n"),
+        "* 1 FETCH (FLAGS (\\Flagged))\r\ne OK FETCH completed\r\n"
+    );
+}
+
+/// A FETCH of many messages reaches the output stream in pieces while it runs (more than one
+/// piece before the command ends), and the bytes are exactly those of an unstreamed FETCH.
+#[test]
+fn long_fetch_is_streamed_in_pieces_with_the_same_bytes() {
+    let (mem, mut plain) = world();
+    let mut m = mem.clone();
+    for i in 0..4000 {
+        let msg = format!(
+            "From: Sender {i} <s{i}@example.test>\r\nTo: bob@example.test\r\nSubject: message number {i} with a longer subject line\r\nMessage-ID: <{i}@example.test>\r\n\r\nBody {i}.\r\n"
+        );
+        let _ = m.append(
+            "INBOX",
+            AppendRequest {
+                flags: vec![],
+                internal_date: Some((1_700_000_000, 0)),
+                message: msg.into_bytes(),
+            },
+        );
+    }
+    let command = "f FETCH 1:* (FLAGS ENVELOPE)\r\n";
+    send(&mut plain, "s EXAMINE INBOX\r\n");
+    let unstreamed = send(&mut plain, command);
+
+    let mut streamed = session(&mem);
+    send(&mut streamed, "s EXAMINE INBOX\r\n");
+    let pieces: Arc<Mutex<Vec<Vec<u8>>>> = Arc::default();
+    let sink = pieces.clone();
+    streamed.set_output_stream(Some(Box::new(move |piece| {
+        sink.lock().map(|mut p| p.push(piece)).is_ok()
+    })));
+    let rest = send(&mut streamed, command);
+    let pieces = pieces.lock().map(|p| p.clone()).unwrap_or_default();
+    assert!(
+        pieces.len() >= 2,
+        "{} pieces for {} bytes",
+        pieces.len(),
+        unstreamed.len()
+    );
+    assert!(!rest.is_empty() && rest.ends_with("f OK FETCH completed\r\n"));
+    let mut all: Vec<u8> = pieces.concat();
+    all.extend_from_slice(rest.as_bytes());
+    assert_eq!(String::from_utf8_lossy(&all), unstreamed);
+    assert_eq!(unstreamed.matches(" FETCH (FLAGS").count(), 4002);
+}
