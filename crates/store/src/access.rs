@@ -213,6 +213,25 @@ fn expected_path(folder_dir: &Path, m: &Message) -> PathBuf {
     }
 }
 
+/// Stores computed ENVELOPE / BODYSTRUCTURE values in one transaction.
+fn write_structures(
+    conn: &mut rusqlite::Connection,
+    folder_id: i64,
+    entries: &[CachedStructure],
+) -> Result<(), AccessError> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    {
+        let mut stmt = tx.prepare_cached(
+            "UPDATE messages SET envelope = COALESCE(?1, envelope), bodystructure = COALESCE(?2, bodystructure) WHERE mailbox_id = ?3 AND uid = ?4",
+        )?;
+        for e in entries {
+            stmt.execute(params![e.envelope, e.bodystructure, folder_id, e.uid])?;
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}
+
 /// Finds a message's file when it is not where the index says (another program renamed
 /// it): `new/base` or `cur/base:2,*`.
 fn find_file(folder_dir: &Path, base: &str) -> Option<PathBuf> {
@@ -649,8 +668,17 @@ impl MailAccess {
     }
 
     /// A message's bytes.
+    /// The file is opened where the index says it is, without a `stat` first (a FETCH of
+    /// many uncached messages reads every file); only when it is not there is it looked for.
     pub fn read(&self, folder: &Folder, m: &Message) -> Result<Vec<u8>, AccessError> {
-        let p = self.path_of(folder, m)?;
+        let dir = self.dir_of(&folder.name)?;
+        let expected = expected_path(&dir, m);
+        match std::fs::read(&expected) {
+            Ok(bytes) => return Ok(bytes),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(AccessError::Store(StoreError::io(expected, e))),
+        }
+        let p = find_file(&dir, &m.filename).ok_or(AccessError::Expunged)?;
         std::fs::read(&p).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => AccessError::Expunged,
             _ => AccessError::Store(StoreError::io(p, e)),
@@ -1055,16 +1083,15 @@ impl MailAccess {
         }
         let _c = self.store.commit_lock();
         let mut conn = self.store.mail_conn();
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        {
-            let mut stmt = tx.prepare_cached(
-                "UPDATE messages SET envelope = COALESCE(?1, envelope), bodystructure = COALESCE(?2, bodystructure) WHERE mailbox_id = ?3 AND uid = ?4",
-            )?;
-            for e in entries {
-                stmt.execute(params![e.envelope, e.bodystructure, folder_id, e.uid])?;
-            }
-        }
-        tx.commit()?;
+        // Without an fsync of its own: in WAL mode a `synchronous=NORMAL` commit can be lost
+        // in a power cut but never corrupts the database, and the next durable commit
+        // (delivery, flags) syncs it along. The connection is back to FULL before the lock
+        // is released, whatever happened.
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let written = write_structures(&mut conn, folder_id, entries);
+        let restored = conn.pragma_update(None, "synchronous", "FULL");
+        written?;
+        restored?;
         Ok(())
     }
 
