@@ -10,6 +10,9 @@
 #   uid_search_text       UID SEARCH TEXT "needle" (absent: every message is scanned)
 #   fetch_full_bodies     100 x UID FETCH n (BODY.PEEK[])
 #   append_small          APPENDS x APPEND of a small message
+# and, once per server and run, fetch_envelope_raw: FETCH 1:* (FLAGS ENVELOPE) read by
+# bench/imap_fetch_raw.py, which only splits lines (server-side time; imaplib's parsing is
+# what bounds fetch_flags_envelope on both servers once their caches are warm).
 # twice per server and run: "first" (fresh index: the server reads every file) and "second"
 # (index and caches in place). Then bench/imap_idle.py opens IDLE connections to each server
 # (LOGIN, SELECT, IDLE), reports the servers' summed RSS per connection and how fast one
@@ -100,6 +103,13 @@ bench_json() { # PORT -> one JSON line (the client's full output is appended to 
 }
 field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]]["seconds"])' "$1" "$2"; }
 
+# Server-side time of FETCH 1:* (FLAGS ENVELOPE) (index and caches in place), read by a
+# client that does not parse: imaplib's parsing bounds both servers' fetch_flags_envelope.
+raw_fetch() { # PORT -> seconds
+    python3 "$repo/bench/imap_fetch_raw.py" 127.0.0.1 "$1" user1@example.test "$pass" \
+        | python3 -c 'import json,sys; print(json.load(sys.stdin)["seconds"])'
+}
+declare -a mw_raw dv_raw
 : > "$work/client.log"
 figures=(login_select fetch_flags_envelope uid_search_text fetch_full_bodies append_small)
 : > "$work/runs.tsv"
@@ -107,9 +117,11 @@ for r in $(seq "$runs"); do
     load=$(load1)
     start_mailward "$work/mw"
     mw_first=$(bench_json "$mw_port"); mw_second=$(bench_json "$mw_port")
+    mw_raw+=("$(raw_fetch "$mw_port")")
     kill "$mw"; wait "$mw" 2>/dev/null || true; mw=
     start_dovecot "$work/dv"
     dv_first=$(bench_json "$dv_port"); dv_second=$(bench_json "$dv_port")
+    dv_raw+=("$(raw_fetch "$dv_port")")
     "$peers/dovecot_maildir.sh" stop "$dv_port" >/dev/null
     for f in "${figures[@]}"; do
         for pass_name in first second; do
@@ -131,6 +143,9 @@ for f in "${figures[@]}"; do
         printf "%-22s %-7s %10.3f %10.3f %7.2fx\n" "$f" "$pass_name" "$m" "$v" "$(awk -v a="$v" -v b="$m" 'BEGIN {print (b > 0 ? a / b : 0)}')"
     done
 done
+m=$(printf '%s\n' "${mw_raw[@]}" | median); v=$(printf '%s\n' "${dv_raw[@]}" | median)
+printf "%-22s %-7s %10.3f %10.3f %7.2fx   (server side: a client that only reads lines)\n" \
+    fetch_envelope_raw second "$m" "$v" "$(awk -v a="$v" -v b="$m" 'BEGIN {print (b > 0 ? a / b : 0)}')"
 fi
 
 # --- IDLE connections: memory per connection and push latency --------------------------

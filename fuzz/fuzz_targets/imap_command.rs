@@ -8,13 +8,34 @@
 use libfuzzer_sys::fuzz_target;
 use mailward_imap::backend::{
     Account, AppendOutcome, AppendRequest, AuthOutcome, Authenticator, BackendError, BackendResult,
-    Changes, CopyOutcome, Credentials, MailboxBackend, MailboxInfo, MailboxStatus, Quota, Selected,
-    SpecialUse, StoreOutcome, StoreRequest, Subscription,
+    Changes, CopyOutcome, Credentials, Flag, MailboxBackend, MailboxInfo, MailboxStatus,
+    MessageMeta, Quota, Selected, SpecialUse, StoreOutcome, StoreRequest, Subscription,
 };
 use mailward_imap::{Action, Limits, Session, SessionConfig};
 use std::sync::Arc;
 
+/// One read-only INBOX of three fixed messages (plain, MIME multipart with an encoded word,
+/// malformed), so that SELECT, FETCH of every item, SEARCH and the MIME code run; every
+/// other call fails.
 struct NoMailboxes;
+
+const MESSAGES: [&[u8]; 3] = [
+    b"From: Alice <alice@example.test>\r\nTo: bob@example.test\r\nSubject: hello\r\nDate: Tue, 14 Nov 2023 10:00:00 +0000\r\n\r\nFirst body.\r\n",
+    b"From: =?UTF-8?Q?Gr=C3=BC=C3=9Fe?= <c@example.test>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n--b1\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nViele Gr=C3=BC=C3=9Fe\r\n--b1\r\nContent-Type: application/octet-stream; name=a.bin\r\nContent-Transfer-Encoding: base64\r\n\r\nAAECAwQ=\r\n--b1--\r\n",
+    b"Subject: =?x?B?broken\r\nContent-Type: multipart/alternative\r\n\r\nno boundary\r\n",
+];
+
+fn meta(uid: u32) -> Option<MessageMeta> {
+    let raw = MESSAGES.get(usize::try_from(uid).ok()?.checked_sub(1)?)?;
+    Some(MessageMeta {
+        uid,
+        flags: if uid == 2 { vec![Flag::Seen] } else { vec![] },
+        modseq: u64::from(uid),
+        internal_date: 1_700_000_000,
+        internal_date_offset_minutes: 60,
+        size: raw.len() as u64,
+    })
+}
 
 fn no<T>() -> BackendResult<T> {
     Err(BackendError::Cannot("fuzz".into()))
@@ -27,11 +48,28 @@ impl MailboxBackend for NoMailboxes {
     fn status(&mut self, _: &str) -> BackendResult<MailboxStatus> {
         no()
     }
-    fn select(&mut self, _: &str, _: bool) -> BackendResult<Selected> {
-        no()
+    fn select(&mut self, name: &str, _: bool) -> BackendResult<Selected> {
+        if !name.eq_ignore_ascii_case("INBOX") {
+            return no();
+        }
+        Ok(Selected {
+            uid_validity: 7,
+            uid_next: 4,
+            highest_modseq: 3,
+            uids: Arc::new(vec![1, 2, 3]),
+            keywords: vec![],
+            read_only: true,
+        })
     }
-    fn message(&mut self, _: &str, _: u32) -> BackendResult<Vec<u8>> {
-        no()
+    fn message(&mut self, _: &str, uid: u32) -> BackendResult<Vec<u8>> {
+        let i = usize::try_from(uid).ok().and_then(|u| u.checked_sub(1));
+        match i.and_then(|i| MESSAGES.get(i)) {
+            Some(m) => Ok(m.to_vec()),
+            None => no(),
+        }
+    }
+    fn metas(&mut self, _: &str, uids: &[u32]) -> BackendResult<Vec<MessageMeta>> {
+        Ok(uids.iter().filter_map(|&u| meta(u)).collect())
     }
     fn store(&mut self, _: &str, _: &StoreRequest) -> BackendResult<StoreOutcome> {
         no()
@@ -61,7 +99,13 @@ impl MailboxBackend for NoMailboxes {
         no()
     }
     fn changes(&mut self, _: &str, _: u64, _: u32) -> BackendResult<Changes> {
-        no()
+        Ok(Changes {
+            expunged: vec![],
+            added: vec![],
+            flags_changed: vec![],
+            uid_next: 4,
+            highest_modseq: 3,
+        })
     }
     fn quota(&mut self) -> BackendResult<Quota> {
         no()
