@@ -10,11 +10,12 @@
 #   uid_search_text       UID SEARCH TEXT "needle" (absent: every message is scanned)
 #   fetch_full_bodies     100 x UID FETCH n (BODY.PEEK[])
 #   append_small          APPENDS x APPEND of a small message
-# and, once per server and run, fetch_envelope_raw: FETCH 1:* (FLAGS ENVELOPE) read by
+# twice per server and run: "first" (fresh index: the server reads every file) and "second"
+# (index and caches in place); which server goes first alternates from run to run.
+# Also, once per server and run, fetch_envelope_raw: FETCH 1:* (FLAGS ENVELOPE) read by
 # bench/imap_fetch_raw.py, which only splits lines (server-side time; imaplib's parsing is
 # what bounds fetch_flags_envelope on both servers once their caches are warm).
-# twice per server and run: "first" (fresh index: the server reads every file) and "second"
-# (index and caches in place). Then bench/imap_idle.py opens IDLE connections to each server
+# Then bench/imap_idle.py opens IDLE connections to each server
 # (LOGIN, SELECT, IDLE), reports the servers' summed RSS per connection and how fast one
 # APPEND is pushed to every idler. Prints medians and the ratios dovecot/mailward (time) and
 # mailward/dovecot (memory per connection).
@@ -110,19 +111,26 @@ raw_fetch() { # PORT -> seconds
         | python3 -c 'import json,sys; print(json.load(sys.stdin)["seconds"])'
 }
 declare -a mw_raw dv_raw
+run_mailward() {
+    start_mailward "$work/mw"
+    mw_first=$(bench_json "$mw_port"); mw_second=$(bench_json "$mw_port")
+    mw_raw+=("$(raw_fetch "$mw_port")")
+    kill "$mw"; wait "$mw" 2>/dev/null || true; mw=
+}
+run_dovecot() {
+    start_dovecot "$work/dv"
+    dv_first=$(bench_json "$dv_port"); dv_second=$(bench_json "$dv_port")
+    dv_raw+=("$(raw_fetch "$dv_port")")
+    "$peers/dovecot_maildir.sh" stop "$dv_port" >/dev/null
+}
 : > "$work/client.log"
 figures=(login_select fetch_flags_envelope uid_search_text fetch_full_bodies append_small)
 : > "$work/runs.tsv"
 for r in $(seq "$runs"); do
     load=$(load1)
-    start_mailward "$work/mw"
-    mw_first=$(bench_json "$mw_port"); mw_second=$(bench_json "$mw_port")
-    mw_raw+=("$(raw_fetch "$mw_port")")
-    kill "$mw"; wait "$mw" 2>/dev/null || true; mw=
-    start_dovecot "$work/dv"
-    dv_first=$(bench_json "$dv_port"); dv_second=$(bench_json "$dv_port")
-    dv_raw+=("$(raw_fetch "$dv_port")")
-    "$peers/dovecot_maildir.sh" stop "$dv_port" >/dev/null
+    # The server measured first in a run meets whatever the previous run left behind
+    # (page cache, journal writeback after 10,000 APPENDs and a DELETE): alternate.
+    if (( r % 2 == 1 )); then run_mailward; run_dovecot; else run_dovecot; run_mailward; fi
     for f in "${figures[@]}"; do
         for pass_name in first second; do
             m=mw_$pass_name; v=dv_$pass_name
