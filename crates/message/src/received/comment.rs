@@ -265,6 +265,7 @@ fn auth_label(w: &str) -> &'static str {
 /// After `authenticated`: Postfix `sender: user`, `as user`, `user name`, `id user`; Sendmail
 /// `bits=0` names nobody.
 fn auth_user_after<'a>(toks: &[Tok<'a>], mut i: usize) -> Option<&'a str> {
+    let start = i;
     for _ in 0..2 {
         match toks.get(i) {
             // A connector is skipped only when a word follows it: the user may be `id`.
@@ -279,10 +280,13 @@ fn auth_user_after<'a>(toks: &[Tok<'a>], mut i: usize) -> Option<&'a str> {
             _ => break,
         }
     }
+    // `(authenticated by host)` names no user; after a connector (`Authenticated sender:
+    // by`) the word is the user, whatever it is.
+    let after_connector = i > start;
     match toks.get(i) {
         Some(Tok::Word(w, _))
             if !starts_with_ci(w, "bits=")
-                && !w.eq_ignore_ascii_case("by")
+                && (after_connector || !w.eq_ignore_ascii_case("by"))
                 && !w.ends_with(':') =>
         {
             Some(w)
@@ -378,6 +382,17 @@ mod tests {
             None
         );
         assert_eq!(scan("uid 500", FIRST).rdns, None);
+    }
+
+    #[test]
+    fn a_user_named_like_a_keyword_after_a_connector_is_the_user() {
+        let a = scan("Authenticated sender: by", Ctx::Other);
+        assert_eq!(
+            (a.auth, a.auth_user),
+            (Some("Authenticated sender"), Some("by"))
+        );
+        let b = scan("authenticated by mail.example.test", Ctx::Other);
+        assert_eq!((b.auth, b.auth_user), (Some("authenticated"), None));
     }
 
     #[test]
