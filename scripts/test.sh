@@ -31,3 +31,8 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test"
 cargo test --workspace --locked
+# The fuzz targets (cargo-fuzz, run by hand on nightly) must keep compiling as the crates
+# change: checked here on stable, in their own target directory.
+echo "== fuzz targets compile"
+CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}/fuzz-check" \
+    cargo check --manifest-path fuzz/Cargo.toml --bins --locked
