@@ -7,8 +7,6 @@ mod common_serve;
 
 use common_serve::Mailward;
 use serde_json::Value;
-use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 const USER: &str = "bob@example.test";
@@ -32,33 +30,8 @@ impl Imap {
 
     /// Runs a scenario of `tests/py/imap_qresync.py`; returns its JSON output.
     fn py(&self, scenario: &str) -> Value {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/py/imap_qresync.py");
-        let out = Command::new("python3")
-            .arg(script)
-            .arg(scenario)
-            .arg(self.m.smtp.to_string())
-            .arg(self.imap.to_string())
-            .output()
-            .expect("python3 is needed for these tests");
-        assert!(
-            out.status.success(),
-            "scenario {scenario} failed:\n{}\n{}\nlog: {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr),
-            self.log_tail()
-        );
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        serde_json::from_str(stdout.lines().last().unwrap_or("{}")).unwrap_or(Value::Null)
-    }
-
-    fn log_tail(&self) -> String {
-        std::fs::read_to_string(&self.m.log)
-            .unwrap_or_default()
-            .lines()
-            .rev()
-            .take(30)
-            .collect::<Vec<_>>()
-            .join("\n")
+        self.m
+            .run_py("imap_qresync.py", scenario, &[self.m.smtp, self.imap])
     }
 
     /// Waits until INBOX holds `n` messages (new/ and cur/).

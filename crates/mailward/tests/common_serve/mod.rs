@@ -288,31 +288,47 @@ impl Mailward {
 
     /// Runs a scenario of `tests/py/scenarios.py`; returns its JSON output.
     pub fn scenario(&self, name: &str) -> serde_json::Value {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/py/scenarios.py");
+        self.run_py(
+            "scenarios.py",
+            name,
+            &[self.smtp, self.submission, self.submissions],
+        )
+    }
+
+    /// Runs scenario `name` of the Python client `tests/py/SCRIPT` with the given ports;
+    /// the test fails (showing the script's output and the log's tail) unless it succeeds.
+    /// Returns the JSON object on the script's last line of output.
+    pub fn run_py(&self, script: &str, name: &str, ports: &[u16]) -> serde_json::Value {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/py")
+            .join(script);
         let out = Command::new("python3")
-            .arg(script)
+            .arg(path)
             .arg(name)
-            .arg(self.smtp.to_string())
-            .arg(self.submission.to_string())
-            .arg(self.submissions.to_string())
+            .args(ports.iter().map(u16::to_string))
             .output()
             .expect("python3 is needed for these tests");
         assert!(
             out.status.success(),
-            "scenario {name} failed:\n{}\n{}\nlog: {}",
+            "scenario {name} of {script} failed:\n{}\n{}\nlog: {}",
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr),
-            std::fs::read_to_string(&self.log)
-                .unwrap_or_default()
-                .lines()
-                .rev()
-                .take(15)
-                .collect::<Vec<_>>()
-                .join("\n")
+            self.log_tail(30)
         );
         let stdout = String::from_utf8_lossy(&out.stdout);
         serde_json::from_str(stdout.lines().last().unwrap_or("{}"))
             .unwrap_or(serde_json::Value::Null)
+    }
+
+    /// The last `n` lines of the server's log, newest first.
+    pub fn log_tail(&self, n: usize) -> String {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .rev()
+            .take(n)
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 }
 
