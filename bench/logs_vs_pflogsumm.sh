@@ -25,12 +25,17 @@ log=$work/mail.log
 "$gen" "$lines" > "$log"
 n=$(wc -l < "$log"); bytes=$(stat -c %s "$log")
 echo "# $(date -u +%FT%TZ) nproc=$(nproc) log: $n lines, $bytes bytes"
-cat "$log" > /dev/null   # warm the page cache for both tools
+# Every run of either tool starts from a warm page cache: this VM's memory reclaim (DAMON)
+# pages a file out within seconds of its last read, so without it the run after a 10-second
+# pflogsumm run would time the disk, not the parser.
+warm() { cat "$log" > /dev/null; }
+warm
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 # Prints "lines/s-by-wall-clock lines/s-by-cpu-time (user+sys)" for one run of a command.
 rate() {
     local t; t=$(mktemp)
+    warm
     /usr/bin/time -f '%e %U %S' -o "$t" "$@" > /dev/null
     awk -v l="$n" '{w=$1; c=$2+$3; if (c <= 0) c = 0.001; printf "%.0f %.0f\n", l/w, l/c}' "$t"; rm -f "$t"
 }

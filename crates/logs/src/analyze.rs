@@ -2,6 +2,11 @@
 //! together. [`Analyzer::line`] is free of I/O; [`Analyzer::read`] drives it over opened
 //! [`Input`]s.
 
+#![allow(
+    clippy::vec_box,
+    reason = "finished flows are boxed: a pointer moves through the ready list, the summary thread and back cheaper than a 300-byte Flow"
+)]
+
 use crate::error::LogsError;
 use crate::flow::{Flow, FlowEngine};
 use crate::input::{Input, for_each_line};
@@ -143,12 +148,12 @@ impl Analyzer {
     }
 
     fn drain(&mut self, sink: &mut impl FnMut(Flow)) {
-        let flows: Vec<Flow> = self.engine.drain_ready().collect();
+        let flows: Vec<Box<Flow>> = self.engine.drain_ready().collect();
         for f in flows {
             if self.summarize_flows {
                 self.summary.flow(&f);
             }
-            sink(f);
+            sink(*f);
         }
     }
 

@@ -27,6 +27,11 @@
 //! text, so the workers of a segment are scoped threads that end with it; the emptied vectors
 //! of records are kept for the next segment.
 
+#![allow(
+    clippy::vec_box,
+    reason = "finished flows are boxed: a pointer moves through the ready list, the summary thread and back cheaper than a 300-byte Flow"
+)]
+
 use crate::analyze::Analyzer;
 use crate::error::LogsError;
 use crate::event::{Event, Record};
@@ -36,12 +41,14 @@ use crate::summary::SummaryBuilder;
 use crate::time::YearRef;
 use std::io::{self, BufRead, Read};
 use std::path::Path;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, channel, sync_channel};
+use std::sync::{Condvar, Mutex};
 
 /// Bytes of whole lines the reader hands over at a time.
 pub const SEGMENT: usize = 16 * 1024 * 1024;
+/// Bytes of the first segment (the next ones double up to [`SEGMENT`]).
+const FIRST_SEGMENT: usize = 512 * 1024;
 /// Bytes of whole lines one worker parses at a time.
 pub const CHUNK: usize = 128 * 1024;
 
@@ -213,9 +220,14 @@ fn reader_loop(
     recycled: Receiver<Vec<u8>>,
 ) {
     let mut eof = false;
+    // The first segments are small and grow to `size`: nothing is parsed until the first one
+    // is read, and a full segment takes milliseconds to read and check.
+    let mut want = FIRST_SEGMENT.min(size);
     loop {
         let mut buf = recycled.try_recv().unwrap_or_default();
-        let seg = match read_segment(&mut reader, size, &mut carry, &mut buf, &mut eof) {
+        let read = read_segment(&mut reader, want, &mut carry, &mut buf, &mut eof);
+        want = (want * 2).min(size);
+        let seg = match read {
             Ok(false) => return,
             Ok(true) => Ok(match String::from_utf8(buf) {
                 Ok(s) => s,
@@ -233,22 +245,68 @@ fn reader_loop(
     }
 }
 
+/// Chunks a worker may parse ahead of the one the calling thread is taking in. Unbounded, a
+/// fast worker parses a whole segment ahead: megabytes of records that have left the caches
+/// before they are read, and as many item vectors to allocate.
+const AHEAD: usize = 8;
+/// Bytes of log per item, to size a new item vector (lines of ~120 bytes, most of them kept).
+const ITEM_ESTIMATE: usize = 96;
+
+/// Holds workers back to [`AHEAD`] chunks past the chunks taken in so far.
+#[derive(Default)]
+struct Gate {
+    consumed: Mutex<usize>,
+    moved: Condvar,
+}
+
+impl Gate {
+    /// Waits until chunk `k` is less than [`AHEAD`] chunks past those taken in.
+    fn wait_until_near(&self, k: usize) {
+        let Ok(mut consumed) = self.consumed.lock() else {
+            return;
+        };
+        while k >= consumed.saturating_add(AHEAD) {
+            consumed = match self.moved.wait(consumed) {
+                Ok(c) => c,
+                Err(_) => return,
+            };
+        }
+    }
+
+    /// The chunks before `n` have been taken in.
+    fn consumed(&self, n: usize) {
+        if let Ok(mut c) = self.consumed.lock() {
+            *c = n;
+        }
+        self.moved.notify_all();
+    }
+}
+
+/// Opens a [`Gate`] for good when dropped.
+struct OpenOnDrop<'g>(&'g Gate);
+
+impl Drop for OpenOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.consumed(usize::MAX);
+    }
+}
+
 /// Finished flows on their way to the flow thread, in batches. The flow thread only reads
 /// them (for the summary) and sends each batch back: they reach the sink, and are freed, on
 /// the calling thread, where they were allocated (memory freed on another thread is slow to
 /// allocate again).
 struct FlowOut<'s, F> {
-    tx: SyncSender<Vec<Flow>>,
-    back: Receiver<Vec<Flow>>,
-    batch: Vec<Flow>,
-    spare: Vec<Vec<Flow>>,
+    tx: SyncSender<Vec<Box<Flow>>>,
+    back: Receiver<Vec<Box<Flow>>>,
+    batch: Vec<Box<Flow>>,
+    spare: Vec<Vec<Box<Flow>>>,
     /// Batches at the flow thread.
     out: usize,
     sink: &'s mut F,
 }
 
 impl<F: FnMut(Flow)> FlowOut<'_, F> {
-    fn push(&mut self, flows: std::vec::Drain<'_, Flow>) {
+    fn push(&mut self, flows: std::vec::Drain<'_, Box<Flow>>) {
         self.batch.extend(flows);
         if self.batch.len() >= FLOW_BATCH {
             self.flush();
@@ -276,10 +334,10 @@ impl<F: FnMut(Flow)> FlowOut<'_, F> {
         }
     }
 
-    fn sunk(&mut self, mut done: Vec<Flow>) {
+    fn sunk(&mut self, mut done: Vec<Box<Flow>>) {
         self.out = self.out.saturating_sub(1);
         for f in done.drain(..) {
-            (self.sink)(f);
+            (self.sink)(*f);
         }
         self.spare.push(done);
     }
@@ -326,19 +384,21 @@ impl Analyzer {
                 .lock()
                 .ok()
                 .and_then(|mut s| s.pop())
-                .unwrap_or_default()
+                .unwrap_or_else(|| Vec::with_capacity(plan.chunk / ITEM_ESTIMATE))
         };
+        let gate = Gate::default();
         std::thread::scope(|s| {
             let (tx, rx) = channel::<(usize, Vec<Item<'_>>)>();
             let mut handles = Vec::with_capacity(workers);
             for _ in 0..workers {
                 let tx = tx.clone();
-                let (claim, parts, take_spare) = (&claim, &parts, &take_spare);
+                let (claim, parts, take_spare, gate) = (&claim, &parts, &take_spare, &gate);
                 handles.push(s.spawn(move || {
                     let mut stats = SummaryBuilder::new();
                     loop {
                         let k = claim.fetch_add(1, Ordering::Relaxed);
                         let Some(chunk) = parts.get(k) else { break };
+                        gate.wait_until_near(k);
                         let mut items = take_spare();
                         parse_chunk(chunk, year, &mut stats, &mut items);
                         if tx.send((k, items)).is_err() {
@@ -349,6 +409,9 @@ impl Analyzer {
                 }));
             }
             drop(tx);
+            // Opens the gate for good when this thread leaves the loop, even by a panic:
+            // a worker waiting at it would otherwise keep the scope from ending.
+            let _open = OpenOnDrop(&gate);
             let mut parsed: Vec<Option<Vec<Item<'_>>>> = Vec::with_capacity(total);
             parsed.resize_with(total, || None);
             for i in 0..total {
@@ -391,6 +454,7 @@ impl Analyzer {
                 if let Ok(mut s) = spare.lock() {
                     s.push(retype(batch));
                 }
+                gate.consumed(i + 1);
                 if self.engine_mut().has_ready() {
                     out.push(self.engine_mut().drain_ready());
                 }
@@ -425,7 +489,7 @@ impl Analyzer {
             let (tx, rx) = sync_channel(1);
             let (back_tx, back_rx) = channel();
             s.spawn(move || reader_loop(reader, plan.segment, head, name, tx, back_rx));
-            let (flow_tx, flow_rx) = sync_channel::<Vec<Flow>>(FLOWS_AHEAD);
+            let (flow_tx, flow_rx) = sync_channel::<Vec<Box<Flow>>>(FLOWS_AHEAD);
             let (flow_back_tx, flow_back_rx) = channel();
             let flow_thread = s.spawn(move || {
                 let mut summary = SummaryBuilder::new();

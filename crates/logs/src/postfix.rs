@@ -190,22 +190,51 @@ pub fn parse_message<'a>(daemon: &str, msg: &'a str) -> Option<Event<'a>> {
     {
         return Some(proxy_reject(rest));
     }
-    starts_with_any(msg, INFO_PREFIXES).then_some(Event::Other)
+    INFO_PREFIXES.any_prefix_of(msg).then_some(Event::Other)
 }
 
-/// `s` starts with one of `prefixes` (the first byte is compared inline before the rest).
-#[inline]
-fn starts_with_any(s: &str, prefixes: &[&str]) -> bool {
-    let Some(&first) = s.as_bytes().first() else {
-        return false;
-    };
-    prefixes
-        .iter()
-        .any(|p| p.as_bytes().first() == Some(&first) && s.starts_with(p))
+/// Literal prefixes, indexed by their first byte at compile time: a line is compared only with
+/// the few prefixes that start like it, not with the whole list.
+struct Prefixes {
+    list: &'static [&'static str],
+    /// Bit `i` of entry `c`: `list[i]` starts with byte `c`.
+    by_first: [u128; 256],
+}
+
+impl Prefixes {
+    const fn new(list: &'static [&'static str]) -> Prefixes {
+        assert!(list.len() <= 128, "one bit per prefix");
+        let mut by_first = [0u128; 256];
+        let mut i = 0;
+        while i < list.len() {
+            // An empty prefix fails to compile here.
+            let first = list[i].as_bytes()[0] as usize;
+            by_first[first] |= 1 << i;
+            i += 1;
+        }
+        Prefixes { list, by_first }
+    }
+
+    /// `s` starts with one of the prefixes.
+    #[inline]
+    fn any_prefix_of(&self, s: &str) -> bool {
+        let Some(&first) = s.as_bytes().first() else {
+            return false;
+        };
+        let mut mask = self.by_first.get(usize::from(first)).copied().unwrap_or(0);
+        while mask != 0 {
+            let i = mask.trailing_zeros() as usize;
+            if self.list.get(i).is_some_and(|p| s.starts_with(p)) {
+                return true;
+            }
+            mask &= mask - 1;
+        }
+        false
+    }
 }
 
 /// Messages without a queue ID that are understood and matter to no flow.
-const INFO_PREFIXES: &[&str] = &[
+static INFO_PREFIXES: Prefixes = Prefixes::new(&[
     "connect from ",
     "disconnect from ",
     "lost connection after ",
@@ -275,7 +304,7 @@ const INFO_PREFIXES: &[&str] = &[
     "requested ",
     "queue file size limit",
     "mail system configuration",
-];
+]);
 
 /// `warning:` messages: SASL failures are counted; the rest is informational.
 fn warning(rest: &str) -> Event<'_> {
@@ -321,7 +350,8 @@ fn queued<'a>(daemon: &str, qid: &'a str, rest: &'a str) -> Option<Event<'a>> {
     }
     if let Some(v) = rest.strip_prefix("from=") {
         let (from, tail) = angle_value(v);
-        if find(tail, "status=expired").is_some() {
+        // qmgr(8): `from=<sender>, status=expired, returned to sender`.
+        if tail.starts_with(", status=expired") {
             return Some(Event::Expired { qid: q });
         }
         let size = kv_num(tail, "size=");
@@ -382,11 +412,11 @@ fn queued<'a>(daemon: &str, qid: &'a str, rest: &'a str) -> Option<Event<'a>> {
             return Some(Event::Reject(r));
         }
     }
-    starts_with_any(rest, QUEUED_INFO).then_some(Event::Other)
+    QUEUED_INFO.any_prefix_of(rest).then_some(Event::Other)
 }
 
 /// `QID: ...` messages that are understood and change nothing in a flow.
-const QUEUED_INFO: &[&str] = &[
+static QUEUED_INFO: Prefixes = Prefixes::new(&[
     "resent-message-id=",
     "warning: ",
     "info: ",
@@ -418,11 +448,14 @@ const QUEUED_INFO: &[&str] = &[
     "cannot ",
     "Server certificate not ",
     "breaking line",
-];
+]);
 
 /// smtpd `client=HOST[IP][:PORT][, sasl_method=M, sasl_username=U][, orig_queue_id=Q, orig_client=...]`.
 fn client<'a>(qid: Text<'a>, v: &'a str) -> Received<'a> {
-    let first = v.split(", ").next().unwrap_or(v);
+    let (first, mut more) = match find(v, ", ") {
+        Some(i) => (v.get(..i).unwrap_or(v), v.get(i + 2..)),
+        None => (v, None),
+    };
     let (host, ip) = host_ip(first).unwrap_or((Some(first), ""));
     let mut r = Received {
         qid,
@@ -430,12 +463,17 @@ fn client<'a>(qid: Text<'a>, v: &'a str) -> Received<'a> {
         client_ip: (!ip.is_empty()).then(|| b(ip)),
         ..Received::default()
     };
-    for part in v.split(", ").skip(1) {
+    while let Some(rest) = more {
+        let (part, next) = match find(rest, ", ") {
+            Some(i) => (rest.get(..i).unwrap_or(rest), rest.get(i + 2..)),
+            None => (rest, None),
+        };
         if let Some(u) = part.strip_prefix("sasl_username=") {
             r.sasl_user = Some(b(u.trim_end()));
         } else if let Some(o) = part.strip_prefix("orig_queue_id=") {
             r.parent = Some(b(o.trim_end()));
         }
+        more = next;
     }
     r
 }
@@ -443,7 +481,7 @@ fn client<'a>(qid: Text<'a>, v: &'a str) -> Received<'a> {
 /// `<value>rest` -> (value, rest); an unbracketed value runs to the next `, `.
 fn angle_value(v: &str) -> (&str, &str) {
     if let Some(inner) = v.strip_prefix('<')
-        && let Some(end) = inner.find('>')
+        && let Some(end) = find_byte(inner, b'>')
     {
         return (
             inner.get(..end).unwrap_or(""),
@@ -478,12 +516,55 @@ fn is_remote_relay(daemon: &str, relay: &str) -> bool {
 
 /// `to=<a>, [orig_to=<b>, ]relay=R, [conn_use=N, ]delay=D, delays=a/b/c/d, [tls=..., ]dsn=X, status=S (text)`.
 fn delivery<'a>(daemon: &str, qid: Text<'a>, rest: &'a str) -> Option<Delivery<'a>> {
-    let status_at = find(rest, "status=")?;
-    let fields = rest.get(..status_at)?;
-    let status_part = rest.get(status_at + 7..)?;
-    let word_end = status_part.find([' ', ',']).unwrap_or(status_part.len());
+    let mut d = Delivery {
+        qid,
+        to: b(""),
+        orig_to: None,
+        relay: None,
+        relay_host: None,
+        relay_ip: None,
+        remote: false,
+        status: Status::Other,
+        delay: None,
+        delays: None,
+        dsn: None,
+        response: None,
+        queued_as: None,
+        attempt: None,
+    };
+    // One pass over the `key=value, ` fields up to `status=`, the last one.
+    let mut cursor = rest;
+    let status_part = loop {
+        let eq = find_byte(cursor, b'=')?;
+        let key = cursor.get(..eq)?;
+        let after = cursor.get(eq + 1..)?;
+        if key == "status" {
+            break after;
+        }
+        match find(after, ", ") {
+            Some(i) => {
+                delivery_field(&mut d, daemon, key, after.get(..i)?);
+                cursor = after.get(i + 2..)?;
+            }
+            // The field before `status=` without its space (`dsn=5.0.0,status=bounced`).
+            None => {
+                let i = find(after, "status=")?;
+                delivery_field(
+                    &mut d,
+                    daemon,
+                    key,
+                    after.get(..i)?.trim_end_matches([',', ' ']),
+                );
+                break after.get(i + 7..)?;
+            }
+        }
+    };
+    let word_end = status_part
+        .bytes()
+        .position(|c| c == b' ' || c == b',')
+        .unwrap_or(status_part.len());
     let word = status_part.get(..word_end)?;
-    let status = match word {
+    d.status = match word {
         "sent" => Status::Sent,
         "deferred" | "SOFTBOUNCE" => Status::Deferred,
         "bounced" => Status::Bounced,
@@ -495,58 +576,35 @@ fn delivery<'a>(daemon: &str, qid: Text<'a>, rest: &'a str) -> Option<Delivery<'
         .map(str::trim_start)
         .and_then(|r| r.strip_prefix('('))
         .map(|r| r.trim_end().strip_suffix(')').unwrap_or(r));
-    let mut d = Delivery {
-        qid,
-        to: b(""),
-        orig_to: None,
-        relay: None,
-        relay_host: None,
-        relay_ip: None,
-        remote: false,
-        status,
-        delay: None,
-        delays: None,
-        dsn: None,
-        response: None,
-        queued_as: None,
-        attempt: None,
-    };
-    let mut cursor = fields;
-    while !cursor.is_empty() {
-        let eq = find_byte(cursor, b'=')?;
-        let key = cursor.get(..eq)?;
-        let after = cursor.get(eq + 1..)?;
-        let (value, next) = match find(after, ", ") {
-            Some(i) => (after.get(..i)?, after.get(i + 2..)?),
-            None => (after.trim_end_matches([',', ' ']), ""),
-        };
-        match key {
-            "to" => d.to = b(unbracket(value)),
-            "orig_to" => d.orig_to = Some(b(unbracket(value))),
-            "relay" => {
-                d.relay = Some(b(value));
-                if let Some((host, ip)) = host_ip(value) {
-                    d.relay_host = host.map(b);
-                    if !ip.starts_with("private/") && !ip.starts_with("public/") {
-                        d.relay_ip = Some(b(ip));
-                    }
-                } else {
-                    d.relay_host = Some(b(value));
-                }
-                d.remote = is_remote_relay(daemon, value);
-            }
-            "delay" => d.delay = parse_f64(value),
-            "delays" => d.delays = delays(value),
-            "dsn" => d.dsn = Some(b(value)),
-            _ => {}
-        }
-        cursor = next;
-    }
     if let Some(r) = response {
         d.queued_as = queued_as(r).map(b);
     }
     d.response = response.map(b);
     Some(d)
+}
+
+/// One `key=value` field of a delivery line.
+fn delivery_field<'a>(d: &mut Delivery<'a>, daemon: &str, key: &str, value: &'a str) {
+    match key {
+        "to" => d.to = b(unbracket(value)),
+        "orig_to" => d.orig_to = Some(b(unbracket(value))),
+        "relay" => {
+            d.relay = Some(b(value));
+            if let Some((host, ip)) = host_ip(value) {
+                d.relay_host = host.map(b);
+                if !ip.starts_with("private/") && !ip.starts_with("public/") {
+                    d.relay_ip = Some(b(ip));
+                }
+            } else {
+                d.relay_host = Some(b(value));
+            }
+            d.remote = is_remote_relay(daemon, value);
+        }
+        "delay" => d.delay = parse_f64(value),
+        "delays" => d.delays = delays(value),
+        "dsn" => d.dsn = Some(b(value)),
+        _ => {}
+    }
 }
 
 /// The queue ID in `250 2.0.0 Ok: queued as ABC123` (smtp hand-off) or `forwarded as ABC123`
@@ -565,9 +623,14 @@ fn queued_as(response: &str) -> Option<&str> {
 /// `a/b/c/d` (Postfix ≥ 2.3): time before qmgr, in qmgr, connection setup, transmission.
 fn delays(v: &str) -> Option<[f32; 4]> {
     let mut out = [0f32; 4];
-    let mut parts = v.split('/');
+    let mut rest = v;
     for slot in &mut out {
-        *slot = parse_f32(parts.next()?)?;
+        let (part, tail) = match find_byte(rest, b'/') {
+            Some(i) => (rest.get(..i)?, rest.get(i + 1..)?),
+            None => (rest, ""),
+        };
+        *slot = parse_f32(part)?;
+        rest = tail;
     }
     Some(out)
 }
@@ -672,7 +735,7 @@ fn proxy_reject(rest: &str) -> Event<'_> {
 fn kv_angle<'a>(kv: &'a str, key: &str) -> Option<&'a str> {
     let i = find(kv, key)?;
     let tail = kv.get(i + key.len()..)?;
-    tail.get(..tail.find('>')?)
+    tail.get(..find_byte(tail, b'>')?)
 }
 
 /// Normalises a reject text into a reason to count by: the address prefix dropped, and DNSBL
@@ -719,6 +782,41 @@ mod tests {
         assert_eq!(d.delays, Some([0.2, 0.02, 0.04, 3.3]));
         assert!(d.remote);
         assert_eq!(d.status, Status::Sent);
+    }
+
+    #[test]
+    fn delivery_fields_end_at_the_status_field() {
+        // An address may contain `status=`; only the field of that name ends the list.
+        let e = ev(
+            "Jan 10 10:00:00 mx postfix/smtp[1]: 7EE668039: to=<status=x@example.com>, relay=mx.example.com[192.0.2.9]:25, delay=1, delays=0.5/0/0.25/0.25, dsn=4.4.1, status=deferred (connect timed out)",
+        );
+        let Some(Event::Delivery(d)) = e else {
+            panic!("not a delivery: {e:?}")
+        };
+        assert_eq!(d.to, "status=x@example.com");
+        assert_eq!(d.relay_ip.as_deref(), Some("192.0.2.9"));
+        assert_eq!(d.status, Status::Deferred);
+        assert_eq!(d.response.as_deref(), Some("connect timed out"));
+        // A field glued to `status=` without its space still counts.
+        let e = ev(
+            "Jan 10 10:00:00 mx postfix/smtp[1]: 7EE668039: to=<a@example.com>, relay=none, delay=1, dsn=5.4.4,status=bounced (Host not found)",
+        );
+        let Some(Event::Delivery(d)) = e else {
+            panic!("not a delivery: {e:?}")
+        };
+        assert_eq!(
+            (d.dsn.as_deref(), d.status),
+            (Some("5.4.4"), Status::Bounced)
+        );
+        // No status at all: not a delivery.
+        assert!(!matches!(
+            ev(
+                "Jan 10 10:00:00 mx postfix/smtp[1]: 7EE668039: to=<a@example.com>, relay=none, delay=1"
+            ),
+            Some(Event::Delivery(_))
+        ));
+        assert_eq!(delays("1/2/3.5/0.25/9"), Some([1.0, 2.0, 3.5, 0.25]));
+        assert_eq!(delays("1/2/3"), None);
     }
 
     #[test]

@@ -124,14 +124,12 @@ pub fn reply_code(s: &str) -> (Option<&str>, Option<&str>, &str) {
 
 /// RFC 3463 §2 enhanced status code `class.subject.detail`, class 2, 4 or 5.
 pub fn is_enhanced(w: &str) -> bool {
+    let number = |p: &str| !p.is_empty() && p.len() <= 3 && p.bytes().all(|c| c.is_ascii_digit());
     let mut parts = w.split('.');
-    let class_ok = matches!(parts.next(), Some("2" | "4" | "5"));
-    let rest: Vec<&str> = parts.collect();
-    class_ok
-        && rest.len() == 2
-        && rest
-            .iter()
-            .all(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|c| c.is_ascii_digit()))
+    matches!(parts.next(), Some("2" | "4" | "5"))
+        && parts.next().is_some_and(number)
+        && parts.next().is_some_and(number)
+        && parts.next().is_none()
 }
 
 /// Finds an SMTP reply inside free text, after a `said: ` (Postfix) or after
@@ -202,6 +200,19 @@ mod tests {
             reply_code("554 Service unavailable"),
             (Some("554"), None, "Service unavailable")
         );
+        for (w, ok) in [
+            ("5.1.1", true),
+            ("4.7.10", true),
+            ("2.0.0", true),
+            ("3.1.1", false),
+            ("5.1", false),
+            ("5.1.1.1", false),
+            ("5..1", false),
+            ("5.1234.1", false),
+            ("5.a.1", false),
+        ] {
+            assert_eq!(is_enhanced(w), ok, "{w}");
+        }
         assert_eq!(
             reply_code("too many connections"),
             (None, None, "too many connections")

@@ -171,6 +171,8 @@ struct IpBursts {
 #[derive(Debug, Default)]
 pub struct SummaryBuilder {
     s: Summary,
+    /// Deferrals and failures by reply code (`450 4.7.1`).
+    codes: StrMap<u64>,
     reasons: StrMap<u64>,
     senders: StrMap<u64>,
     sender_domains: StrMap<u64>,
@@ -275,10 +277,10 @@ impl SummaryBuilder {
                     d.response.as_deref().and_then(crate::scan::embedded_reply)
                 {
                     let key = match dsn {
-                        Some(dsn) => format!("{code} {dsn}"),
-                        None => code.to_owned(),
+                        Some(dsn) => self.codes.entry_parts(&[code, " ", dsn], false),
+                        None => self.codes.entry_parts(&[code], false),
                     };
-                    *self.s.errors_by_code.entry(key).or_insert(0) += 1;
+                    *key += 1;
                 }
             }
             Event::Reject(r) => {
@@ -360,9 +362,6 @@ impl SummaryBuilder {
         ] {
             *x += y;
         }
-        for (k, n) in b.errors_by_code {
-            *a.errors_by_code.entry(k).or_insert(0) += n;
-        }
         for (k, n) in b.sasl_failures {
             *a.sasl_failures.entry(k).or_insert(0) += n;
         }
@@ -370,6 +369,7 @@ impl SummaryBuilder {
             *a.auth_failures_by_protocol.entry(k).or_insert(0) += n;
         }
         for (mine, theirs) in [
+            (&mut self.codes, other.codes),
             (&mut self.reasons, other.reasons),
             (&mut self.senders, other.senders),
             (&mut self.sender_domains, other.sender_domains),
@@ -471,6 +471,11 @@ impl SummaryBuilder {
     /// The finished report, with `top_n` entries in each top list.
     pub fn finish(mut self, top_n: usize) -> Summary {
         let mut s = self.s;
+        s.errors_by_code = self
+            .codes
+            .iter()
+            .map(|(k, &n)| (String::from_utf8_lossy(k.as_bytes()).into_owned(), n))
+            .collect();
         s.rejected_by_reason = top(&self.reasons, usize::MAX);
         s.top_senders = top(&self.senders, top_n);
         s.top_sender_domains = top(&self.sender_domains, top_n);
@@ -524,5 +529,28 @@ fn track_burst(st: &mut IpBursts, ip: &str, t: Timestamp) {
             end: t,
             failures: st.window.len() as u64,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_are_nearest_rank() {
+        assert_eq!(Percentiles::of(&mut []), Percentiles::default());
+        let p = Percentiles::of(&mut [2.5]);
+        assert_eq!(
+            (p.count, p.p50, p.p99, p.max, p.avg),
+            (1, 2.5, 2.5, 2.5, 2.5)
+        );
+        let p = Percentiles::of(&mut [4.0, 1.0, 3.0, 2.0]);
+        assert_eq!((p.p50, p.p90, p.max, p.avg), (2.0, 4.0, 4.0, 2.5));
+        let mut hundred: Vec<f32> = (1..=100).rev().map(|x| x as f32).collect();
+        let p = Percentiles::of(&mut hundred);
+        assert_eq!(
+            (p.p50, p.p90, p.p95, p.p99, p.max),
+            (50.0, 90.0, 95.0, 99.0, 100.0)
+        );
     }
 }

@@ -270,6 +270,32 @@ fn month_number(b: &[u8]) -> Option<u32> {
 /// Returns the instant and the bytes consumed.
 pub fn parse_syslog(s: &str, year: &YearRef) -> Option<(Timestamp, usize)> {
     let b = s.as_bytes();
+    // The common 15-byte form without a fraction: consecutive lines of a log mostly share
+    // their second, so the last one resolved on this thread is kept and compared first.
+    if let Some(stamp) = b.get(..15).and_then(|x| <&[u8; 15]>::try_from(x).ok())
+        && b.get(15) != Some(&b'.')
+    {
+        let (last, reference, at) = LAST_STAMP.get();
+        if last == *stamp && reference == year.now.0 {
+            return Some((at, 15));
+        }
+        let parsed = parse_syslog_uncached(b, year)?;
+        if parsed.1 == 15 {
+            LAST_STAMP.set((*stamp, year.now.0, parsed.0));
+        }
+        return Some(parsed);
+    }
+    parse_syslog_uncached(b, year)
+}
+
+thread_local! {
+    /// The last `Mmm dd HH:MM:SS` stamp [`parse_syslog`] resolved on this thread: its bytes,
+    /// the [`YearRef`] it was resolved against (by its reference instant), and the instant.
+    static LAST_STAMP: std::cell::Cell<([u8; 15], i64, Timestamp)> =
+        const { std::cell::Cell::new(([0; 15], i64::MIN, Timestamp(0))) };
+}
+
+fn parse_syslog_uncached(b: &[u8], year: &YearRef) -> Option<(Timestamp, usize)> {
     let mon = month_number(b.get(0..3)?)?;
     if b.get(3) != Some(&b' ') {
         return None;
@@ -433,6 +459,36 @@ mod tests {
         );
         assert_eq!(at(2024, 2, 29, 0, 0, 0).to_string(), "2024-02-29T00:00:00Z");
         assert_eq!(at(1970, 1, 1, 0, 0, 0).0, 0);
+    }
+
+    #[test]
+    fn a_repeated_stamp_is_resolved_against_each_reference() {
+        let this_year = YearRef::new(at(2026, 6, 1, 0, 0, 0));
+        let last_year = YearRef::new(at(2025, 6, 1, 0, 0, 0));
+        let line = "Mar  4 05:06:07 host x";
+        for _ in 0..2 {
+            assert_eq!(
+                parse_syslog(line, &this_year),
+                Some((at(2026, 3, 4, 5, 6, 7), 15))
+            );
+            assert_eq!(
+                parse_syslog(line, &last_year),
+                Some((at(2025, 3, 4, 5, 6, 7), 15))
+            );
+        }
+        // The same second with a fraction, then without again: neither takes the other's value.
+        let fine = "Mar  4 05:06:07.250000 host x";
+        let quarter = Timestamp(at(2026, 3, 4, 5, 6, 7).0 + 250_000);
+        assert_eq!(parse_syslog(fine, &this_year), Some((quarter, 22)));
+        assert_eq!(
+            parse_syslog(line, &this_year),
+            Some((at(2026, 3, 4, 5, 6, 7), 15))
+        );
+        assert_eq!(
+            parse_syslog("Mar  4 05:06:08 host x", &this_year).map(|t| t.0),
+            Some(at(2026, 3, 4, 5, 6, 8))
+        );
+        assert_eq!(parse_syslog("Mar 44 05:06:07 host x", &this_year), None);
     }
 
     #[test]
