@@ -14,7 +14,9 @@
 //! | `==` | delivery deferred |
 //! | `Completed` | message left the queue |
 
-use crate::event::{AuthProtocol, Delivery, Event, Received, Record, Reject, Source, Status, Text};
+use crate::event::{
+    AuthFailure, AuthProtocol, Delivery, Event, Received, Record, Reject, Source, Status, Text,
+};
 use crate::scan::{b, embedded_reply, find, unbracket};
 use crate::time::parse_exim;
 
@@ -146,16 +148,16 @@ fn general_line(rest: &str) -> Option<Event<'_>> {
             .map(str::trim)
             .filter(|m| !m.is_empty())
             .map(b);
-        return Some(Event::SaslFailure {
+        return Some(Event::SaslFailure(Box::new(AuthFailure {
             client_ip: b(ip),
             client_host: host.map(b),
             user,
             mechanism,
             protocol: AuthProtocol::Smtp,
-        });
+        })));
     }
     if find(rest, "rejected").is_some() || find(rest, "refused").is_some() {
-        return Some(Event::Reject(reject(None, rest)));
+        return Some(Event::Reject(Box::new(reject(None, rest))));
     }
     GENERAL_INFO
         .iter()
@@ -229,7 +231,7 @@ fn reject<'a>(qid: Option<Text<'a>>, rest: &'a str) -> Reject<'a> {
 fn message_line<'a>(id: &'a str, rest: &'a str) -> Option<Event<'a>> {
     let q = b(id);
     if let Some(v) = rest.strip_prefix("<= ") {
-        return Some(Event::Received(arrival(q, v)));
+        return Some(Event::Received(Box::new(arrival(q, v))));
     }
     for (flag, status) in [
         ("=> ", Status::Sent),
@@ -239,14 +241,14 @@ fn message_line<'a>(id: &'a str, rest: &'a str) -> Option<Event<'a>> {
         ("== ", Status::Deferred),
     ] {
         if let Some(v) = rest.strip_prefix(flag) {
-            return Some(Event::Delivery(delivery(q, v, status)));
+            return Some(Event::Delivery(Box::new(delivery(q, v, status))));
         }
     }
     if rest.starts_with("Completed") {
         return Some(Event::Removed { qid: q });
     }
     if find(rest, "rejected").is_some() {
-        return Some(Event::Reject(reject(Some(q), rest)));
+        return Some(Event::Reject(Box::new(reject(Some(q), rest))));
     }
     MESSAGE_INFO
         .iter()
@@ -503,13 +505,13 @@ mod tests {
         );
         assert_eq!(
             e,
-            Some(Event::SaslFailure {
+            Some(Event::SaslFailure(Box::new(AuthFailure {
                 client_ip: b("198.51.100.4"),
                 client_host: Some(b("x")),
                 user: Some(b("bob")),
                 mechanism: Some(b("dovecot_login")),
                 protocol: AuthProtocol::Smtp
-            })
+            })))
         );
     }
 }

@@ -1,7 +1,9 @@
 //! mailward's own JSON-lines log, as specified in `docs/log-format.md` (a contract: the
 //! field names below are never renamed by the writer).
 
-use crate::event::{AuthProtocol, Delivery, Event, Received, Record, Reject, Source, Status, Text};
+use crate::event::{
+    AuthFailure, AuthProtocol, Delivery, Event, Received, Record, Reject, Source, Status, Text,
+};
 use crate::scan::{b, find, reply_code, unbracket};
 use crate::time::parse_rfc3339;
 use serde::Deserialize;
@@ -57,7 +59,7 @@ pub fn parse_line(line: &str) -> Option<Record<'_>> {
         .map(|(t, _)| t);
     let name = l.event.as_deref()?;
     let event = match name {
-        "queued" => Event::Received(Received {
+        "queued" => Event::Received(Box::new(Received {
             qid: l.queue_id?,
             client_host: None,
             client_ip: l.remote_ip,
@@ -68,7 +70,7 @@ pub fn parse_line(line: &str) -> Option<Record<'_>> {
             recipients: l.to,
             parent: None,
             notification: false,
-        }),
+        })),
         "delivered" | "deferred" | "bounced" | "expired" => {
             let status = match name {
                 "delivered" => Status::Sent,
@@ -78,7 +80,7 @@ pub fn parse_line(line: &str) -> Option<Record<'_>> {
             };
             let remote = l.relay.is_some();
             let response = l.reason.or(l.mailbox.clone());
-            Event::Delivery(Delivery {
+            Event::Delivery(Box::new(Delivery {
                 qid: l.queue_id?,
                 to: l.to.map(strip)?,
                 orig_to: None,
@@ -99,7 +101,7 @@ pub fn parse_line(line: &str) -> Option<Record<'_>> {
                 response,
                 queued_as: None,
                 attempt: l.attempt,
-            })
+            }))
         }
         "rcpt_rejected" | "rejected" => {
             let code_text = l.code.unwrap_or_default();
@@ -108,7 +110,7 @@ pub fn parse_line(line: &str) -> Option<Record<'_>> {
                 code.map(|c| Cow::Owned(c.to_owned())),
                 dsn.map(|d| Cow::Owned(d.to_owned())),
             );
-            Event::Reject(Reject {
+            Event::Reject(Box::new(Reject {
                 qid: l.queue_id,
                 action: b("reject"),
                 stage: Some(b(if name == "rcpt_rejected" {
@@ -123,15 +125,15 @@ pub fn parse_line(line: &str) -> Option<Record<'_>> {
                 reason: l.reason.unwrap_or_default(),
                 from: l.from.map(strip),
                 to: l.to.map(strip),
-            })
+            }))
         }
-        "auth_failed" => Event::SaslFailure {
+        "auth_failed" => Event::SaslFailure(Box::new(AuthFailure {
             client_ip: l.remote_ip?,
             client_host: None,
             user: l.user,
             mechanism: l.mechanism,
             protocol: AuthProtocol::from_field(l.protocol.as_deref()),
-        },
+        })),
         _ => Event::Other,
     };
     Some(Record {

@@ -121,21 +121,22 @@ fn parse_chunk<'a>(
         while let Some(l) = line.strip_suffix('\r') {
             line = l;
         }
-        match parse_line(line, year) {
-            Some(rec) => {
-                stats.count_line(&rec);
-                if needs_order(&rec.event) {
-                    out.push(Item {
-                        line,
-                        rec: Some(rec),
-                    });
-                }
+        // The record stays in its `Option` from the parser to the vector: a record is a few
+        // hundred bytes, and every unwrapping and re-wrapping is a copy.
+        let rec = parse_line(line, year);
+        let keep = match &rec {
+            Some(r) => {
+                stats.count_line(r);
+                needs_order(&r.event)
             }
-            None if line.trim().is_empty() => {}
+            None if line.trim().is_empty() => false,
             None => {
                 stats.unparsed_line();
-                out.push(Item { line, rec: None });
+                true
             }
+        };
+        if keep {
+            out.push(Item { line, rec });
         }
     }
 }

@@ -8,7 +8,9 @@
 //! (smtp, lmtp, local, virtual, pipe, error, discard, retry) writes the same
 //! `QID: to=<...>, relay=..., delay=..., delays=a/b/c/d, dsn=X.Y.Z, status=S (text)` line.
 
-use crate::event::{AuthProtocol, Delivery, Event, Received, Record, Reject, Source, Status, Text};
+use crate::event::{
+    AuthFailure, AuthProtocol, Delivery, Event, Received, Record, Reject, Source, Status, Text,
+};
 use crate::scan::{
     b, find, find_byte, host_ip, reply_code, rfind, rfind_byte, split_qid, unbracket,
 };
@@ -180,7 +182,7 @@ pub fn parse_message<'a>(daemon: &str, msg: &'a str) -> Option<Event<'a>> {
         return queued(daemon, qid, rest);
     }
     if let Some(rest) = msg.strip_prefix("NOQUEUE: ") {
-        return noqueue(None, rest).map(Event::Reject);
+        return noqueue(None, rest).map(|r| Event::Reject(Box::new(r)));
     }
     if let Some(rest) = msg.strip_prefix("warning: ") {
         return Some(warning(rest));
@@ -320,13 +322,13 @@ fn warning(rest: &str) -> Event<'_> {
                 .map(|u| u.split([',', ' ']).next().unwrap_or(u))
                 .filter(|u| !u.is_empty())
                 .map(b);
-            return Event::SaslFailure {
+            return Event::SaslFailure(Box::new(AuthFailure {
                 client_ip: b(ip),
                 client_host: host.map(b),
                 user,
                 mechanism,
                 protocol: AuthProtocol::Smtp,
-            };
+            }));
         }
     }
     Event::Other
@@ -336,7 +338,7 @@ fn warning(rest: &str) -> Event<'_> {
 fn queued<'a>(daemon: &str, qid: &'a str, rest: &'a str) -> Option<Event<'a>> {
     let q = b(qid);
     if let Some(v) = rest.strip_prefix("client=") {
-        return Some(Event::Received(client(q, v)));
+        return Some(Event::Received(Box::new(client(q, v))));
     }
     if let Some(v) = rest.strip_prefix("message-id=") {
         let id = v.trim_end();
@@ -346,7 +348,7 @@ fn queued<'a>(daemon: &str, qid: &'a str, rest: &'a str) -> Option<Event<'a>> {
         });
     }
     if rest.starts_with("to=") {
-        return delivery(daemon, q, rest).map(Event::Delivery);
+        return delivery(daemon, q, rest).map(|d| Event::Delivery(Box::new(d)));
     }
     if let Some(v) = rest.strip_prefix("from=") {
         let (from, tail) = angle_value(v);
@@ -409,7 +411,7 @@ fn queued<'a>(daemon: &str, qid: &'a str, rest: &'a str) -> Option<Event<'a>> {
             }
             let mut r = noqueue(Some(q), rest)?;
             r.qid = Some(b(qid));
-            return Some(Event::Reject(r));
+            return Some(Event::Reject(Box::new(r)));
         }
     }
     QUEUED_INFO.any_prefix_of(rest).then_some(Event::Other)
@@ -720,7 +722,7 @@ fn proxy_reject(rest: &str) -> Event<'_> {
         None => (text, ""),
     };
     let (code, dsn, reason) = reply_code(text.trim_start_matches(';').trim());
-    Event::Reject(Reject {
+    Event::Reject(Box::new(Reject {
         action: b("proxy-reject"),
         stage: Some(b(stage)),
         code: code.map(b),
@@ -729,7 +731,7 @@ fn proxy_reject(rest: &str) -> Event<'_> {
         from: kv_angle(kv, "from=<").map(b),
         to: kv_angle(kv, "to=<").map(b),
         ..Reject::default()
-    })
+    }))
 }
 
 fn kv_angle<'a>(kv: &'a str, key: &str) -> Option<&'a str> {
@@ -859,13 +861,13 @@ mod tests {
         );
         assert_eq!(
             e,
-            Some(Event::SaslFailure {
+            Some(Event::SaslFailure(Box::new(AuthFailure {
                 client_ip: b("203.0.113.9"),
                 client_host: Some(b("unknown")),
                 user: Some(b("bob@example.test")),
                 mechanism: Some(b("PLAIN")),
                 protocol: AuthProtocol::Smtp
-            })
+            })))
         );
     }
 

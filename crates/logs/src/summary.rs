@@ -237,9 +237,10 @@ impl SummaryBuilder {
     /// ([`SummaryBuilder::count_line`]) is counting, so lines may be counted in any order by
     /// several builders and [merged](SummaryBuilder::merge_lines).
     pub fn track_sasl(&mut self, rec: &Record<'_>) {
-        if let Event::SaslFailure { client_ip, .. } = &rec.event
+        if let Event::SaslFailure(f) = &rec.event
             && let Some(t) = rec.time
         {
+            let client_ip = &f.client_ip;
             let st = match self.sasl.get_mut(client_ip.as_ref()) {
                 Some(st) => st,
                 None => self.sasl.entry(client_ip.to_string()).or_default(),
@@ -292,11 +293,8 @@ impl SummaryBuilder {
                     bump(&mut self.reasons, reason_key(&r.reason));
                 }
             }
-            Event::SaslFailure {
-                client_ip,
-                protocol,
-                ..
-            } => {
+            Event::SaslFailure(f) => {
+                let (client_ip, protocol) = (&f.client_ip, f.protocol);
                 l.sasl_failures += 1;
                 *self
                     .s

@@ -190,13 +190,9 @@ fn check(case: &Case, ev: &Event<'_>) -> Vec<String> {
             expect("postfix_smtp_stage", r.stage.as_deref());
             expect("postfix_action", Some(&r.action));
         }
-        Event::SaslFailure {
-            client_ip,
-            client_host,
-            ..
-        } => {
-            expect("postfix_client_ip", Some(client_ip));
-            expect("postfix_client_hostname", client_host.as_deref());
+        Event::SaslFailure(f) => {
+            expect("postfix_client_ip", Some(&f.client_ip));
+            expect("postfix_client_hostname", f.client_host.as_deref());
         }
         Event::MessageRejected { qid, .. } => expect("postfix_queueid", Some(qid)),
         Event::Other | Event::Foreign => {}
