@@ -9,23 +9,28 @@
 //!    lines ([`SEGMENT`] bytes), checks their UTF-8 once (invalid bytes are replaced with
 //!    U+FFFD, as [`Input::next_line`](crate::input::Input::next_line) does per line) and hands
 //!    them over, reading the next segment while the current one is parsed;
-//! 2. **workers** parse the chunks of a segment ([`CHUNK`] bytes of whole lines, each claimed
-//!    in order from one counter), count what is only counted (line kinds, rejects, reply codes: see
-//!    [`SummaryBuilder::count_line`]) and pass on the records that matter to a flow or must
-//!    be seen in order (SASL failures for burst detection), with the unparsed lines;
-//! 3. the **calling thread** takes the chunks back in input order and feeds those records to
+//! 2. the calling thread cuts each segment into **chunks** ([`CHUNK`] bytes of whole lines),
+//!    numbered across the whole input, and opens them to the workers a few ([`AHEAD`]) at a
+//!    time;
+//! 3. **workers** parse the open chunks, lowest number first, count what is only counted (line
+//!    kinds, rejects, reply codes: see [`SummaryBuilder::count_line`]) and pass on the records
+//!    that matter to a flow or must be seen in order (SASL failures for burst detection), with
+//!    the unparsed lines;
+//! 4. the **calling thread** takes the chunks back in input order and feeds those records to
 //!    the flow engine, exactly as a single-threaded read would (lines that are only counted
 //!    never touch a flow; the engine's clock advances with the next record it sees, which
 //!    expires the same hand-off waits and held flows); when the next chunk in order is not
-//!    parsed yet, it claims and parses one itself rather than wait, so the cores share the
-//!    work whatever the parsing and the flow engine cost relative to each other;
-//! 4. a **flow thread** adds the finished flows to the summary and hands them back, so that
+//!    parsed yet, it parses an open one itself rather than wait, so the cores share the work
+//!    whatever the parsing and the flow engine cost relative to each other;
+//! 5. a **flow thread** adds the finished flows to the summary and hands them back, so that
 //!    they reach the sink — and are freed — on the calling thread, where they were allocated.
 //!
 //! The result is the same as reading line by line (the tests compare both on a log of every
-//! kind of line, cut into pieces of many sizes), only faster. A segment's records borrow its
-//! text, so the workers of a segment are scoped threads that end with it; the emptied vectors
-//! of records are kept for the next segment.
+//! kind of line, cut into pieces of many sizes), only faster. A chunk's records borrow the
+//! text of its segment, and travel with a share of it ([`yoke::Yoke`] over an `Arc`), so the
+//! workers live for the whole input and go on into the next segment while the calling thread
+//! finishes the last one; once all of a segment's chunks are taken in, its buffer goes back
+//! to the reader, and emptied vectors of records back to the parsers.
 
 #![allow(
     clippy::vec_box,
@@ -39,14 +44,16 @@ use crate::flow::Flow;
 use crate::parse::parse_line;
 use crate::summary::SummaryBuilder;
 use crate::time::YearRef;
+use std::collections::VecDeque;
 use std::io::{self, BufRead, Read};
+use std::ops::Range;
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, channel, sync_channel};
-use std::sync::{Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
+use yoke::{Yoke, Yokeable};
 
 /// Bytes of whole lines the reader hands over at a time.
-pub const SEGMENT: usize = 16 * 1024 * 1024;
+pub const SEGMENT: usize = 4 * 1024 * 1024;
 /// Bytes of the first segment (the next ones double up to [`SEGMENT`]).
 const FIRST_SEGMENT: usize = 512 * 1024;
 /// Bytes of whole lines one worker parses at a time.
@@ -141,8 +148,9 @@ fn parse_chunk<'a>(
     }
 }
 
-/// Splits `text` (whole lines) into chunks of about `size` bytes, each ending after a newline.
-fn chunks(text: &str, size: usize) -> Vec<&str> {
+/// Splits `text` (whole lines) into chunks of about `size` bytes, each ending after a newline:
+/// their byte ranges.
+fn chunk_ranges(text: &str, size: usize) -> Vec<Range<usize>> {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len() / size.max(1) + 1);
     let mut start = 0;
@@ -154,9 +162,7 @@ fn chunks(text: &str, size: usize) -> Vec<&str> {
             Some(i) => start + size + i + 1,
             None => bytes.len(),
         };
-        if let Some(c) = text.get(start..end) {
-            out.push(c);
-        }
+        out.push(start..end);
         start = end;
     }
     out
@@ -246,50 +252,123 @@ fn reader_loop(
     }
 }
 
-/// Chunks a worker may parse ahead of the one the calling thread is taking in. Unbounded, a
-/// fast worker parses a whole segment ahead: megabytes of records that have left the caches
-/// before they are read, and as many item vectors to allocate.
+/// Chunks opened to the workers past the one the calling thread is taking in. Unbounded, a
+/// fast worker parses far ahead: megabytes of records that have left the caches before they
+/// are read, and as many item vectors to allocate.
 const AHEAD: usize = 8;
 /// Bytes of log per item, to size a new item vector (lines of ~120 bytes, most of them kept).
 const ITEM_ESTIMATE: usize = 96;
 
-/// Holds workers back to [`AHEAD`] chunks past the chunks taken in so far.
+/// The items of one chunk, borrowing the text of their segment.
+#[derive(Yokeable)]
+struct Parsed<'a> {
+    items: Vec<Item<'a>>,
+}
+
+/// A segment of the input, shared by the chunks cut from it.
+type Segment = Arc<String>;
+
+/// A parsed chunk travelling with (a share of) the segment its records borrow from, so that
+/// the workers can outlive any one segment.
+type ParsedChunk = Yoke<Parsed<'static>, Segment>;
+
+/// One chunk to parse: `range` of `segment`, the `index`-th chunk of the input.
+struct Job {
+    segment: Segment,
+    range: Range<usize>,
+    index: usize,
+}
+
+/// The chunks open for parsing, lowest index first.
 #[derive(Default)]
-struct Gate {
-    consumed: Mutex<usize>,
-    moved: Condvar,
+struct Jobs {
+    state: Mutex<JobState>,
+    added: Condvar,
 }
 
-impl Gate {
-    /// Waits until chunk `k` is less than [`AHEAD`] chunks past those taken in.
-    fn wait_until_near(&self, k: usize) {
-        let Ok(mut consumed) = self.consumed.lock() else {
-            return;
-        };
-        while k >= consumed.saturating_add(AHEAD) {
-            consumed = match self.moved.wait(consumed) {
-                Ok(c) => c,
-                Err(_) => return,
-            };
+#[derive(Default)]
+struct JobState {
+    open: VecDeque<Job>,
+    closed: bool,
+}
+
+impl Jobs {
+    fn push(&self, job: Job) {
+        if let Ok(mut st) = self.state.lock() {
+            st.open.push_back(job);
+        }
+        self.added.notify_one();
+    }
+
+    /// The next open chunk, if there is one now.
+    fn try_take(&self) -> Option<Job> {
+        self.state.lock().ok()?.open.pop_front()
+    }
+
+    /// The next open chunk, waiting for one; `None` once closed.
+    fn take(&self) -> Option<Job> {
+        let mut st = self.state.lock().ok()?;
+        loop {
+            if let Some(job) = st.open.pop_front() {
+                return Some(job);
+            }
+            if st.closed {
+                return None;
+            }
+            st = self.added.wait(st).ok()?;
         }
     }
 
-    /// The chunks before `n` have been taken in.
-    fn consumed(&self, n: usize) {
-        if let Ok(mut c) = self.consumed.lock() {
-            *c = n;
+    fn close(&self) {
+        if let Ok(mut st) = self.state.lock() {
+            st.closed = true;
         }
-        self.moved.notify_all();
+        self.added.notify_all();
     }
 }
 
-/// Opens a [`Gate`] for good when dropped.
-struct OpenOnDrop<'g>(&'g Gate);
+/// Closes the [`Jobs`] when dropped, also when the calling thread unwinds: a worker waiting for
+/// a job would otherwise keep the scope from ending.
+struct CloseOnDrop<'j>(&'j Jobs);
 
-impl Drop for OpenOnDrop<'_> {
+impl Drop for CloseOnDrop<'_> {
     fn drop(&mut self) {
-        self.0.consumed(usize::MAX);
+        self.0.close();
     }
+}
+
+/// Emptied item vectors, shared by the threads that parse.
+struct Spares(Mutex<Pool>, usize);
+
+impl Spares {
+    fn take(&self) -> Vec<Item<'static>> {
+        self.0
+            .lock()
+            .ok()
+            .and_then(|mut s| s.pop())
+            .unwrap_or_else(|| Vec::with_capacity(self.1 / ITEM_ESTIMATE))
+    }
+
+    fn give(&self, v: Vec<Item<'static>>) {
+        if let Ok(mut s) = self.0.lock() {
+            s.push(v);
+        }
+    }
+}
+
+/// Parses one chunk into items that borrow its segment.
+fn parse_job(
+    job: Job,
+    year: &YearRef,
+    stats: &mut SummaryBuilder,
+    spare: Vec<Item<'static>>,
+) -> ParsedChunk {
+    let Job { segment, range, .. } = job;
+    Yoke::attach_to_cart(segment, move |text: &String| {
+        let mut items = retype(spare);
+        parse_chunk(text.get(range).unwrap_or_default(), year, stats, &mut items);
+        Parsed { items }
+    })
 }
 
 /// Finished flows on their way to the flow thread, in batches. The flow thread only reads
@@ -361,119 +440,15 @@ const FLOW_BATCH: usize = 256;
 const FLOWS_AHEAD: usize = 8;
 
 impl Analyzer {
-    /// Analyzes one segment. Its chunks are claimed in order from one counter by the workers
-    /// and by this thread, which runs the flow engine over the records in chunk order and,
-    /// whenever the next chunk is not parsed yet, claims and parses one itself instead of
-    /// waiting: the work balances itself between the cores, however the parsing and the flow
-    /// engine compare in cost.
-    fn segment(
-        &mut self,
-        text: &str,
-        year: &YearRef,
-        plan: Plan,
-        pool: &mut Pool,
-        out: &mut FlowOut<'_, impl FnMut(Flow)>,
-        progress: &mut dyn FnMut(),
-    ) {
-        let parts = chunks(text, plan.chunk);
-        let total = parts.len();
-        let workers = plan.workers.min(total.saturating_sub(1));
-        let claim = AtomicUsize::new(0);
-        let spare: Mutex<Vec<Vec<Item<'_>>>> = Mutex::new(pool.drain(..).map(retype).collect());
-        let take_spare = || {
-            spare
-                .lock()
-                .ok()
-                .and_then(|mut s| s.pop())
-                .unwrap_or_else(|| Vec::with_capacity(plan.chunk / ITEM_ESTIMATE))
-        };
-        let gate = Gate::default();
-        std::thread::scope(|s| {
-            let (tx, rx) = channel::<(usize, Vec<Item<'_>>)>();
-            let mut handles = Vec::with_capacity(workers);
-            for _ in 0..workers {
-                let tx = tx.clone();
-                let (claim, parts, take_spare, gate) = (&claim, &parts, &take_spare, &gate);
-                handles.push(s.spawn(move || {
-                    let mut stats = SummaryBuilder::new();
-                    loop {
-                        let k = claim.fetch_add(1, Ordering::Relaxed);
-                        let Some(chunk) = parts.get(k) else { break };
-                        gate.wait_until_near(k);
-                        let mut items = take_spare();
-                        parse_chunk(chunk, year, &mut stats, &mut items);
-                        if tx.send((k, items)).is_err() {
-                            break;
-                        }
-                    }
-                    stats
-                }));
-            }
-            drop(tx);
-            // Opens the gate for good when this thread leaves the loop, even by a panic:
-            // a worker waiting at it would otherwise keep the scope from ending.
-            let _open = OpenOnDrop(&gate);
-            let mut parsed: Vec<Option<Vec<Item<'_>>>> = Vec::with_capacity(total);
-            parsed.resize_with(total, || None);
-            for i in 0..total {
-                let batch = loop {
-                    if let Some(b) = parsed.get_mut(i).and_then(Option::take) {
-                        break b;
-                    }
-                    if let Ok((k, items)) = rx.try_recv() {
-                        if let Some(slot) = parsed.get_mut(k) {
-                            *slot = Some(items);
-                        }
-                        continue;
-                    }
-                    let k = claim.fetch_add(1, Ordering::Relaxed);
-                    if let Some(chunk) = parts.get(k) {
-                        let mut items = take_spare();
-                        parse_chunk(chunk, year, self.summary_mut(), &mut items);
-                        if let Some(slot) = parsed.get_mut(k) {
-                            *slot = Some(items);
-                        }
-                        continue;
-                    }
-                    // Every chunk is claimed and this one is still being parsed. A worker
-                    // only hangs up early by panicking; its join below re-raises that.
-                    match rx.recv() {
-                        Ok((k, items)) => {
-                            if let Some(slot) = parsed.get_mut(k) {
-                                *slot = Some(items);
-                            }
-                        }
-                        Err(_) => break Vec::new(),
-                    }
-                };
-                for item in &batch {
-                    match &item.rec {
-                        Some(rec) => self.ordered(rec, item.line),
-                        None => self.keep_unparsed(item.line),
-                    }
-                }
-                if let Ok(mut s) = spare.lock() {
-                    s.push(retype(batch));
-                }
-                gate.consumed(i + 1);
-                if self.engine_mut().has_ready() {
-                    out.push(self.engine_mut().drain_ready());
-                }
-                progress();
-            }
-            for handle in handles {
-                match handle.join() {
-                    Ok(stats) => self.summary_mut().merge(stats),
-                    Err(panic) => std::panic::resume_unwind(panic),
-                }
-            }
-        });
-        let spare = spare.into_inner().unwrap_or_default();
-        pool.extend(spare.into_iter().map(retype));
-    }
-
     /// Reads `reader` (whose first bytes are `head`) with the parsing threads of `plan`, a
     /// reader thread and a thread that summarizes finished flows.
+    ///
+    /// The segments are cut into chunks numbered across the whole input. This thread opens
+    /// them to the workers [`AHEAD`] at a time, takes the parsed chunks back in order and
+    /// runs the flow engine over their records; when the next chunk is not parsed yet, it
+    /// parses an open one itself instead of waiting, so the work balances itself between the
+    /// cores however the parsing and the flow engine compare in cost. Workers live for the
+    /// whole input and go on into the next segment while this thread finishes the last one.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn read_parallel(
         &mut self,
@@ -486,8 +461,10 @@ impl Analyzer {
         progress: &mut dyn FnMut(),
     ) -> Result<(), LogsError> {
         let summarize = self.summarizes_flows();
+        let jobs = Jobs::default();
+        let spares = Spares(Mutex::new(Pool::new()), plan.chunk);
         std::thread::scope(|s| {
-            let (tx, rx) = sync_channel(1);
+            let (tx, seg_rx) = sync_channel(1);
             let (back_tx, back_rx) = channel();
             s.spawn(move || reader_loop(reader, plan.segment, head, name, tx, back_rx));
             let (flow_tx, flow_rx) = sync_channel::<Vec<Box<Flow>>>(FLOWS_AHEAD);
@@ -506,6 +483,23 @@ impl Analyzer {
                 }
                 summary
             });
+            let (done_tx, done_rx) = channel::<(usize, ParsedChunk)>();
+            let mut workers = Vec::with_capacity(plan.workers);
+            for _ in 0..plan.workers {
+                let (jobs, spares, done_tx) = (&jobs, &spares, done_tx.clone());
+                workers.push(s.spawn(move || {
+                    let mut stats = SummaryBuilder::new();
+                    while let Some(job) = jobs.take() {
+                        let index = job.index;
+                        let parsed = parse_job(job, year, &mut stats, spares.take());
+                        if done_tx.send((index, parsed)).is_err() {
+                            break;
+                        }
+                    }
+                    stats
+                }));
+            }
+            drop(done_tx);
             let mut out = FlowOut {
                 tx: flow_tx,
                 back: flow_back_rx,
@@ -514,19 +508,54 @@ impl Analyzer {
                 out: 0,
                 sink,
             };
-            let mut result = Ok(());
-            let mut pool = Pool::new();
-            for seg in rx {
-                let text = match seg {
-                    Ok(t) => t,
-                    Err(e) => {
-                        result = Err(e);
+            let result = {
+                let _close = CloseOnDrop(&jobs);
+                let mut feed = Feed {
+                    segments: seg_rx,
+                    recycle: back_tx,
+                    chunk: plan.chunk,
+                    cut: VecDeque::new(),
+                    held: VecDeque::new(),
+                    next_index: 0,
+                    opened: 0,
+                    done: false,
+                    result: Ok(()),
+                };
+                let mut parsed: VecDeque<Option<ParsedChunk>> = VecDeque::new();
+                let mut next = 0usize;
+                loop {
+                    feed.open_up_to(next + AHEAD, next, &jobs);
+                    if feed.exhausted(next) {
                         break;
                     }
-                };
-                self.segment(&text, year, plan, &mut pool, &mut out, progress);
-                // The reader may have finished already; then the buffer is simply dropped.
-                let _ = back_tx.send(text.into_bytes());
+                    let Some(mut chunk) =
+                        self.take_chunk(next, &mut parsed, &done_rx, &jobs, &spares, year)
+                    else {
+                        break;
+                    };
+                    for item in &chunk.get().items {
+                        match &item.rec {
+                            Some(rec) => self.ordered(rec, item.line),
+                            None => self.keep_unparsed(item.line),
+                        }
+                    }
+                    spares.give(chunk.with_mut_return(|p| retype(std::mem::take(&mut p.items))));
+                    drop(chunk);
+                    next += 1;
+                    parsed.pop_front();
+                    feed.release(next);
+                    if self.engine_mut().has_ready() {
+                        out.push(self.engine_mut().drain_ready());
+                    }
+                    progress();
+                }
+                feed.result
+            };
+            for worker in workers {
+                match worker.join() {
+                    Ok(stats) => self.summary_mut().merge(stats),
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
             }
             out.finish();
             match flow_thread.join() {
@@ -535,6 +564,136 @@ impl Analyzer {
             }
             result
         })
+    }
+
+    /// The parsed chunk `next` (`parsed[0]` is chunk `next`'s slot): from the workers, or
+    /// parsed here, together with any open chunk, while it is not there yet. `None` when the
+    /// workers are gone (a worker only hangs up by panicking; its join re-raises that).
+    fn take_chunk(
+        &mut self,
+        next: usize,
+        parsed: &mut VecDeque<Option<ParsedChunk>>,
+        done: &Receiver<(usize, ParsedChunk)>,
+        jobs: &Jobs,
+        spares: &Spares,
+        year: &YearRef,
+    ) -> Option<ParsedChunk> {
+        let store = |parsed: &mut VecDeque<Option<ParsedChunk>>, k: usize, p: ParsedChunk| {
+            let at = k.saturating_sub(next);
+            if parsed.len() <= at {
+                parsed.resize_with(at + 1, || None);
+            }
+            if let Some(slot) = parsed.get_mut(at) {
+                *slot = Some(p);
+            }
+        };
+        loop {
+            // The emptied slot stays until the chunk is taken in (the caller pops it).
+            if let Some(p) = parsed.front_mut().and_then(Option::take) {
+                return Some(p);
+            }
+            if let Ok((k, p)) = done.try_recv() {
+                store(parsed, k, p);
+                continue;
+            }
+            if let Some(job) = jobs.try_take() {
+                let k = job.index;
+                let p = parse_job(job, year, self.summary_mut(), spares.take());
+                store(parsed, k, p);
+                continue;
+            }
+            match done.recv() {
+                Ok((k, p)) => store(parsed, k, p),
+                Err(_) => return None,
+            }
+        }
+    }
+}
+
+/// The calling thread's side of the input: segments from the reader, cut into numbered chunks
+/// and opened to the workers a few at a time.
+struct Feed {
+    segments: Receiver<Result<String, LogsError>>,
+    recycle: std::sync::mpsc::Sender<Vec<u8>>,
+    chunk: usize,
+    /// Chunks cut and not opened yet.
+    cut: VecDeque<Job>,
+    /// Segments with chunks not taken in yet: (index past their last chunk, segment).
+    held: VecDeque<(usize, Segment)>,
+    /// Index of the next chunk to cut.
+    next_index: usize,
+    /// Chunks before this one are open (or parsed).
+    opened: usize,
+    /// The reader has nothing more.
+    done: bool,
+    result: Result<(), LogsError>,
+}
+
+impl Feed {
+    /// Opens chunks up to (not including) `limit`, cutting new segments as needed. Waits for
+    /// the reader only when chunk `next` itself is not cut yet.
+    fn open_up_to(&mut self, limit: usize, next: usize, jobs: &Jobs) {
+        while self.opened < limit {
+            if let Some(job) = self.cut.pop_front() {
+                jobs.push(job);
+                self.opened += 1;
+                continue;
+            }
+            if self.done {
+                return;
+            }
+            let received = if next >= self.next_index {
+                self.segments.recv().map_err(|_| ())
+            } else {
+                match self.segments.try_recv() {
+                    Ok(seg) => Ok(seg),
+                    Err(std::sync::mpsc::TryRecvError::Empty) => return,
+                    Err(std::sync::mpsc::TryRecvError::Disconnected) => Err(()),
+                }
+            };
+            match received {
+                Ok(Ok(text)) => self.cut_segment(text),
+                Ok(Err(e)) => {
+                    self.result = Err(e);
+                    self.done = true;
+                }
+                Err(()) => self.done = true,
+            }
+        }
+    }
+
+    fn cut_segment(&mut self, text: String) {
+        let ranges = chunk_ranges(&text, self.chunk);
+        if ranges.is_empty() {
+            return;
+        }
+        let segment = Arc::new(text);
+        for range in ranges {
+            self.cut.push_back(Job {
+                segment: Arc::clone(&segment),
+                range,
+                index: self.next_index,
+            });
+            self.next_index += 1;
+        }
+        self.held.push_back((self.next_index, segment));
+    }
+
+    /// Nothing is left to take in after the chunks before `next`.
+    fn exhausted(&self, next: usize) -> bool {
+        self.done && next >= self.next_index
+    }
+
+    /// Chunks before `next` are taken in: their segments' buffers go back to the reader.
+    fn release(&mut self, next: usize) {
+        while self.held.front().is_some_and(|(end, _)| *end <= next) {
+            if let Some((_, seg)) = self.held.pop_front()
+                && let Ok(text) = Arc::try_unwrap(seg)
+            {
+                // The reader may have finished already; then the buffer is simply dropped.
+                let _ = self.recycle.send(text.into_bytes());
+            }
+        }
     }
 }
 
@@ -903,10 +1062,13 @@ mod tests {
     #[test]
     fn chunks_end_after_a_newline_and_cover_the_text() {
         let text = "aaaa\nbb\ncccccc\nd\ne";
-        let parts = chunks(text, 3);
+        let parts: Vec<&str> = chunk_ranges(text, 3)
+            .into_iter()
+            .filter_map(|r| text.get(r))
+            .collect();
         assert_eq!(parts, ["aaaa\n", "bb\ncccccc\n", "d\ne"]);
         assert_eq!(parts.concat(), text);
-        assert_eq!(chunks("", 3), Vec::<&str>::new());
+        assert!(chunk_ranges("", 3).is_empty());
     }
 
     #[test]
