@@ -511,8 +511,8 @@ fn kv_num(s: &str, key: &str) -> Option<u64> {
 fn is_remote_relay(daemon: &str, relay: &str) -> bool {
     matches!(daemon, "smtp" | "lmtp")
         && relay != "none"
-        && !relay.contains("[private/")
-        && !relay.contains("[public/")
+        && find(relay, "[private/").is_none()
+        && find(relay, "[public/").is_none()
         && !relay.starts_with('/')
 }
 
