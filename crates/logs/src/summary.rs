@@ -61,27 +61,67 @@ pub struct Percentiles {
     pub max: f64,
 }
 
-impl Percentiles {
-    fn of(v: &mut [f32]) -> Percentiles {
-        if v.is_empty() {
+/// A multiset of delays: each distinct value with its count. Logs state delays to a
+/// hundredth of a second or so, so a few thousand distinct values stand for any number of
+/// deliveries: kilobytes where a list of every delay takes megabytes, and the percentiles at
+/// the end of a run sort those few values instead of every delay.
+#[derive(Debug, Default)]
+struct Delays(FxHashMap<u32, u64>);
+
+/// `x` as a `u32` that sorts like [`f32::total_cmp`] (sign bit flipped for positive values,
+/// all bits for negative ones).
+fn order_key(x: f32) -> u32 {
+    let b = x.to_bits();
+    if b >> 31 == 1 { !b } else { b | 1 << 31 }
+}
+
+/// The inverse of [`order_key`].
+fn from_order_key(k: u32) -> f32 {
+    f32::from_bits(if k >> 31 == 1 { k & !(1 << 31) } else { !k })
+}
+
+impl Delays {
+    fn add(&mut self, x: f32) {
+        *self.0.entry(order_key(x)).or_insert(0) += 1;
+    }
+
+    fn merge(&mut self, other: Delays) {
+        for (k, n) in other.0 {
+            *self.0.entry(k).or_insert(0) += n;
+        }
+    }
+
+    /// Nearest-rank percentiles (the smallest value with at least p % of the delays at or
+    /// below it).
+    fn percentiles(&self) -> Percentiles {
+        let mut values: Vec<(u32, u64)> = self.0.iter().map(|(&k, &n)| (k, n)).collect();
+        values.sort_unstable_by_key(|&(k, _)| k);
+        let n: u64 = values.iter().map(|&(_, c)| c).sum();
+        if n == 0 {
             return Percentiles::default();
         }
-        v.sort_unstable_by(f32::total_cmp);
-        let n = v.len();
-        // Nearest-rank percentile.
-        let at = |p: f64| -> f64 {
-            let rank = ((p / 100.0) * n as f64).ceil() as usize;
-            f64::from(v.get(rank.clamp(1, n) - 1).copied().unwrap_or(0.0))
-        };
-        let sum: f64 = v.iter().map(|&x| f64::from(x)).sum();
+        let rank = |p: f64| ((p / 100.0 * n as f64).ceil() as u64).clamp(1, n);
+        let mut want = [50.0, 90.0, 95.0, 99.0, 100.0].map(|p| (rank(p), 0.0f64));
+        let (mut seen, mut sum) = (0u64, 0.0f64);
+        for &(k, c) in &values {
+            let v = f64::from(from_order_key(k));
+            for (r, at) in &mut want {
+                if seen < *r && *r <= seen + c {
+                    *at = v;
+                }
+            }
+            seen += c;
+            sum += v * c as f64;
+        }
+        let [p50, p90, p95, p99, max] = want.map(|(_, v)| v);
         Percentiles {
-            count: n as u64,
+            count: n,
             avg: sum / n as f64,
-            p50: at(50.0),
-            p90: at(90.0),
-            p95: at(95.0),
-            p99: at(99.0),
-            max: at(100.0),
+            p50,
+            p90,
+            p95,
+            p99,
+            max,
         }
     }
 }
@@ -180,8 +220,8 @@ pub struct SummaryBuilder {
     recipient_domains: StrMap<u64>,
     clients: StrMap<u64>,
     hours: BTreeMap<Timestamp, (u64, u64)>,
-    delays: Vec<f32>,
-    stages: [Vec<f32>; 4],
+    delays: Delays,
+    stages: [Delays; 4],
     sasl: FxHashMap<String, IpBursts>,
 }
 
@@ -386,9 +426,9 @@ impl SummaryBuilder {
             e.0 += r;
             e.1 += d;
         }
-        self.delays.extend(other.delays);
+        self.delays.merge(other.delays);
         for (mine, theirs) in self.stages.iter_mut().zip(other.stages) {
-            mine.extend(theirs);
+            mine.merge(theirs);
         }
         for (ip, st) in other.sasl {
             self.sasl.entry(ip).or_default().bursts.extend(st.bursts);
@@ -450,11 +490,11 @@ impl SummaryBuilder {
                         self.hours.entry(t.hour_floor()).or_default().1 += 1;
                     }
                     if let Some(d) = r.delay {
-                        self.delays.push(d as f32);
+                        self.delays.add(d as f32);
                     }
                     if let Some(ds) = r.delays {
                         for (v, x) in self.stages.iter_mut().zip(ds) {
-                            v.push(x);
+                            v.add(x);
                         }
                     }
                 }
@@ -467,7 +507,7 @@ impl SummaryBuilder {
     }
 
     /// The finished report, with `top_n` entries in each top list.
-    pub fn finish(mut self, top_n: usize) -> Summary {
+    pub fn finish(self, top_n: usize) -> Summary {
         let mut s = self.s;
         s.errors_by_code = self
             .codes
@@ -489,13 +529,13 @@ impl SummaryBuilder {
                 delivered,
             })
             .collect();
-        s.delay = Percentiles::of(&mut self.delays);
-        let [a, b, c, d] = &mut self.stages;
+        s.delay = self.delays.percentiles();
+        let [a, b, c, d] = &self.stages;
         s.delay_stages = StageDelays {
-            before_queue_manager: Percentiles::of(a),
-            in_queue_manager: Percentiles::of(b),
-            connection_setup: Percentiles::of(c),
-            transmission: Percentiles::of(d),
+            before_queue_manager: a.percentiles(),
+            in_queue_manager: b.percentiles(),
+            connection_setup: c.percentiles(),
+            transmission: d.percentiles(),
         };
         let mut bursts: Vec<Burst> = self.sasl.into_values().flat_map(|st| st.bursts).collect();
         bursts.sort_by(|a, b| a.start.cmp(&b.start).then_with(|| a.ip.cmp(&b.ip)));
@@ -536,19 +576,63 @@ mod tests {
 
     #[test]
     fn percentiles_are_nearest_rank() {
-        assert_eq!(Percentiles::of(&mut []), Percentiles::default());
-        let p = Percentiles::of(&mut [2.5]);
+        let of = |v: &[f32]| {
+            let mut d = Delays::default();
+            for &x in v {
+                d.add(x);
+            }
+            d.percentiles()
+        };
+        assert_eq!(of(&[]), Percentiles::default());
+        let p = of(&[2.5]);
         assert_eq!(
             (p.count, p.p50, p.p99, p.max, p.avg),
             (1, 2.5, 2.5, 2.5, 2.5)
         );
-        let p = Percentiles::of(&mut [4.0, 1.0, 3.0, 2.0]);
+        let p = of(&[4.0, 1.0, 3.0, 2.0]);
         assert_eq!((p.p50, p.p90, p.max, p.avg), (2.0, 4.0, 4.0, 2.5));
-        let mut hundred: Vec<f32> = (1..=100).rev().map(|x| x as f32).collect();
-        let p = Percentiles::of(&mut hundred);
+        let hundred: Vec<f32> = (1..=100).rev().map(|x| x as f32).collect();
+        let p = of(&hundred);
         assert_eq!(
             (p.p50, p.p90, p.p95, p.p99, p.max),
             (50.0, 90.0, 95.0, 99.0, 100.0)
         );
+        // Repeated values count once each towards the ranks; negative and zero delays sort
+        // below positive ones.
+        let p = of(&[0.5, 0.5, 0.5, 9.0, -1.0, 0.0, -0.0, 0.5, 0.5, 0.5]);
+        assert_eq!((p.count, p.p50, p.p90, p.max), (10, 0.5, 0.5, 9.0));
+        for x in [0.0f32, -0.0, 1.5, -2.25, f32::MAX, f32::MIN_POSITIVE] {
+            assert_eq!(from_order_key(order_key(x)).to_bits(), x.to_bits());
+        }
+        assert!(order_key(-1.0) < order_key(-0.0) && order_key(-0.0) < order_key(0.0));
+    }
+
+    proptest::proptest! {
+        /// The counted multiset gives the percentiles of the sorted list, whatever the order
+        /// the delays come in or how they are split between builders.
+        #[test]
+        fn percentiles_match_the_sorted_list(
+            v in proptest::collection::vec(-10.0f32..5000.0, 1..300),
+            split in 0usize..300,
+        ) {
+            let mut sorted = v.clone();
+            sorted.sort_by(f32::total_cmp);
+            let at = |p: f64| {
+                let r = ((p / 100.0 * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+                f64::from(sorted[r - 1])
+            };
+            let (mut a, mut b) = (Delays::default(), Delays::default());
+            for (i, &x) in v.iter().enumerate() {
+                if i < split { a.add(x) } else { b.add(x) }
+            }
+            a.merge(b);
+            let p = a.percentiles();
+            proptest::prop_assert_eq!(p.count as usize, v.len());
+            for (got, q) in [(p.p50, 50.0), (p.p90, 90.0), (p.p95, 95.0), (p.p99, 99.0), (p.max, 100.0)] {
+                proptest::prop_assert_eq!(got, at(q));
+            }
+            let exact = v.iter().map(|&x| f64::from(x)).sum::<f64>() / v.len() as f64;
+            proptest::prop_assert!((p.avg - exact).abs() < 1e-6 * exact.abs().max(1.0));
+        }
     }
 }
