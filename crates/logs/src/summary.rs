@@ -235,9 +235,25 @@ fn bump_lower(map: &mut StrMap<u64>, key: &str) {
     *map.entry_parts(&[key], true) += 1;
 }
 
-/// The `n` largest counts, ties by name; only those names are copied out.
+/// The `n` largest counts, ties by name; only those names are copied out. The `n`-th largest
+/// count is found first, among the counts alone: only entries at or above it are compared by
+/// name (a map of a hundred thousand client hosts has a handful of them).
 fn top(map: &StrMap<u64>, n: usize) -> Vec<Count> {
-    let mut v: Vec<(u64, KeyRef<'_>)> = map.iter().map(|(k, &c)| (c, k)).collect();
+    if n == 0 {
+        return Vec::new();
+    }
+    let mut counts: Vec<u64> = map.iter().map(|(_, &c)| c).collect();
+    let threshold = if n < counts.len() {
+        let (_, nth, _) = counts.select_nth_unstable_by(n - 1, |a, b| b.cmp(a));
+        *nth
+    } else {
+        0
+    };
+    let mut v: Vec<(u64, KeyRef<'_>)> = map
+        .iter()
+        .filter(|&(_, &c)| c >= threshold)
+        .map(|(k, &c)| (c, k))
+        .collect();
     let order = |a: &(u64, KeyRef<'_>), b: &(u64, KeyRef<'_>)| {
         b.0.cmp(&a.0)
             .then_with(|| a.1.as_bytes().cmp(b.1.as_bytes()))
@@ -608,6 +624,24 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// The top list is the head of all entries sorted by count (descending), then name.
+        #[test]
+        fn top_is_the_head_of_the_sorted_entries(
+            entries in proptest::collection::btree_map("[a-e]{1,3}", 1u64..6, 0..60),
+            n in 0usize..70,
+        ) {
+            let mut map: StrMap<u64> = StrMap::default();
+            for (k, &c) in &entries {
+                map.insert(k, c);
+            }
+            let mut all: Vec<(u64, &String)> = entries.iter().map(|(k, &c)| (c, k)).collect();
+            all.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+            let want: Vec<(String, u64)> =
+                all.into_iter().take(n).map(|(c, k)| (k.clone(), c)).collect();
+            let got: Vec<(String, u64)> = top(&map, n).into_iter().map(|c| (c.name, c.count)).collect();
+            proptest::prop_assert_eq!(got, want);
+        }
+
         /// The counted multiset gives the percentiles of the sorted list, whatever the order
         /// the delays come in or how they are split between builders.
         #[test]
