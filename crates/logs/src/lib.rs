@@ -3,9 +3,10 @@
 //!
 //! The pipeline, each stage in its own module:
 //!
-//! 1. [`parse`] — one line to one typed [`event::Record`] (pure, allocation-free for Postfix
-//!    and Exim): [`postfix`], [`exim`], [`jsonlog`] (mailward's own log), format detected per
-//!    line; timestamps and year inference in [`time`].
+//! 1. [`parse`] — one line to one typed [`event::Record`] (pure; text is borrowed from the
+//!    line, and only the few large events are boxed): [`postfix`], [`exim`], [`jsonlog`]
+//!    (mailward's own log), format detected per line; timestamps and year inference in
+//!    [`time`].
 //! 2. [`flow`] — a state machine over records: one [`flow::Flow`] per message, following
 //!    queue-ID hand-offs through content filters and re-injection.
 //! 3. [`summary`] — counts over flows and lines.
