@@ -1071,6 +1071,32 @@ mod tests {
         assert!(chunk_ranges("", 3).is_empty());
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+        /// Any cut of any prefix of the log into segments and chunks, on any number of
+        /// workers, reads like one thread: chunks that cross segment ends, segments of one
+        /// chunk, chunks of one line.
+        #[test]
+        fn any_cut_reads_like_one_thread(
+            keep in 0.05f64..1.0,
+            workers in 1usize..4,
+            segment in 1usize..20_000,
+            chunk in 1usize..3_000,
+        ) {
+            let full = mixed_log();
+            let end = full.len() * ((keep * 100.0) as usize) / 100;
+            let cut = match full.get(..end).and_then(|p| memchr::memrchr(b'\n', p)) {
+                Some(i) => full.get(..=i).unwrap_or_default().to_vec(),
+                None => Vec::new(),
+            };
+            let (s1, f1, u1) = one_thread(&cut, Analyzer::new(true, true, true));
+            let (s2, f2, u2) = threads(&cut, Analyzer::new(true, true, true), Plan { workers, segment, chunk });
+            proptest::prop_assert_eq!(s1, s2);
+            proptest::prop_assert_eq!(u1, u2);
+            proptest::prop_assert_eq!(f1, f2);
+        }
+    }
+
     #[test]
     fn segments_are_whole_lines_even_when_a_line_is_longer_than_a_segment() {
         let long = "x".repeat(SEGMENT + 10);
