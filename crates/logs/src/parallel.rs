@@ -128,8 +128,8 @@ fn parse_chunk<'a>(
         while let Some(l) = line.strip_suffix('\r') {
             line = l;
         }
-        // The record stays in its `Option` from the parser to the vector: a record is a few
-        // hundred bytes, and every unwrapping and re-wrapping is a copy.
+        // The record stays in its `Option` from the parser to the vector: every unwrapping
+        // and re-wrapping would be a copy.
         let rec = parse_line(line, year);
         let keep = match &rec {
             Some(r) => {
@@ -338,19 +338,23 @@ impl Drop for CloseOnDrop<'_> {
 }
 
 /// Emptied item vectors, shared by the threads that parse.
-struct Spares(Mutex<Pool>, usize);
+struct Spares {
+    pool: Mutex<Pool>,
+    /// Bytes per chunk, to size a new vector.
+    chunk: usize,
+}
 
 impl Spares {
     fn take(&self) -> Vec<Item<'static>> {
-        self.0
+        self.pool
             .lock()
             .ok()
             .and_then(|mut s| s.pop())
-            .unwrap_or_else(|| Vec::with_capacity(self.1 / ITEM_ESTIMATE))
+            .unwrap_or_else(|| Vec::with_capacity(self.chunk / ITEM_ESTIMATE))
     }
 
     fn give(&self, v: Vec<Item<'static>>) {
-        if let Ok(mut s) = self.0.lock() {
+        if let Ok(mut s) = self.pool.lock() {
             s.push(v);
         }
     }
@@ -462,7 +466,10 @@ impl Analyzer {
     ) -> Result<(), LogsError> {
         let summarize = self.summarizes_flows();
         let jobs = Jobs::default();
-        let spares = Spares(Mutex::new(Pool::new()), plan.chunk);
+        let spares = Spares {
+            pool: Mutex::new(Pool::new()),
+            chunk: plan.chunk,
+        };
         std::thread::scope(|s| {
             let (tx, seg_rx) = sync_channel(1);
             let (back_tx, back_rx) = channel();

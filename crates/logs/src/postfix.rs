@@ -12,7 +12,7 @@ use crate::event::{
     AuthFailure, AuthProtocol, Delivery, Event, Received, Record, Reject, Source, Status, Text,
 };
 use crate::scan::{
-    b, find, find_byte, host_ip, reply_code, rfind, rfind_byte, split_qid, unbracket,
+    b, find, find_byte, host_ip, reply_code, rfind, rfind_byte, split_on, split_qid, unbracket,
 };
 use crate::time::{YearRef, parse_rfc3339, parse_syslog};
 
@@ -454,10 +454,8 @@ static QUEUED_INFO: Prefixes = Prefixes::new(&[
 
 /// smtpd `client=HOST[IP][:PORT][, sasl_method=M, sasl_username=U][, orig_queue_id=Q, orig_client=...]`.
 fn client<'a>(qid: Text<'a>, v: &'a str) -> Received<'a> {
-    let (first, mut more) = match find(v, ", ") {
-        Some(i) => (v.get(..i).unwrap_or(v), v.get(i + 2..)),
-        None => (v, None),
-    };
+    let mut parts = split_on(v, ", ");
+    let first = parts.next().unwrap_or(v);
     let (host, ip) = host_ip(first).unwrap_or((Some(first), ""));
     let mut r = Received {
         qid,
@@ -465,17 +463,12 @@ fn client<'a>(qid: Text<'a>, v: &'a str) -> Received<'a> {
         client_ip: (!ip.is_empty()).then(|| b(ip)),
         ..Received::default()
     };
-    while let Some(rest) = more {
-        let (part, next) = match find(rest, ", ") {
-            Some(i) => (rest.get(..i).unwrap_or(rest), rest.get(i + 2..)),
-            None => (rest, None),
-        };
+    for part in parts {
         if let Some(u) = part.strip_prefix("sasl_username=") {
             r.sasl_user = Some(b(u.trim_end()));
         } else if let Some(o) = part.strip_prefix("orig_queue_id=") {
             r.parent = Some(b(o.trim_end()));
         }
-        more = next;
     }
     r
 }
@@ -770,14 +763,18 @@ mod tests {
         parse_line(line, &yr()).map(|r| r.event)
     }
 
+    fn delivery_of(line: &str) -> Box<Delivery<'_>> {
+        match ev(line) {
+            Some(Event::Delivery(d)) => d,
+            e => panic!("not a delivery: {e:?}"),
+        }
+    }
+
     #[test]
     fn smtp_handoff_names_the_next_queue_id() {
-        let e = ev(
+        let d = delivery_of(
             "Jan 10 10:00:00 mx postfix/smtp[1]: 7EE668039: to=<admin@example.com>, relay=127.0.0.1[127.0.0.1]:10025, delay=3.6, delays=0.2/0.02/0.04/3.3, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 153053D)",
         );
-        let Some(Event::Delivery(d)) = e else {
-            panic!("not a delivery: {e:?}")
-        };
         assert_eq!(d.to, "admin@example.com");
         assert_eq!(d.relay_ip.as_deref(), Some("127.0.0.1"));
         assert_eq!(d.queued_as.as_deref(), Some("153053D"));
@@ -789,23 +786,17 @@ mod tests {
     #[test]
     fn delivery_fields_end_at_the_status_field() {
         // An address may contain `status=`; only the field of that name ends the list.
-        let e = ev(
+        let d = delivery_of(
             "Jan 10 10:00:00 mx postfix/smtp[1]: 7EE668039: to=<status=x@example.com>, relay=mx.example.com[192.0.2.9]:25, delay=1, delays=0.5/0/0.25/0.25, dsn=4.4.1, status=deferred (connect timed out)",
         );
-        let Some(Event::Delivery(d)) = e else {
-            panic!("not a delivery: {e:?}")
-        };
         assert_eq!(d.to, "status=x@example.com");
         assert_eq!(d.relay_ip.as_deref(), Some("192.0.2.9"));
         assert_eq!(d.status, Status::Deferred);
         assert_eq!(d.response.as_deref(), Some("connect timed out"));
         // A field glued to `status=` without its space still counts.
-        let e = ev(
+        let d = delivery_of(
             "Jan 10 10:00:00 mx postfix/smtp[1]: 7EE668039: to=<a@example.com>, relay=none, delay=1, dsn=5.4.4,status=bounced (Host not found)",
         );
-        let Some(Event::Delivery(d)) = e else {
-            panic!("not a delivery: {e:?}")
-        };
         assert_eq!(
             (d.dsn.as_deref(), d.status),
             (Some("5.4.4"), Status::Bounced)
@@ -823,19 +814,13 @@ mod tests {
 
     #[test]
     fn local_delivery_is_not_remote() {
-        let e = ev(
+        let d = delivery_of(
             "Jan 10 10:00:00 mx postfix/virtual[1]: B657F2DB195D: to=<postmaster@example.com>, relay=virtual, delay=0.52, delays=0.51/0.01/0/0, dsn=2.0.0, status=sent (delivered to maildir)",
         );
-        let Some(Event::Delivery(d)) = e else {
-            panic!("{e:?}")
-        };
         assert!(!d.remote);
-        let e = ev(
+        let d = delivery_of(
             "Jan 10 10:00:00 mx postfix/lmtp[1]: AD6E41CDC05C: to=<admin@example.com>, relay=sub1.example.com[private/dovecot-lmtp], delay=0.15, delays=0.04/0/0.02/0.08, dsn=2.0.0, status=sent (250 2.0.0 Saved)",
         );
-        let Some(Event::Delivery(d)) = e else {
-            panic!("{e:?}")
-        };
         assert!(!d.remote, "LMTP over a local socket is a local delivery");
         assert_eq!(d.relay_ip, None);
     }

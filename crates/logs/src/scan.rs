@@ -40,6 +40,22 @@ pub fn find(hay: &str, needle: &str) -> Option<usize> {
     None
 }
 
+/// The pieces of `hay` between occurrences of `sep`, found with [`find`] (no substring
+/// searcher is built, unlike `str::split` with a `&str`).
+pub fn split_on<'a>(hay: &'a str, sep: &'a str) -> impl Iterator<Item = &'a str> {
+    let mut rest = Some(hay);
+    std::iter::from_fn(move || {
+        let r = rest?;
+        match find(r, sep) {
+            Some(i) => {
+                rest = r.get(i + sep.len()..);
+                r.get(..i)
+            }
+            None => rest.take(),
+        }
+    })
+}
+
 /// Index of the first byte `c` in `s`. The fields searched this way are a few dozen bytes,
 /// where a plain loop beats both `str::find(char)` and a vectorised `memchr`.
 #[inline]
@@ -170,6 +186,17 @@ mod tests {
             Some((Some("unknown"), "unknown"))
         );
         assert_eq!(host_ip("local"), None);
+    }
+
+    #[test]
+    fn split_on_matches_str_split() {
+        for hay in ["", "a", "a, b", "a, b, ", ", a,, b", "x, y, z"] {
+            assert_eq!(
+                split_on(hay, ", ").collect::<Vec<_>>(),
+                hay.split(", ").collect::<Vec<_>>(),
+                "{hay:?}"
+            );
+        }
     }
 
     #[test]

@@ -668,6 +668,7 @@ impl MailAccess {
     }
 
     /// A message's bytes.
+    ///
     /// The file is opened where the index says it is, without a `stat` first (a FETCH of
     /// many uncached messages reads every file); only when it is not there is it looked for.
     pub fn read(&self, folder: &Folder, m: &Message) -> Result<Vec<u8>, AccessError> {
