@@ -4,6 +4,7 @@
 
 pub mod limits;
 pub mod listen;
+pub mod sasl;
 pub mod tls;
 
 use std::net::IpAddr;

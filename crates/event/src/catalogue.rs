@@ -1,0 +1,445 @@
+//! The catalogue: one variant per event, one struct per event's own fields.
+//!
+//! Names are a contract with `mailward logs` and with whoever greps the log: a name or a
+//! field is never renamed without an `alias` that keeps older logs readable.
+
+use crate::sink::Level;
+use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
+
+/// Text in an event: borrowed when emitted, owned when read back.
+pub type Text<'a> = Cow<'a, str>;
+
+/// Declares [`Event`] with, for each variant, its name on the wire, the names older
+/// versions wrote (read back as the same variant) and its level.
+macro_rules! catalogue {
+    ($(
+        $(#[doc = $doc:literal])*
+        $variant:ident($payload:ty) = $name:literal $(| $alias:literal)*, $level:ident;
+    )*) => {
+        /// Every event mailward writes. See `docs/log-format.md` for each one's meaning.
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[serde(tag = "event")]
+        pub enum Event<'a> {
+            $(
+                $(#[doc = $doc])*
+                #[serde(rename = $name $(, alias = $alias)*)]
+                $variant($payload),
+            )*
+            /// An event this version does not know (written by a newer version): read back
+            /// as a line that is understood but carries nothing this reader uses.
+            #[serde(other)]
+            Unknown,
+        }
+
+        impl Event<'_> {
+            /// Every event name, in catalogue order.
+            pub const NAMES: &'static [&'static str] = &[$($name),*];
+
+            /// The event's name, as written in the `event` field.
+            pub fn name(&self) -> &'static str {
+                match self {
+                    $(Event::$variant(_) => $name,)*
+                    Event::Unknown => "unknown",
+                }
+            }
+
+            /// One event of each kind with empty fields, in catalogue order (for tests and
+            /// documentation checks).
+            pub fn each_kind() -> Vec<Event<'static>> {
+                vec![$(Event::$variant(Default::default())),*]
+            }
+
+            /// The level the event is written at (a library line carries its own).
+            pub fn level(&self) -> Level {
+                if let Event::Library(l) = self {
+                    return l.level;
+                }
+                match self {
+                    $(Event::$variant(_) => Level::$level,)*
+                    Event::Unknown => Level::Info,
+                }
+            }
+        }
+    };
+}
+
+catalogue! {
+    // ---- the service ----
+    /// `mailward serve` is up: every listener is bound.
+    Started(Started<'a>) = "started", Info;
+    /// A stop signal arrived; sessions get a moment to finish.
+    Stopping(NoFields) = "stopping", Info;
+    /// Every service has stopped.
+    Stopped(NoFields) = "stopped", Info;
+    /// Spool files without a queue record (a crash before the commit) were removed.
+    Recovered(Recovered) = "recovered", Info;
+    /// Stale Maildir `tmp/` files (a crash mid-delivery) were removed.
+    MaildirTmpCleaned(MaildirTmpCleaned) = "maildir_tmp_cleaned", Info;
+    /// A listener is bound.
+    Listening(Listening<'a>) = "listening", Info;
+    /// `accept` failed (out of file descriptors, …); the listener retries.
+    AcceptError(AcceptError<'a>) = "accept_error", Warn;
+
+    // ---- connections, every protocol ----
+    /// A client connected.
+    Connect(Connect<'a>) = "connect", Info;
+    /// A connection was refused before a session began (limits), or ended because its IP
+    /// was blocked for authentication failures.
+    Refused(Refused<'a>) = "refused", Info;
+    /// TLS is established (STARTTLS/STLS, or at once on an implicit-TLS port).
+    Tls(Tls<'a>) = "tls" | "tls_established", Info;
+    /// Authentication succeeded (SMTP AUTH, IMAP LOGIN/AUTHENTICATE, POP3 USER/PASS/AUTH).
+    Auth(Auth<'a>) = "auth" | "login", Info;
+    /// Authentication failed.
+    AuthFailed(AuthFailed<'a>) = "auth_failed", Info;
+    /// The account store could not answer an authentication.
+    AuthUnavailable(Reason<'a>) = "auth_unavailable", Warn;
+    /// A command was answered with an error that is not a mail refusal: an IMAP `NO`/`BAD`,
+    /// a POP3 `-ERR`, an SMTP protocol error (syntax, sequence, unknown command).
+    CommandFailed(CommandFailed<'a>) = "command_failed", Info;
+    /// The server closed the session: idle timeout, too many errors, unframeable input.
+    Closed(Reason<'a>) = "closed" | "timeout", Info;
+    /// The connection failed (reset, TLS error, write error).
+    ConnectionError(Reason<'a>) = "connection_error", Info;
+    /// The connection ended.
+    Disconnect(Disconnect<'a>) = "disconnect", Info;
+
+    // ---- SMTP ----
+    /// HELO or EHLO.
+    Helo(Helo<'a>) = "helo", Info;
+    /// MAIL FROM accepted.
+    MailFrom(MailFrom<'a>) = "mail_from", Info;
+    /// RCPT TO accepted.
+    Rcpt(Rcpt<'a>) = "rcpt", Info;
+    /// RCPT TO refused.
+    RcptRejected(RcptRejected<'a>) = "rcpt_rejected", Info;
+    /// A message or a command carrying mail (MAIL, DATA, BDAT, a connection) refused with a
+    /// 4xx/5xx reply.
+    Rejected(Rejected<'a>) = "rejected", Info;
+    /// A message is durable in the queue and was acknowledged with 250.
+    Queued(Queued<'a>) = "queued", Info;
+
+    // ---- the queue runner and local delivery ----
+    /// A recipient's copy was delivered.
+    Delivered(Delivered<'a>) = "delivered", Info;
+    /// A recipient's delivery failed temporarily and will be retried.
+    Deferred(Deferred<'a>) = "deferred", Info;
+    /// A recipient's delivery failed permanently.
+    Bounced(Bounced<'a>) = "bounced", Info;
+    /// A recipient was given up after the queue's maximum age.
+    Expired(Expired<'a>) = "expired", Info;
+    /// The queue could not be scanned.
+    QueueScanFailed(Reason<'a>) = "queue_scan_failed", Warn;
+    /// A queue record could not be updated after a delivery attempt.
+    QueueUpdateFailed(Reason<'a>) = "queue_update_failed", Warn;
+
+    // ---- IMAP and POP3 ----
+    /// IMAP SELECT or EXAMINE.
+    Select(Select<'a>) = "select", Info;
+    /// A SELECT/EXAMINE with QRESYNC resynchronized (RFC 7162 §3.2.5).
+    Qresync(Qresync<'a>) = "qresync", Info;
+    /// The client's RFC 2971 ID.
+    ClientId(ClientId<'a>) = "client_id", Info;
+    /// A store error answered `NO [SERVERBUG]` or `[UNAVAILABLE]`.
+    MailboxError(Reason<'a>) = "mailbox_error", Warn;
+    /// The ENVELOPE/BODYSTRUCTURE cache could not be written (answers are unaffected).
+    CacheError(Reason<'a>) = "cache_error", Warn;
+    /// A POP3 session ended: what it retrieved and removed.
+    Logout(Logout<'a>) = "logout", Info;
+    /// POP3: `\Seen` could not be set on a retrieved message.
+    FlagError(FlagError<'a>) = "flag_error" | "pop3_flag_error", Warn;
+    /// POP3: the removals of a QUIT could not be committed.
+    CommitFailed(Reason<'a>) = "commit_failed" | "pop3_commit_failed", Warn;
+
+    // ---- lines from libraries ----
+    /// A line a library logged (through `tracing` or `log`), in the same shape.
+    Library(Library<'a>) = "library", Info;
+}
+
+/// An event with no fields of its own.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct NoFields {}
+
+/// Just a reason.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Reason<'a> {
+    pub reason: Text<'a>,
+}
+
+impl<'a> Reason<'a> {
+    pub fn new(reason: impl Into<Text<'a>>) -> Self {
+        Reason {
+            reason: reason.into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Started<'a> {
+    pub data_dir: Text<'a>,
+    pub hostname: Text<'a>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Recovered {
+    pub removed_spool_files: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MaildirTmpCleaned {
+    pub removed_tmp_files: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Listening<'a> {
+    /// `smtp`, `submission`, `submissions`, `imap`, `imaps`, `pop3`, `pop3s`.
+    pub listener: Text<'a>,
+    pub address: Text<'a>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AcceptError<'a> {
+    pub listener: Text<'a>,
+    pub reason: Text<'a>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Connect<'a> {
+    pub listener: Text<'a>,
+    pub remote_port: u16,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Refused<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listener: Option<Text<'a>>,
+    /// What the client was told: `421 4.7.0`, `* BYE`, `-ERR [SYS/TEMP]`.
+    pub code: Text<'a>,
+    /// `TooManyConnections`, `RateExceeded`, `Blocked`, `too many authentication failures`.
+    pub reason: Text<'a>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Tls<'a> {
+    /// `TLSv1.3`, `TLSv1.2`.
+    #[serde(alias = "version")]
+    pub tls_version: Text<'a>,
+    #[serde(alias = "cipher")]
+    pub tls_cipher: Text<'a>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Auth<'a> {
+    /// The account logged in to.
+    pub user: Text<'a>,
+    /// `PLAIN`, `LOGIN`, `USER` (POP3 USER/PASS).
+    pub mechanism: Text<'a>,
+    /// POP3: messages in the maildrop.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub messages: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AuthFailed<'a> {
+    /// The user name as given (control characters escaped).
+    pub user: Text<'a>,
+    pub mechanism: Text<'a>,
+    /// `invalid credentials`, `authorization identity differs`, `malformed response`,
+    /// `plaintext authentication before TLS`, `maildrop in use`, ….
+    pub reason: Text<'a>,
+    /// Failures in this session so far.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failures: Option<u32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CommandFailed<'a> {
+    /// The command's name (`UNSUBSCRIBE`, `RETR`, `MAIL`), upper case; `?` when unparsed.
+    pub command: Text<'a>,
+    /// The status as the client saw it: `NO [NONEXISTENT]`, `BAD`, `-ERR [AUTH]`,
+    /// `501 5.5.4`.
+    pub code: Text<'a>,
+    /// The text of the answer.
+    pub reason: Text<'a>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Disconnect<'a> {
+    /// The account, if one logged in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<Text<'a>>,
+    pub commands: u64,
+    /// Seconds.
+    pub duration: f64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Helo<'a> {
+    pub helo: Text<'a>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MailFrom<'a> {
+    pub from: Text<'a>,
+    /// The declared SIZE.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Rcpt<'a> {
+    pub to: Text<'a>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RcptRejected<'a> {
+    pub to: Text<'a>,
+    /// `550 5.1.1`.
+    pub code: Text<'a>,
+    pub reason: Text<'a>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Rejected<'a> {
+    /// `CONNECT`, `MAIL`, `DATA`, `BDAT`, `AUTH`; absent in logs of older versions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub command: Option<Text<'a>>,
+    /// `554 5.7.1`.
+    pub code: Text<'a>,
+    pub reason: Text<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<Text<'a>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Queued<'a> {
+    pub from: Text<'a>,
+    /// Comma-separated.
+    pub to: Text<'a>,
+    pub nrcpt: u64,
+    pub size: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<Text<'a>>,
+    /// The SASL user, if the session authenticated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<Text<'a>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Delivered<'a> {
+    pub to: Text<'a>,
+    /// Local delivery: `domain/user/Folder`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mailbox: Option<Text<'a>>,
+    /// Remote delivery: the host it was handed to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relay: Option<Text<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uid: Option<u32>,
+    /// Seconds since the message was queued.
+    pub delay: f64,
+    /// `sent`.
+    pub status: Text<'a>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Deferred<'a> {
+    pub to: Text<'a>,
+    pub reason: Text<'a>,
+    pub attempt: u32,
+    pub delay: f64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Bounced<'a> {
+    pub to: Text<'a>,
+    pub reason: Text<'a>,
+    /// `5.2.2`.
+    pub dsn: Text<'a>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Expired<'a> {
+    pub to: Text<'a>,
+    pub reason: Text<'a>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Select<'a> {
+    pub mailbox: Text<'a>,
+    pub messages: u64,
+    pub read_only: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Qresync<'a> {
+    pub mailbox: Text<'a>,
+    pub vanished: u64,
+    pub changed: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ClientId<'a> {
+    pub id: Text<'a>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Logout<'a> {
+    pub user: Text<'a>,
+    /// `quit`, `closed`, `timeout`, `errors`, `commit failed`.
+    pub reason: Text<'a>,
+    pub retr: u64,
+    pub retr_bytes: u64,
+    pub top: u64,
+    /// Messages removed at QUIT.
+    pub dele: u64,
+    /// Messages marked with DELE (removed only when the reason is `quit`).
+    pub marked: u64,
+    pub left: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FlagError<'a> {
+    pub user: Text<'a>,
+    pub uid: u32,
+    pub reason: Text<'a>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Library<'a> {
+    /// The library's module path (`rustls::server::hs`).
+    pub target: Text<'a>,
+    pub message: Text<'a>,
+    #[serde(skip)]
+    pub level: Level,
+}
