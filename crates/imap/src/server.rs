@@ -6,16 +6,17 @@
 
 use crate::backend::Authenticator;
 use crate::session::{Action, Session, SessionConfig};
+use mailward_event::{Event, Protocol};
+use mailward_net::connection::{self, Ended, Gate};
 use mailward_net::limits::{Limiter, Refused};
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, watch};
 use tokio_rustls::TlsAcceptor;
-use tracing::info;
 
 /// Which listener a connection came in on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,32 +82,6 @@ async fn blocking<R: Send + 'static>(
     tokio::task::spawn_blocking(move || f(&mut lock(&s)))
         .await
         .map_err(|e| std::io::Error::other(format!("session task failed: {e}")))
-}
-
-static SESSION_SEQ: AtomicU64 = AtomicU64::new(0);
-
-/// A session id unique in this process: time and a counter, base 36.
-fn session_id() -> String {
-    let t = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_millis() as u64;
-    let n = SESSION_SEQ.fetch_add(1, Ordering::Relaxed);
-    format!("I{}{}", base36(t), base36(n))
-}
-
-fn base36(mut n: u64) -> String {
-    const D: &[u8; 36] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
-    let mut out = Vec::new();
-    loop {
-        out.push(D[(n % 36) as usize]);
-        n /= 36;
-        if n == 0 {
-            break;
-        }
-    }
-    out.reverse();
-    String::from_utf8(out).unwrap_or_default()
 }
 
 struct Conn<'a, S> {
@@ -185,7 +160,7 @@ impl Server {
             .iter()
             .filter(|(kind, _)| !(*kind == ListenerKind::Imaps && self.cfg.tls.is_none()))
             .copied();
-        mailward_net::listen::bind_all(Some("imap"), wanted, ListenerKind::as_str).await
+        mailward_net::listen::bind_all(Protocol::Imap, wanted, ListenerKind::as_str).await
     }
 
     /// Accepts connections until `shutdown` turns true.
@@ -198,7 +173,7 @@ impl Server {
             self.clone().connection(kind, tcp, peer)
         };
         mailward_net::listen::accept_all(
-            Some("imap"),
+            Protocol::Imap,
             listeners,
             shutdown,
             ListenerKind::as_str,
@@ -207,49 +182,35 @@ impl Server {
         .await;
     }
 
-    async fn connection(self: Arc<Self>, kind: ListenerKind, mut tcp: TcpStream, peer: SocketAddr) {
-        let ip = mailward_net::normalize_ip(peer.ip());
-        let started = Instant::now();
-        if let Err(why) = self.limiter.connect(ip, false) {
-            let text = match why {
-                Refused::TooManyConnections => {
-                    "* BYE [UNAVAILABLE] Too many connections from your address\r\n"
-                }
-                Refused::RateExceeded => "* BYE [UNAVAILABLE] Too many connections, slow down\r\n",
-                Refused::Blocked => {
-                    "* BYE [UNAVAILABLE] Too many authentication failures, try later\r\n"
-                }
-            };
-            info!(event = "refused", protocol = "imap", remote_ip = %ip, listener = kind.as_str(), reason = ?why);
-            if kind == ListenerKind::Imap {
-                let _ =
-                    tokio::time::timeout(Duration::from_secs(5), tcp.write_all(text.as_bytes()))
-                        .await;
-            }
-            return;
-        }
-        self.active.fetch_add(1, Ordering::Relaxed);
-        let _ = tcp.set_nodelay(true);
-        let mut scfg = self.cfg.session.clone();
-        scfg.tls_available = self.cfg.tls.is_some();
-        let sid = session_id();
-        info!(event = "connect", protocol = "imap", session = %sid, remote_ip = %ip, listener = kind.as_str(), remote_port = peer.port());
-        let session: Shared = Arc::new(Mutex::new(Session::new(
-            Arc::new(scfg),
-            self.auth.clone(),
-            sid.clone(),
-            ip,
-        )));
-        if let Err(e) = self.serve(kind, tcp, &session).await {
-            info!(event = "connection_error", protocol = "imap", session = %sid, remote_ip = %ip, reason = %e);
-        }
-        self.limiter.disconnect(ip);
-        self.active.fetch_sub(1, Ordering::Relaxed);
-        let (commands, user) = {
-            let s = lock(&session);
-            (s.commands, s.user().unwrap_or("").to_string())
+    async fn connection(self: Arc<Self>, kind: ListenerKind, tcp: TcpStream, peer: SocketAddr) {
+        let gate = Gate {
+            protocol: Protocol::Imap,
+            listener: kind.as_str(),
+            limiter: &self.limiter,
+            active: &self.active,
+            exempt: false,
+            refusal: (kind == ListenerKind::Imap).then_some(refusal as _),
         };
-        info!(event = "disconnect", protocol = "imap", session = %sid, remote_ip = %ip, user = %user, commands, duration = started.elapsed().as_secs_f64());
+        let server = &*self;
+        connection::serve(gate, tcp, peer, |scope, tcp| async move {
+            let mut scfg = server.cfg.session.clone();
+            scfg.tls_available = server.cfg.tls.is_some();
+            let ip = scope.remote_ip.unwrap_or(peer.ip());
+            let session: Shared = Arc::new(Mutex::new(Session::new(
+                Arc::new(scfg),
+                server.auth.clone(),
+                scope.session_id().to_owned(),
+                ip,
+            )));
+            let error = server.serve(kind, tcp, &session).await.err();
+            let s = lock(&session);
+            Ended {
+                commands: s.commands,
+                user: s.user().map(str::to_owned),
+                error,
+            }
+        })
+        .await;
     }
 
     async fn serve(
@@ -361,7 +322,6 @@ impl Server {
                         Err(_) => {
                             let out = {
                                 let mut s = lock(session);
-                                info!(event = "timeout", protocol = "imap", session = %s.id, remote_ip = %ip);
                                 s.idle_timed_out();
                                 s.take_output()
                             };
@@ -385,8 +345,13 @@ impl Server {
                     let n = self.limiter.auth_failed(ip);
                     tokio::time::sleep(self.cfg.auth_fail_delay * n.clamp(1, 5)).await;
                     if self.limiter.is_blocked(ip) {
-                        let id = lock(session).id.clone();
-                        info!(event = "refused", protocol = "imap", session = %id, remote_ip = %ip, reason = "too many authentication failures");
+                        lock(session)
+                            .scope
+                            .emit(Event::Refused(mailward_event::Refused {
+                                listener: None,
+                                code: "* BYE [UNAVAILABLE]".into(),
+                                reason: "too many authentication failures".into(),
+                            }));
                         let out = lock(session).take_output();
                         conn.write(&out).await?;
                         conn.write(
@@ -456,6 +421,17 @@ impl Server {
 
 fn log_tls(session: &Shared, conn: &rustls::ServerConnection) {
     let n = mailward_net::tls::negotiated(conn);
-    let s = lock(session);
-    info!(event = "tls_established", protocol = "imap", session = %s.id, remote_ip = %s.remote_ip, version = %n.version, cipher = %n.cipher);
+    lock(session).scope.emit(n.event());
+}
+
+/// What a client refused at connect is told (RFC 9051 §7.1.5 BYE, RFC 5530 UNAVAILABLE).
+fn refusal(why: Refused) -> (&'static str, &'static str) {
+    let line = match why {
+        Refused::TooManyConnections => {
+            "* BYE [UNAVAILABLE] Too many connections from your address\r\n"
+        }
+        Refused::RateExceeded => "* BYE [UNAVAILABLE] Too many connections, slow down\r\n",
+        Refused::Blocked => "* BYE [UNAVAILABLE] Too many authentication failures, try later\r\n",
+    };
+    (line, "* BYE [UNAVAILABLE]")
 }

@@ -10,12 +10,12 @@ use crate::backend::{
     MailboxInfo, MailboxStatus, MessageMeta, Quota, Selected, SpecialUse, StoreMode, StoreOutcome,
     StoreRequest, Subscription,
 };
+use mailward_event::{Event, Protocol, Reason, Scope};
 use mailward_store::access::{AccessError, FlagOp};
 use mailward_store::{Folder, MailAccess, Message, Store};
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use tracing::warn;
 
 /// Checks passwords against the store's accounts.
 pub struct StoreAuthenticator {
@@ -516,7 +516,7 @@ impl MailboxBackend for StoreMailboxes {
             })
             .collect();
         if let Err(e) = self.access.cache_structure(folder.id, &rows) {
-            warn!(event = "cache_error", protocol = "imap", reason = %e);
+            Scope::protocol(Protocol::Imap).emit(Event::CacheError(Reason::new(e.to_string())));
         }
     }
 

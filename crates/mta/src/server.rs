@@ -151,7 +151,8 @@ impl Server {
             .iter()
             .filter(|(kind, _)| !(*kind == ListenerKind::Submissions && self.cfg.tls.is_none()))
             .copied();
-        mailward_net::listen::bind_all(None, wanted, ListenerKind::as_str).await
+        mailward_net::listen::bind_all(mailward_event::Protocol::Smtp, wanted, ListenerKind::as_str)
+            .await
     }
 
     /// Accepts connections until `shutdown` turns true.
@@ -163,8 +164,14 @@ impl Server {
         let handle = move |kind: ListenerKind, tcp: TcpStream, peer: SocketAddr| {
             self.clone().connection(kind, tcp, peer)
         };
-        mailward_net::listen::accept_all(None, listeners, shutdown, ListenerKind::as_str, handle)
-            .await;
+        mailward_net::listen::accept_all(
+            mailward_event::Protocol::Smtp,
+            listeners,
+            shutdown,
+            ListenerKind::as_str,
+            handle,
+        )
+        .await;
     }
 
     async fn connection(self: Arc<Self>, kind: ListenerKind, mut tcp: TcpStream, peer: SocketAddr) {

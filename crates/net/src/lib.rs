@@ -1,13 +1,18 @@
 //! Listener plumbing every mailward server needs (SMTP, POP3, IMAP): the TLS server
 //! configuration ([`tls`]) and the per-IP connection and authentication-failure limiter
-//! ([`limits`]), plus the small address helpers the listeners share.
+//! ([`limits`]), the life of a connection ([`connection`]: limits, session ID, events),
+//! the one SASL decoder ([`sasl`]), plus the small address helpers the listeners share.
 
+pub mod connection;
 pub mod limits;
 pub mod listen;
 pub mod sasl;
 pub mod tls;
 
 use std::net::IpAddr;
+
+pub use connection::session_id;
+pub use tls::TlsInfo;
 
 /// An IPv4-mapped IPv6 address (`::ffff:192.0.2.1`, what a dual-stack listener reports for
 /// IPv4 clients) as the IPv4 address it is, so per-IP limits and logs see one address.

@@ -1,12 +1,12 @@
 //! Binding listeners and accepting connections: the same for every server, so each
 //! protocol crate keeps only what happens on a connection.
 
+use mailward_event::{AcceptError, Event, Listening, Protocol, Scope};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
-use tracing::{info, warn};
 
 /// Pause after a failed `accept` (e.g. out of file descriptors) before trying again, so
 /// the loop does not spin.
@@ -14,9 +14,9 @@ const ACCEPT_RETRY: Duration = Duration::from_millis(50);
 
 /// Binds every `(kind, address)` in order, so configuration errors surface before serving
 /// starts; the error names the address and the listener. Logs one `listening` event each
-/// (with `protocol` when given).
+/// (with its `protocol`).
 pub async fn bind_all<K: Copy>(
-    protocol: Option<&'static str>,
+    protocol: Protocol,
     listeners: impl IntoIterator<Item = (K, SocketAddr)>,
     name: fn(K) -> &'static str,
 ) -> std::io::Result<Vec<(K, TcpListener)>> {
@@ -29,7 +29,10 @@ pub async fn bind_all<K: Copy>(
             )
         })?;
         let local = l.local_addr()?;
-        info!(event = "listening", protocol, listener = name(kind), address = %local);
+        Scope::protocol(protocol).emit(Event::Listening(Listening {
+            listener: name(kind).into(),
+            address: local.to_string().into(),
+        }));
         out.push((kind, l));
     }
     Ok(out)
@@ -38,7 +41,7 @@ pub async fn bind_all<K: Copy>(
 /// Accepts on every listener until `shutdown` turns true, running `handle` for each
 /// connection on its own task. Returns when every accept loop has stopped.
 pub async fn accept_all<K, F, Fut>(
-    protocol: Option<&'static str>,
+    protocol: Protocol,
     listeners: Vec<(K, TcpListener)>,
     shutdown: watch::Receiver<bool>,
     name: fn(K) -> &'static str,
@@ -61,7 +64,10 @@ pub async fn accept_all<K, F, Fut>(
                             tokio::spawn(handle(kind, tcp, peer));
                         }
                         Err(e) => {
-                            warn!(event = "accept_error", protocol, listener = name(kind), reason = %e);
+                            Scope::protocol(protocol).emit(Event::AcceptError(AcceptError {
+                                listener: name(kind).into(),
+                                reason: e.to_string().into(),
+                            }));
                             tokio::time::sleep(ACCEPT_RETRY).await;
                         }
                     }

@@ -66,7 +66,7 @@ pub fn self_signed(names: &[String]) -> Result<Arc<ServerConfig>, TlsError> {
 
 /// What a TLS handshake settled on, for `Received:` and the `tls` log event.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Negotiated {
+pub struct TlsInfo {
     /// `TLSv1.3`, `TLSv1.2` (Postfix's spelling).
     pub version: String,
     /// IANA cipher suite name (`TLS_AES_256_GCM_SHA384`).
@@ -75,8 +75,18 @@ pub struct Negotiated {
     pub bits: u16,
 }
 
+impl TlsInfo {
+    /// The `tls` event: one shape in every protocol.
+    pub fn event(&self) -> mailward_event::Event<'_> {
+        mailward_event::Event::Tls(mailward_event::Tls {
+            tls_version: self.version.as_str().into(),
+            tls_cipher: self.cipher.as_str().into(),
+        })
+    }
+}
+
 /// The protocol version and cipher suite of an established server connection.
-pub fn negotiated(conn: &rustls::ServerConnection) -> Negotiated {
+pub fn negotiated(conn: &rustls::ServerConnection) -> TlsInfo {
     let version = match conn.protocol_version() {
         Some(rustls::ProtocolVersion::TLSv1_3) => "TLSv1.3".to_string(),
         Some(rustls::ProtocolVersion::TLSv1_2) => "TLSv1.2".to_string(),
@@ -89,7 +99,7 @@ pub fn negotiated(conn: &rustls::ServerConnection) -> Negotiated {
         .map(|s| s.replacen("TLS13_", "TLS_", 1))
         .unwrap_or_else(|| "unknown".to_string());
     let bits = if cipher.contains("AES_128") { 128 } else { 256 };
-    Negotiated {
+    TlsInfo {
         version,
         cipher,
         bits,

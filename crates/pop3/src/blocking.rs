@@ -43,6 +43,7 @@ impl<B: Backend> BlockingDriver<B> {
             Action::StartTls => session.tls_established(TlsInfo {
                 version: "TLSv1.3".into(),
                 cipher: "TLS_AES_256_GCM_SHA384".into(),
+                bits: 256,
             }),
             Action::Login { user, password, .. } => {
                 let (outcome, mailbox) = self.backend.login(&user, &password).split();

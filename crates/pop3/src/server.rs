@@ -3,18 +3,18 @@
 //! threads, per-IP limits and authentication-failure throttling from `mailward-net`.
 
 use crate::backend::{Backend, MailError, Mailbox};
-use crate::session::{Action, Session, SessionConfig, TlsInfo};
+use crate::session::{Action, Session, SessionConfig};
+use mailward_event::{Event, Protocol, Reason};
+use mailward_net::connection::{self, Ended, Gate};
 use mailward_net::limits::{Limiter, Refused};
-use mailward_store::ids;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
-use tracing::{info, warn};
 
 /// RFC 1939 §3: an autologout timer "MUST be of at least 10 minutes' duration".
 pub const MIN_IDLE_TIMEOUT: Duration = Duration::from_secs(600);
@@ -69,12 +69,14 @@ enum Exit {
     StartTls,
 }
 
-fn tls_info(conn: &rustls::ServerConnection) -> TlsInfo {
-    let n = mailward_net::tls::negotiated(conn);
-    TlsInfo {
-        version: n.version,
-        cipher: n.cipher,
-    }
+/// What a client refused at connect is told (RFC 3206 §5: `[SYS/TEMP]`), and the code.
+fn refusal(why: Refused) -> (&'static str, &'static str) {
+    let line = match why {
+        Refused::TooManyConnections => "-ERR [SYS/TEMP] too many connections from your address\r\n",
+        Refused::RateExceeded => "-ERR [SYS/TEMP] too many connections, slow down\r\n",
+        Refused::Blocked => "-ERR [SYS/TEMP] too many authentication failures, try later\r\n",
+    };
+    (line, "-ERR [SYS/TEMP]")
 }
 
 /// A connection's I/O, with the per-operation time limit.
@@ -127,7 +129,7 @@ impl<B: Backend> Server<B> {
             .iter()
             .filter(|(kind, _)| !(*kind == ListenerKind::Pop3s && self.cfg.tls.is_none()))
             .copied();
-        mailward_net::listen::bind_all(Some("pop3"), wanted, ListenerKind::as_str).await
+        mailward_net::listen::bind_all(Protocol::Pop3, wanted, ListenerKind::as_str).await
     }
 
     /// Accepts connections until `shutdown` turns true.
@@ -140,7 +142,7 @@ impl<B: Backend> Server<B> {
             self.clone().connection(kind, tcp, peer)
         };
         mailward_net::listen::accept_all(
-            Some("pop3"),
+            Protocol::Pop3,
             listeners,
             shutdown,
             ListenerKind::as_str,
@@ -149,46 +151,37 @@ impl<B: Backend> Server<B> {
         .await;
     }
 
-    async fn connection(self: Arc<Self>, kind: ListenerKind, mut tcp: TcpStream, peer: SocketAddr) {
-        let ip = mailward_net::normalize_ip(peer.ip());
-        let started = Instant::now();
-        if let Err(why) = self.limiter.connect(ip, false) {
-            let text = match why {
-                Refused::TooManyConnections => {
-                    "-ERR [SYS/TEMP] too many connections from your address\r\n"
-                }
-                Refused::RateExceeded => "-ERR [SYS/TEMP] too many connections, slow down\r\n",
-                Refused::Blocked => {
-                    "-ERR [SYS/TEMP] too many authentication failures, try later\r\n"
-                }
-            };
-            // Not `rejected`: `mailward logs` reads that as an SMTP rejection.
-            info!(event = "refused", protocol = "pop3", remote_ip = %ip, listener = kind.as_str(), code = "-ERR [SYS/TEMP]", reason = ?why);
-            if kind == ListenerKind::Pop3 {
-                let _ =
-                    tokio::time::timeout(Duration::from_secs(5), tcp.write_all(text.as_bytes()))
-                        .await;
+    async fn connection(self: Arc<Self>, kind: ListenerKind, tcp: TcpStream, peer: SocketAddr) {
+        let gate = Gate {
+            protocol: Protocol::Pop3,
+            listener: kind.as_str(),
+            limiter: &self.limiter,
+            active: &self.active,
+            exempt: false,
+            refusal: (kind == ListenerKind::Pop3).then_some(refusal as _),
+        };
+        let server = &*self;
+        connection::serve(gate, tcp, peer, |scope, tcp| async move {
+            let mut scfg = server.cfg.session.clone();
+            scfg.tls_available = server.cfg.tls.is_some();
+            let ip = scope.remote_ip.unwrap_or(peer.ip());
+            let mut session = Session::new(Arc::new(scfg), scope.session_id().to_owned(), ip);
+            let mut mailbox: Option<Arc<B::Mailbox>> = None;
+            let error = server
+                .serve(kind, tcp, &mut session, &mut mailbox)
+                .await
+                .err();
+            let user = session.account().map(str::to_owned);
+            // A session that ends without QUIT removes nothing (RFC 1939 §6).
+            session.finish("closed");
+            drop(mailbox);
+            Ended {
+                commands: session.commands,
+                user,
+                error,
             }
-            return;
-        }
-        self.active.fetch_add(1, Ordering::Relaxed);
-        let _ = tcp.set_nodelay(true);
-        let mut scfg = self.cfg.session.clone();
-        scfg.tls_available = self.cfg.tls.is_some();
-        let sid = ids::session_id();
-        info!(event = "connect", protocol = "pop3", session = %sid, remote_ip = %ip, listener = kind.as_str(), remote_port = peer.port());
-        let mut session = Session::new(Arc::new(scfg), sid.clone(), ip);
-        let mut mailbox: Option<Arc<B::Mailbox>> = None;
-        let result = self.serve(kind, tcp, &mut session, &mut mailbox).await;
-        if let Err(e) = result {
-            info!(event = "connection_error", protocol = "pop3", session = %sid, remote_ip = %ip, reason = %e);
-        }
-        // A session that ends without QUIT removes nothing (RFC 1939 §6).
-        session.finish("closed");
-        drop(mailbox);
-        self.limiter.disconnect(ip);
-        self.active.fetch_sub(1, Ordering::Relaxed);
-        info!(event = "disconnect", protocol = "pop3", session = %sid, remote_ip = %ip, commands = session.commands, duration = started.elapsed().as_secs_f64());
+        })
+        .await;
     }
 
     async fn serve(
@@ -206,7 +199,7 @@ impl<B: Backend> Server<B> {
             let mut tls = tokio::time::timeout(self.cfg.tls_timeout, acceptor.accept(tcp))
                 .await
                 .map_err(|_| std::io::Error::other("TLS handshake timeout"))??;
-            session.set_tls(tls_info(tls.get_ref().1));
+            session.set_tls(mailward_net::tls::negotiated(tls.get_ref().1));
             session.greeting();
             self.drive(&mut tls, session, mailbox).await?;
             return Ok(());
@@ -222,7 +215,7 @@ impl<B: Backend> Server<B> {
                 let mut tls = tokio::time::timeout(self.cfg.tls_timeout, acceptor.accept(tcp))
                     .await
                     .map_err(|_| std::io::Error::other("TLS handshake timeout"))??;
-                session.tls_established(tls_info(tls.get_ref().1));
+                session.tls_established(mailward_net::tls::negotiated(tls.get_ref().1));
                 self.drive(&mut tls, session, mailbox).await?;
                 Ok(())
             }
@@ -257,7 +250,9 @@ impl<B: Backend> Server<B> {
                     {
                         Err(_) => {
                             // RFC 1939 §3: autologout, no response, nothing removed.
-                            info!(event = "timeout", protocol = "pop3", session = %session.id, remote_ip = %session.remote_ip);
+                            session
+                                .scope
+                                .emit(Event::Closed(Reason::new("idle timeout")));
                             session.timeout();
                             conn.close().await;
                             return Ok(Exit::Closed);
@@ -305,7 +300,9 @@ impl<B: Backend> Server<B> {
                         None => Err(MailError::Temporary("no maildrop".into())),
                     };
                     if let Err(e) = &result {
-                        warn!(event = "pop3_commit_failed", protocol = "pop3", session = %session.id, remote_ip = %session.remote_ip, reason = %e);
+                        session
+                            .scope
+                            .emit(Event::CommitFailed(Reason::new(e.to_string())));
                     }
                     session.commit_result(result);
                 }
@@ -339,7 +336,11 @@ impl<B: Backend> Server<B> {
         *mailbox = opened.map(Arc::new);
         session.login_result(&user, outcome);
         if bad && self.limiter.is_blocked(ip) {
-            info!(event = "refused", protocol = "pop3", session = %session.id, remote_ip = %ip, code = "-ERR [SYS/TEMP]", reason = "too many authentication failures");
+            session.scope.emit(Event::Refused(mailward_event::Refused {
+                listener: None,
+                code: "-ERR [SYS/TEMP]".into(),
+                reason: "too many authentication failures".into(),
+            }));
             return true;
         }
         false

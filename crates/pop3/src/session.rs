@@ -10,11 +10,10 @@
 use crate::backend::{Entry, LoginOutcome, MailError, Maildrop};
 use crate::command::{self, Command, MsgNumber, ParseError};
 use crate::wire::{self, Line};
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD as B64;
+use mailward_event::{Auth, AuthFailed, CommandFailed, Event, Logout, Protocol, Scope};
+use mailward_net::sasl;
 use std::net::IpAddr;
 use std::sync::Arc;
-use tracing::info;
 
 /// Settings shared by the sessions of a server.
 #[derive(Debug, Clone)]
@@ -30,12 +29,7 @@ pub struct SessionConfig {
     pub max_errors: u32,
 }
 
-/// TLS details of the session (for the log).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TlsInfo {
-    pub version: String,
-    pub cipher: String,
-}
+pub use mailward_net::TlsInfo;
 
 /// How the client logged in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,6 +111,10 @@ pub struct Session {
     cfg: Arc<SessionConfig>,
     pub id: String,
     pub remote_ip: IpAddr,
+    /// The connection's event scope (`protocol`, `session`, `remote_ip`).
+    pub scope: Scope<'static>,
+    /// The name of the command being answered, for `command_failed`.
+    command: &'static str,
     tls: Option<TlsInfo>,
     phase: Phase,
     pending: Option<Pending>,
@@ -151,6 +149,36 @@ fn printable(s: &str) -> String {
     s.chars().filter(|c| !c.is_control()).take(128).collect()
 }
 
+/// The command word of a line, upper case, for the log (`?` when it is not a POP3 verb).
+fn command_name(line: &[u8]) -> &'static str {
+    let word = line.split(|&b| b == b' ').next().unwrap_or_default();
+    const VERBS: [&str; 16] = [
+        "USER", "PASS", "APOP", "AUTH", "STLS", "CAPA", "QUIT", "STAT", "LIST", "RETR", "DELE",
+        "NOOP", "RSET", "TOP", "UIDL", "UTF8",
+    ];
+    let word = word.strip_suffix(b"\r").unwrap_or(word);
+    VERBS
+        .iter()
+        .find(|v| v.as_bytes().eq_ignore_ascii_case(word))
+        .copied()
+        .unwrap_or("?")
+}
+
+/// `-ERR [IN-USE] text` as (`-ERR [IN-USE]`, `text`): the status with its RFC 2449 §8
+/// response code, and the human-readable rest.
+fn split_err(text: &str) -> (&str, &str) {
+    let after = text.strip_prefix("-ERR").unwrap_or(text).trim_start();
+    let code_end = if after.starts_with('[') {
+        after.find(']').map_or(0, |i| i + 1)
+    } else {
+        0
+    };
+    let status_len = text.len() - after.len() + code_end;
+    let status = text.get(..status_len).unwrap_or(text).trim_end();
+    let rest = text.get(status_len..).unwrap_or("").trim_start();
+    (status, rest)
+}
+
 /// RFC 1939 §7 (UIDL): a unique-id is 1 to 70 characters in 0x21..0x7E and never reused for
 /// another message of the maildrop. The UID and UIDVALIDITY as 16 hex digits (Dovecot's
 /// `%08Xu%08Xv`) stay the same across sessions, and change only if UIDs are reassigned.
@@ -162,6 +190,8 @@ impl Session {
     pub fn new(cfg: Arc<SessionConfig>, id: String, remote_ip: IpAddr) -> Self {
         Session {
             cfg,
+            scope: Scope::connection(Protocol::Pop3, id.as_str(), remote_ip),
+            command: "?",
             id,
             remote_ip,
             tls: None,
@@ -224,7 +254,14 @@ impl Session {
     }
 
     /// A negative response that counts towards the error limit; past it, say so and close.
+    /// Logged as `command_failed` with the command and its response code (RFC 2449 §8).
     fn error(&mut self, text: &str) -> Option<Action> {
+        let (code, reason) = split_err(text);
+        self.scope.emit(Event::CommandFailed(CommandFailed {
+            command: self.command.into(),
+            code: code.into(),
+            reason: reason.into(),
+        }));
         self.reply(text);
         self.errors += 1;
         if self.errors >= self.cfg.max_errors {
@@ -286,13 +323,20 @@ impl Session {
                 // RFC 2449 §4: a command line is at most 255 octets. The line is answered
                 // with -ERR and skipped; the session goes on (errors count to the limit).
                 None => {
+                    self.command = "?";
                     if self.phase == Phase::AuthResponse {
                         self.phase = Phase::Authorization;
                     }
                     self.error("-ERR line too long")
                 }
-                Some(line) if self.phase == Phase::AuthResponse => self.auth_response(&line),
-                Some(line) => self.command(&line),
+                Some(line) if self.phase == Phase::AuthResponse => {
+                    self.command = "AUTH";
+                    self.auth_response(&line)
+                }
+                Some(line) => {
+                    self.command = command_name(&line);
+                    self.command(&line)
+                }
             };
             if action.is_some() {
                 return action;
@@ -412,7 +456,7 @@ impl Session {
     /// After STLS: RFC 2595 §4, the session stays in AUTHORIZATION and forgets what the
     /// client said before (a USER name; pipelined input was already discarded).
     pub fn tls_established(&mut self, info: TlsInfo) {
-        info!(event = "tls", protocol = "pop3", session = %self.id, remote_ip = %self.remote_ip, tls_version = %info.version, tls_cipher = %info.cipher);
+        self.scope.emit(info.event());
         self.tls = Some(info);
         self.user_given = None;
         self.input.clear();
@@ -424,12 +468,12 @@ impl Session {
 
     /// For implicit TLS (port 995, RFC 8314): TLS was up before the greeting.
     pub fn set_tls(&mut self, info: TlsInfo) {
-        info!(event = "tls", protocol = "pop3", session = %self.id, remote_ip = %self.remote_ip, tls_version = %info.version, tls_cipher = %info.cipher);
+        self.scope.emit(info.event());
         self.tls = Some(info);
     }
 
     fn refuse_plaintext(&mut self, method: &str, user: &str) -> Option<Action> {
-        info!(event = "auth_failed", protocol = "pop3", session = %self.id, remote_ip = %self.remote_ip, user = %printable(user), mechanism = method, method = method, reason = "plaintext authentication before STLS");
+        self.auth_failed(user, method, "plaintext authentication before TLS");
         // RFC 3206 §4: [AUTH] — the credentials cannot be accepted this way.
         self.error(
             "-ERR [AUTH] Plaintext authentication disallowed on non-secure connections; use STLS",
@@ -501,27 +545,35 @@ impl Session {
         self.auth_plain(text)
     }
 
-    /// RFC 4616 §2: `[authzid] NUL authcid NUL passwd`, base64 (RFC 5034 §4: a response
-    /// that does not decode is refused with -ERR).
+    /// RFC 4616 §2: `[authzid] NUL authcid NUL passwd`, base64, decoded by the one SASL
+    /// decoder of `mailward-net` (RFC 5034 §4: a response that does not decode is refused
+    /// with -ERR; an authorization identity other than the user is refused).
     fn auth_plain(&mut self, b64: &str) -> Option<Action> {
-        let Ok(raw) = B64.decode(b64.as_bytes()) else {
-            return self.error("-ERR invalid base64 in the response");
-        };
-        let mut parts = raw.split(|&b| b == 0);
-        let (Some(authz), Some(user), Some(pass), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return self.error("-ERR invalid PLAIN response");
-        };
-        let (Ok(user), Ok(pass)) = (std::str::from_utf8(user), std::str::from_utf8(pass)) else {
-            return self.error("-ERR invalid PLAIN response");
-        };
-        if !authz.is_empty() && authz != user.as_bytes() {
-            // No proxy authorization: acting as another user is refused.
-            info!(event = "auth_failed", protocol = "pop3", session = %self.id, remote_ip = %self.remote_ip, user = %printable(user), mechanism = "PLAIN", method = "PLAIN", reason = "authorization identity differs");
-            return self.error("-ERR [AUTH] authorization identity must be the user");
+        match sasl::decode_plain(b64.as_bytes()) {
+            Ok(c) => self.login(Method::Plain, c.username, c.password),
+            Err(e @ sasl::SaslError::AuthzidDiffers) => {
+                self.auth_failed("", "PLAIN", e.reason());
+                self.error("-ERR [AUTH] authorization identity must be the user")
+            }
+            Err(e @ sasl::SaslError::BadBase64) => {
+                self.auth_failed("", "PLAIN", e.reason());
+                self.error("-ERR invalid base64 in the response")
+            }
+            Err(e) => {
+                self.auth_failed("", "PLAIN", e.reason());
+                self.error("-ERR invalid PLAIN response")
+            }
         }
-        self.login(Method::Plain, user.to_string(), pass.to_string())
+    }
+
+    /// One `auth_failed` shape for every way a login fails.
+    fn auth_failed(&self, user: &str, mechanism: &str, reason: &str) {
+        self.scope.emit(Event::AuthFailed(AuthFailed {
+            user: printable(user).into(),
+            mechanism: mechanism.into(),
+            reason: reason.into(),
+            failures: None,
+        }));
     }
 
     fn login(&mut self, method: Method, user: String, password: String) -> Option<Action> {
@@ -545,7 +597,11 @@ impl Session {
         let user = printable(given_user);
         match outcome {
             LoginOutcome::Ok { account, maildrop } => {
-                info!(event = "login", protocol = "pop3", session = %self.id, remote_ip = %self.remote_ip, user = %account, method = method.as_str(), mechanism = method.as_str(), messages = maildrop.messages.len());
+                self.scope.emit(Event::Auth(Auth {
+                    user: account.as_str().into(),
+                    mechanism: method.as_str().into(),
+                    messages: Some(maildrop.messages.len() as u64),
+                }));
                 self.open(account, maildrop);
                 let (n, size) = self.totals();
                 // RFC 1939 §7 PASS: "+OK maildrop locked and ready".
@@ -555,17 +611,17 @@ impl Session {
                 None
             }
             LoginOutcome::BadCredentials => {
-                info!(event = "auth_failed", protocol = "pop3", session = %self.id, remote_ip = %self.remote_ip, user = %user, mechanism = method.as_str(), method = method.as_str(), reason = "invalid credentials");
+                self.auth_failed(&user, method.as_str(), "invalid credentials");
                 // RFC 3206 §4: [AUTH], the credentials were wrong.
                 self.error("-ERR [AUTH] Authentication failed")
             }
             LoginOutcome::InUse => {
-                info!(event = "auth_failed", protocol = "pop3", session = %self.id, remote_ip = %self.remote_ip, user = %user, mechanism = method.as_str(), method = method.as_str(), reason = "maildrop in use");
+                self.auth_failed(&user, method.as_str(), "maildrop in use");
                 // RFC 2449 §8.1.1: [IN-USE], the maildrop lock is held by another session.
                 self.error("-ERR [IN-USE] maildrop is locked by another POP3 session")
             }
             LoginOutcome::TempFail(why) => {
-                info!(event = "auth_failed", protocol = "pop3", session = %self.id, remote_ip = %self.remote_ip, user = %user, mechanism = method.as_str(), method = method.as_str(), reason = %format!("temporary failure: {why}"));
+                self.auth_failed(&user, method.as_str(), &format!("temporary failure: {why}"));
                 // RFC 3206 §5: [SYS/TEMP], a temporary problem on our side.
                 self.error("-ERR [SYS/TEMP] temporary failure, try again later")
             }
@@ -783,7 +839,16 @@ impl Session {
         if let Some(user) = &self.account {
             self.logged_out = true;
             let marked = self.messages.iter().filter(|m| m.deleted).count();
-            info!(event = "logout", protocol = "pop3", session = %self.id, remote_ip = %self.remote_ip, user = %user, reason = reason, retr = self.counts.retr, retr_bytes = self.counts.retr_bytes, top = self.counts.top, dele = self.counts.deleted, marked = marked, left = (self.messages.len() as u64).saturating_sub(self.counts.deleted));
+            self.scope.emit(Event::Logout(Logout {
+                user: user.as_str().into(),
+                reason: reason.into(),
+                retr: self.counts.retr,
+                retr_bytes: self.counts.retr_bytes,
+                top: self.counts.top,
+                dele: self.counts.deleted,
+                marked: marked as u64,
+                left: (self.messages.len() as u64).saturating_sub(self.counts.deleted),
+            }));
         }
     }
 }

@@ -4,12 +4,12 @@
 //! the same mailbox.
 
 use crate::backend::{Backend, Entry, Login, MailError, Mailbox, Maildrop};
+use mailward_event::{Event, FlagError, Protocol, Scope};
 use mailward_store::access::{AccessError, FlagOp};
 use mailward_store::flags::SystemFlag;
 use mailward_store::{Folder, MailAccess, Message, Store};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
-use tracing::warn;
 
 type Locks = Arc<Mutex<HashSet<i64>>>;
 
@@ -159,7 +159,11 @@ impl Mailbox for StoreMailbox {
                 // The message was read; a flag that could not be set is not worth failing
                 // RETR for.
                 Err(e) => {
-                    warn!(event = "pop3_flag_error", protocol = "pop3", user = %self.access.account().address, uid = uid, reason = %e);
+                    Scope::protocol(Protocol::Pop3).emit(Event::FlagError(FlagError {
+                        user: self.access.account().address.as_str().into(),
+                        uid,
+                        reason: e.to_string().into(),
+                    }));
                 }
             }
         }

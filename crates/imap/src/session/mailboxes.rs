@@ -15,7 +15,6 @@ use imap_codec::imap_types::extensions::binary::LiteralOrLiteral8;
 use imap_codec::imap_types::flag::Flag as ImapFlag;
 use imap_codec::imap_types::mailbox::{ListMailbox, Mailbox};
 use imap_codec::imap_types::status::StatusDataItemName;
-use tracing::info;
 
 /// The response code of a backend error (RFC 5530), for `NO [code] text`.
 pub fn error_code(e: &BackendError) -> &'static str {
@@ -157,7 +156,9 @@ impl Session {
     /// `NO [code] text` for a backend error (logged when it is the server's fault).
     pub(super) fn backend_no(&mut self, tag: &Tag<'static>, e: &BackendError) {
         if matches!(e, BackendError::Internal(_) | BackendError::Unavailable(_)) {
-            info!(protocol = "imap", event = "mailbox_error", session = %self.id, remote_ip = %self.remote_ip, reason = %e);
+            self.scope.emit(mailward_event::Event::MailboxError(
+                mailward_event::Reason::new(e.to_string()),
+            ));
         }
         let text = match e {
             BackendError::Internal(_) => {
@@ -272,7 +273,12 @@ impl Session {
             out.extend_from_slice(b"\r\n");
         }
         let uids = sel.uids;
-        info!(protocol = "imap", event = "select", session = %self.id, remote_ip = %self.remote_ip, mailbox = %name, messages = uids.len(), read_only);
+        self.scope
+            .emit(mailward_event::Event::Select(mailward_event::Select {
+                mailbox: name.as_str().into(),
+                messages: uids.len() as u64,
+                read_only,
+            }));
         self.state = State::Selected(SelectedMailbox {
             name,
             read_only,

@@ -40,7 +40,6 @@ mod fetch;
 mod mailboxes;
 pub mod qresync;
 pub mod respond;
-pub mod sasl;
 mod search;
 pub mod selected;
 
@@ -59,10 +58,11 @@ use imap_codec::imap_types::extensions::enable::CapabilityEnable;
 use imap_codec::imap_types::extensions::namespace::Namespace;
 use imap_codec::imap_types::extensions::utf8::Utf8Kind;
 use imap_codec::imap_types::response::{Code, Data, Greeting, GreetingKind, StatusKind};
+use mailward_event::{Auth, AuthFailed, ClientId, CommandFailed, Event, Protocol, Reason, Scope};
+use mailward_net::sasl;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tracing::info;
 
 /// Settings shared by the sessions of a listener.
 #[derive(Debug, Clone)]
@@ -158,6 +158,10 @@ pub struct Session {
     auth: Arc<dyn Authenticator>,
     pub id: String,
     pub remote_ip: IpAddr,
+    /// The connection's event scope (`protocol`, `session`, `remote_ip`).
+    pub scope: Scope<'static>,
+    /// The name of the command being answered, for `command_failed`.
+    command: &'static str,
     tls: bool,
     state: State,
     mode: Mode,
@@ -199,11 +203,6 @@ impl std::fmt::Debug for Session {
     }
 }
 
-fn is_loopback(ip: IpAddr) -> bool {
-    ip.is_loopback()
-        || matches!(ip, IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()))
-}
-
 fn printable(s: &[u8], max: usize) -> String {
     String::from_utf8_lossy(s)
         .chars()
@@ -228,6 +227,8 @@ impl Session {
         Session {
             cfg,
             auth,
+            scope: Scope::connection(Protocol::Imap, id.as_str(), remote_ip),
+            command: "?",
             id,
             remote_ip,
             tls: false,
@@ -329,7 +330,8 @@ impl Session {
 
     /// Authentication may happen on this connection now.
     fn auth_allowed(&self) -> bool {
-        self.tls || (self.cfg.plaintext_auth_on_loopback && is_loopback(self.remote_ip))
+        self.tls
+            || (self.cfg.plaintext_auth_on_loopback && mailward_net::is_loopback(self.remote_ip))
     }
 
     fn capabilities(&self) -> Vec1<imap_codec::imap_types::response::Capability<'static>> {
@@ -354,6 +356,7 @@ impl Session {
     }
 
     fn no(&mut self, tag: &Tag<'static>, code: Option<Code<'static>>, text: &str) {
+        let start = self.output.len();
         encode::status(
             &mut self.output,
             Some(tag.clone()),
@@ -361,6 +364,32 @@ impl Session {
             code,
             text,
         );
+        self.log_failure(start);
+    }
+
+    /// The `command_failed` event of the NO or BAD just written from `start` of the
+    /// output: the status and response code as the client saw them, and the text.
+    fn log_failure(&self, start: usize) {
+        let written = self.output.get(start..).unwrap_or_default();
+        let line = written.split(|&b| b == b'\r').next().unwrap_or_default();
+        let line = String::from_utf8_lossy(line);
+        // `tag NO [CODE] text` (or `* BAD text`): skip the tag.
+        let status = line.split_once(' ').map_or("", |(_, rest)| rest);
+        let code_end = status
+            .find(' ')
+            .map(|sp| match status.get(sp + 1..) {
+                Some(rest) if rest.starts_with('[') => {
+                    rest.find(']').map_or(sp, |close| sp + 1 + close + 1)
+                }
+                _ => sp,
+            })
+            .unwrap_or(status.len());
+        let (code, reason) = status.split_at(code_end.min(status.len()));
+        self.scope.emit(Event::CommandFailed(CommandFailed {
+            command: self.command.into(),
+            code: code.into(),
+            reason: reason.trim_start().into(),
+        }));
     }
 
     /// A BAD answer; past the limit of bad commands, says BYE and closes.
@@ -370,10 +399,13 @@ impl Session {
         code: Option<Code<'static>>,
         text: &str,
     ) -> Option<Action> {
+        let start = self.output.len();
         encode::status(&mut self.output, tag, StatusKind::Bad, code, text);
+        self.log_failure(start);
         self.bad_commands += 1;
         if self.bad_commands >= self.cfg.limits.max_bad_commands {
-            info!(protocol = "imap", event = "closed", session = %self.id, remote_ip = %self.remote_ip, reason = "too many bad commands");
+            self.scope
+                .emit(Event::Closed(Reason::new("too many bad commands")));
             return self.close("Too many invalid IMAP commands.");
         }
         None
@@ -396,12 +428,14 @@ impl Session {
                 Mode::Authenticate { tag } => match self.framer.next_line()? {
                     LineFrame::Line(line) => {
                         self.mode = Mode::Command;
+                        self.command = "AUTHENTICATE";
                         if let Some(a) = self.sasl_response(&tag, &line) {
                             return Some(a);
                         }
                     }
                     LineFrame::TooLong => {
                         self.mode = Mode::Command;
+                        self.command = "AUTHENTICATE";
                         if let Some(a) =
                             self.bad(Some(tag), None, "Authentication response too long")
                         {
@@ -412,6 +446,7 @@ impl Session {
                 Mode::Idle { tag } => match self.framer.next_line()? {
                     LineFrame::Line(line) => {
                         self.mode = Mode::Command;
+                        self.command = "IDLE";
                         // RFC 2177 §3: the client ends IDLE with "DONE".
                         if line.eq_ignore_ascii_case(b"DONE") {
                             self.ok(&tag, None, "IDLE terminated");
@@ -421,6 +456,7 @@ impl Session {
                     }
                     LineFrame::TooLong => {
                         self.mode = Mode::Command;
+                        self.command = "IDLE";
                         if let Some(a) = self.bad(Some(tag), None, "Expected DONE") {
                             return Some(a);
                         }
@@ -444,6 +480,7 @@ impl Session {
                 None
             }
             Frame::Rejected { tag, reason } => {
+                self.command = "?";
                 let tag = tag.as_deref().and_then(encode::tag);
                 match reason {
                     // RFC 7889 §4 / RFC 9051 §7.1: a message over APPENDLIMIT.
@@ -454,13 +491,17 @@ impl Session {
                                 Some(Code::TooBig),
                                 "Message is larger than APPENDLIMIT",
                             ),
-                            None => encode::status(
-                                &mut self.output,
-                                None,
-                                StatusKind::No,
-                                Some(Code::TooBig),
-                                "Message is larger than APPENDLIMIT",
-                            ),
+                            None => {
+                                let start = self.output.len();
+                                encode::status(
+                                    &mut self.output,
+                                    None,
+                                    StatusKind::No,
+                                    Some(Code::TooBig),
+                                    "Message is larger than APPENDLIMIT",
+                                );
+                                self.log_failure(start);
+                            }
                         }
                         None
                     }
@@ -476,7 +517,8 @@ impl Session {
                 }
             }
             Frame::Fatal { .. } => {
-                info!(protocol = "imap", event = "closed", session = %self.id, remote_ip = %self.remote_ip, reason = "unframeable literal");
+                self.scope
+                    .emit(Event::Closed(Reason::new("unframeable literal")));
                 self.close("Literal too large or malformed")
             }
             Frame::Command(bytes) => {
@@ -487,8 +529,12 @@ impl Session {
                 };
                 self.ext = ext;
                 match wire::decode_command(&bytes) {
-                    Ok(cmd) => self.command(cmd),
+                    Ok(cmd) => {
+                        self.command = cmd.body.name();
+                        self.command(cmd)
+                    }
                     Err(e) => {
+                        self.command = "?";
                         let tag = e.tag.as_deref().and_then(encode::tag);
                         self.bad(tag, None, &e.text)
                     }
@@ -545,8 +591,26 @@ impl Session {
                     String::from_utf8(AsRef::<[u8]>::as_ref(&username).to_vec()),
                     String::from_utf8(AsRef::<[u8]>::as_ref(password.declassify()).to_vec()),
                 ) else {
-                    return self.auth_failed(&tag, "", Mechanism::Login, "AUTHENTICATIONFAILED");
+                    return self.auth_failed(
+                        &tag,
+                        "",
+                        Mechanism::Login,
+                        "AUTHENTICATIONFAILED",
+                        "malformed response",
+                    );
                 };
+                // RFC 4616 §2's limits hold for a clear-text login too.
+                if let Err(e) =
+                    sasl::check_clear_field(&user).and_then(|()| sasl::check_clear_field(&pass))
+                {
+                    return self.auth_failed(
+                        &tag,
+                        &user,
+                        Mechanism::Login,
+                        "AUTHENTICATIONFAILED",
+                        e.reason(),
+                    );
+                }
                 self.authenticate(&tag, Mechanism::Login, user, pass)
             }
             CommandBody::Authenticate {
@@ -794,7 +858,6 @@ impl Session {
     /// The TLS handshake finished: the session goes on in the not authenticated state with
     /// fresh input (RFC 9051 §6.2.1: the client must ask for CAPABILITY again).
     pub fn tls_established(&mut self) {
-        info!(protocol = "imap", event = "tls", session = %self.id, remote_ip = %self.remote_ip);
         self.tls = true;
         self.framer.reset();
         self.mode = Mode::Command;
@@ -807,19 +870,26 @@ impl Session {
         if line == b"*" {
             return self.bad(Some(tag.clone()), None, "Authentication cancelled");
         }
-        match sasl::decode_response_line(line) {
+        match sasl::decode_base64(line) {
             Ok(msg) => self.plain(tag, &msg),
             Err(_) => self.bad(Some(tag.clone()), None, "Invalid base64 data"),
         }
     }
 
+    /// RFC 4616 PLAIN through the one SASL decoder of `mailward-net`; RFC 5530 §3 codes.
     fn plain(&mut self, tag: &Tag<'static>, msg: &[u8]) -> Option<Action> {
         match sasl::parse_plain(msg) {
             Ok(p) => self.authenticate(tag, Mechanism::Plain, p.username, p.password),
-            Err(sasl::PlainError::Authorization) => {
-                self.auth_failed(tag, "", Mechanism::Plain, "AUTHORIZATIONFAILED")
+            Err(e @ sasl::SaslError::AuthzidDiffers) => {
+                self.auth_failed(tag, "", Mechanism::Plain, "AUTHORIZATIONFAILED", e.reason())
             }
-            Err(_) => self.auth_failed(tag, "", Mechanism::Plain, "AUTHENTICATIONFAILED"),
+            Err(e) => self.auth_failed(
+                tag,
+                "",
+                Mechanism::Plain,
+                "AUTHENTICATIONFAILED",
+                e.reason(),
+            ),
         }
     }
 
@@ -840,7 +910,11 @@ impl Session {
         };
         match self.auth.authenticate(&creds) {
             AuthOutcome::Success(account) => {
-                info!(protocol = "imap", event = "login", session = %self.id, remote_ip = %self.remote_ip, user = %account.name, mechanism = mechanism.as_str());
+                self.scope.emit(Event::Auth(Auth {
+                    user: account.name.as_str().into(),
+                    mechanism: mechanism.as_str().into(),
+                    messages: None,
+                }));
                 self.user = Some(account.name);
                 self.backend = Some(account.mailboxes);
                 self.state = State::Authenticated;
@@ -850,9 +924,16 @@ impl Session {
                 self.ok(tag, Some(Code::Capability(caps)), "Logged in");
                 None
             }
-            AuthOutcome::Failed => self.auth_failed(tag, &user, mechanism, "AUTHENTICATIONFAILED"),
+            AuthOutcome::Failed => self.auth_failed(
+                tag,
+                &user,
+                mechanism,
+                "AUTHENTICATIONFAILED",
+                "invalid credentials",
+            ),
             AuthOutcome::Unavailable(why) => {
-                info!(protocol = "imap", event = "auth_unavailable", session = %self.id, remote_ip = %self.remote_ip, reason = %why);
+                self.scope
+                    .emit(Event::AuthUnavailable(Reason::new(why.to_string())));
                 self.no(
                     tag,
                     Some(encode::code("UNAVAILABLE")),
@@ -869,10 +950,16 @@ impl Session {
         user: &str,
         mechanism: Mechanism,
         code: &'static str,
+        reason: &str,
     ) -> Option<Action> {
         self.auth_failures += 1;
         let user = printable(user.as_bytes(), 128);
-        info!(protocol = "imap", event = "auth_failed", session = %self.id, remote_ip = %self.remote_ip, user = %user, mechanism = mechanism.as_str(), failures = self.auth_failures);
+        self.scope.emit(Event::AuthFailed(AuthFailed {
+            user: user.as_str().into(),
+            mechanism: mechanism.as_str().into(),
+            reason: reason.into(),
+            failures: Some(self.auth_failures),
+        }));
         self.no(tag, Some(encode::code(code)), "Authentication failed");
         if self.auth_failures >= self.cfg.limits.max_auth_failures {
             return self.close("Too many authentication failures");
@@ -981,7 +1068,9 @@ impl Session {
                 .iter()
                 .map(|(k, v)| format!("{k}={}", v.as_deref().unwrap_or("NIL")))
                 .collect();
-            info!(protocol = "imap", event = "client_id", session = %self.id, remote_ip = %self.remote_ip, id = %shown.join(", "));
+            self.scope.emit(Event::ClientId(ClientId {
+                id: shown.join(", ").into(),
+            }));
         }
         self.client_id = fields;
         let ours: Vec<(IString<'static>, NString<'static>)> = self
@@ -1094,7 +1183,7 @@ impl Session {
 
     /// The IDLE wait ran out ([`Limits::idle_command_timeout`]): say BYE and close.
     pub fn idle_timed_out(&mut self) -> Option<Action> {
-        info!(protocol = "imap", event = "closed", session = %self.id, remote_ip = %self.remote_ip, reason = "idle timeout");
+        self.scope.emit(Event::Closed(Reason::new("idle timeout")));
         self.close("Disconnected for inactivity")
     }
 

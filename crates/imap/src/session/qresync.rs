@@ -25,7 +25,6 @@ use crate::backend::{BackendError, Changes, Flag, MessageMeta};
 use imap_codec::imap_types::command::SelectParameter;
 use imap_codec::imap_types::core::Atom;
 use imap_codec::imap_types::sequence::{SeqOrUid, Sequence, SequenceSet};
-use tracing::info;
 
 /// Why a QRESYNC request is a protocol error (answered `BAD`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -238,7 +237,12 @@ impl Session {
             .collect();
         changed.sort_unstable_by_key(|&(seq, _)| seq);
         changed.dedup_by_key(|&mut (seq, _)| seq);
-        info!(protocol = "imap", event = "qresync", session = %self.id, remote_ip = %self.remote_ip, mailbox = %sel.name, vanished = vanished.len(), changed = changed.len());
+        self.scope
+            .emit(mailward_event::Event::Qresync(mailward_event::Qresync {
+                mailbox: sel.name.as_str().into(),
+                vanished: vanished.len() as u64,
+                changed: changed.len() as u64,
+            }));
         let mut out = std::mem::take(&mut self.output);
         write_vanished(&mut out, &vanished, true);
         for (seq, m) in changed {
