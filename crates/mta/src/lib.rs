@@ -9,6 +9,7 @@ pub mod framing;
 pub mod headers;
 pub mod policy;
 pub mod received;
+pub mod reply;
 pub mod server;
 pub mod session;
 
@@ -17,6 +18,7 @@ pub mod session;
 pub use mailward_net::{limits, tls};
 
 pub use policy::{Cidr, Directory, RcptLookup};
+pub use reply::{Code, EnhancedCode, Reply, ReplyClass, Status};
 pub use server::QueuedNotice;
 pub use server::{ListenerKind, Server, ServerConfig};
 pub use session::{Action, EnqueueOutcome, Session, SessionConfig, Submission, TlsInfo};

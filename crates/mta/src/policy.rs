@@ -1,6 +1,7 @@
 //! Relay policy (RFC 5321 §3.9, RFC 5321 §7.1; never an open relay) and the lookups the
 //! session needs from the directory.
 
+use crate::reply::Reply;
 use std::net::IpAddr;
 use std::str::FromStr;
 
@@ -92,55 +93,30 @@ pub fn in_networks(nets: &[Cidr], ip: IpAddr) -> bool {
     nets.iter().any(|n| n.contains(ip))
 }
 
-/// The reply for a recipient, or `None` to accept.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refusal {
-    pub code: &'static str,
-    pub text: String,
-}
-
-/// Decides on a recipient (RFC 5321 §4.1.1.3). `may_relay` is true for authenticated
-/// sessions and trusted networks.
+/// Decides on a recipient (RFC 5321 §4.1.1.3): `Ok(local)` to accept, or the refusal to
+/// send. `may_relay` is true for authenticated sessions and trusted networks.
 ///
 /// - A local part holding `@` (quoted `"a@b"@ours`, or `a@b@ours`) is refused: RFC 5321
 ///   §3.6.1 — we never route on the local part, so `%`-hacks and `!` paths are plain local
 ///   parts that match no account.
 /// - Source routes (`@a,@b:user@c`) were already reduced to `user@c` by the parser, as
 ///   RFC 5321 §C allows; `user@c` then passes these same checks.
-pub fn check_rcpt(dir: &dyn Directory, address: &str, may_relay: bool) -> Result<bool, Refusal> {
+pub fn check_rcpt(dir: &dyn Directory, address: &str, may_relay: bool) -> Result<bool, Reply> {
     let Some(at) = address.rfind('@') else {
-        return Err(Refusal {
-            code: "501 5.1.3",
-            text: "Bad recipient address syntax".into(),
-        });
+        return Err(Reply::BAD_RECIPIENT_SYNTAX);
     };
     let local = address.get(..at).unwrap_or("");
     let domain = address.get(at + 1..).unwrap_or("");
     if local.is_empty() || domain.is_empty() || local.contains('@') {
-        return Err(Refusal {
-            code: "550 5.1.3",
-            text: format!("<{address}>: Bad recipient address syntax"),
-        });
+        return Err(Reply::recipient_bad_syntax(address));
     }
     match dir.rcpt(address) {
         RcptLookup::Local => Ok(true),
-        RcptLookup::Unknown => Err(Refusal {
-            code: "550 5.1.1",
-            text: format!("<{address}>: Recipient address rejected: User unknown"),
-        }),
-        RcptLookup::OverQuota => Err(Refusal {
-            code: "452 4.2.2",
-            text: format!("<{address}>: Mailbox full"),
-        }),
-        RcptLookup::TempFail => Err(Refusal {
-            code: "451 4.3.0",
-            text: format!("<{address}>: Temporary lookup failure"),
-        }),
+        RcptLookup::Unknown => Err(Reply::unknown_user(address)),
+        RcptLookup::OverQuota => Err(Reply::mailbox_full(address)),
+        RcptLookup::TempFail => Err(Reply::lookup_failed(address)),
         RcptLookup::NotLocal if may_relay => Ok(false),
-        RcptLookup::NotLocal => Err(Refusal {
-            code: "554 5.7.1",
-            text: format!("<{address}>: Relay access denied"),
-        }),
+        RcptLookup::NotLocal => Err(Reply::relay_denied(address)),
     }
 }
 

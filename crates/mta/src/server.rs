@@ -4,6 +4,7 @@
 use crate::limits::{LimitSettings, Limiter, Refused};
 use crate::policy::{self, Directory, RcptLookup};
 use crate::received::{self, ReceivedInfo};
+use crate::reply::Reply;
 use crate::session::{Action, EnqueueOutcome, Session, SessionConfig, Submission, TlsInfo};
 use mailward_store::queue::{Envelope, QueueRcpt, RcptState};
 use mailward_store::{Recipient, Store, directory, ids};
@@ -179,18 +180,14 @@ impl Server {
         let started = Instant::now();
         let exempt = policy::in_networks(&self.cfg.session.relay_networks, ip);
         if let Err(why) = self.limiter.connect(ip, exempt) {
-            let text = match why {
-                Refused::TooManyConnections => {
-                    "421 4.7.0 Error: too many connections from your address\r\n"
-                }
-                Refused::RateExceeded => "421 4.7.0 Error: too many connections, slow down\r\n",
-                Refused::Blocked => {
-                    "421 4.7.0 Error: too many authentication failures, try later\r\n"
-                }
+            let reply = match why {
+                Refused::TooManyConnections => Reply::TOO_MANY_CONNECTIONS,
+                Refused::RateExceeded => Reply::CONNECTION_RATE_EXCEEDED,
+                Refused::Blocked => Reply::TOO_MANY_AUTH_FAILURES,
             };
-            info!(event = "rejected", remote_ip = %ip, code = "421 4.7.0", reason = ?why);
+            info!(event = "rejected", remote_ip = %ip, code = %reply.status(), reason = ?why);
             if kind != ListenerKind::Submissions {
-                let _ = tcp.write_all(text.as_bytes()).await;
+                let _ = tcp.write_all(&reply.to_bytes()).await;
             }
             return;
         }
@@ -323,11 +320,10 @@ impl Server {
                         return Ok(Exit::Closed);
                     }
                     if failed && self.limiter.is_blocked(session.remote_ip) {
-                        info!(event = "rejected", session = %session.id, remote_ip = %session.remote_ip, code = "421 4.7.0", reason = "too many authentication failures");
+                        let reply = Reply::TOO_MANY_AUTH_FAILURES;
+                        info!(event = "rejected", session = %session.id, remote_ip = %session.remote_ip, code = %reply.status(), reason = "too many authentication failures");
                         let mut out = session.take_output();
-                        out.extend_from_slice(
-                            b"421 4.7.0 Error: too many authentication failures, try later\r\n",
-                        );
+                        reply.write_to(&mut out);
                         io.write_all(&out).await?;
                         let _ = io.shutdown().await;
                         return Ok(Exit::Closed);
@@ -416,7 +412,7 @@ impl Server {
                 EnqueueOutcome::Queued { queue_id }
             }
             Err(e) => {
-                warn!(event = "rejected", session = %sub.session, remote_ip = %sub.remote_ip, code = "451 4.3.0", reason = %format!("queue write failed: {e}"));
+                warn!(event = "rejected", session = %sub.session, remote_ip = %sub.remote_ip, code = %Reply::QUEUE_WRITE_ERROR.status(), reason = %format!("queue write failed: {e}"));
                 EnqueueOutcome::TempFail
             }
         }

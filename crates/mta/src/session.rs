@@ -5,6 +5,7 @@
 
 use crate::framing::{self, DataProblem, DataReader, Line};
 use crate::policy::{self, Cidr, Directory};
+use crate::reply::{Extension, Reply};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use smtp_proto::{Error as ProtoError, Request};
@@ -175,10 +176,6 @@ impl std::fmt::Debug for Session {
     }
 }
 
-fn log_code(reply: &str) -> String {
-    reply.get(..9).unwrap_or(reply).trim().to_string()
-}
-
 impl Session {
     pub fn new(
         cfg: Arc<SessionConfig>,
@@ -206,8 +203,8 @@ impl Session {
 
     /// RFC 5321 §4.2, §3.1: the `220` greeting.
     pub fn greeting(&mut self) {
-        let line = format!("220 {} ESMTP mailward\r\n", self.cfg.hostname);
-        self.output.extend_from_slice(line.as_bytes());
+        let greeting = Reply::greeting(&self.cfg.hostname);
+        self.reply(greeting);
     }
 
     /// Appends received bytes.
@@ -238,18 +235,17 @@ impl Session {
         self.auth_user.as_deref()
     }
 
-    fn reply(&mut self, text: &str) {
-        self.output.extend_from_slice(text.as_bytes());
-        self.output.extend_from_slice(b"\r\n");
+    fn reply(&mut self, reply: Reply) {
+        reply.write_to(&mut self.output);
     }
 
     /// Counts an error; past the limit, says so and closes (RFC 5321 §4.3.2 lets the
     /// server close with 421).
-    fn error(&mut self, text: &str) -> Option<Action> {
-        self.reply(text);
+    fn error(&mut self, reply: Reply) -> Option<Action> {
+        self.reply(reply);
         self.errors += 1;
         if self.errors >= self.cfg.max_errors {
-            self.reply("421 4.7.0 Too many errors, closing connection");
+            self.reply(Reply::TOO_MANY_ERRORS);
             self.state = State::Closed;
             return Some(Action::Close);
         }
@@ -326,7 +322,7 @@ impl Session {
                         Some(Line::Bare(n)) => (n, None),
                         Some(Line::TooLong(n)) => {
                             self.input.drain(..n.min(self.input.len()));
-                            if let Some(a) = self.error("500 5.5.2 Error: line too long") {
+                            if let Some(a) = self.error(Reply::LINE_TOO_LONG) {
                                 return Some(a);
                             }
                             continue;
@@ -336,7 +332,7 @@ impl Session {
                     let Some(line) = line else {
                         // RFC 5321 §2.3.8: only CRLF ends a line. A bare CR or LF in a
                         // command is refused (it is how smuggling attempts start).
-                        if let Some(a) = self.error("500 5.5.2 Error: bare <CR> or <LF> received") {
+                        if let Some(a) = self.error(Reply::BARE_LINE_ENDING) {
                             return Some(a);
                         }
                         continue;
@@ -357,36 +353,23 @@ impl Session {
 
     fn command(&mut self, line: &[u8]) -> Option<Action> {
         if line.contains(&0) {
-            return self.error("500 5.5.2 Error: NUL in command");
+            return self.error(Reply::NUL_IN_COMMAND);
         }
         let mut it = line.iter();
         let req = Request::parse(&mut it);
         match req {
             Ok(req) => self.request(req.into_owned()),
-            Err(ProtoError::UnknownCommand) => {
-                self.error("500 5.5.2 Error: command not recognized")
-            }
-            Err(ProtoError::InvalidSenderAddress) => {
-                self.error("501 5.1.7 Bad sender address syntax")
-            }
-            Err(ProtoError::InvalidRecipientAddress) => {
-                self.error("501 5.1.3 Bad recipient address syntax")
-            }
-            Err(ProtoError::SyntaxError { syntax }) => {
-                self.error(&format!("501 5.5.4 Syntax: {syntax}"))
-            }
+            Err(ProtoError::UnknownCommand) => self.error(Reply::UNRECOGNIZED_COMMAND),
+            Err(ProtoError::InvalidSenderAddress) => self.error(Reply::BAD_SENDER_SYNTAX),
+            Err(ProtoError::InvalidRecipientAddress) => self.error(Reply::BAD_RECIPIENT_SYNTAX),
+            Err(ProtoError::SyntaxError { syntax }) => self.error(Reply::syntax_error(syntax)),
             Err(ProtoError::InvalidParameter { param }) => {
-                self.error(&format!("501 5.5.4 Invalid parameter {param}"))
+                self.error(Reply::invalid_parameter(param))
             }
             Err(ProtoError::UnsupportedParameter { param }) => {
-                let p: String = param
-                    .chars()
-                    .filter(|c| c.is_ascii_graphic())
-                    .take(64)
-                    .collect();
-                self.error(&format!("555 5.5.4 Unsupported parameter {p}"))
+                self.error(Reply::unsupported_parameter(&param))
             }
-            Err(_) => self.error("500 5.5.2 Error: bad syntax"),
+            Err(_) => self.error(Reply::BAD_SYNTAX),
         }
     }
 
@@ -397,30 +380,28 @@ impl Session {
             Request::Lhlo { .. }
             | Request::Etrn { .. }
             | Request::Atrn { .. }
-            | Request::Burl { .. } => self.error("502 5.5.1 Error: command not implemented"),
-            Request::Expn { .. } => self.error("502 5.5.1 Error: command not implemented"),
+            | Request::Burl { .. } => self.error(Reply::NOT_IMPLEMENTED),
+            Request::Expn { .. } => self.error(Reply::NOT_IMPLEMENTED),
             Request::Vrfy { .. } => {
                 // RFC 5321 §3.5.3: 252 when we will not verify.
-                self.reply(
-                    "252 2.5.0 Cannot VRFY user, but will accept message and attempt delivery",
-                );
+                self.reply(Reply::CANNOT_VRFY);
                 None
             }
             Request::Help { .. } => {
-                self.reply("214 2.0.0 See RFC 5321 (https://www.rfc-editor.org/rfc/rfc5321)");
+                self.reply(Reply::HELP);
                 None
             }
             Request::Noop { .. } => {
-                self.reply("250 2.0.0 Ok");
+                self.reply(Reply::OK);
                 None
             }
             Request::Rset => {
                 self.tx = None;
-                self.reply("250 2.0.0 Ok");
+                self.reply(Reply::OK);
                 None
             }
             Request::Quit => {
-                self.reply("221 2.0.0 Bye");
+                self.reply(Reply::BYE);
                 self.state = State::Closed;
                 Some(Action::Close)
             }
@@ -451,42 +432,39 @@ impl Session {
         self.helo = Some(host.clone());
         self.esmtp = esmtp;
         if !esmtp {
-            self.reply(&format!("250 {}", self.cfg.hostname));
+            let helo = Reply::helo(&self.cfg.hostname);
+            self.reply(helo);
             return None;
         }
-        let mut lines = vec![
-            format!("{} Hello {} [{}]", self.cfg.hostname, host, self.remote_ip),
-            "PIPELINING".into(),
-            format!("SIZE {}", self.cfg.max_message_size),
-            "8BITMIME".into(),
-            "SMTPUTF8".into(),
-            "ENHANCEDSTATUSCODES".into(),
-            "CHUNKING".into(),
+        let mut extensions = vec![
+            Extension::Pipelining,
+            Extension::Size(self.cfg.max_message_size),
+            Extension::EightBitMime,
+            Extension::SmtpUtf8,
+            Extension::EnhancedStatusCodes,
+            Extension::Chunking,
         ];
+        // RFC 3207 §4.2: STARTTLS is not offered once TLS is up.
         if self.tls.is_none() && self.cfg.tls_available {
-            lines.push("STARTTLS".into());
+            extensions.push(Extension::StartTls);
         }
         if self.auth_allowed() && self.auth_user.is_none() {
-            lines.push("AUTH PLAIN LOGIN".into());
+            extensions.push(Extension::Auth(&["PLAIN", "LOGIN"]));
         }
-        lines.push("DSN".into());
-        let n = lines.len();
-        for (i, l) in lines.iter().enumerate() {
-            let sep = if i + 1 == n { ' ' } else { '-' };
-            self.output
-                .extend_from_slice(format!("250{sep}{l}\r\n").as_bytes());
-        }
+        extensions.push(Extension::Dsn);
+        let reply = Reply::ehlo(&self.cfg.hostname, &host, self.remote_ip, &extensions);
+        self.reply(reply);
         None
     }
 
     fn starttls(&mut self) -> Option<Action> {
         if self.tls.is_some() {
-            return self.error("554 5.5.1 Error: TLS already active");
+            return self.error(Reply::TLS_ALREADY_ACTIVE);
         }
         if !self.cfg.tls_available {
-            return self.error("502 5.5.1 Error: command not implemented");
+            return self.error(Reply::NOT_IMPLEMENTED);
         }
-        self.reply("220 2.0.0 Ready to start TLS");
+        self.reply(Reply::READY_TO_START_TLS);
         // RFC 3207 §6 / CVE-2011-0411: anything pipelined after STARTTLS was sent in
         // plaintext and must not be obeyed after the handshake.
         self.input.clear();
@@ -514,22 +492,21 @@ impl Session {
 
     fn auth(&mut self, mechanism: u64, initial: String) -> Option<Action> {
         if self.helo.is_none() || !self.esmtp {
-            return self.error("503 5.5.1 Error: send EHLO first");
+            return self.error(Reply::AUTH_NEEDS_EHLO);
         }
         if self.auth_user.is_some() {
-            return self.error("503 5.5.1 Error: already authenticated");
+            return self.error(Reply::ALREADY_AUTHENTICATED);
         }
         if self.tx.is_some() {
-            return self.error("503 5.5.1 Error: MAIL transaction in progress");
+            return self.error(Reply::AUTH_IN_TRANSACTION);
         }
         if !self.auth_allowed() {
             // RFC 4954 §4: 538 when the mechanism needs an encrypted channel.
-            return self
-                .error("538 5.7.11 Encryption required for requested authentication mechanism");
+            return self.error(Reply::ENCRYPTION_REQUIRED);
         }
         if mechanism == smtp_proto::AUTH_PLAIN {
             if initial.is_empty() {
-                self.reply("334 ");
+                self.reply(Reply::AUTH_EMPTY_CHALLENGE);
                 self.state = State::Auth(AuthStep::PlainResponse);
                 return None;
             }
@@ -537,13 +514,13 @@ impl Session {
         }
         if mechanism == smtp_proto::AUTH_LOGIN {
             if initial.is_empty() {
-                self.reply("334 VXNlcm5hbWU6");
+                self.reply(Reply::AUTH_LOGIN_USERNAME);
                 self.state = State::Auth(AuthStep::LoginUser);
                 return None;
             }
             return self.login_user(&initial);
         }
-        self.error("504 5.5.4 Unrecognized authentication type")
+        self.error(Reply::UNRECOGNIZED_AUTH_TYPE)
     }
 
     fn auth_continue(&mut self, line: &[u8]) -> Option<Action> {
@@ -551,14 +528,14 @@ impl Session {
         let step = std::mem::replace(&mut self.state, State::Command);
         if text == "*" {
             // RFC 4954 §4: the client cancels with "*".
-            return self.error("501 5.7.0 Authentication cancelled");
+            return self.error(Reply::AUTH_CANCELLED);
         }
         match step {
             State::Auth(AuthStep::PlainResponse) => self.auth_plain(&text),
             State::Auth(AuthStep::LoginUser) => self.login_user(&text),
             State::Auth(AuthStep::LoginPass { user }) => match B64.decode(text.as_bytes()) {
                 Ok(p) => self.authenticate("LOGIN", user, String::from_utf8_lossy(&p).into_owned()),
-                Err(_) => self.error("501 5.5.2 Cannot decode response"),
+                Err(_) => self.error(Reply::CANNOT_DECODE),
             },
             _ => None,
         }
@@ -568,27 +545,27 @@ impl Session {
         match B64.decode(b64.as_bytes()) {
             Ok(u) => {
                 let user = String::from_utf8_lossy(&u).into_owned();
-                self.reply("334 UGFzc3dvcmQ6");
+                self.reply(Reply::AUTH_LOGIN_PASSWORD);
                 self.state = State::Auth(AuthStep::LoginPass { user });
                 None
             }
-            Err(_) => self.error("501 5.5.2 Cannot decode response"),
+            Err(_) => self.error(Reply::CANNOT_DECODE),
         }
     }
 
     /// RFC 4616 §2: `[authzid] NUL authcid NUL passwd`.
     fn auth_plain(&mut self, b64: &str) -> Option<Action> {
         let Ok(raw) = B64.decode(b64.as_bytes()) else {
-            return self.error("501 5.5.2 Cannot decode response");
+            return self.error(Reply::CANNOT_DECODE);
         };
         let mut parts = raw.split(|&b| b == 0);
         let (Some(authz), Some(user), Some(pass), None) =
             (parts.next(), parts.next(), parts.next(), parts.next())
         else {
-            return self.error("501 5.5.2 Invalid PLAIN response");
+            return self.error(Reply::INVALID_PLAIN_RESPONSE);
         };
         if !authz.is_empty() && authz != user {
-            return self.error("535 5.7.8 Authentication credentials invalid");
+            return self.error(Reply::AUTH_INVALID);
         }
         let user = String::from_utf8_lossy(user).into_owned();
         let pass = String::from_utf8_lossy(pass).into_owned();
@@ -621,7 +598,7 @@ impl Session {
             Some(user) => {
                 info!(event = "auth", session = %self.id, remote_ip = %self.remote_ip, user = %user, mechanism = %mechanism);
                 self.auth_user = Some(user);
-                self.reply("235 2.7.0 Authentication successful");
+                self.reply(Reply::AUTH_SUCCEEDED);
                 None
             }
             None => {
@@ -631,52 +608,43 @@ impl Session {
                     .take(128)
                     .collect();
                 info!(event = "auth_failed", session = %self.id, remote_ip = %self.remote_ip, user = %user, mechanism = %mechanism, reason = "invalid credentials");
-                self.error("535 5.7.8 Authentication credentials invalid")
+                self.error(Reply::AUTH_INVALID)
             }
         }
     }
 
-    fn reject(&mut self, reply: &str, reason: &str) -> Option<Action> {
-        info!(event = "rejected", session = %self.id, remote_ip = %self.remote_ip, code = %log_code(reply), reason = %reason);
+    fn reject(&mut self, reply: Reply, reason: &str) -> Option<Action> {
+        info!(event = "rejected", session = %self.id, remote_ip = %self.remote_ip, code = %reply.status(), reason = %reason);
         self.error(reply)
     }
 
     fn mail(&mut self, from: smtp_proto::MailFrom<String>) -> Option<Action> {
         if self.helo.is_none() {
-            return self.error("503 5.5.1 Error: send HELO/EHLO first");
+            return self.error(Reply::NEED_HELO);
         }
         if self.tx.is_some() {
-            return self.error("503 5.5.1 Error: nested MAIL command");
+            return self.error(Reply::NESTED_MAIL);
         }
         if self.cfg.listener != ListenerKind::Smtp && self.auth_user.is_none() {
             // RFC 6409 §4.3: submission requires authentication.
-            return self.reject(
-                "530 5.7.0 Authentication required",
-                "submission without AUTH",
-            );
+            return self.reject(Reply::AUTH_REQUIRED, "submission without AUTH");
         }
         if from.size > self.cfg.max_message_size {
             // RFC 1870 §6.2.
-            return self.reject(
-                "552 5.3.4 Message size exceeds fixed limit",
-                "declared size too big",
-            );
+            return self.reject(Reply::DECLARED_SIZE_TOO_BIG, "declared size too big");
         }
         if !from.address.is_empty() && !from.address.contains('@') {
-            return self.error("501 5.1.7 Bad sender address syntax");
+            return self.error(Reply::BAD_SENDER_SYNTAX);
         }
         if !self.esmtp && from.flags != 0 {
-            return self.error("555 5.5.4 Parameters need EHLO");
+            return self.error(Reply::PARAMETERS_NEED_EHLO);
         }
         if let Some(user) = self.auth_user.clone()
             && !from.address.is_empty()
             && !self.dir.may_send_as(&user, &from.address)
         {
             return self.reject(
-                &format!(
-                    "553 5.7.1 <{}>: Sender address rejected: not owned by user {user}",
-                    from.address
-                ),
+                Reply::sender_not_owned(&from.address, &user),
                 "sender not owned by authenticated user",
             );
         }
@@ -705,17 +673,17 @@ impl Session {
             envid: from.env_id,
             ..Transaction::default()
         });
-        self.reply("250 2.1.0 Ok");
+        self.reply(Reply::SENDER_OK);
         None
     }
 
     fn rcpt(&mut self, to: smtp_proto::RcptTo<String>) -> Option<Action> {
         let Some(count) = self.tx.as_ref().map(|t| t.rcpts.len()) else {
-            return self.error("503 5.5.1 Error: need MAIL command");
+            return self.error(Reply::NEED_MAIL);
         };
         if count >= self.cfg.max_recipients {
             // RFC 5321 §4.5.3.1.10: 452 for too many recipients.
-            self.reply("452 4.5.3 Error: too many recipients");
+            self.reply(Reply::TOO_MANY_RECIPIENTS);
             return None;
         }
         let address = if to.address.is_empty() {
@@ -745,17 +713,18 @@ impl Session {
                         local,
                     });
                 }
-                self.reply("250 2.1.5 Ok");
+                self.reply(Reply::RECIPIENT_OK);
                 None
             }
             Err(refusal) => {
-                info!(event = "rcpt_rejected", session = %self.id, remote_ip = %self.remote_ip, to = %address, code = %refusal.code, reason = %refusal.text);
-                let reply = format!("{} {}", refusal.code, refusal.text);
-                if refusal.code.starts_with('4') {
-                    self.reply(&reply);
+                info!(event = "rcpt_rejected", session = %self.id, remote_ip = %self.remote_ip, to = %address, code = %refusal.status(), reason = %refusal.text());
+                // A temporary refusal (full mailbox, failed lookup) is not the client's
+                // error and does not count towards closing the session.
+                if refusal.is_transient() {
+                    self.reply(refusal);
                     None
                 } else {
-                    self.error(&reply)
+                    self.error(refusal)
                 }
             }
         }
@@ -763,11 +732,11 @@ impl Session {
 
     fn data(&mut self) -> Option<Action> {
         match self.tx.as_ref() {
-            None => self.error("503 5.5.1 Error: need MAIL command"),
-            Some(tx) if tx.rcpts.is_empty() => self.error("554 5.5.1 Error: no valid recipients"),
-            Some(tx) if !tx.chunks.is_empty() => self.error("503 5.5.1 Error: DATA after BDAT"),
+            None => self.error(Reply::NEED_MAIL),
+            Some(tx) if tx.rcpts.is_empty() => self.error(Reply::NO_VALID_RECIPIENTS),
+            Some(tx) if !tx.chunks.is_empty() => self.error(Reply::DATA_AFTER_BDAT),
             Some(_) => {
-                self.reply("354 End data with <CR><LF>.<CR><LF>");
+                self.reply(Reply::START_MAIL_INPUT);
                 self.state = State::Data(DataReader::new(self.cfg.max_message_size));
                 None
             }
@@ -780,14 +749,15 @@ impl Session {
             Ok(body) => self.finish(body),
             Err(DataProblem::TooBig) => {
                 self.tx = None;
-                self.reject("552 5.3.4 Error: message file too big", "message too big")
+                self.reject(Reply::MESSAGE_TOO_BIG, "message too big")
             }
             Err(DataProblem::BareLineEnding) => {
                 // SMTP smuggling defence: refuse and disconnect, so nothing that followed a
                 // fake end-of-data is ever taken as a command.
                 self.tx = None;
-                info!(event = "rejected", session = %self.id, remote_ip = %self.remote_ip, code = "521 5.5.2", reason = "bare CR or LF in message");
-                self.reply("521 5.5.2 Error: bare <CR> or <LF> received in message");
+                let reply = Reply::BARE_LINE_ENDING_IN_DATA;
+                info!(event = "rejected", session = %self.id, remote_ip = %self.remote_ip, code = %reply.status(), reason = "bare CR or LF in message");
+                self.reply(reply);
                 self.state = State::Closed;
                 Some(Action::Close)
             }
@@ -797,8 +767,8 @@ impl Session {
     /// RFC 3030 §2: BDAT chunk-size [LAST].
     fn bdat(&mut self, size: usize, last: bool) -> Option<Action> {
         let ok = match self.tx.as_ref() {
-            None => Err("503 5.5.1 Error: need MAIL command"),
-            Some(tx) if tx.rcpts.is_empty() => Err("554 5.5.1 Error: no valid recipients"),
+            None => Err(Reply::NEED_MAIL),
+            Some(tx) if tx.rcpts.is_empty() => Err(Reply::NO_VALID_RECIPIENTS),
             Some(_) => Ok(()),
         };
         self.state = State::Bdat {
@@ -814,7 +784,7 @@ impl Session {
                 }
                 None
             }
-            // RFC 3030 §3: the chunk is read and thrown away before the error reply.
+            // RFC 3030 §2: the chunk is read and thrown away before the error reply.
             Err(reply) => {
                 let a = self.error(reply);
                 if a.is_some() {
@@ -831,11 +801,11 @@ impl Session {
             if last {
                 self.tx = None;
             }
-            return self.reject("552 5.3.4 Error: message file too big", "message too big");
+            return self.reject(Reply::MESSAGE_TOO_BIG, "message too big");
         }
         if !last {
             let n = self.tx.as_ref().map_or(0, |t| t.chunks.len());
-            self.reply(&format!("250 2.0.0 {n} octets received"));
+            self.reply(Reply::chunk_received(n));
             return None;
         }
         let body = self
@@ -848,11 +818,11 @@ impl Session {
 
     fn finish(&mut self, body: Vec<u8>) -> Option<Action> {
         let Some(tx) = self.tx.take() else {
-            return self.error("503 5.5.1 Error: need MAIL command");
+            return self.error(Reply::NEED_MAIL);
         };
         // RFC 5321 §6.3: a message that went round too often is a loop.
         if crate::headers::hop_count(&body) > 50 {
-            return self.reject("554 5.4.6 Error: too many hops", "mail loop");
+            return self.reject(Reply::TOO_MANY_HOPS, "mail loop");
         }
         self.state = State::Waiting;
         Some(Action::Enqueue(Box::new(Submission {
@@ -876,16 +846,14 @@ impl Session {
     pub fn enqueue_result(&mut self, outcome: EnqueueOutcome) {
         self.state = State::Command;
         match outcome {
-            EnqueueOutcome::Queued { queue_id } => {
-                self.reply(&format!("250 2.0.0 Ok: queued as {queue_id}"))
-            }
-            EnqueueOutcome::TempFail => self.reply("451 4.3.0 Error: queue file write error"),
+            EnqueueOutcome::Queued { queue_id } => self.reply(Reply::queued(&queue_id)),
+            EnqueueOutcome::TempFail => self.reply(Reply::QUEUE_WRITE_ERROR),
         }
     }
 
     /// RFC 5321 §4.5.3.2: the server timed out waiting; say so before closing.
     pub fn timeout(&mut self) {
-        self.reply("421 4.4.2 Error: timeout exceeded");
+        self.reply(Reply::TIMEOUT);
         self.state = State::Closed;
     }
 }
