@@ -7,7 +7,7 @@
 use crate::backend::Authenticator;
 use crate::session::{Action, Session, SessionConfig};
 use mailward_event::{Event, Protocol};
-use mailward_net::connection::{self, Ended, Gate};
+use mailward_net::connection::{self, Ended, Gate, Refusal};
 use mailward_net::limits::{Limiter, Refused};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -425,7 +425,7 @@ fn log_tls(session: &Shared, conn: &rustls::ServerConnection) {
 }
 
 /// What a client refused at connect is told (RFC 9051 §7.1.5 BYE, RFC 5530 UNAVAILABLE).
-fn refusal(why: Refused) -> (&'static str, &'static str) {
+fn refusal(why: Refused) -> Refusal {
     let line = match why {
         Refused::TooManyConnections => {
             "* BYE [UNAVAILABLE] Too many connections from your address\r\n"
@@ -433,5 +433,8 @@ fn refusal(why: Refused) -> (&'static str, &'static str) {
         Refused::RateExceeded => "* BYE [UNAVAILABLE] Too many connections, slow down\r\n",
         Refused::Blocked => "* BYE [UNAVAILABLE] Too many authentication failures, try later\r\n",
     };
-    (line, "* BYE [UNAVAILABLE]")
+    Refusal {
+        line: line.as_bytes().to_vec(),
+        code: "* BYE [UNAVAILABLE]".into(),
+    }
 }

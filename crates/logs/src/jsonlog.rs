@@ -1,138 +1,129 @@
-//! mailward's own JSON-lines log, as specified in `docs/log-format.md` (a contract: the
-//! field names below are never renamed by the writer).
+//! mailward's own JSON-lines log, read back into the event catalogue's own types
+//! (`mailward_event::LogLine`, `docs/log-format.md`), so the writer and this reader cannot
+//! drift; older logs are read through the catalogue's aliases.
 
 use crate::event::{
     AuthFailure, AuthProtocol, Delivery, Event, Received, Record, Reject, Source, Status, Text,
 };
 use crate::scan::{b, find, reply_code, unbracket};
 use crate::time::parse_rfc3339;
-use serde::Deserialize;
+use mailward_event::{Event as Logged, LogLine, Protocol};
 use std::borrow::Cow;
-
-/// The fields of one log object that `mailward logs` reads; unknown fields are ignored.
-#[derive(Debug, Deserialize, Default)]
-#[serde(default)]
-struct Line<'a> {
-    #[serde(borrow)]
-    timestamp: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    event: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    queue_id: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    remote_ip: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    from: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    to: Option<Cow<'a, str>>,
-    size: Option<u64>,
-    #[serde(borrow)]
-    message_id: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    user: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    mechanism: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    protocol: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    reason: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    code: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    dsn: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    relay: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    mailbox: Option<Cow<'a, str>>,
-    delay: Option<f64>,
-    attempt: Option<u32>,
-}
 
 /// Parses one mailward JSON log line. Lines that are valid JSON objects but name an event
 /// this reader does not use are understood (`Event::Other`).
 pub fn parse_line(line: &str) -> Option<Record<'_>> {
-    let l: Line<'_> = serde_json::from_str(line.trim_end()).ok()?;
+    let l = LogLine::parse(line)?;
     let time = l
         .timestamp
         .as_deref()
         .and_then(parse_rfc3339)
         .map(|(t, _)| t);
-    let name = l.event.as_deref()?;
-    let event = match name {
-        "queued" => Event::Received(Box::new(Received {
-            qid: l.queue_id?,
+    let client_ip = || l.scope.remote_ip.map(|ip| Cow::Owned(ip.to_string()));
+    let queue_id = l.scope.queue_id.clone().map(owned);
+    let event = match l.event {
+        Logged::Queued(q) => Event::Received(Box::new(Received {
+            qid: queue_id?,
             client_host: None,
-            client_ip: l.remote_ip,
-            sasl_user: l.user,
-            from: l.from.map(strip),
-            size: l.size,
-            message_id: l.message_id.map(strip),
-            recipients: l.to,
+            client_ip: client_ip(),
+            sasl_user: q.user.map(owned),
+            from: Some(strip(owned(q.from))),
+            size: Some(q.size),
+            message_id: q.message_id.map(owned).map(strip),
+            recipients: Some(owned(q.to)),
             parent: None,
             notification: false,
         })),
-        "delivered" | "deferred" | "bounced" | "expired" => {
-            let status = match name {
-                "delivered" => Status::Sent,
-                "deferred" => Status::Deferred,
-                "bounced" => Status::Bounced,
-                _ => Status::Expired,
-            };
-            let remote = l.relay.is_some();
-            let response = l.reason.or(l.mailbox.clone());
-            Event::Delivery(Box::new(Delivery {
-                qid: l.queue_id?,
-                to: l.to.map(strip)?,
-                orig_to: None,
-                relay: l.relay.clone().or(l.mailbox),
-                relay_host: l
-                    .relay
-                    .as_deref()
-                    .map(relay_host)
-                    .map(|h| Cow::Owned(h.to_owned())),
-                relay_ip: None,
+        Logged::Delivered(d) => {
+            let remote = d.relay.is_some();
+            let relay = d.relay.map(owned);
+            let mailbox = d.mailbox.map(owned);
+            delivery(
+                queue_id?,
+                owned(d.to),
+                Status::Sent,
+                relay,
+                mailbox,
+                None,
+                Some(d.delay),
+                None,
                 remote,
-                status,
-                delay: l.delay,
-                delays: None,
-                dsn: l
-                    .dsn
-                    .or_else(|| (status == Status::Sent).then(|| b("2.0.0"))),
-                response,
-                queued_as: None,
-                attempt: l.attempt,
-            }))
+            )
         }
-        "rcpt_rejected" | "rejected" => {
-            let code_text = l.code.unwrap_or_default();
-            let (code, dsn, _) = reply_code(&code_text);
-            let (code, dsn) = (
-                code.map(|c| Cow::Owned(c.to_owned())),
-                dsn.map(|d| Cow::Owned(d.to_owned())),
+        Logged::Deferred(d) => delivery(
+            queue_id?,
+            owned(d.to),
+            Status::Deferred,
+            None,
+            None,
+            Some(owned(d.reason)),
+            Some(d.delay),
+            Some(d.attempt),
+            false,
+        ),
+        Logged::Bounced(d) => {
+            let mut rec = delivery(
+                queue_id?,
+                owned(d.to),
+                Status::Bounced,
+                None,
+                None,
+                Some(owned(d.reason)),
+                None,
+                None,
+                false,
             );
-            Event::Reject(Box::new(Reject {
-                qid: l.queue_id,
-                action: b("reject"),
-                stage: Some(b(if name == "rcpt_rejected" {
-                    "RCPT"
-                } else {
-                    "SMTP"
-                })),
-                client_host: None,
-                client_ip: l.remote_ip,
-                code,
-                dsn,
-                reason: l.reason.unwrap_or_default(),
-                from: l.from.map(strip),
-                to: l.to.map(strip),
-            }))
+            if let Event::Delivery(del) = &mut rec {
+                del.dsn = Some(owned(d.dsn)).filter(|d| !d.is_empty());
+            }
+            rec
         }
-        "auth_failed" => Event::SaslFailure(Box::new(AuthFailure {
-            client_ip: l.remote_ip?,
+        Logged::Expired(d) => delivery(
+            queue_id?,
+            owned(d.to),
+            Status::Expired,
+            None,
+            None,
+            Some(owned(d.reason)),
+            None,
+            None,
+            false,
+        ),
+        Logged::RcptRejected(r) => reject(
+            queue_id,
+            "RCPT",
+            client_ip(),
+            &r.code,
+            owned(r.reason),
+            None,
+            Some(strip(owned(r.to))),
+        ),
+        Logged::Rejected(r) => reject(
+            queue_id,
+            "SMTP",
+            client_ip(),
+            &r.code,
+            owned(r.reason),
+            r.from.map(owned).map(strip),
+            None,
+        ),
+        // An SMTP client turned away at connect (limits) is a refusal of mail too, as
+        // Postfix's `reject: CONNECT` is; IMAP and POP3 refusals are not.
+        Logged::Refused(r) if matches!(l.scope.protocol, None | Some(Protocol::Smtp)) => reject(
+            queue_id,
+            "CONNECT",
+            client_ip(),
+            &r.code,
+            owned(r.reason),
+            None,
+            None,
+        ),
+        Logged::AuthFailed(a) => Event::SaslFailure(Box::new(AuthFailure {
+            client_ip: client_ip()?,
             client_host: None,
-            user: l.user,
-            mechanism: l.mechanism,
-            protocol: AuthProtocol::from_field(l.protocol.as_deref()),
+            user: Some(owned(a.user)).filter(|u| !u.is_empty()),
+            mechanism: Some(owned(a.mechanism)).filter(|m| !m.is_empty()),
+            protocol: AuthProtocol::from_field(l.scope.protocol.map(Protocol::as_str)),
         })),
         _ => Event::Other,
     };
@@ -141,6 +132,69 @@ pub fn parse_line(line: &str) -> Option<Record<'_>> {
         source: Source::Mailward,
         event,
     })
+}
+
+/// The catalogue's text as this crate's (owned: a line's strings may be escaped).
+fn owned(t: Cow<'_, str>) -> Text<'static> {
+    Cow::Owned(t.into_owned())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn delivery(
+    qid: Text<'static>,
+    to: Text<'static>,
+    status: Status,
+    relay: Option<Text<'static>>,
+    mailbox: Option<Text<'static>>,
+    reason: Option<Text<'static>>,
+    delay: Option<f64>,
+    attempt: Option<u32>,
+    remote: bool,
+) -> Event<'static> {
+    let response = reason.or(mailbox.clone());
+    Event::Delivery(Box::new(Delivery {
+        qid,
+        to: strip(to),
+        orig_to: None,
+        relay_host: relay
+            .as_deref()
+            .map(relay_host)
+            .map(|h| Cow::Owned(h.to_owned())),
+        relay: relay.or(mailbox),
+        relay_ip: None,
+        remote,
+        status,
+        delay,
+        delays: None,
+        dsn: (status == Status::Sent).then(|| b("2.0.0")),
+        response,
+        queued_as: None,
+        attempt,
+    }))
+}
+
+fn reject(
+    qid: Option<Text<'static>>,
+    stage: &'static str,
+    client_ip: Option<Text<'static>>,
+    code_text: &str,
+    reason: Text<'static>,
+    from: Option<Text<'static>>,
+    to: Option<Text<'static>>,
+) -> Event<'static> {
+    let (code, dsn, _) = reply_code(code_text);
+    Event::Reject(Box::new(Reject {
+        qid,
+        action: b("reject"),
+        stage: Some(b(stage)),
+        client_host: None,
+        client_ip,
+        code: code.map(|c| Cow::Owned(c.to_owned())),
+        dsn: dsn.map(|d| Cow::Owned(d.to_owned())),
+        reason,
+        from,
+        to,
+    }))
 }
 
 /// Drops angle brackets around an address or message-id.

@@ -277,6 +277,20 @@ pub struct LoggingSection {
     pub level: String,
     /// JSON lines go here (appended); absent = standard output.
     pub file: Option<PathBuf>,
+    /// `auto` (readable lines on a terminal, JSON lines otherwise), `json`, `text`.
+    #[serde(default)]
+    pub format: LogFormat,
+}
+
+/// The shape of log lines on standard output (a log file is always JSON lines).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Readable lines when standard output is a terminal, JSON lines otherwise.
+    #[default]
+    Auto,
+    Json,
+    Text,
 }
 
 impl Default for LoggingSection {
@@ -284,6 +298,7 @@ impl Default for LoggingSection {
         LoggingSection {
             level: d_level(),
             file: None,
+            format: LogFormat::Auto,
         }
     }
 }

@@ -11,7 +11,7 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{Semaphore, mpsc, watch};
-use tracing::{info, warn};
+use mailward_event::{Bounced, Deferred, Delivered, Event, Expired, Reason, Scope};
 
 /// Retry schedule.
 #[derive(Debug, Clone)]
@@ -110,7 +110,9 @@ impl QueueRunner {
                     self.clone().spawn(e.envelope, e.attempts, None);
                 }
             }
-            Err(e) => warn!(event = "queue_scan_failed", reason = %e),
+            Err(e) => {
+                Scope::service().emit(Event::QueueScanFailed(Reason::new(e.to_string())));
+            }
         }
     }
 
@@ -146,7 +148,12 @@ impl QueueRunner {
                 Ok(Some(fresh)) => match self.store.read_spool(&env.id) {
                     Ok(b) => (fresh.envelope, fresh.attempts, Arc::new(b)),
                     Err(e) => {
-                        warn!(event = "deferred", queue_id = %env.id, to = "", reason = %format!("spool file unreadable: {e}"), attempt = fresh.attempts + 1, delay = fresh.envelope.delay_secs(ids::unix_now_ms()));
+                        Scope::message(&env.id).emit(Event::Deferred(Deferred {
+                            to: "".into(),
+                            reason: format!("spool file unreadable: {e}").into(),
+                            attempt: fresh.attempts + 1,
+                            delay: fresh.envelope.delay_secs(ids::unix_now_ms()),
+                        }));
                         let next = ids::unix_now() + self.backoff(fresh.attempts).as_secs() as i64;
                         let _ = self
                             .store
@@ -157,7 +164,8 @@ impl QueueRunner {
                 },
                 Ok(None) => return,
                 Err(e) => {
-                    warn!(event = "queue_scan_failed", queue_id = %env.id, reason = %e);
+                    Scope::message(&env.id)
+                        .emit(Event::QueueScanFailed(Reason::new(e.to_string())));
                     return;
                 }
             },
@@ -182,17 +190,29 @@ impl QueueRunner {
             match outcome {
                 Outcome::Delivered => r.state = RcptState::Delivered,
                 Outcome::Failed(reason, dsn) => {
-                    info!(event = "bounced", queue_id = %env.id, to = %rcpt.address, reason = %reason, dsn = dsn);
+                    Scope::message(&env.id).emit(Event::Bounced(Bounced {
+                        to: rcpt.address.as_str().into(),
+                        reason: reason.as_str().into(),
+                        dsn: dsn.into(),
+                    }));
                     r.state = RcptState::Failed;
                     r.last_error = Some(reason);
                 }
                 Outcome::Deferred(reason) if expired => {
-                    info!(event = "expired", queue_id = %env.id, to = %rcpt.address, reason = %reason);
+                    Scope::message(&env.id).emit(Event::Expired(Expired {
+                        to: rcpt.address.as_str().into(),
+                        reason: reason.as_str().into(),
+                    }));
                     r.state = RcptState::Failed;
                     r.last_error = Some(reason);
                 }
                 Outcome::Deferred(reason) => {
-                    info!(event = "deferred", queue_id = %env.id, to = %rcpt.address, reason = %reason, attempt = attempts + 1, delay = delay);
+                    Scope::message(&env.id).emit(Event::Deferred(Deferred {
+                        to: rcpt.address.as_str().into(),
+                        reason: reason.as_str().into(),
+                        attempt: attempts + 1,
+                        delay,
+                    }));
                     r.last_error = Some(reason);
                 }
             }
@@ -207,7 +227,7 @@ impl QueueRunner {
                 .await
         };
         if let Err(e) = result {
-            warn!(event = "queue_update_failed", queue_id = %env.id, reason = %e);
+            Scope::message(&env.id).emit(Event::QueueUpdateFailed(Reason::new(e.to_string())));
         }
     }
 
@@ -258,7 +278,14 @@ impl QueueRunner {
                 Ok(a) => {
                     if !a.duplicate {
                         let delay = env.delay_secs(ids::unix_now_ms());
-                        info!(event = "delivered", queue_id = %env.id, to = %address, mailbox = %mailbox, uid = a.uid, delay = delay, status = "sent");
+                        Scope::message(&env.id).emit(Event::Delivered(Delivered {
+                            to: address.into(),
+                            mailbox: Some(mailbox.as_str().into()),
+                            relay: None,
+                            uid: Some(a.uid),
+                            delay,
+                            status: "sent".into(),
+                        }));
                     }
                 }
                 Err(e @ StoreError::OverQuota { .. }) => {

@@ -5,18 +5,19 @@ use crate::limits::{LimitSettings, Limiter, Refused};
 use crate::policy::{self, Directory, RcptLookup};
 use crate::received::{self, ReceivedInfo};
 use crate::reply::Reply;
-use crate::session::{Action, EnqueueOutcome, Session, SessionConfig, Submission, TlsInfo};
+use crate::session::{Action, EnqueueOutcome, Session, SessionConfig, Submission};
 use mailward_store::queue::{Envelope, QueueRcpt, RcptState};
 use mailward_store::{Recipient, Store, directory, ids};
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 use tokio_rustls::TlsAcceptor;
-use tracing::{info, warn};
+use mailward_event::{Event, Protocol, Queued};
+use mailward_net::connection::{self, Ended, Gate, Refusal};
 
 pub use crate::session::ListenerKind;
 
@@ -93,30 +94,16 @@ enum Exit {
     StartTls,
 }
 
-fn normalize(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
-        v4 => v4,
-    }
-}
-
-fn tls_info(conn: &rustls::ServerConnection) -> TlsInfo {
-    let version = match conn.protocol_version() {
-        Some(rustls::ProtocolVersion::TLSv1_3) => "TLSv1.3".to_string(),
-        Some(rustls::ProtocolVersion::TLSv1_2) => "TLSv1.2".to_string(),
-        Some(v) => format!("{v:?}"),
-        None => "unknown".to_string(),
+/// What a client refused at connect is told (RFC 5321 §3.8: 421, and close).
+fn refusal(why: Refused) -> Refusal {
+    let reply = match why {
+        Refused::TooManyConnections => Reply::TOO_MANY_CONNECTIONS,
+        Refused::RateExceeded => Reply::CONNECTION_RATE_EXCEEDED,
+        Refused::Blocked => Reply::TOO_MANY_AUTH_FAILURES,
     };
-    let cipher = conn
-        .negotiated_cipher_suite()
-        .and_then(|s| s.suite().as_str())
-        .map(|s| s.replacen("TLS13_", "TLS_", 1))
-        .unwrap_or_else(|| "unknown".to_string());
-    let bits = if cipher.contains("AES_128") { 128 } else { 256 };
-    TlsInfo {
-        version,
-        cipher,
-        bits,
+    Refusal {
+        line: reply.to_bytes(),
+        code: reply.status().to_string(),
     }
 }
 
@@ -175,37 +162,35 @@ impl Server {
         .await;
     }
 
-    async fn connection(self: Arc<Self>, kind: ListenerKind, mut tcp: TcpStream, peer: SocketAddr) {
-        let ip = normalize(peer.ip());
-        let started = Instant::now();
-        let exempt = policy::in_networks(&self.cfg.session.relay_networks, ip);
-        if let Err(why) = self.limiter.connect(ip, exempt) {
-            let reply = match why {
-                Refused::TooManyConnections => Reply::TOO_MANY_CONNECTIONS,
-                Refused::RateExceeded => Reply::CONNECTION_RATE_EXCEEDED,
-                Refused::Blocked => Reply::TOO_MANY_AUTH_FAILURES,
-            };
-            info!(event = "rejected", remote_ip = %ip, code = %reply.status(), reason = ?why);
-            if kind != ListenerKind::Submissions {
-                let _ = tcp.write_all(&reply.to_bytes()).await;
+    async fn connection(self: Arc<Self>, kind: ListenerKind, tcp: TcpStream, peer: SocketAddr) {
+        let ip = peer.ip().to_canonical();
+        let gate = Gate {
+            protocol: Protocol::Smtp,
+            listener: kind.as_str(),
+            limiter: &self.limiter,
+            active: &self.active,
+            exempt: policy::in_networks(&self.cfg.session.relay_networks, ip),
+            refusal: (kind != ListenerKind::Submissions).then_some(refusal as _),
+        };
+        let server = &*self;
+        connection::serve(gate, tcp, peer, |scope, tcp| async move {
+            let mut scfg = server.cfg.session.clone();
+            scfg.listener = kind;
+            scfg.tls_available = server.cfg.tls.is_some();
+            let mut session = Session::new(
+                Arc::new(scfg),
+                server.dir.clone(),
+                scope.session_id().to_owned(),
+                ip,
+            );
+            let error = server.serve(kind, tcp, &mut session).await.err();
+            Ended {
+                commands: session.commands,
+                user: session.auth_user().map(str::to_owned),
+                error,
             }
-            return;
-        }
-        self.active.fetch_add(1, Ordering::Relaxed);
-        let _ = tcp.set_nodelay(true);
-        let mut scfg = self.cfg.session.clone();
-        scfg.listener = kind;
-        scfg.tls_available = self.cfg.tls.is_some();
-        let sid = ids::session_id();
-        info!(event = "connect", session = %sid, remote_ip = %ip, listener = kind.as_str(), remote_port = peer.port());
-        let mut session = Session::new(Arc::new(scfg), self.dir.clone(), sid.clone(), ip);
-        let result = self.serve(kind, tcp, &mut session).await;
-        if let Err(e) = result {
-            info!(event = "connection_error", session = %sid, remote_ip = %ip, reason = %e);
-        }
-        self.limiter.disconnect(ip);
-        self.active.fetch_sub(1, Ordering::Relaxed);
-        info!(event = "disconnect", session = %sid, remote_ip = %ip, commands = session.commands, duration = started.elapsed().as_secs_f64());
+        })
+        .await;
     }
 
     async fn serve(
@@ -222,7 +207,7 @@ impl Server {
             let mut tls = tokio::time::timeout(self.cfg.tls_timeout, acceptor.accept(tcp))
                 .await
                 .map_err(|_| std::io::Error::other("TLS handshake timeout"))??;
-            session.set_tls(tls_info(tls.get_ref().1));
+            session.set_tls(mailward_net::tls::negotiated(tls.get_ref().1));
             session.greeting();
             self.drive(&mut tls, session).await?;
             return Ok(());
@@ -237,7 +222,7 @@ impl Server {
                 let mut tls = tokio::time::timeout(self.cfg.tls_timeout, acceptor.accept(tcp))
                     .await
                     .map_err(|_| std::io::Error::other("TLS handshake timeout"))??;
-                session.tls_established(tls_info(tls.get_ref().1));
+                session.tls_established(mailward_net::tls::negotiated(tls.get_ref().1));
                 self.drive(&mut tls, session).await?;
                 Ok(())
             }
@@ -321,7 +306,13 @@ impl Server {
                     }
                     if failed && self.limiter.is_blocked(session.remote_ip) {
                         let reply = Reply::TOO_MANY_AUTH_FAILURES;
-                        info!(event = "rejected", session = %session.id, remote_ip = %session.remote_ip, code = %reply.status(), reason = "too many authentication failures");
+                        session
+                            .scope
+                            .emit(Event::Refused(mailward_event::Refused {
+                                listener: None,
+                                code: reply.status().to_string().into(),
+                                reason: "too many authentication failures".into(),
+                            }));
                         let mut out = session.take_output();
                         reply.write_to(&mut out);
                         io.write_all(&out).await?;
@@ -396,25 +387,23 @@ impl Server {
         match self.store.enqueue(envelope.clone(), body.clone()).await {
             Ok(()) => {
                 let to: Vec<&str> = sub.rcpts.iter().map(|r| r.address.as_str()).collect();
-                info!(
-                    event = "queued",
-                    session = %sub.session,
-                    remote_ip = %sub.remote_ip,
-                    queue_id = %queue_id,
-                    from = %sub.from,
-                    to = %to.join(","),
-                    nrcpt = sub.rcpts.len(),
-                    size = size,
-                    message_id = message_id.as_deref().unwrap_or(""),
-                    user = sub.auth_user.as_deref(),
+                let scope = mailward_event::Scope::connection(
+                    Protocol::Smtp,
+                    sub.session.as_str(),
+                    sub.remote_ip,
                 );
+                scope.with_queue_id(&queue_id).emit(Event::Queued(Queued {
+                    from: sub.from.as_str().into(),
+                    to: to.join(",").into(),
+                    nrcpt: sub.rcpts.len() as u64,
+                    size,
+                    message_id: message_id.as_deref().map(Into::into),
+                    user: sub.auth_user.as_deref().map(Into::into),
+                }));
                 let _ = self.notify.send(QueuedNotice { envelope, body });
                 EnqueueOutcome::Queued { queue_id }
             }
-            Err(e) => {
-                warn!(event = "rejected", session = %sub.session, remote_ip = %sub.remote_ip, code = %Reply::QUEUE_WRITE_ERROR.status(), reason = %format!("queue write failed: {e}"));
-                EnqueueOutcome::TempFail
-            }
+            Err(e) => EnqueueOutcome::TempFail(e.to_string()),
         }
     }
 }

@@ -6,12 +6,31 @@
 use crate::framing::{self, DataProblem, DataReader, Line};
 use crate::policy::{self, Cidr, Directory};
 use crate::reply::{Extension, Reply};
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD as B64;
 use smtp_proto::{Error as ProtoError, Request};
 use std::net::IpAddr;
+use mailward_event::{
+    Auth, AuthFailed, CommandFailed, Event, Helo, MailFrom, Protocol, Rcpt, RcptRejected,
+    Reason, Rejected, Scope,
+};
+use mailward_net::sasl;
 use std::sync::Arc;
-use tracing::info;
+
+/// The verb of a command line, upper case, for the log (`?` when it is no SMTP verb).
+fn command_name(line: &[u8]) -> &'static str {
+    const VERBS: [&str; 18] = [
+        "EHLO", "HELO", "LHLO", "MAIL", "RCPT", "DATA", "BDAT", "RSET", "VRFY", "EXPN", "HELP",
+        "NOOP", "QUIT", "STARTTLS", "AUTH", "ETRN", "ATRN", "BURL",
+    ];
+    let word = line
+        .split(|&b| b == b' ' || b == b'\r' || b == b'\n')
+        .next()
+        .unwrap_or_default();
+    VERBS
+        .iter()
+        .find(|v| v.as_bytes().eq_ignore_ascii_case(word))
+        .copied()
+        .unwrap_or("?")
+}
 
 /// Which listener a session came in on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,15 +74,7 @@ pub struct SessionConfig {
 }
 
 /// TLS details of the session (for `Received:` and the log).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TlsInfo {
-    /// `TLSv1.3`, `TLSv1.2` (Postfix's spelling).
-    pub version: String,
-    /// IANA cipher suite name.
-    pub cipher: String,
-    /// Symmetric key bits.
-    pub bits: u16,
-}
+pub use mailward_net::TlsInfo;
 
 /// One accepted recipient.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,7 +124,8 @@ pub enum Action {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EnqueueOutcome {
     Queued { queue_id: String },
-    TempFail,
+    /// The queue could not take it: why, for the log.
+    TempFail(String),
 }
 
 #[derive(Debug)]
@@ -157,6 +169,12 @@ pub struct Session {
     dir: Arc<dyn Directory>,
     pub id: String,
     pub remote_ip: IpAddr,
+    /// The connection's event scope (`protocol`, `session`, `remote_ip`).
+    pub scope: Scope<'static>,
+    /// The verb of the command being answered, for the log.
+    command: &'static str,
+    /// The next negative reply was logged already (as `rejected` or `rcpt_rejected`).
+    reply_logged: bool,
     helo: Option<String>,
     esmtp: bool,
     tls: Option<TlsInfo>,
@@ -186,6 +204,9 @@ impl Session {
         Session {
             cfg,
             dir,
+            scope: Scope::connection(Protocol::Smtp, id.as_str(), remote_ip),
+            command: "?",
+            reply_logged: false,
             id,
             remote_ip,
             helo: None,
@@ -235,7 +256,17 @@ impl Session {
         self.auth_user.as_deref()
     }
 
+    /// Writes a reply. A 4xx/5xx answer not logged as a refusal already is logged as
+    /// `command_failed`, with the command and the code.
     fn reply(&mut self, reply: Reply) {
+        if (reply.is_transient() || reply.is_permanent()) && !std::mem::take(&mut self.reply_logged)
+        {
+            self.scope.emit(Event::CommandFailed(CommandFailed {
+                command: self.command.into(),
+                code: reply.status().to_string().into(),
+                reason: reply.text().into(),
+            }));
+        }
         reply.write_to(&mut self.output);
     }
 
@@ -245,6 +276,8 @@ impl Session {
         self.reply(reply);
         self.errors += 1;
         if self.errors >= self.cfg.max_errors {
+            self.scope.emit(Event::Closed(Reason::new("too many errors")));
+            self.reply_logged = true;
             self.reply(Reply::TOO_MANY_ERRORS);
             self.state = State::Closed;
             return Some(Action::Close);
@@ -253,8 +286,7 @@ impl Session {
     }
 
     fn is_loopback(&self) -> bool {
-        self.remote_ip.is_loopback()
-            || matches!(self.remote_ip, IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()))
+        mailward_net::is_loopback(self.remote_ip)
     }
 
     /// Authentication is offered over TLS; on the smtp listener also from loopback when
@@ -339,8 +371,10 @@ impl Session {
                     };
                     self.commands += 1;
                     let action = if matches!(self.state, State::Auth(_)) {
+                        self.command = "AUTH";
                         self.auth_continue(&line)
                     } else {
+                        self.command = command_name(&line);
                         self.command(&line)
                     };
                     if action.is_some() {
@@ -426,7 +460,9 @@ impl Session {
             .filter(|c| c.is_ascii_graphic())
             .take(255)
             .collect();
-        info!(event = "helo", session = %self.id, remote_ip = %self.remote_ip, helo = %host);
+        self.scope.emit(Event::Helo(Helo {
+            helo: host.as_str().into(),
+        }));
         // RFC 5321 §4.1.4: EHLO resets any transaction.
         self.tx = None;
         self.helo = Some(host.clone());
@@ -474,7 +510,7 @@ impl Session {
 
     /// The handshake finished: RFC 3207 §4.2, the session starts over (EHLO again).
     pub fn tls_established(&mut self, info: TlsInfo) {
-        info!(event = "tls", session = %self.id, remote_ip = %self.remote_ip, tls_version = %info.version, tls_cipher = %info.cipher);
+        self.scope.emit(info.event());
         self.tls = Some(info);
         self.helo = None;
         self.esmtp = false;
@@ -486,7 +522,7 @@ impl Session {
 
     /// For implicit TLS (port 465): TLS was up before the greeting.
     pub fn set_tls(&mut self, info: TlsInfo) {
-        info!(event = "tls", session = %self.id, remote_ip = %self.remote_ip, tls_version = %info.version, tls_cipher = %info.cipher);
+        self.scope.emit(info.event());
         self.tls = Some(info);
     }
 
@@ -533,43 +569,59 @@ impl Session {
         match step {
             State::Auth(AuthStep::PlainResponse) => self.auth_plain(&text),
             State::Auth(AuthStep::LoginUser) => self.login_user(&text),
-            State::Auth(AuthStep::LoginPass { user }) => match B64.decode(text.as_bytes()) {
-                Ok(p) => self.authenticate("LOGIN", user, String::from_utf8_lossy(&p).into_owned()),
-                Err(_) => self.error(Reply::CANNOT_DECODE),
-            },
+            State::Auth(AuthStep::LoginPass { user }) => {
+                match sasl::decode_login_field(text.as_bytes()) {
+                    Ok(password) => self.authenticate("LOGIN", user, password),
+                    Err(e) => self.sasl_refused("LOGIN", &user, e),
+                }
+            }
             _ => None,
         }
     }
 
+    /// The LOGIN mechanism's user name (draft-murchison-sasl-login), under RFC 4616's
+    /// limits like every SASL field.
     fn login_user(&mut self, b64: &str) -> Option<Action> {
-        match B64.decode(b64.as_bytes()) {
-            Ok(u) => {
-                let user = String::from_utf8_lossy(&u).into_owned();
+        match sasl::decode_login_field(b64.as_bytes()) {
+            Ok(user) => {
                 self.reply(Reply::AUTH_LOGIN_PASSWORD);
                 self.state = State::Auth(AuthStep::LoginPass { user });
                 None
             }
-            Err(_) => self.error(Reply::CANNOT_DECODE),
+            Err(e) => self.sasl_refused("LOGIN", "", e),
         }
     }
 
-    /// RFC 4616 §2: `[authzid] NUL authcid NUL passwd`.
+    /// RFC 4616 §2: `[authzid] NUL authcid NUL passwd`, through the one SASL decoder of
+    /// `mailward-net`; an authorization identity other than the user is refused (535).
     fn auth_plain(&mut self, b64: &str) -> Option<Action> {
-        let Ok(raw) = B64.decode(b64.as_bytes()) else {
-            return self.error(Reply::CANNOT_DECODE);
-        };
-        let mut parts = raw.split(|&b| b == 0);
-        let (Some(authz), Some(user), Some(pass), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return self.error(Reply::INVALID_PLAIN_RESPONSE);
-        };
-        if !authz.is_empty() && authz != user {
-            return self.error(Reply::AUTH_INVALID);
+        match sasl::decode_plain(b64.as_bytes()) {
+            Ok(c) => self.authenticate("PLAIN", c.username, c.password),
+            Err(e) => self.sasl_refused("PLAIN", "", e),
         }
-        let user = String::from_utf8_lossy(user).into_owned();
-        let pass = String::from_utf8_lossy(pass).into_owned();
-        self.authenticate("PLAIN", user, pass)
+    }
+
+    /// RFC 4954 §4: a response that cannot be decoded is `501`; a PLAIN message of the
+    /// wrong shape or limits `501` too; an authorization identity refused is `535`.
+    fn sasl_refused(&mut self, mechanism: &str, user: &str, e: sasl::SaslError) -> Option<Action> {
+        self.auth_failed_event(user, mechanism, e.reason());
+        match e {
+            sasl::SaslError::BadBase64 => self.error(Reply::CANNOT_DECODE),
+            sasl::SaslError::AuthzidDiffers => self.error(Reply::AUTH_INVALID),
+            sasl::SaslError::Malformed | sasl::SaslError::TooLong | sasl::SaslError::NotUtf8 => {
+                self.error(Reply::INVALID_PLAIN_RESPONSE)
+            }
+        }
+    }
+
+    fn auth_failed_event(&self, user: &str, mechanism: &str, reason: &str) {
+        let user: String = user.chars().filter(|c| !c.is_control()).take(128).collect();
+        self.scope.emit(Event::AuthFailed(AuthFailed {
+            user: user.into(),
+            mechanism: mechanism.into(),
+            reason: reason.into(),
+            failures: None,
+        }));
     }
 
     fn authenticate(
@@ -596,26 +648,37 @@ impl Session {
         self.state = State::Command;
         match account {
             Some(user) => {
-                info!(event = "auth", session = %self.id, remote_ip = %self.remote_ip, user = %user, mechanism = %mechanism);
+                self.scope.emit(Event::Auth(Auth {
+                    user: user.as_str().into(),
+                    mechanism: mechanism.into(),
+                    messages: None,
+                }));
                 self.auth_user = Some(user);
                 self.reply(Reply::AUTH_SUCCEEDED);
                 None
             }
             None => {
-                let user: String = given_user
-                    .chars()
-                    .filter(|c| !c.is_control())
-                    .take(128)
-                    .collect();
-                info!(event = "auth_failed", session = %self.id, remote_ip = %self.remote_ip, user = %user, mechanism = %mechanism, reason = "invalid credentials");
+                self.auth_failed_event(given_user, mechanism, "invalid credentials");
                 self.error(Reply::AUTH_INVALID)
             }
         }
     }
 
+    /// A refusal of mail (not a protocol error): logged as `rejected`.
     fn reject(&mut self, reply: Reply, reason: &str) -> Option<Action> {
-        info!(event = "rejected", session = %self.id, remote_ip = %self.remote_ip, code = %reply.status(), reason = %reason);
+        self.log_rejected(&reply, reason);
         self.error(reply)
+    }
+
+    fn log_rejected(&mut self, reply: &Reply, reason: &str) {
+        let from = self.tx.as_ref().map(|t| t.from.as_str());
+        self.scope.emit(Event::Rejected(Rejected {
+            command: Some(self.command.into()),
+            code: reply.status().to_string().into(),
+            reason: reason.into(),
+            from: from.map(Into::into),
+        }));
+        self.reply_logged = true;
     }
 
     fn mail(&mut self, from: smtp_proto::MailFrom<String>) -> Option<Action> {
@@ -664,7 +727,10 @@ impl Session {
         } else {
             None
         };
-        info!(event = "mail_from", session = %self.id, remote_ip = %self.remote_ip, from = %from.address, size = from.size);
+        self.scope.emit(Event::MailFrom(MailFrom {
+            from: from.address.as_str().into(),
+            size: Some(from.size as u64),
+        }));
         self.tx = Some(Transaction {
             from: from.address,
             body_type,
@@ -693,7 +759,9 @@ impl Session {
         };
         match policy::check_rcpt(self.dir.as_ref(), &address, self.may_relay()) {
             Ok(local) => {
-                info!(event = "rcpt", session = %self.id, remote_ip = %self.remote_ip, to = %address);
+                self.scope.emit(Event::Rcpt(Rcpt {
+                    to: address.as_str().into(),
+                }));
                 let mut notify = Vec::new();
                 for (flag, name) in [
                     (smtp_proto::RCPT_NOTIFY_NEVER, "NEVER"),
@@ -717,7 +785,12 @@ impl Session {
                 None
             }
             Err(refusal) => {
-                info!(event = "rcpt_rejected", session = %self.id, remote_ip = %self.remote_ip, to = %address, code = %refusal.status(), reason = %refusal.text());
+                self.scope.emit(Event::RcptRejected(RcptRejected {
+                    to: address.as_str().into(),
+                    code: refusal.status().to_string().into(),
+                    reason: refusal.text().into(),
+                }));
+                self.reply_logged = true;
                 // A temporary refusal (full mailbox, failed lookup) is not the client's
                 // error and does not count towards closing the session.
                 if refusal.is_transient() {
@@ -756,7 +829,7 @@ impl Session {
                 // fake end-of-data is ever taken as a command.
                 self.tx = None;
                 let reply = Reply::BARE_LINE_ENDING_IN_DATA;
-                info!(event = "rejected", session = %self.id, remote_ip = %self.remote_ip, code = %reply.status(), reason = "bare CR or LF in message");
+                self.log_rejected(&reply, "bare CR or LF in message");
                 self.reply(reply);
                 self.state = State::Closed;
                 Some(Action::Close)
@@ -847,7 +920,11 @@ impl Session {
         self.state = State::Command;
         match outcome {
             EnqueueOutcome::Queued { queue_id } => self.reply(Reply::queued(&queue_id)),
-            EnqueueOutcome::TempFail => self.reply(Reply::QUEUE_WRITE_ERROR),
+            EnqueueOutcome::TempFail(why) => {
+                let reply = Reply::QUEUE_WRITE_ERROR;
+                self.log_rejected(&reply, &format!("queue write failed: {why}"));
+                self.reply(reply);
+            }
         }
     }
 

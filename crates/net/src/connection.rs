@@ -24,10 +24,18 @@ pub struct Gate<'a> {
     pub active: &'a AtomicUsize,
     /// Exempt from the per-IP limits (a trusted network).
     pub exempt: bool,
-    /// On a plaintext listener, the line a refused client is told (with CRLF) and its code
-    /// for the log; `None` on an implicit-TLS listener, where nothing can be said before
-    /// the handshake.
-    pub refusal: Option<fn(Refused) -> (&'static str, &'static str)>,
+    /// On a plaintext listener, what a refused client is told; `None` on an implicit-TLS
+    /// listener, where nothing can be said before the handshake.
+    pub refusal: Option<fn(Refused) -> Refusal>,
+}
+
+/// The answer to a refused connection.
+#[derive(Debug, Clone)]
+pub struct Refusal {
+    /// The line written (with CRLF).
+    pub line: Vec<u8>,
+    /// Its code for the `refused` event: `421 4.7.0`, `* BYE [UNAVAILABLE]`.
+    pub code: String,
 }
 
 /// How a session ended, for the `disconnect` event.
@@ -83,14 +91,14 @@ where
             remote_ip: Some(ip),
             ..Scope::protocol(gate.protocol)
         };
-        let (line, code) = gate.refusal.map_or(("", ""), |r| r(why));
+        let refusal = gate.refusal.map(|r| r(why));
         scope.emit(Event::Refused(mailward_event::Refused {
             listener: Some(gate.listener.into()),
-            code: code.into(),
+            code: refusal.as_ref().map_or("", |r| r.code.as_str()).into(),
             reason: format!("{why:?}").into(),
         }));
-        if !line.is_empty() {
-            let _ = tokio::time::timeout(REFUSAL_WRITE_LIMIT, tcp.write_all(line.as_bytes())).await;
+        if let Some(r) = refusal {
+            let _ = tokio::time::timeout(REFUSAL_WRITE_LIMIT, tcp.write_all(&r.line)).await;
         }
         return;
     }

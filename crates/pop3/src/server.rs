@@ -5,7 +5,7 @@
 use crate::backend::{Backend, MailError, Mailbox};
 use crate::session::{Action, Session, SessionConfig};
 use mailward_event::{Event, Protocol, Reason};
-use mailward_net::connection::{self, Ended, Gate};
+use mailward_net::connection::{self, Ended, Gate, Refusal};
 use mailward_net::limits::{Limiter, Refused};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -70,13 +70,16 @@ enum Exit {
 }
 
 /// What a client refused at connect is told (RFC 3206 §5: `[SYS/TEMP]`), and the code.
-fn refusal(why: Refused) -> (&'static str, &'static str) {
+fn refusal(why: Refused) -> Refusal {
     let line = match why {
         Refused::TooManyConnections => "-ERR [SYS/TEMP] too many connections from your address\r\n",
         Refused::RateExceeded => "-ERR [SYS/TEMP] too many connections, slow down\r\n",
         Refused::Blocked => "-ERR [SYS/TEMP] too many authentication failures, try later\r\n",
     };
-    (line, "-ERR [SYS/TEMP]")
+    Refusal {
+        line: line.as_bytes().to_vec(),
+        code: "-ERR [SYS/TEMP]".into(),
+    }
 }
 
 /// A connection's I/O, with the per-operation time limit.

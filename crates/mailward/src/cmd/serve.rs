@@ -13,23 +13,24 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
-use tracing::info;
+use mailward_event::{Event, MaildirTmpCleaned, NoFields, Recovered, Scope, Started};
 
 /// Arguments of `mailward serve`.
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {}
 
-/// Sets up JSON-lines logging (docs/log-format.md): one object per event, fields flattened.
+/// Sets up the event log (docs/log-format.md): JSON lines to the configured file or to
+/// standard output, readable lines when standard output is a terminal; lines that
+/// libraries log come out as `library` events in the same shape.
 fn init_logging(loaded: &Loaded) -> anyhow::Result<()> {
+    use mailward_event::{Format, Level, LibraryLayer, Sink};
+    use std::io::IsTerminal;
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::new(format!("{},rustls=warn", loaded.config.logging.level));
-    let builder = tracing_subscriber::fmt()
-        .json()
-        .flatten_event(true)
-        .with_current_span(false)
-        .with_span_list(false)
-        .with_env_filter(filter);
-    match &loaded.config.logging.file {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let logging = &loaded.config.logging;
+    let level = Level::parse(&logging.level).unwrap_or(Level::Info);
+    let (out, format): (Box<dyn std::io::Write + Send>, Format) = match &logging.file {
         Some(f) => {
             let path = loaded.resolve(f);
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -41,10 +42,31 @@ fn init_logging(loaded: &Loaded) -> anyhow::Result<()> {
                 .append(true)
                 .open(&path)
                 .with_context(|| format!("{}: cannot open log file", path.display()))?;
-            builder.with_writer(std::sync::Mutex::new(file)).init();
+            (Box::new(file), Format::Json)
         }
-        None => builder.with_writer(std::io::stdout).init(),
-    }
+        None => {
+            let format = match logging.format {
+                config::LogFormat::Json => Format::Json,
+                config::LogFormat::Text => Format::Human,
+                config::LogFormat::Auto if std::io::stdout().is_terminal() => Format::Human,
+                config::LogFormat::Auto => Format::Json,
+            };
+            (Box::new(std::io::stdout()), format)
+        }
+    };
+    mailward_event::install(Sink::new(out, format, level));
+    // Libraries: warnings and errors only (rustls reports every odd ClientHello at
+    // debug), unless the configured level asks for less.
+    let library_level = if level >= Level::Debug {
+        logging.level.as_str()
+    } else {
+        "warn"
+    };
+    let filter = EnvFilter::new(library_level);
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(LibraryLayer)
+        .try_init();
     Ok(())
 }
 
@@ -66,11 +88,15 @@ async fn serve(loaded: Loaded) -> anyhow::Result<()> {
         .with_context(|| format!("{}: cannot open the data directory", data.root().display()))?;
     let orphans = store.recover()?;
     if orphans > 0 {
-        info!(event = "recovered", removed_spool_files = orphans);
+        Scope::service().emit(Event::Recovered(Recovered {
+            removed_spool_files: orphans as u64,
+        }));
     }
     let stale = store.clean_maildir_tmp();
     if stale > 0 {
-        info!(event = "maildir_tmp_cleaned", removed_tmp_files = stale);
+        Scope::service().emit(Event::MaildirTmpCleaned(MaildirTmpCleaned {
+            removed_tmp_files: stale as u64,
+        }));
     }
     let tls_cfg = match &cfg.tls {
         Some(t) => tls::load(&loaded.resolve(&t.cert), &loaded.resolve(&t.key))?,
@@ -161,10 +187,13 @@ async fn serve(loaded: Loaded) -> anyhow::Result<()> {
     let pop3_task = tokio::spawn(pop3.clone().run(pop3_bound, stop_rx.clone()));
     let imap_task = tokio::spawn(imap.clone().run(imap_bound, stop_rx.clone()));
     let server_task = tokio::spawn(server.clone().run(bound, stop_rx));
-    info!(event = "started", data_dir = %data.root().display(), hostname = %cfg.server.hostname);
+    Scope::service().emit(Event::Started(Started {
+        data_dir: data.root().display().to_string().into(),
+        hostname: cfg.server.hostname.as_str().into(),
+    }));
 
     wait_for_signal().await;
-    info!(event = "stopping");
+    Scope::service().emit(Event::Stopping(NoFields {}));
     let _ = stop_tx.send(true);
     let _ = server_task.await;
     let _ = pop3_task.await;
@@ -176,7 +205,7 @@ async fn serve(loaded: Loaded) -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let _ = runner_task.await;
-    info!(event = "stopped");
+    Scope::service().emit(Event::Stopped(NoFields {}));
     Ok(())
 }
 
@@ -291,6 +320,10 @@ fn print_hint(loaded: &Loaded, bound: &[(&str, SocketAddr)]) {
         .as_ref()
         .map(|p| format!(" --config {}", p.display()))
         .unwrap_or_default();
+    // The binary that is running: `cargo run` leaves no `mailward` on the PATH.
+    let exe = std::env::current_exe()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| "mailward".into());
     let mut ports = String::new();
     for (kind, a) in bound {
         ports.push_str(&format!("  {kind:<12} {a}\n"));
@@ -303,7 +336,7 @@ fn print_hint(loaded: &Loaded, bound: &[(&str, SocketAddr)]) {
         })
         .unwrap_or_default();
     eprintln!(
-        "mailward: serving mail for {domain}; data in {}\n{ports}No accounts yet. Add one:\n  echo 'secret' | mailward account add you@{domain} --password-stdin{cfg_flag}\nThen send with STARTTLS+AUTH on the submission port, e.g.:\n  swaks --server {} --tls --auth-user you@{domain} --auth-password secret --to you@{domain}\nMail arrives in {}/mail/{domain}/you/Maildir{read_hint}",
+        "mailward: serving mail for {domain}; data in {}\n{ports}No accounts yet. Add one:\n  echo 'secret' | {exe} account add you@{domain} --password-stdin{cfg_flag}\nThen send with STARTTLS+AUTH on the submission port, e.g.:\n  swaks --server {} --tls --auth-user you@{domain} --auth-password secret --from you@{domain} --to you@{domain}\nMail arrives in {}/mail/{domain}/you/Maildir{read_hint}",
         loaded.data_dir().display(),
         bound
             .iter()
