@@ -113,3 +113,49 @@ fn lines_of_older_versions_read_as_todays_events() {
     assert_eq!(tls.tls_version, "TLSv1.3");
     assert_eq!(tls.tls_cipher, "TLS13_AES_256_GCM_SHA384");
 }
+
+/// Every `.rs` file under `dir`.
+fn sources(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            sources(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// Events are written only through the catalogue: no crate's source writes an event name
+/// as a free-form `event = "..."` field of a `tracing` macro.
+#[test]
+fn no_crate_writes_an_event_name_as_a_free_form_string() {
+    let crates = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+    let mut files = Vec::new();
+    let Ok(entries) = std::fs::read_dir(crates) else {
+        panic!("cannot list {}", crates.display());
+    };
+    for entry in entries.flatten() {
+        sources(&entry.path().join("src"), &mut files);
+    }
+    assert!(files.len() > 50, "found only {} sources", files.len());
+    let mut offenders = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap_or_default();
+        for (n, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or_default();
+            let squeezed: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+            if squeezed.contains("event=\"") {
+                offenders.push(format!("{}:{}: {}", file.display(), n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "free-form events:\n{}",
+        offenders.join("\n")
+    );
+}

@@ -225,7 +225,7 @@ fn imaplib_reads_changes_and_watches_what_smtp_delivered() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-    let ok = s.imap_events("login");
+    let ok = s.imap_events("auth");
     assert!(ok.iter().any(|l| l["user"] == USER), "{}", s.log_tail());
     let connects: Vec<_> = s
         .imap_events("connect")

@@ -4,6 +4,7 @@
 //! never makes a duplicate.
 
 use crate::deliver::local_copy;
+use mailward_event::{Bounced, Deferred, Delivered, Event, Expired, Reason, Scope};
 use mailward_mta::QueuedNotice;
 use mailward_store::queue::{self, Envelope, RcptState};
 use mailward_store::{DeliverRequest, Recipient, Store, StoreError, directory, ids};
@@ -11,7 +12,6 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{Semaphore, mpsc, watch};
-use mailward_event::{Bounced, Deferred, Delivered, Event, Expired, Reason, Scope};
 
 /// Retry schedule.
 #[derive(Debug, Clone)]

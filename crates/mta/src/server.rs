@@ -6,6 +6,8 @@ use crate::policy::{self, Directory, RcptLookup};
 use crate::received::{self, ReceivedInfo};
 use crate::reply::Reply;
 use crate::session::{Action, EnqueueOutcome, Session, SessionConfig, Submission};
+use mailward_event::{Event, Protocol, Queued};
+use mailward_net::connection::{self, Ended, Gate, Refusal};
 use mailward_store::queue::{Envelope, QueueRcpt, RcptState};
 use mailward_store::{Recipient, Store, directory, ids};
 use std::net::SocketAddr;
@@ -16,8 +18,6 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 use tokio_rustls::TlsAcceptor;
-use mailward_event::{Event, Protocol, Queued};
-use mailward_net::connection::{self, Ended, Gate, Refusal};
 
 pub use crate::session::ListenerKind;
 
@@ -306,13 +306,11 @@ impl Server {
                     }
                     if failed && self.limiter.is_blocked(session.remote_ip) {
                         let reply = Reply::TOO_MANY_AUTH_FAILURES;
-                        session
-                            .scope
-                            .emit(Event::Refused(mailward_event::Refused {
-                                listener: None,
-                                code: reply.status().to_string().into(),
-                                reason: "too many authentication failures".into(),
-                            }));
+                        session.scope.emit(Event::Refused(mailward_event::Refused {
+                            listener: None,
+                            code: reply.status().to_string().into(),
+                            reason: "too many authentication failures".into(),
+                        }));
                         let mut out = session.take_output();
                         reply.write_to(&mut out);
                         io.write_all(&out).await?;

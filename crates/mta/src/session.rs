@@ -6,13 +6,13 @@
 use crate::framing::{self, DataProblem, DataReader, Line};
 use crate::policy::{self, Cidr, Directory};
 use crate::reply::{Extension, Reply};
-use smtp_proto::{Error as ProtoError, Request};
-use std::net::IpAddr;
 use mailward_event::{
-    Auth, AuthFailed, CommandFailed, Event, Helo, MailFrom, Protocol, Rcpt, RcptRejected,
-    Reason, Rejected, Scope,
+    Auth, AuthFailed, CommandFailed, Event, Helo, MailFrom, Protocol, Rcpt, RcptRejected, Reason,
+    Rejected, Scope,
 };
 use mailward_net::sasl;
+use smtp_proto::{Error as ProtoError, Request};
+use std::net::IpAddr;
 use std::sync::Arc;
 
 /// The verb of a command line, upper case, for the log (`?` when it is no SMTP verb).
@@ -123,7 +123,9 @@ pub enum Action {
 /// How queueing went.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EnqueueOutcome {
-    Queued { queue_id: String },
+    Queued {
+        queue_id: String,
+    },
     /// The queue could not take it: why, for the log.
     TempFail(String),
 }
@@ -276,7 +278,8 @@ impl Session {
         self.reply(reply);
         self.errors += 1;
         if self.errors >= self.cfg.max_errors {
-            self.scope.emit(Event::Closed(Reason::new("too many errors")));
+            self.scope
+                .emit(Event::Closed(Reason::new("too many errors")));
             self.reply_logged = true;
             self.reply(Reply::TOO_MANY_ERRORS);
             self.state = State::Closed;

@@ -135,7 +135,7 @@ fn record() -> String {
         EnqueueOutcome::Queued {
             queue_id: "4XgK2B1Zq9".into(),
         },
-        EnqueueOutcome::TempFail,
+        EnqueueOutcome::TempFail("disk full".into()),
     ] {
         t.step(
             &mut s,

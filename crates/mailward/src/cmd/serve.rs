@@ -2,6 +2,7 @@
 
 use crate::config::{self, Loaded};
 use anyhow::Context;
+use mailward_event::{Event, MaildirTmpCleaned, NoFields, Recovered, Scope, Started};
 use mailward_mda::{QueueRunner, RetrySettings};
 use mailward_mta::limits::{LimitSettings, Limiter};
 use mailward_mta::{ListenerKind, Server, ServerConfig, SessionConfig, tls};
@@ -13,7 +14,6 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
-use mailward_event::{Event, MaildirTmpCleaned, NoFields, Recovered, Scope, Started};
 
 /// Arguments of `mailward serve`.
 #[derive(Debug, clap::Args)]
