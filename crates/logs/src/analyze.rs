@@ -8,8 +8,10 @@
 )]
 
 use crate::error::LogsError;
+use crate::event::{Event, Record};
 use crate::flow::{Flow, FlowEngine};
 use crate::input::{Input, for_each_line};
+use crate::parallel::{self, InOrder};
 use crate::parse::parse_line;
 use crate::summary::{Summary, SummaryBuilder};
 use crate::time::YearRef;
@@ -56,12 +58,7 @@ impl Analyzer {
 
     /// One log line already parsed (for callers that parse ahead themselves).
     #[inline]
-    pub fn parsed(
-        &mut self,
-        line: &str,
-        rec: Option<crate::event::Record<'_>>,
-        sink: &mut impl FnMut(Flow),
-    ) {
+    pub fn parsed(&mut self, line: &str, rec: Option<Record<'_>>, sink: &mut impl FnMut(Flow)) {
         match rec {
             Some(rec) => {
                 self.summary.count_line(&rec);
@@ -83,30 +80,18 @@ impl Analyzer {
     /// The order-dependent part of a parsed line: SASL bursts and the flow engine. Finished
     /// flows wait in the engine until drained.
     #[inline]
-    pub(crate) fn ordered(&mut self, rec: &crate::event::Record<'_>, line: &str) {
-        if matches!(rec.event, crate::event::Event::SaslFailure { .. }) {
+    fn ordered(&mut self, rec: &Record<'_>, line: &str) {
+        if matches!(rec.event, Event::SaslFailure { .. }) {
             self.summary.track_sasl(rec);
         }
         self.engine.process(rec, line);
     }
 
     /// Keeps an unparsed line for `--unparsed` (it has been counted already).
-    pub(crate) fn keep_unparsed(&mut self, line: &str) {
+    fn keep_unparsed(&mut self, line: &str) {
         if self.keep_unparsed && self.unparsed.len() < UNPARSED_KEEP {
             self.unparsed.push(line.to_owned());
         }
-    }
-
-    pub(crate) fn summary_mut(&mut self) -> &mut SummaryBuilder {
-        &mut self.summary
-    }
-
-    pub(crate) fn engine_mut(&mut self) -> &mut FlowEngine {
-        &mut self.engine
-    }
-
-    pub(crate) fn summarizes_flows(&self) -> bool {
-        self.summarize_flows
     }
 
     /// Reads every line of `inputs` (several files merged in time order). One input is read
@@ -128,8 +113,11 @@ impl Analyzer {
             let (name, year, reader, head) = input.into_parts();
             // The calling thread runs the flows and parses whenever it would wait, so
             // `threads - 1` workers keep `threads` cores busy.
-            let plan = crate::parallel::Plan::new(threads - 1);
-            return self.read_parallel(reader, head, &name, &year, plan, sink, progress);
+            let plan = parallel::Plan::new(threads - 1);
+            let summarize = self.summarize_flows;
+            return parallel::read(
+                self, reader, head, &name, &year, plan, summarize, sink, progress,
+            );
         }
         let mut n: u32 = 0;
         for_each_line(inputs, |line, year| {
@@ -162,5 +150,32 @@ impl Analyzer {
         self.engine.finish();
         self.drain(sink);
         (self.summary.finish(top_n), self.unparsed)
+    }
+}
+
+/// The parallel reader hands the calling thread's share of the work to the analyzer: records
+/// in log order, the unparsed lines, and at the end the counts made on the other threads.
+impl InOrder for Analyzer {
+    #[inline]
+    fn record(&mut self, rec: &Record<'_>, line: &str) {
+        self.ordered(rec, line);
+    }
+
+    #[inline]
+    fn unparsed(&mut self, line: &str) {
+        self.keep_unparsed(line);
+    }
+
+    #[inline]
+    fn finished(&mut self) -> Option<std::vec::Drain<'_, Box<Flow>>> {
+        if self.engine.has_ready() {
+            Some(self.engine.drain_ready())
+        } else {
+            None
+        }
+    }
+
+    fn merge(&mut self, counts: SummaryBuilder) {
+        self.summary.merge(counts);
     }
 }

@@ -37,7 +37,6 @@
     reason = "finished flows are boxed: a pointer moves through the ready list, the summary thread and back cheaper than a 300-byte Flow"
 )]
 
-use crate::analyze::Analyzer;
 use crate::error::LogsError;
 use crate::event::{Event, Record};
 use crate::flow::Flow;
@@ -443,176 +442,193 @@ const FLOW_BATCH: usize = 256;
 /// Batches of flows the calling thread may hand over before it waits for the flow thread.
 const FLOWS_AHEAD: usize = 8;
 
-impl Analyzer {
-    /// Reads `reader` (whose first bytes are `head`) with the parsing threads of `plan`, a
-    /// reader thread and a thread that summarizes finished flows.
-    ///
-    /// The segments are cut into chunks numbered across the whole input. This thread opens
-    /// them to the workers [`AHEAD`] at a time, takes the parsed chunks back in order and
-    /// runs the flow engine over their records; when the next chunk is not parsed yet, it
-    /// parses an open one itself instead of waiting, so the work balances itself between the
-    /// cores however the parsing and the flow engine compare in cost. Workers live for the
-    /// whole input and go on into the next segment while this thread finishes the last one.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn read_parallel(
-        &mut self,
-        reader: Box<dyn BufRead + Send>,
-        head: Vec<u8>,
-        name: &Path,
-        year: &YearRef,
-        plan: Plan,
-        sink: &mut impl FnMut(Flow),
-        progress: &mut dyn FnMut(),
-    ) -> Result<(), LogsError> {
-        let summarize = self.summarizes_flows();
-        let jobs = Jobs::default();
-        let spares = Spares {
-            pool: Mutex::new(Pool::new()),
-            chunk: plan.chunk,
+/// What the calling thread does with the input in log order — the one part of reading that is
+/// not parallel. The parallel reader knows its caller only through this.
+pub(crate) trait InOrder {
+    /// A parsed line that a flow or an order-dependent count needs (see [`needs_order`]); it
+    /// has been counted already.
+    fn record(&mut self, rec: &Record<'_>, line: &str);
+    /// A line no parser understood; it has been counted already.
+    fn unparsed(&mut self, line: &str);
+    /// The flows finished since the last call, if there are any.
+    fn finished(&mut self) -> Option<std::vec::Drain<'_, Box<Flow>>>;
+    /// Counts made away from the calling thread's records: the line counts of the parsing
+    /// threads and the summary of the finished flows (see [`SummaryBuilder::merge`]).
+    fn merge(&mut self, counts: SummaryBuilder);
+}
+
+/// Reads `reader` (whose first bytes are `head`) into `target` with the parsing threads of
+/// `plan`, a reader thread and a thread that summarizes finished flows when `summarize` (into
+/// the counts handed to [`InOrder::merge`]); finished flows then go to `sink`.
+///
+/// The segments are cut into chunks numbered across the whole input. This thread opens them to
+/// the workers [`AHEAD`] at a time, takes the parsed chunks back in order and hands their
+/// records to `target`; when the next chunk is not parsed yet, it parses an open one itself
+/// instead of waiting, so the work balances itself between the cores however the parsing and
+/// the flow engine compare in cost. Workers live for the whole input and go on into the next
+/// segment while this thread finishes the last one.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn read(
+    target: &mut impl InOrder,
+    reader: Box<dyn BufRead + Send>,
+    head: Vec<u8>,
+    name: &Path,
+    year: &YearRef,
+    plan: Plan,
+    summarize: bool,
+    sink: &mut impl FnMut(Flow),
+    progress: &mut dyn FnMut(),
+) -> Result<(), LogsError> {
+    let jobs = Jobs::default();
+    let spares = Spares {
+        pool: Mutex::new(Pool::new()),
+        chunk: plan.chunk,
+    };
+    std::thread::scope(|s| {
+        let (tx, seg_rx) = sync_channel(1);
+        let (back_tx, back_rx) = channel();
+        s.spawn(move || reader_loop(reader, plan.segment, head, name, tx, back_rx));
+        let (flow_tx, flow_rx) = sync_channel::<Vec<Box<Flow>>>(FLOWS_AHEAD);
+        let (flow_back_tx, flow_back_rx) = channel();
+        let flow_thread = s.spawn(move || {
+            let mut summary = SummaryBuilder::new();
+            for batch in flow_rx {
+                if summarize {
+                    for f in &batch {
+                        summary.flow(f);
+                    }
+                }
+                if flow_back_tx.send(batch).is_err() {
+                    break;
+                }
+            }
+            summary
+        });
+        let (done_tx, done_rx) = channel::<(usize, ParsedChunk)>();
+        let mut workers = Vec::with_capacity(plan.workers);
+        for _ in 0..plan.workers {
+            let (jobs, spares, done_tx) = (&jobs, &spares, done_tx.clone());
+            workers.push(s.spawn(move || {
+                let mut stats = SummaryBuilder::new();
+                while let Some(job) = jobs.take() {
+                    let index = job.index;
+                    let parsed = parse_job(job, year, &mut stats, spares.take());
+                    if done_tx.send((index, parsed)).is_err() {
+                        break;
+                    }
+                }
+                stats
+            }));
+        }
+        drop(done_tx);
+        let mut out = FlowOut {
+            tx: flow_tx,
+            back: flow_back_rx,
+            batch: Vec::with_capacity(FLOW_BATCH),
+            spare: Vec::new(),
+            out: 0,
+            sink,
         };
-        std::thread::scope(|s| {
-            let (tx, seg_rx) = sync_channel(1);
-            let (back_tx, back_rx) = channel();
-            s.spawn(move || reader_loop(reader, plan.segment, head, name, tx, back_rx));
-            let (flow_tx, flow_rx) = sync_channel::<Vec<Box<Flow>>>(FLOWS_AHEAD);
-            let (flow_back_tx, flow_back_rx) = channel();
-            let flow_thread = s.spawn(move || {
-                let mut summary = SummaryBuilder::new();
-                for batch in flow_rx {
-                    if summarize {
-                        for f in &batch {
-                            summary.flow(f);
-                        }
-                    }
-                    if flow_back_tx.send(batch).is_err() {
-                        break;
-                    }
-                }
-                summary
-            });
-            let (done_tx, done_rx) = channel::<(usize, ParsedChunk)>();
-            let mut workers = Vec::with_capacity(plan.workers);
-            for _ in 0..plan.workers {
-                let (jobs, spares, done_tx) = (&jobs, &spares, done_tx.clone());
-                workers.push(s.spawn(move || {
-                    let mut stats = SummaryBuilder::new();
-                    while let Some(job) = jobs.take() {
-                        let index = job.index;
-                        let parsed = parse_job(job, year, &mut stats, spares.take());
-                        if done_tx.send((index, parsed)).is_err() {
-                            break;
-                        }
-                    }
-                    stats
-                }));
-            }
-            drop(done_tx);
-            let mut out = FlowOut {
-                tx: flow_tx,
-                back: flow_back_rx,
-                batch: Vec::with_capacity(FLOW_BATCH),
-                spare: Vec::new(),
-                out: 0,
-                sink,
+        // The line counts of the chunks this thread parses itself.
+        let mut own = SummaryBuilder::new();
+        let result = {
+            let _close = CloseOnDrop(&jobs);
+            let mut feed = Feed {
+                segments: seg_rx,
+                recycle: back_tx,
+                chunk: plan.chunk,
+                cut: VecDeque::new(),
+                held: VecDeque::new(),
+                next_index: 0,
+                opened: 0,
+                done: false,
+                result: Ok(()),
             };
-            let result = {
-                let _close = CloseOnDrop(&jobs);
-                let mut feed = Feed {
-                    segments: seg_rx,
-                    recycle: back_tx,
-                    chunk: plan.chunk,
-                    cut: VecDeque::new(),
-                    held: VecDeque::new(),
-                    next_index: 0,
-                    opened: 0,
-                    done: false,
-                    result: Ok(()),
+            let mut parsed: VecDeque<Option<ParsedChunk>> = VecDeque::new();
+            let mut next = 0usize;
+            loop {
+                feed.open_up_to(next + AHEAD, next, &jobs);
+                if feed.exhausted(next) {
+                    break;
+                }
+                let Some(mut chunk) =
+                    take_chunk(next, &mut parsed, &done_rx, &jobs, &spares, year, &mut own)
+                else {
+                    break;
                 };
-                let mut parsed: VecDeque<Option<ParsedChunk>> = VecDeque::new();
-                let mut next = 0usize;
-                loop {
-                    feed.open_up_to(next + AHEAD, next, &jobs);
-                    if feed.exhausted(next) {
-                        break;
+                for item in &chunk.get().items {
+                    match &item.rec {
+                        Some(rec) => target.record(rec, item.line),
+                        None => target.unparsed(item.line),
                     }
-                    let Some(mut chunk) =
-                        self.take_chunk(next, &mut parsed, &done_rx, &jobs, &spares, year)
-                    else {
-                        break;
-                    };
-                    for item in &chunk.get().items {
-                        match &item.rec {
-                            Some(rec) => self.ordered(rec, item.line),
-                            None => self.keep_unparsed(item.line),
-                        }
-                    }
-                    spares.give(chunk.with_mut_return(|p| retype(std::mem::take(&mut p.items))));
-                    drop(chunk);
-                    next += 1;
-                    parsed.pop_front();
-                    feed.release(next);
-                    if self.engine_mut().has_ready() {
-                        out.push(self.engine_mut().drain_ready());
-                    }
-                    progress();
                 }
-                feed.result
-            };
-            for worker in workers {
-                match worker.join() {
-                    Ok(stats) => self.summary_mut().merge(stats),
-                    Err(panic) => std::panic::resume_unwind(panic),
+                spares.give(chunk.with_mut_return(|p| retype(std::mem::take(&mut p.items))));
+                drop(chunk);
+                next += 1;
+                parsed.pop_front();
+                feed.release(next);
+                if let Some(flows) = target.finished() {
+                    out.push(flows);
                 }
+                progress();
             }
-            out.finish();
-            match flow_thread.join() {
-                Ok(summary) => self.summary_mut().merge(summary),
+            feed.result
+        };
+        for worker in workers {
+            match worker.join() {
+                Ok(stats) => target.merge(stats),
                 Err(panic) => std::panic::resume_unwind(panic),
             }
-            result
-        })
-    }
+        }
+        target.merge(own);
+        out.finish();
+        match flow_thread.join() {
+            Ok(summary) => target.merge(summary),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+        result
+    })
+}
 
-    /// The parsed chunk `next` (`parsed[0]` is chunk `next`'s slot): from the workers, or
-    /// parsed here, together with any open chunk, while it is not there yet. `None` when the
-    /// workers are gone (a worker only hangs up by panicking; its join re-raises that).
-    fn take_chunk(
-        &mut self,
-        next: usize,
-        parsed: &mut VecDeque<Option<ParsedChunk>>,
-        done: &Receiver<(usize, ParsedChunk)>,
-        jobs: &Jobs,
-        spares: &Spares,
-        year: &YearRef,
-    ) -> Option<ParsedChunk> {
-        let store = |parsed: &mut VecDeque<Option<ParsedChunk>>, k: usize, p: ParsedChunk| {
-            let at = k.saturating_sub(next);
-            if parsed.len() <= at {
-                parsed.resize_with(at + 1, || None);
-            }
-            if let Some(slot) = parsed.get_mut(at) {
-                *slot = Some(p);
-            }
-        };
-        loop {
-            // The emptied slot stays until the chunk is taken in (the caller pops it).
-            if let Some(p) = parsed.front_mut().and_then(Option::take) {
-                return Some(p);
-            }
-            if let Ok((k, p)) = done.try_recv() {
-                store(parsed, k, p);
-                continue;
-            }
-            if let Some(job) = jobs.try_take() {
-                let k = job.index;
-                let p = parse_job(job, year, self.summary_mut(), spares.take());
-                store(parsed, k, p);
-                continue;
-            }
-            match done.recv() {
-                Ok((k, p)) => store(parsed, k, p),
-                Err(_) => return None,
-            }
+/// The parsed chunk `next` (`parsed[0]` is chunk `next`'s slot): from the workers, or parsed
+/// here (counted into `own`), together with any open chunk, while it is not there yet. `None`
+/// when the workers are gone (a worker only hangs up by panicking; its join re-raises that).
+fn take_chunk(
+    next: usize,
+    parsed: &mut VecDeque<Option<ParsedChunk>>,
+    done: &Receiver<(usize, ParsedChunk)>,
+    jobs: &Jobs,
+    spares: &Spares,
+    year: &YearRef,
+    own: &mut SummaryBuilder,
+) -> Option<ParsedChunk> {
+    let store = |parsed: &mut VecDeque<Option<ParsedChunk>>, k: usize, p: ParsedChunk| {
+        let at = k.saturating_sub(next);
+        if parsed.len() <= at {
+            parsed.resize_with(at + 1, || None);
+        }
+        if let Some(slot) = parsed.get_mut(at) {
+            *slot = Some(p);
+        }
+    };
+    loop {
+        // The emptied slot stays until the chunk is taken in (the caller pops it).
+        if let Some(p) = parsed.front_mut().and_then(Option::take) {
+            return Some(p);
+        }
+        if let Ok((k, p)) = done.try_recv() {
+            store(parsed, k, p);
+            continue;
+        }
+        if let Some(job) = jobs.try_take() {
+            let k = job.index;
+            let p = parse_job(job, year, own, spares.take());
+            store(parsed, k, p);
+            continue;
+        }
+        match done.recv() {
+            Ok((k, p)) => store(parsed, k, p),
+            Err(_) => return None,
         }
     }
 }
@@ -707,6 +723,7 @@ impl Feed {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analyze::Analyzer;
     use crate::input::{Input, for_each_line};
     use crate::summary::Summary;
     use crate::time::Timestamp;
@@ -994,12 +1011,15 @@ mod tests {
     fn threads(log: &[u8], an: Analyzer, plan: Plan) -> (Summary, Vec<Flow>, Vec<String>) {
         let mut an = an;
         let mut flows = Vec::new();
-        let read = an.read_parallel(
+        // Every analyzer of these tests summarizes flows.
+        let read = read(
+            &mut an,
             Box::new(io::Cursor::new(log.to_vec())),
             Vec::new(),
             Path::new("t"),
             &year(),
             plan,
+            true,
             &mut |f| flows.push(f),
             &mut || {},
         );
