@@ -1,6 +1,6 @@
 //! Lines in, flows and a summary out: the parsers, the flow engine and the summary wired
-//! together. [`Analyzer::line`] is free of I/O; [`Analyzer::read`] drives it over opened
-//! [`Input`]s.
+//! together. [`Analyzer::line`] is free of I/O; [`Analyzer::read`] hands it the lines of
+//! opened [`Input`]s (the `read` module: on one thread or several).
 
 #![allow(
     clippy::vec_box,
@@ -10,9 +10,10 @@
 use crate::error::LogsError;
 use crate::event::{Event, Record};
 use crate::flow::{Flow, FlowEngine};
-use crate::input::{Input, for_each_line};
-use crate::parallel::{self, InOrder};
+use crate::input::Input;
+use crate::parallel::InOrder;
 use crate::parse::parse_line;
+use crate::read::{self, Target};
 use crate::summary::{Summary, SummaryBuilder};
 use crate::time::YearRef;
 
@@ -95,38 +96,18 @@ impl Analyzer {
     }
 
     /// Reads every line of `inputs` (several files merged in time order). One input is read
-    /// on `threads` threads when `threads` is at least 2 (`threads - 1` parsing threads plus
-    /// this one, which runs the flow engine and parses when it would otherwise wait; see the
-    /// `parallel` module); the result is the same as with one. Finished flows go to `sink`;
-    /// `progress` is called every so often (for a progress bar).
+    /// on `threads` threads when `threads` is at least 2 (see the `read` module); the result is
+    /// the same as with one. Finished flows go to `sink`; `progress` is called every so often
+    /// (for a progress bar).
     pub fn read(
         &mut self,
-        mut inputs: Vec<Input>,
+        inputs: Vec<Input>,
         threads: usize,
         sink: &mut impl FnMut(Flow),
         progress: &mut dyn FnMut(),
     ) -> Result<(), LogsError> {
-        if threads >= 2
-            && inputs.len() == 1
-            && let Some(input) = inputs.pop()
-        {
-            let (name, year, reader, head) = input.into_parts();
-            // The calling thread runs the flows and parses whenever it would wait, so
-            // `threads - 1` workers keep `threads` cores busy.
-            let plan = parallel::Plan::new(threads - 1);
-            let summarize = self.summarize_flows;
-            return parallel::read(
-                self, reader, head, &name, &year, plan, summarize, sink, progress,
-            );
-        }
-        let mut n: u32 = 0;
-        for_each_line(inputs, |line, year| {
-            self.line(line, year, sink);
-            n = n.wrapping_add(1);
-            if n & 0xffff == 0 {
-                progress();
-            }
-        })
+        let summarize = self.summarize_flows;
+        read::read(self, inputs, threads, summarize, sink, progress)
     }
 
     /// Advances the log clock without a line (used by `follow` when the log is idle).
@@ -177,5 +158,13 @@ impl InOrder for Analyzer {
 
     fn merge(&mut self, counts: SummaryBuilder) {
         self.summary.merge(counts);
+    }
+}
+
+/// Reading on one thread hands the analyzer whole lines.
+impl Target for Analyzer {
+    #[inline]
+    fn line(&mut self, line: &str, year: &YearRef, sink: &mut impl FnMut(Flow)) {
+        Analyzer::line(self, line, year, sink);
     }
 }

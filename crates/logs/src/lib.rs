@@ -27,6 +27,7 @@ pub mod jsonlog;
 mod parallel;
 pub mod parse;
 pub mod postfix;
+mod read;
 pub mod scan;
 pub mod summary;
 pub mod time;
