@@ -168,3 +168,6 @@ impl Target for Analyzer {
         Analyzer::line(self, line, year, sink);
     }
 }
+
+#[cfg(test)]
+mod tests;
