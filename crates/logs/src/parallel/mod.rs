@@ -33,13 +33,9 @@
 //! thread finishes the last one; once all of a segment's chunks are taken in, its buffer goes
 //! back to the reader, and emptied vectors of records back to the parsers ([`pool`]).
 //!
-//! This module knows its caller only through [`InOrder`]; its parts know nothing of each
-//! other but what they hand on (`chunk` ← `pool`, `schedule`; the rest stand alone).
-
-#![allow(
-    clippy::vec_box,
-    reason = "finished flows are boxed: a pointer moves through the ready list, the summary thread and back cheaper than a 300-byte Flow"
-)]
+//! This module knows its caller only through [`InOrder`], and its parts know nothing of this
+//! module: `pool` and `schedule` use `chunk`, `schedule` uses `pool`, `reader` and `flows`
+//! stand alone.
 
 mod chunk;
 mod flows;
