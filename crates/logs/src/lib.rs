@@ -10,10 +10,14 @@
 //! 2. [`flow`] — a state machine over records: one [`flow::Flow`] per message, following
 //!    queue-ID hand-offs through content filters and re-injection.
 //! 3. [`summary`] — counts over flows and lines.
-//! 4. [`input`] — the I/O edge: files, gzip/xz, stdin, merging, following; one large input is
-//!    parsed on several cores (`parallel`), the flows still built in log order.
+//! 4. [`input`] — the I/O edge: files, gzip/xz, stdin, merging, following.
+//! 5. `read` — opened inputs read line by line, or one large input parsed on several cores
+//!    (`parallel`: a reader thread, chunks parsed by workers, the flows still built in log
+//!    order on the calling thread).
 //!
-//! [`analyze::Analyzer`] wires 1–3 together.
+//! [`analyze::Analyzer`] wires 1–3 together and reads through 5. The modules form no cycle:
+//! `read` and `parallel` know the analyzer only through the small traits it implements
+//! (`read::Target`, `parallel::InOrder`), and call nothing above them.
 
 pub mod analyze;
 pub mod error;
@@ -27,6 +31,7 @@ pub mod jsonlog;
 mod parallel;
 pub mod parse;
 pub mod postfix;
+mod read;
 pub mod scan;
 pub mod summary;
 pub mod time;

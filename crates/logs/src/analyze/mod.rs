@@ -1,6 +1,6 @@
 //! Lines in, flows and a summary out: the parsers, the flow engine and the summary wired
-//! together. [`Analyzer::line`] is free of I/O; [`Analyzer::read`] drives it over opened
-//! [`Input`]s.
+//! together. [`Analyzer::line`] is free of I/O; [`Analyzer::read`] hands it the lines of
+//! opened [`Input`]s (the `read` module: on one thread or several).
 
 #![allow(
     clippy::vec_box,
@@ -8,9 +8,12 @@
 )]
 
 use crate::error::LogsError;
+use crate::event::{Event, Record};
 use crate::flow::{Flow, FlowEngine};
-use crate::input::{Input, for_each_line};
+use crate::input::Input;
+use crate::parallel::InOrder;
 use crate::parse::parse_line;
+use crate::read::{self, Target};
 use crate::summary::{Summary, SummaryBuilder};
 use crate::time::YearRef;
 
@@ -56,12 +59,7 @@ impl Analyzer {
 
     /// One log line already parsed (for callers that parse ahead themselves).
     #[inline]
-    pub fn parsed(
-        &mut self,
-        line: &str,
-        rec: Option<crate::event::Record<'_>>,
-        sink: &mut impl FnMut(Flow),
-    ) {
+    pub fn parsed(&mut self, line: &str, rec: Option<Record<'_>>, sink: &mut impl FnMut(Flow)) {
         match rec {
             Some(rec) => {
                 self.summary.count_line(&rec);
@@ -83,62 +81,33 @@ impl Analyzer {
     /// The order-dependent part of a parsed line: SASL bursts and the flow engine. Finished
     /// flows wait in the engine until drained.
     #[inline]
-    pub(crate) fn ordered(&mut self, rec: &crate::event::Record<'_>, line: &str) {
-        if matches!(rec.event, crate::event::Event::SaslFailure { .. }) {
+    fn ordered(&mut self, rec: &Record<'_>, line: &str) {
+        if matches!(rec.event, Event::SaslFailure { .. }) {
             self.summary.track_sasl(rec);
         }
         self.engine.process(rec, line);
     }
 
     /// Keeps an unparsed line for `--unparsed` (it has been counted already).
-    pub(crate) fn keep_unparsed(&mut self, line: &str) {
+    fn keep_unparsed(&mut self, line: &str) {
         if self.keep_unparsed && self.unparsed.len() < UNPARSED_KEEP {
             self.unparsed.push(line.to_owned());
         }
     }
 
-    pub(crate) fn summary_mut(&mut self) -> &mut SummaryBuilder {
-        &mut self.summary
-    }
-
-    pub(crate) fn engine_mut(&mut self) -> &mut FlowEngine {
-        &mut self.engine
-    }
-
-    pub(crate) fn summarizes_flows(&self) -> bool {
-        self.summarize_flows
-    }
-
     /// Reads every line of `inputs` (several files merged in time order). One input is read
-    /// on `threads` threads when `threads` is at least 2 (`threads - 1` parsing threads plus
-    /// this one, which runs the flow engine and parses when it would otherwise wait; see the
-    /// `parallel` module); the result is the same as with one. Finished flows go to `sink`;
-    /// `progress` is called every so often (for a progress bar).
+    /// on `threads` threads when `threads` is at least 2 (see the `read` module); the result is
+    /// the same as with one. Finished flows go to `sink`; `progress` is called every so often
+    /// (for a progress bar).
     pub fn read(
         &mut self,
-        mut inputs: Vec<Input>,
+        inputs: Vec<Input>,
         threads: usize,
         sink: &mut impl FnMut(Flow),
         progress: &mut dyn FnMut(),
     ) -> Result<(), LogsError> {
-        if threads >= 2
-            && inputs.len() == 1
-            && let Some(input) = inputs.pop()
-        {
-            let (name, year, reader, head) = input.into_parts();
-            // The calling thread runs the flows and parses whenever it would wait, so
-            // `threads - 1` workers keep `threads` cores busy.
-            let plan = crate::parallel::Plan::new(threads - 1);
-            return self.read_parallel(reader, head, &name, &year, plan, sink, progress);
-        }
-        let mut n: u32 = 0;
-        for_each_line(inputs, |line, year| {
-            self.line(line, year, sink);
-            n = n.wrapping_add(1);
-            if n & 0xffff == 0 {
-                progress();
-            }
-        })
+        let summarize = self.summarize_flows;
+        read::read(self, inputs, threads, summarize, sink, progress)
     }
 
     /// Advances the log clock without a line (used by `follow` when the log is idle).
@@ -164,3 +133,41 @@ impl Analyzer {
         (self.summary.finish(top_n), self.unparsed)
     }
 }
+
+/// The parallel reader hands the calling thread's share of the work to the analyzer: records
+/// in log order, the unparsed lines, and at the end the counts made on the other threads.
+impl InOrder for Analyzer {
+    #[inline]
+    fn record(&mut self, rec: &Record<'_>, line: &str) {
+        self.ordered(rec, line);
+    }
+
+    #[inline]
+    fn unparsed(&mut self, line: &str) {
+        self.keep_unparsed(line);
+    }
+
+    #[inline]
+    fn finished(&mut self) -> Option<std::vec::Drain<'_, Box<Flow>>> {
+        if self.engine.has_ready() {
+            Some(self.engine.drain_ready())
+        } else {
+            None
+        }
+    }
+
+    fn merge(&mut self, counts: SummaryBuilder) {
+        self.summary.merge(counts);
+    }
+}
+
+/// Reading on one thread hands the analyzer whole lines.
+impl Target for Analyzer {
+    #[inline]
+    fn line(&mut self, line: &str, year: &YearRef, sink: &mut impl FnMut(Flow)) {
+        Analyzer::line(self, line, year, sink);
+    }
+}
+
+#[cfg(test)]
+mod tests;
