@@ -3,6 +3,11 @@
 //!
 //! No calendar crate: the civil-from-days arithmetic below is exact for the proleptic
 //! Gregorian calendar, and the parser only accepts years 1900..=9999, so nothing overflows.
+//!
+//! The layouts that real MTAs write outside RFC 5322 (Go's default time format, numeric
+//! US dates with AM/PM) live in [`mta_layouts`].
+
+mod mta_layouts;
 
 /// Parses an RFC 5322 `date-time` and returns `(unix seconds UTC, zone offset in minutes)`.
 ///
@@ -11,8 +16,14 @@
 /// - 2- and 3-digit years (§4.3: `00..=49` → 2000+, else 1900+),
 /// - named zones `UT`, `GMT`, `UTC`, the US zones, military letters (§4.3: all but `Z` are
 ///   treated as `-0000`), a missing zone (taken as `-0000`, i.e. offset 0),
-/// - fractional seconds, a zone name after a numeric zone (`-0700 PDT`),
-/// - the `asctime` layout `Fri Feb 07 10:18:12 2003 -0800` / `Fri Sep 14 14:36:56 EDT 2018`.
+/// - fractional seconds, a zone name after a numeric zone (`-0700 PDT`), a numeric zone
+///   with a colon (`+05:30`), `AM`/`PM` after the time,
+/// - the `asctime` layout `Fri Feb 07 10:18:12 2003 -0800` / `Fri Sep 14 14:36:56 EDT 2018`,
+///   and the same with the year before the time (`Apr 21 2018 03:01:04 +0000`),
+/// - year-first dates: Go's default format `2018-03-26 13:35:36.270951634 +0000 UTC`
+///   (SendGrid's filter hosts), RFC 3339 `2018-03-26T13:35:36Z`, `2018/03/26 13:35:36`,
+/// - numeric `M/D/YYYY` dates (`4/20/2018 11:01:16 PM -0400`): month first unless the first
+///   number is above 12 (see [`mta_layouts`] for the rule and why).
 ///
 /// Returns `None` for anything else, including out-of-range fields (day 31 of a 30-day
 /// month, hour 24, zone `+2500`, ...) and text after the date-time other than CFWS.
@@ -46,6 +57,12 @@ pub fn parse_date_prefix(s: &str) -> Option<(i64, i32, usize)> {
         first = c.token()?;
     }
     let fields = match first {
+        Tok::Num(year, 4) if matches!(c.peek(), Some(b'-' | b'/')) => {
+            mta_layouts::year_first(&mut c, year)?
+        }
+        Tok::Num(first, 1 | 2) if c.peek() == Some(b'/') => {
+            mta_layouts::month_day_year(&mut c, first)?
+        }
         Tok::Num(day, _) => rfc_layout(&mut c, day)?,
         Tok::Alpha(w) => asctime_layout(&mut c, month(w)?)?,
         Tok::Punct(_) => return None,
@@ -181,6 +198,7 @@ fn rfc_layout(c: &mut Cursor<'_>, day: i64) -> Option<Fields> {
     let year = full_year(y, digits)?;
     c.skip_cfws();
     let (hour, minute, second) = time(c)?;
+    let hour = mta_layouts::meridiem(c, hour)?;
     let offset = zone(c)?;
     Some(Fields {
         year,
@@ -193,17 +211,33 @@ fn rfc_layout(c: &mut Cursor<'_>, day: i64) -> Option<Fields> {
     })
 }
 
-/// `month day time [zone] year [zone]` (C `asctime` and Unix `date` output).
+/// `month day time [zone] year [zone]` (C `asctime` and Unix `date` output), and
+/// `month day [","] year time [zone]` (`Apr 21 2018 03:01:04 +0000`, written by some
+/// appliances after the `;` of `Received:`).
 fn asctime_layout(c: &mut Cursor<'_>, month: i64) -> Option<Fields> {
     c.skip_cfws();
     let Tok::Num(day, _) = c.token()? else {
         return None;
     };
     c.skip_cfws();
+    if c.peek() == Some(b',') {
+        c.pos += 1;
+        c.skip_cfws();
+    }
+    let mut year = None;
+    // A year before the time: four digits not followed by `:` (an hour has at most two).
+    let save = c.pos;
+    match c.token() {
+        Some(Tok::Num(y, 4)) if c.peek() != Some(b':') => {
+            year = Some(y);
+            c.skip_cfws();
+        }
+        _ => c.pos = save,
+    }
     let (hour, minute, second) = time(c)?;
+    let hour = mta_layouts::meridiem(c, hour)?;
     c.skip_cfws();
     let mut offset = None;
-    let mut year = None;
     for _ in 0..2 {
         let save = c.pos;
         match c.token() {
@@ -276,8 +310,17 @@ fn zone(c: &mut Cursor<'_>) -> Option<i32> {
     let offset = match c.token() {
         None => return Some(0),
         Some(Tok::Punct(sign @ (b'+' | b'-'))) => {
-            let Some(Tok::Num(hhmm, 4)) = c.token() else {
-                return None;
+            let hhmm = match c.token() {
+                Some(Tok::Num(hhmm, 4)) => hhmm,
+                // RFC 3339 §5.6 `time-numoffset`: `+05:30`.
+                Some(Tok::Num(hh, 2)) if c.peek() == Some(b':') => {
+                    c.pos += 1;
+                    let Some(Tok::Num(mm, 2)) = c.token() else {
+                        return None;
+                    };
+                    hh * 100 + mm
+                }
+                _ => return None,
             };
             let (h, m) = (hhmm / 100, hhmm % 100);
             if h > 23 || m > 59 {
@@ -397,10 +440,23 @@ fn name_index(w: &[u8], names: &[&str]) -> Option<usize> {
     (w.len() == 3 || full.eq_ignore_ascii_case(w)).then_some(i)
 }
 
-/// True when `w` can start a date-time: a day-of-week or a 1-2 digit day number.
+/// True when `w` can start a date-time: a day-of-week, a month name, a 1-2 digit day
+/// number, or the start of a numeric date (`2018-03-26`, `2018/03/26`, `4/20/2018`).
 pub(crate) fn may_start_date(w: &str) -> bool {
     let w = w.trim_end_matches(',').as_bytes();
-    weekday(w).is_some() || (!w.is_empty() && w.len() <= 2 && w.iter().all(u8::is_ascii_digit))
+    match w.first() {
+        Some(b) if b.is_ascii_digit() => {
+            let lead = w.iter().take_while(|b| b.is_ascii_digit()).count();
+            match w.get(lead) {
+                None => lead <= 2,
+                Some(b'/') => lead <= 2 || lead == 4,
+                Some(b'-') => lead == 4,
+                Some(_) => false,
+            }
+        }
+        Some(_) => weekday(w).is_some() || month(w).is_some(),
+        None => false,
+    }
 }
 
 /// RFC 5322 §3.3 dates are Gregorian: leap years every 4 years except centuries not divisible by 400.

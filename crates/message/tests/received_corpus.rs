@@ -8,6 +8,9 @@
 //!   an empty HELO, so no `from_host`), else `from`. When a separate HELO exists, the `from`
 //!   word is the client's reverse-DNS name, so we expect it in `from_rdns`.
 //! - When the `from` word is an address and no comment gives one, it is also our `from_ip`.
+//! - mail-parser keeps an IPv4-mapped address as written (`::ffff:127.0.0.1`); we read it
+//!   as the IPv4 address it maps (RFC 4291 §2.5.5.2), so expected addresses are compared
+//!   through [`IpAddr::to_canonical`].
 //! - `with` is compared to [`Received::protocol_normalized`]; TLS versions are compared by
 //!   number (`TLSv1_3` = `TLSv1.3` = `TLS1_3`), reverse-DNS names without a trailing dot.
 //!
@@ -201,7 +204,7 @@ fn compare(r: &Received, exp: &Value) -> Vec<(&'static str, String, String)> {
     if let Some(w) = want_ip {
         check(
             "from_ip",
-            r.from_ip == w.parse().ok(),
+            r.from_ip == w.parse::<IpAddr>().ok().map(|ip| ip.to_canonical()),
             format!("{:?}", r.from_ip),
             w,
         );

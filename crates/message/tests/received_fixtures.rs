@@ -451,3 +451,83 @@ fn garbage_is_noted_not_fatal() {
         assert!(r.parse_error.is_some(), "{h:?}");
     }
 }
+
+/// Issue 11: a dual-stack listener writes an IPv4 client as `::ffff:a.b.c.d`; the tracer
+/// reported `from_ip` `::ffff:218.11.152.141` where every other tool says `218.11.152.141`.
+#[test]
+fn regress_ipv4_mapped_client_address_is_read_as_ipv4() {
+    // Courier-style TCP-info comment, a qmail-style bare address, and a `by` literal.
+    let courier = Received::parse(
+        "from mail.example.net (mail.example.net [::ffff:218.11.152.141])\r\n  (AUTH: LOGIN alice, TLS: TLSv1/SSLv3,256bits,AES256-SHA)\r\n  by mx.example.org with ESMTPSA; Tue, 20 Mar 2018 08:14:37 +0100\r\n  id 00000000001A2B3C.5AB0B4BD.00004C1E",
+    );
+    assert_eq!(courier.from_ip, ip("218.11.152.141"));
+    assert_eq!(courier.from_rdns.as_deref(), Some("mail.example.net"));
+
+    let qmail = Received::parse(
+        "from unknown (HELO relay.example.com) (::ffff:218.11.152.141)\r\n  by mail.example.net with SMTP; 20 Mar 2018 07:14:37 -0000",
+    );
+    assert_eq!(qmail.from_ip, ip("218.11.152.141"));
+    assert_eq!(qmail.from_host.as_deref(), Some("relay.example.com"));
+
+    let literal = Received::parse(
+        "from [IPv6:::ffff:198.51.100.7] (port=50000 helo=[IPv6:::ffff:198.51.100.7])\r\n\tby mx.example.org ([::ffff:192.0.2.25]) with esmtp id 1rAbCd-0001\r\n\tfor a@example.org; Tue, 20 Mar 2018 07:14:37 +0000",
+    );
+    assert_eq!(literal.from_ip, ip("198.51.100.7"));
+    assert_eq!(literal.by_ip, ip("192.0.2.25"));
+
+    // Written back, the address is the IPv4 one and reads back the same.
+    let again = Received::parse(&courier.to_header_value());
+    assert_eq!(again.from_ip, ip("218.11.152.141"));
+    assert!(courier.to_header_value().contains("[218.11.152.141]"));
+
+    // Real IPv6 clients stay IPv6.
+    let v6 = Received::parse(
+        "from mail.example.com (mail.example.com [IPv6:2001:db8::25]) by mx.example.org with ESMTPS; Tue, 20 Mar 2018 07:14:37 +0000",
+    );
+    assert_eq!(v6.from_ip, ip("2001:db8::25"));
+}
+
+/// Issue 11: dates real MTAs write outside RFC 5322 left the hop with no time (and so no
+/// delay). Each layout in a whole header, as the MTA writes it.
+#[test]
+fn regress_received_dates_outside_rfc5322_give_the_hop_a_time() {
+    // SendGrid's filter hosts: Go's default time format, and no `;` before it.
+    let sg = Received::parse(
+        "by filter0225p1mdw1.sendgrid.net with SMTP id filter0225p1mdw1-13879-5AB8F6F8-1\r\n        2018-03-26 13:35:36.270951634 +0000 UTC",
+    );
+    assert_eq!(sg.timestamp, date("Mon, 26 Mar 2018 13:35:36 +0000"));
+    assert_eq!(sg.tz_offset_minutes, Some(0));
+    assert_eq!(sg.id.as_deref(), Some("filter0225p1mdw1-13879-5AB8F6F8-1"));
+    assert_eq!(sg.parse_error, None);
+    // The same with a `;`.
+    let sg = Received::parse(
+        "from example.net (unknown [198.51.100.7]) by ismtpd0001p1iad2.sendgrid.net (SG) with ESMTP id abcDEF123; 2018-03-26 13:35:36.270951634 +0000 UTC",
+    );
+    assert_eq!(sg.timestamp, date("Mon, 26 Mar 2018 13:35:36 +0000"));
+    assert_eq!(sg.protocol.as_deref(), Some("ESMTP"));
+
+    let cases = [
+        (
+            "from mail.example.com ([198.51.100.7]) by mx.example.net with ESMTP; Apr 21 2018 03:01:04 +0000",
+            "Sat, 21 Apr 2018 03:01:04 +0000",
+            0,
+        ),
+        (
+            "from mail.example.com ([198.51.100.7]) by mx.example.net with ESMTP; 4/20/2018 23:01:06 -0400 (EDT)",
+            "Fri, 20 Apr 2018 23:01:06 -0400",
+            -240,
+        ),
+        (
+            "from mail.example.com ([198.51.100.7]) by mx.example.net with ESMTP id 7E2A; 4/20/2018 11:01:16 PM -0400",
+            "Fri, 20 Apr 2018 23:01:16 -0400",
+            -240,
+        ),
+    ];
+    for (header, want, offset) in cases {
+        let r = Received::parse(header);
+        assert_eq!(r.timestamp, date(want), "{header}");
+        assert_eq!(r.tz_offset_minutes, Some(offset), "{header}");
+        assert_eq!(r.parse_error, None, "{header}");
+        assert_eq!(r.from_ip, ip("198.51.100.7"), "{header}");
+    }
+}

@@ -1,7 +1,7 @@
 //! Properties: the parser never panics on any input, and what the writer writes reads back
 //! to the same fields.
 
-use mailward_message::datetime::{format_rfc5322, parse_rfc5322_date};
+use mailward_message::datetime::{civil_from_days, format_rfc5322, parse_rfc5322_date};
 use mailward_message::{Received, ReceivedAuth, ReceivedTls};
 use proptest::prelude::*;
 use std::net::IpAddr;
@@ -83,6 +83,31 @@ proptest! {
     fn dates_round_trip(t in 0i64..253_000_000_000, off in -1439i32..=1439) {
         prop_assert_eq!(parse_rfc5322_date(&format_rfc5322(t, off)), Some((t, off)));
     }
+
+    /// Go's default layout and the US numeric layout (12-hour clock) read back the instant
+    /// they were written from; month-first is right here because we write month first.
+    #[test]
+    fn mta_layouts_read_the_instant_they_were_written_from(
+        t in 0i64..253_000_000_000,
+        off in -1439i32..=1439,
+    ) {
+        let local = t + i64::from(off) * 60;
+        let (y, m, d) = civil_from_days(local.div_euclid(86_400));
+        let secs = local.rem_euclid(86_400);
+        let (h, mi, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+        let sign = if off < 0 { '-' } else { '+' };
+        let zone = format!("{sign}{:02}{:02}", off.unsigned_abs() / 60, off.unsigned_abs() % 60);
+        let go = format!("{y:04}-{m:02}-{d:02} {h:02}:{mi:02}:{s:02}.270951634 {zone} UTC");
+        prop_assert_eq!(parse_rfc5322_date(&go), Some((t, off)), "{}", go);
+        let (h12, marker) = match h {
+            0 => (12, "AM"),
+            1..=11 => (h, "AM"),
+            12 => (12, "PM"),
+            _ => (h - 12, "PM"),
+        };
+        let us = format!("{m}/{d}/{y} {h12}:{mi:02}:{s:02} {marker} {zone}");
+        prop_assert_eq!(parse_rfc5322_date(&us), Some((t, off)), "{}", us);
+    }
 }
 
 fn host() -> impl Strategy<Value = String> {
@@ -93,6 +118,8 @@ fn ip_addr() -> impl Strategy<Value = IpAddr> {
     prop_oneof![
         any::<[u8; 4]>().prop_map(IpAddr::from),
         any::<[u16; 8]>().prop_map(IpAddr::from),
+        // IPv4-mapped (`::ffff:a.b.c.d`), as a dual-stack listener reports IPv4 clients.
+        any::<[u8; 4]>().prop_map(|o| IpAddr::V6(std::net::Ipv4Addr::from(o).to_ipv6_mapped())),
     ]
 }
 
@@ -163,9 +190,10 @@ proptest! {
         let back = Received::parse(&value);
         prop_assert_eq!(&back.from_host, &r.from_host, "{}", value);
         prop_assert_eq!(&back.from_rdns, &r.from_rdns, "{}", value);
-        prop_assert_eq!(back.from_ip, r.from_ip, "{}", value);
+        // An IPv4-mapped address is written and read as its IPv4 address (RFC 4291 §2.5.5.2).
+        prop_assert_eq!(back.from_ip, r.from_ip.map(|ip| ip.to_canonical()), "{}", value);
         prop_assert_eq!(&back.by_host, &r.by_host, "{}", value);
-        prop_assert_eq!(back.by_ip, r.by_ip, "{}", value);
+        prop_assert_eq!(back.by_ip, r.by_ip.map(|ip| ip.to_canonical()), "{}", value);
         prop_assert_eq!(&back.via, &r.via, "{}", value);
         prop_assert_eq!(&back.protocol, &r.protocol, "{}", value);
         prop_assert_eq!(&back.id, &r.id, "{}", value);

@@ -251,6 +251,15 @@ fn authentication(
             "ARC-Authentication-Results",
         ));
     }
+    // Exchange Online keeps an on-premises server's results under this name when the
+    // message crosses into Microsoft 365: evidence of what an earlier hop saw, never the
+    // verdict (see `forward`).
+    for value in headers.all("authentication-results-original") {
+        auth.results.extend(authres::parse_authentication_results(
+            value,
+            "Authentication-Results-Original",
+        ));
+    }
     auth.received_spf = headers
         .all("received-spf")
         .filter_map(authres::parse_received_spf)

@@ -3,8 +3,11 @@
 //! Severities are chosen so that ordinary mail (a Gmail message, a mailing-list post, a
 //! Microsoft 365 chain) raises no `critical` finding: `critical` is kept for signs that
 //! mail is forged or impersonating (look-alike domains, DMARC failure at the receiver).
+//! A DMARC failure that forwarding inside the recipient's organisation explains is
+//! `dmarc-fail-after-forward`, a warning ([`crate::forward`]).
 
 use crate::domains::{address_domain, lookalike, organizational_domain};
+use crate::forward;
 use crate::report::{Authentication, Finding, Hop, MessageInfo, Severity, TrustBoundary};
 use crate::trust::TIME_TOLERANCE_SECONDS;
 
@@ -46,7 +49,7 @@ pub fn collect(
     lookalikes(ctx, from_domain.as_deref(), &mut out);
     chain(hops, trust, &mut out);
     dates(ctx, hops, &mut out);
-    authentication(auth, &mut out);
+    authentication(ctx, hops, auth, &mut out);
 
     out.sort_by_key(|f| std::cmp::Reverse(f.severity));
     out
@@ -309,7 +312,7 @@ fn dates(ctx: &Context<'_>, hops: &[Hop], out: &mut Vec<Finding>) {
     }
 }
 
-fn authentication(auth: &Authentication, out: &mut Vec<Finding>) {
+fn authentication(ctx: &Context<'_>, hops: &[Hop], auth: &Authentication, out: &mut Vec<Finding>) {
     let who_for = |method: &str| {
         if auth.results.iter().any(|r| r.ours && r.method == method) {
             "re-verification"
@@ -345,7 +348,33 @@ fn authentication(auth: &Authentication, out: &mut Vec<Finding>) {
         );
     }
     let who = who_for("dmarc");
-    if auth.dmarc.as_deref() == Some("fail") {
+    let forwarded = (auth.dmarc.as_deref() == Some("fail"))
+        .then(|| forward::internal_forward(auth, hops, &ctx.recipient_domains))
+        .flatten();
+    if let Some(f) = forwarded {
+        // Not spoofing: the sender was authenticated on arrival, and the recipient's own
+        // organisation relayed the message to the receiver that failed it (see `forward`).
+        push(
+            out,
+            "dmarc-fail-after-forward",
+            Severity::Warning,
+            format!(
+                "DMARC failed according to {who}, after the recipient's organisation forwarded the message: \
+                 {} (hop {}) had recorded {} in {}, and {} (hop {}) relayed it on; \
+                 the last receiver found SPF {} (for the relay's address) and DKIM {}. \
+                 A failure caused by an internal forward is not spoofing \
+                 (the relay should add ARC, or the receiver should treat it as an internal relay)",
+                f.authserv_id,
+                f.pass_hop,
+                f.passed,
+                f.header,
+                f.relay_host,
+                f.relay_hop,
+                auth.spf.as_deref().unwrap_or("not stated"),
+                auth.dkim.as_deref().unwrap_or("not stated"),
+            ),
+        );
+    } else if auth.dmarc.as_deref() == Some("fail") {
         let arc_pass = auth.arc.as_deref() == Some("pass");
         let severity = if arc_pass {
             Severity::Warning

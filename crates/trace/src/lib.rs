@@ -8,6 +8,7 @@ pub mod analyze;
 pub mod authres;
 pub mod domains;
 pub mod findings;
+pub mod forward;
 pub mod geo;
 mod headers;
 pub mod hops;

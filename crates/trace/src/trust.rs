@@ -138,11 +138,9 @@ fn same_ip(a: IpAddr, b: IpAddr) -> bool {
     canonical(a) == canonical(b)
 }
 
+/// RFC 4291 §2.5.5.2: an IPv4-mapped IPv6 address (`::ffff:a.b.c.d`) is the IPv4 host.
 fn canonical(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
-        v4 => v4,
-    }
+    ip.to_canonical()
 }
 
 fn by_parses_as_ip(by: &str, from_ip: Option<IpAddr>) -> bool {
@@ -213,15 +211,17 @@ pub const ORIGINATING_IP_HEADERS: &[&str] = &[
 ];
 
 /// Extracts an IP from an `X-Originating-IP`-style value (`[203.0.113.9]`, bare, or with
-/// a port).
+/// a port). An IPv4-mapped IPv6 address (`[::ffff:203.0.113.9]`) is returned as its IPv4
+/// address, as `Received:` addresses are.
 pub fn parse_originating_ip(value: &str) -> Option<IpAddr> {
     let v = value.trim().trim_start_matches('[').trim_end_matches(']');
     let v = v.split([',', ' ', ']']).next().unwrap_or_default();
-    if let Ok(ip) = v.parse::<IpAddr>() {
-        return Some(ip);
-    }
-    // `1.2.3.4:5678`
-    v.rsplit_once(':').and_then(|(ip, _)| ip.parse().ok())
+    let ip = match v.parse::<IpAddr>() {
+        Ok(ip) => ip,
+        // `1.2.3.4:5678`
+        Err(_) => v.rsplit_once(':').and_then(|(ip, _)| ip.parse().ok())?,
+    };
+    Some(canonical(ip))
 }
 
 /// An origin taken from a hop's source.

@@ -232,3 +232,50 @@ fn garbage_input_gives_a_report_with_a_warning() {
         );
     }
 }
+
+/// Issue 11: a Courier-style hop wrote the client as `::ffff:218.11.152.141`; the tracer
+/// reported that IPv6 form as hop source and origin, where every other tool says
+/// `218.11.152.141`. A SendGrid filter hop in Go's time format had no time, so no delay.
+#[test]
+fn regress_ipv4_mapped_addresses_are_ipv4_in_hops_origin_and_class() {
+    let headers = "Received: from mx.example.org (mx.example.org [::ffff:192.0.2.25])\r
+\tby mail.example.org (Postfix) with ESMTP id 4SbD0Kq1Zz9sVQ\r
+\tfor <bob@example.org>; Mon, 26 Mar 2018 13:35:40 +0000 (UTC)\r
+Received: from mail.example.net (mail.example.net [::ffff:218.11.152.141])\r
+  (AUTH: LOGIN alice, TLS: TLSv1/SSLv3,256bits,AES256-SHA)\r
+  by mx.example.org with ESMTPSA; Mon, 26 Mar 2018 15:35:38 +0200\r
+  id 00000000001A2B3C.5AB0B4BD.00004C1E\r
+Received: by filter0225p1mdw1.sendgrid.net with SMTP id filter0225p1mdw1-13879-5AB8F6F8-1\r
+        2018-03-26 13:35:36.270951634 +0000 UTC\r
+X-Originating-IP: [::ffff:203.0.113.9]\r
+From: alice@example.net\r
+To: bob@example.org\r
+Date: Mon, 26 Mar 2018 13:35:30 +0000\r
+Message-ID: <1@example.net>\r
+\r
+";
+    let r = analyze(headers.as_bytes(), "-", &AnalyzeOptions { now: NOW });
+    let hop = r.hops.get(1).expect("the Courier hop");
+    assert_eq!(hop.from_ip, Some(ip("218.11.152.141")));
+    assert_eq!(hop.ip_class.map(|c| c.as_str()), Some("public"));
+    assert_eq!(
+        r.hops.get(2).and_then(|h| h.from_ip),
+        Some(ip("192.0.2.25"))
+    );
+    let origin = r.origin.as_ref().expect("origin");
+    assert_eq!(origin.ip, Some(ip("218.11.152.141")));
+    // The SendGrid hop now has its time, and the next hop its delay.
+    assert_eq!(
+        r.hops.first().and_then(|h| h.timestamp.as_deref()),
+        Some("2018-03-26T13:35:36Z")
+    );
+    assert_eq!(r.hops.get(1).and_then(|h| h.delay_seconds), Some(2));
+    // The JSON output names the IPv4 address, never the mapped form (the raw headers keep
+    // what was written).
+    let json = serde_json::to_string(&r).expect("json");
+    assert!(!json.contains("\"::ffff:"), "{json}");
+    assert_eq!(
+        mailward_trace::trust::parse_originating_ip("[::ffff:203.0.113.9]"),
+        Some(ip("203.0.113.9"))
+    );
+}

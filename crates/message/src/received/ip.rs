@@ -4,6 +4,10 @@
 //! real MTAs use beside them: bare addresses (`(192.0.2.1)`, Exchange's `(2603:...)`), a
 //! port after the literal (`[192.0.2.1]:5678`, `192.0.2.1:5678`), Exim 3's port as a fifth
 //! dotted number (`[192.0.2.1.5678]`), zone ids (`[fe80::1%6]`).
+//!
+//! An IPv4-mapped IPv6 address (RFC 4291 §2.5.5.2, `[::ffff:198.51.100.7]`, what a
+//! dual-stack listener reports for an IPv4 client) is read as the IPv4 address it maps:
+//! it is the same client, and every other tool (and every log line) names it that way.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -57,7 +61,8 @@ fn parse_inner(s: &str, bracketed: bool) -> Option<IpAddr> {
         return v4.or_else(|| exim3_port(s).filter(|_| bracketed));
     }
     if let Ok(v6) = s.parse::<Ipv6Addr>() {
-        return Some(IpAddr::V6(v6));
+        // RFC 4291 §2.5.5.2: `::ffff:a.b.c.d` is the IPv4 client a.b.c.d.
+        return Some(IpAddr::V6(v6).to_canonical());
     }
     // IPv4 with a port: `192.0.2.1:5678`.
     let (left, right) = s.split_once(':')?;
@@ -113,9 +118,29 @@ mod tests {
         assert_eq!(ip("[192.0.2.1.5678]").as_deref(), Some("192.0.2.1"));
         assert_eq!(ip("[fe80::1%6]").as_deref(), Some("fe80::1"));
         assert_eq!(ip("[(134.97.4.21)]").as_deref(), Some("134.97.4.21"));
+    }
+
+    #[test]
+    fn ipv4_mapped_addresses_are_read_as_ipv4() {
+        assert_eq!(ip("[::ffff:127.0.0.1]").as_deref(), Some("127.0.0.1"));
         assert_eq!(
-            ip("[::ffff:127.0.0.1]").as_deref(),
-            Some("::ffff:127.0.0.1")
+            ip("[IPv6:::ffff:198.51.100.7]").as_deref(),
+            Some("198.51.100.7")
+        );
+        assert_eq!(
+            ip("::ffff:218.11.152.141").as_deref(),
+            Some("218.11.152.141")
+        );
+        assert_eq!(
+            ip("(::FFFF:218.11.152.141)").as_deref(),
+            Some("218.11.152.141")
+        );
+        assert_eq!(ip("[::ffff:c633:6407]").as_deref(), Some("198.51.100.7"));
+        // Only the mapped prefix converts: other IPv6 addresses stay IPv6.
+        assert_eq!(ip("[::1]").as_deref(), Some("::1"));
+        assert_eq!(
+            ip("[64:ff9b::c633:6407]").as_deref(),
+            Some("64:ff9b::c633:6407")
         );
     }
 

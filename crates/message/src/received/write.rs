@@ -153,9 +153,10 @@ fn sep(out: &mut String) {
     }
 }
 
-/// `[192.0.2.1]` or `[IPv6:2001:db8::1]` (RFC 5321 §4.1.3).
+/// `[192.0.2.1]` or `[IPv6:2001:db8::1]` (RFC 5321 §4.1.3). An IPv4-mapped address
+/// (RFC 4291 §2.5.5.2) is written as the IPv4 literal, as the reader reads it.
 fn push_literal(out: &mut String, ip: IpAddr) {
-    let _ = match ip {
+    let _ = match ip.to_canonical() {
         IpAddr::V4(v4) => write!(out, "[{v4}]"),
         IpAddr::V6(v6) => write!(out, "[IPv6:{v6}]"),
     };
