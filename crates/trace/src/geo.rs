@@ -157,10 +157,7 @@ impl GeoDb {
     /// What the databases know about `ip`; None when none of them has a record.
     /// IPv4-mapped IPv6 addresses are looked up as IPv4.
     pub fn lookup(&self, ip: IpAddr) -> Option<Geo> {
-        let ip = match ip {
-            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
-            IpAddr::V4(_) => ip,
-        };
+        let ip = ip.to_canonical();
         let mut geo = Geo::default();
         for db in &self.dbs {
             // An IPv6 address in an IPv4-only database, or a damaged record, is "unknown".
