@@ -1,6 +1,9 @@
 //! The durable queue: a row per message (`queue` table, envelope as JSON) and its body in
 //! `<data>/spool/<queue-id>`. Rows and files are written by the writer thread
-//! ([`crate::Store`]) in group commits; this module holds the types and the reads.
+//! ([`crate::Store`]) in group commits; this module holds the types and the reads, and
+//! [`spool`] the bodies.
+
+mod spool;
 
 use crate::error::StoreError;
 use rusqlite::{Connection, OptionalExtension, params};
