@@ -7,6 +7,7 @@
 //! `mail/<domain>/<user>/Maildir` (Maildir++).
 
 pub mod access;
+pub mod backend;
 pub mod directory;
 pub mod error;
 pub mod flags;
@@ -22,6 +23,7 @@ pub mod sync;
 mod writer;
 
 pub use access::{AccessError, Folder, MailAccess, Message};
+pub use backend::{DirectoryStore, MailIndex, MailStore, MessageBlobs, QueueStore};
 pub use directory::{Account, Alias, Recipient};
 pub use error::StoreError;
 pub use flags::Flags;
