@@ -17,6 +17,5 @@ pub mod session;
 pub use mailward_net::{limits, tls};
 
 pub use policy::{Cidr, Directory, RcptLookup};
-pub use server::QueuedNotice;
 pub use server::{ListenerKind, Server, ServerConfig};
 pub use session::{Action, EnqueueOutcome, Session, SessionConfig, Submission, TlsInfo};
