@@ -54,7 +54,7 @@ pub struct NoticeReceiver {
 #[derive(Debug)]
 pub enum Notice {
     /// A message to deliver now.
-    Queued(QueuedNotice),
+    Queued(Box<QueuedNotice>),
     /// Notices were dropped: scan the queue for new messages.
     Missed,
     /// Every sender is gone.
@@ -101,7 +101,7 @@ impl NoticeReceiver {
         tokio::select! {
             biased;
             n = self.rx.recv() => match n {
-                Some(n) => Notice::Queued(n),
+                Some(n) => Notice::Queued(Box::new(n)),
                 None => Notice::Closed,
             },
             _ = self.missed.wake.notified() => Notice::Missed,
