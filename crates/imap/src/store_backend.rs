@@ -1,8 +1,9 @@
 //! [`Authenticator`] and [`MailboxBackend`] over mailward's store: passwords checked by
-//! [`Store::authenticate`], mailboxes are the account's Maildir++ folders through
-//! [`MailAccess`] (which keeps the Maildir and the SQLite index in step), ENVELOPE and
-//! BODYSTRUCTURE cached in the index, SEARCH over content reading files in parallel
-//! (rayon), and change notifications from [`Store::subscribe_changes`].
+//! [`DirectoryStore::authenticate`], mailboxes are the account's folders through
+//! [`MailIndex`] and [`MessageBlobs`] (by default [`MailAccess`], which keeps the Maildir
+//! and the SQLite index in step), ENVELOPE and BODYSTRUCTURE cached in the index, SEARCH
+//! over content reading messages in parallel (rayon), and change notifications from
+//! [`MailIndex::subscribe_changes`].
 
 use crate::backend::{
     Account as ImapAccount, AppendOutcome, AppendRequest, AuthOutcome, Authenticator, BackendError,
@@ -12,18 +13,21 @@ use crate::backend::{
 };
 use mailward_event::{Event, Protocol, Reason, Scope};
 use mailward_store::access::{AccessError, FlagOp};
-use mailward_store::{Folder, MailAccess, Message, Store};
+use mailward_store::{
+    DirectoryStore, Folder, MailAccess, MailIndex, MailStore, Message, MessageBlobs, Store,
+};
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-/// Checks passwords against the store's accounts.
-pub struct StoreAuthenticator {
-    store: Arc<Store>,
+/// Checks passwords against the store's accounts, over any store with a directory and
+/// mailboxes ([`DirectoryStore`], [`MailStore`]; SQLite + Maildir by default).
+pub struct StoreAuthenticator<S = Store> {
+    store: Arc<S>,
 }
 
-impl StoreAuthenticator {
-    pub fn new(store: Arc<Store>) -> Self {
+impl<S> StoreAuthenticator<S> {
+    pub fn new(store: Arc<S>) -> Self {
         StoreAuthenticator { store }
     }
 }
@@ -70,7 +74,7 @@ fn on_auth_pool(job: Job) {
     }
 }
 
-impl Authenticator for StoreAuthenticator {
+impl<S: DirectoryStore + MailStore> Authenticator for StoreAuthenticator<S> {
     fn authenticate(&self, creds: &Credentials) -> AuthOutcome {
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
         let store = self.store.clone();
@@ -84,7 +88,7 @@ impl Authenticator for StoreAuthenticator {
         match checked {
             Ok(Some(account)) => {
                 let name = account.address.clone();
-                match MailAccess::open(self.store.clone(), account) {
+                match self.store.open_mail(account) {
                     Ok(access) => AuthOutcome::Success(ImapAccount {
                         name,
                         mailboxes: Box::new(StoreMailboxes::new(access)),
@@ -98,9 +102,10 @@ impl Authenticator for StoreAuthenticator {
     }
 }
 
-/// One account's mailboxes.
-pub struct StoreMailboxes {
-    access: MailAccess,
+/// One account's mailboxes, over any mailbox index with its message contents
+/// ([`MailIndex`], [`MessageBlobs`]; SQLite + Maildir by default).
+pub struct StoreMailboxes<M = MailAccess> {
+    access: M,
     /// The folder last used (most calls are on the selected one).
     folder: Option<Folder>,
     /// Index rows of the messages the last [`MailboxBackend::metas`] call returned, so the
@@ -179,7 +184,7 @@ fn special(s: Option<&str>) -> Option<SpecialUse> {
     crate::session::special_use_from(s?)
 }
 
-impl StoreMailboxes {
+impl<M: MailIndex + MessageBlobs> StoreMailboxes<M> {
     /// Makes sure `self.rows` holds the index rows of `uids` (one query when any is
     /// missing), so content calls read files without a query per message.
     fn load_rows(&mut self, folder_id: i64, uids: &[u32]) -> BackendResult<()> {
@@ -195,7 +200,7 @@ impl StoreMailboxes {
         Ok(())
     }
 
-    pub fn new(access: MailAccess) -> Self {
+    pub fn new(access: M) -> Self {
         StoreMailboxes {
             access,
             folder: None,
@@ -230,7 +235,7 @@ impl StoreMailboxes {
     }
 }
 
-impl MailboxBackend for StoreMailboxes {
+impl<M: MailIndex + MessageBlobs + 'static> MailboxBackend for StoreMailboxes<M> {
     fn list(&mut self) -> BackendResult<Vec<MailboxInfo>> {
         let folders = self.access.folders().map_err(err)?;
         let names: Vec<String> = folders.iter().map(|f| f.name.clone()).collect();
@@ -272,7 +277,7 @@ impl MailboxBackend for StoreMailboxes {
         self.access.sync(&folder, false).map_err(err)?;
         let folder = self.access.refresh(folder.id).map_err(err)?;
         let key = (folder.uidvalidity, folder.uidnext, folder.highestmodseq);
-        let share_key: ShareKey = (self.access.store().data_dir().db_path(), folder.id);
+        let share_key: ShareKey = (self.access.store_identity(), folder.id);
         let shared = {
             let share = SELECT_SHARE.lock().unwrap_or_else(|p| p.into_inner());
             share
@@ -428,7 +433,7 @@ impl MailboxBackend for StoreMailboxes {
         }
         // Sessions idling on one mailbox all ask the same question when it changes: the
         // first answers it for the others.
-        let share_key: ShareKey = (self.access.store().data_dir().db_path(), folder.id);
+        let share_key: ShareKey = (self.access.store_identity(), folder.id);
         let shared = {
             let share = CHANGES_SHARE.lock().unwrap_or_else(|p| p.into_inner());
             share
@@ -575,7 +580,7 @@ impl MailboxBackend for StoreMailboxes {
         let Ok(handle) = tokio::runtime::Handle::try_current() else {
             return Err(BackendError::Unavailable("no runtime to watch on".into()));
         };
-        let mut rx = self.access.store().subscribe_changes();
+        let mut rx = self.access.subscribe_changes();
         let account = self.access.account().id;
         let id = folder.id;
         let task = handle.spawn(async move {

@@ -5,13 +5,14 @@
 
 use crate::deliver::local_copy;
 use mailward_event::{Bounced, Deferred, Delivered, Event, Expired, Reason, Scope};
-use mailward_mta::QueuedNotice;
-use mailward_store::queue::{self, Envelope, RcptState};
-use mailward_store::{DeliverRequest, Recipient, Store, StoreError, directory, ids};
+use mailward_store::queue::{self, Envelope, Notice, NoticeReceiver, RcptState};
+use mailward_store::{
+    DeliverRequest, DirectoryStore, MailStore, QueueStore, Recipient, Store, StoreError, ids,
+};
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::sync::{Semaphore, watch};
 
 /// Retry schedule.
 #[derive(Debug, Clone)]
@@ -27,9 +28,10 @@ pub struct RetrySettings {
     pub concurrency: usize,
 }
 
-/// Shared state of the runner.
-pub struct QueueRunner {
-    store: Arc<Store>,
+/// Shared state of the runner, over any store with a queue, a directory and mailboxes
+/// (SQLite + Maildir by default).
+pub struct QueueRunner<S = Store> {
+    store: Arc<S>,
     retry: RetrySettings,
     in_flight: Mutex<HashSet<String>>,
     slots: Arc<Semaphore>,
@@ -41,8 +43,17 @@ enum Outcome {
     Failed(String, &'static str),
 }
 
-impl QueueRunner {
-    pub fn new(store: Arc<Store>, retry: RetrySettings) -> Arc<QueueRunner> {
+/// Where an attempt's message came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// Handed over by the server just after it was queued.
+    Notice,
+    /// Found by a scan of the queue.
+    Scan,
+}
+
+impl<S: QueueStore + DirectoryStore + MailStore> QueueRunner<S> {
+    pub fn new(store: Arc<S>, retry: RetrySettings) -> Arc<QueueRunner<S>> {
         let slots = Arc::new(Semaphore::new(retry.concurrency.max(1)));
         Arc::new(QueueRunner {
             store,
@@ -72,9 +83,13 @@ impl QueueRunner {
     /// received, so a message handed over by the server is in flight (and skipped by the
     /// scan) long before its row's first scan-driven attempt is due, however far delivery
     /// lags behind ([`mailward_store::FRESH_GRACE_SECS`]).
+    ///
+    /// The notice channel is bounded ([`mailward_store::queue::notice`]): when the server
+    /// had to drop notices, the runner hears [`Notice::Missed`] and scans the queue for
+    /// every message not yet attempted, so those are delivered at once too.
     pub async fn run(
         self: Arc<Self>,
-        mut notices: mpsc::UnboundedReceiver<QueuedNotice>,
+        mut notices: NoticeReceiver,
         mut shutdown: watch::Receiver<bool>,
     ) {
         let mut tick = tokio::time::interval(self.retry.scan_interval);
@@ -85,29 +100,46 @@ impl QueueRunner {
             tokio::select! {
                 _ = shutdown.changed() => break,
                 notice = notices.recv() => match notice {
-                    Some(n) => self.clone().spawn(n.envelope, 0, Some(n.body)),
-                    None => break,
+                    Notice::Queued(n) => self.clone().spawn(n.envelope, 0, Source::Notice),
+                    Notice::Missed => {
+                        self.clone().claim_waiting(&mut notices);
+                        self.clone().scan_new(ids::unix_now());
+                    }
+                    Notice::Closed => break,
                 },
                 _ = tick.tick() => {
                     // Claim every notice already handed over before looking at the table.
-                    while let Ok(n) = notices.try_recv() {
-                        self.clone().spawn(n.envelope, 0, Some(n.body));
-                    }
+                    self.clone().claim_waiting(&mut notices);
                     self.clone().scan(ids::unix_now());
                 }
             }
         }
     }
 
+    /// Starts every notice already waiting in the channel.
+    fn claim_waiting(self: Arc<Self>, notices: &mut NoticeReceiver) {
+        while let Some(n) = notices.try_recv() {
+            self.clone().spawn(n.envelope, 0, Source::Notice);
+        }
+    }
+
     fn scan(self: Arc<Self>, now: i64) {
-        let due = {
-            let conn = self.store.conn();
-            queue::due(&conn, now, 10_000)
-        };
+        let due = self.store.due(now, 10_000);
+        self.start_scanned(due);
+    }
+
+    /// After dropped notices: what is due and every message not attempted yet (those
+    /// whose notice was dropped among them), however far their first attempt is.
+    fn scan_new(self: Arc<Self>, now: i64) {
+        let due = self.store.due_or_new(now, 10_000);
+        self.start_scanned(due);
+    }
+
+    fn start_scanned(self: Arc<Self>, due: Result<Vec<queue::QueueEntry>, StoreError>) {
         match due {
             Ok(entries) => {
                 for e in entries {
-                    self.clone().spawn(e.envelope, e.attempts, None);
+                    self.clone().spawn(e.envelope, e.attempts, Source::Scan);
                 }
             }
             Err(e) => {
@@ -117,7 +149,7 @@ impl QueueRunner {
     }
 
     /// Claims the message and starts its attempt, which waits for a delivery slot.
-    fn spawn(self: Arc<Self>, envelope: Envelope, attempts: u32, body: Option<Arc<Vec<u8>>>) {
+    fn spawn(self: Arc<Self>, envelope: Envelope, attempts: u32, source: Source) {
         if !self.claim(&envelope.id) {
             return;
         }
@@ -125,19 +157,24 @@ impl QueueRunner {
         tokio::spawn(async move {
             let id = envelope.id.clone();
             if let Ok(_permit) = slots.acquire_owned().await {
-                self.attempt(envelope, attempts, body).await;
+                self.attempt(envelope, attempts, source).await;
             }
             self.release(&id);
         });
     }
 
     fn current_row(&self, id: &str) -> Result<Option<queue::QueueEntry>, StoreError> {
-        let conn = self.store.conn();
-        queue::get(&conn, id)
+        self.store.queued(id)
     }
 
     /// One delivery attempt of one message.
-    async fn attempt(&self, env: Envelope, attempts: u32, body: Option<Arc<Vec<u8>>>) {
+    async fn attempt(&self, env: Envelope, attempts: u32, source: Source) {
+        // Handed over by the server: the body is read now that a delivery slot is free (a
+        // notice carries none). When that fails, the attempt goes on as a scan's would.
+        let body = match source {
+            Source::Notice => self.store.read_body(&env.id).ok().map(Arc::new),
+            Source::Scan => None,
+        };
         // Handed over by the server: the first attempt ever for this message.
         let fresh = body.is_some() && attempts == 0;
         let (mut env, attempts, body) = match body {
@@ -145,7 +182,7 @@ impl QueueRunner {
             // From a scan: the row read then may have changed since (an attempt that was in
             // flight finished), so work from the row as it is now; gone means done.
             None => match self.current_row(&env.id) {
-                Ok(Some(fresh)) => match self.store.read_spool(&env.id) {
+                Ok(Some(fresh)) => match self.store.read_body(&env.id) {
                     Ok(b) => (fresh.envelope, fresh.attempts, Arc::new(b)),
                     Err(e) => {
                         Scope::message(&env.id).emit(Event::Deferred(Deferred {
@@ -157,7 +194,7 @@ impl QueueRunner {
                         let next = ids::unix_now() + self.backoff(fresh.attempts).as_secs() as i64;
                         let _ = self
                             .store
-                            .update_queue(fresh.envelope, next, fresh.attempts + 1)
+                            .update_queued(fresh.envelope, next, fresh.attempts + 1)
                             .await;
                         return;
                     }
@@ -223,7 +260,7 @@ impl QueueRunner {
         } else {
             let next = ids::unix_now() + self.backoff(attempts).as_secs() as i64;
             self.store
-                .update_queue(env.clone(), next, attempts + 1)
+                .update_queued(env.clone(), next, attempts + 1)
                 .await
         };
         if let Err(e) = result {
@@ -247,10 +284,7 @@ impl QueueRunner {
         body: &[u8],
         fresh: bool,
     ) -> Outcome {
-        let resolved = {
-            let conn = self.store.conn();
-            directory::resolve(&conn, address)
-        };
+        let resolved = self.store.resolve(address);
         let (accounts, remote) = match resolved {
             Ok(Recipient::Local { accounts, remote }) => (accounts, remote),
             Ok(Recipient::NotLocal) => {

@@ -8,25 +8,18 @@ use crate::reply::Reply;
 use crate::session::{Action, EnqueueOutcome, Session, SessionConfig, Submission};
 use mailward_event::{Event, Protocol, Queued};
 use mailward_net::connection::{self, Ended, Gate, Refusal};
-use mailward_store::queue::{Envelope, QueueRcpt, RcptState};
-use mailward_store::{Recipient, Store, directory, ids};
+use mailward_store::queue::{Envelope, NoticeSender, QueueRcpt, QueuedNotice, RcptState};
+use mailward_store::{DirectoryStore, QueueStore, Recipient, Store, ids};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 
 pub use crate::session::ListenerKind;
-
-/// A message just queued, handed to the queue runner so it need not read the spool back.
-#[derive(Debug, Clone)]
-pub struct QueuedNotice {
-    pub envelope: Envelope,
-    pub body: Arc<Vec<u8>>,
-}
 
 /// Everything the server needs from the configuration.
 #[derive(Debug, Clone)]
@@ -46,14 +39,13 @@ pub struct ServerConfig {
     pub tls: Option<Arc<rustls::ServerConfig>>,
 }
 
-/// The directory backed by the SQLite store.
+/// The policy's directory over the store's ([`DirectoryStore`]; SQLite by default).
 #[derive(Debug, Clone)]
-pub struct StoreDirectory(pub Arc<Store>);
+pub struct StoreDirectory<D = Store>(pub Arc<D>);
 
-impl Directory for StoreDirectory {
+impl<D: DirectoryStore> Directory for StoreDirectory<D> {
     fn rcpt(&self, address: &str) -> RcptLookup {
-        let conn = self.0.conn();
-        match directory::resolve(&conn, address) {
+        match self.0.resolve(address) {
             Ok(Recipient::NotLocal) => RcptLookup::NotLocal,
             Ok(Recipient::Unknown) => RcptLookup::Unknown,
             Ok(Recipient::Local { accounts, .. }) => {
@@ -71,20 +63,20 @@ impl Directory for StoreDirectory {
     }
 
     fn may_send_as(&self, user: &str, address: &str) -> bool {
-        let conn = self.0.conn();
-        match directory::get_account(&conn, user) {
-            Ok(Some(acct)) => directory::owns_address(&conn, &acct, address).unwrap_or(false),
+        match self.0.account(user) {
+            Ok(Some(acct)) => self.0.owns_address(&acct, address).unwrap_or(false),
             _ => false,
         }
     }
 }
 
-/// The running SMTP service.
-pub struct Server {
+/// The running SMTP service, over any store with a queue and a directory (SQLite by
+/// default).
+pub struct Server<B = Store> {
     cfg: ServerConfig,
-    store: Arc<Store>,
+    store: Arc<B>,
     dir: Arc<dyn Directory>,
-    notify: mpsc::UnboundedSender<QueuedNotice>,
+    notify: NoticeSender,
     limiter: Limiter,
     active: AtomicUsize,
 }
@@ -107,12 +99,8 @@ fn refusal(why: Refused) -> Refusal {
     }
 }
 
-impl Server {
-    pub fn new(
-        cfg: ServerConfig,
-        store: Arc<Store>,
-        notify: mpsc::UnboundedSender<QueuedNotice>,
-    ) -> Arc<Server> {
+impl<B: QueueStore + DirectoryStore> Server<B> {
+    pub fn new(cfg: ServerConfig, store: Arc<B>, notify: NoticeSender) -> Arc<Server<B>> {
         let limiter = Limiter::new(cfg.limits.clone());
         let dir: Arc<dyn Directory> = Arc::new(StoreDirectory(store.clone()));
         Arc::new(Server {
@@ -382,7 +370,7 @@ impl Server {
             session: sub.session.clone(),
         };
         let body = Arc::new(data);
-        match self.store.enqueue(envelope.clone(), body.clone()).await {
+        match self.store.enqueue(envelope.clone(), body).await {
             Ok(()) => {
                 let to: Vec<&str> = sub.rcpts.iter().map(|r| r.address.as_str()).collect();
                 let scope = mailward_event::Scope::connection(
@@ -398,7 +386,9 @@ impl Server {
                     message_id: message_id.as_deref().map(Into::into),
                     user: sub.auth_user.as_deref().map(Into::into),
                 }));
-                let _ = self.notify.send(QueuedNotice { envelope, body });
+                // Never waits: when the runner's channel is full the notice is dropped and
+                // the runner scans for the message (it is durable already).
+                self.notify.send(QueuedNotice { envelope });
                 EnqueueOutcome::Queued { queue_id }
             }
             Err(e) => EnqueueOutcome::TempFail(e.to_string()),

@@ -1,13 +1,15 @@
-//! The [`Backend`] over mailward's store: passwords checked by [`Store::authenticate`], the
-//! maildrop is the account's INBOX (reconciled with its Maildir at login), RETR marks
-//! `\Seen`, and QUIT removes messages through [`MailAccess::remove_messages`], so IMAP sees
-//! the same mailbox.
+//! The [`Backend`] over mailward's store: passwords checked by
+//! [`DirectoryStore::authenticate`], the maildrop is the account's INBOX (reconciled with
+//! its Maildir at login), RETR marks `\Seen`, and QUIT removes messages through
+//! [`MailIndex::remove_messages`], so IMAP sees the same mailbox.
 
 use crate::backend::{Backend, Entry, Login, MailError, Mailbox, Maildrop};
 use mailward_event::{Event, FlagError, Protocol, Scope};
 use mailward_store::access::{AccessError, FlagOp};
 use mailward_store::flags::SystemFlag;
-use mailward_store::{Folder, MailAccess, Message, Store};
+use mailward_store::{
+    DirectoryStore, Folder, MailAccess, MailIndex, MailStore, Message, MessageBlobs, Store,
+};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -20,23 +22,32 @@ fn guard(locks: &Mutex<HashSet<i64>>) -> MutexGuard<'_, HashSet<i64>> {
     }
 }
 
-/// Logins and maildrops of the store's accounts.
-#[derive(Clone)]
-pub struct StoreBackend {
-    store: Arc<Store>,
+/// Logins and maildrops of the store's accounts, over any store with a directory and
+/// mailboxes ([`DirectoryStore`], [`MailStore`]; SQLite + Maildir by default).
+pub struct StoreBackend<S = Store> {
+    store: Arc<S>,
     /// Accounts with an open POP3 session (RFC 1939 §8: the maildrop is locked for the
     /// session; a second session gets `-ERR [IN-USE]`, RFC 2449 §8.1.1).
     locks: Locks,
 }
 
-impl std::fmt::Debug for StoreBackend {
+impl<S> Clone for StoreBackend<S> {
+    fn clone(&self) -> Self {
+        StoreBackend {
+            store: self.store.clone(),
+            locks: self.locks.clone(),
+        }
+    }
+}
+
+impl<S> std::fmt::Debug for StoreBackend<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("StoreBackend").finish()
     }
 }
 
-impl StoreBackend {
-    pub fn new(store: Arc<Store>) -> Self {
+impl<S> StoreBackend<S> {
+    pub fn new(store: Arc<S>) -> Self {
         StoreBackend {
             store,
             locks: Arc::default(),
@@ -57,15 +68,15 @@ impl Drop for LockGuard {
 }
 
 /// An opened INBOX.
-pub struct StoreMailbox {
-    access: MailAccess,
+pub struct StoreMailbox<M = MailAccess> {
+    access: M,
     folder: Folder,
     /// The login snapshot, updated as RETR changes flags (the file is renamed then).
     messages: Mutex<HashMap<u32, Message>>,
     _lock: LockGuard,
 }
 
-impl std::fmt::Debug for StoreMailbox {
+impl<M: MailIndex> std::fmt::Debug for StoreMailbox<M> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("StoreMailbox")
             .field("account", &self.access.account().address)
@@ -77,10 +88,10 @@ fn temp(e: impl std::fmt::Display) -> MailError {
     MailError::Temporary(e.to_string())
 }
 
-impl Backend for StoreBackend {
-    type Mailbox = StoreMailbox;
+impl<S: DirectoryStore + MailStore> Backend for StoreBackend<S> {
+    type Mailbox = StoreMailbox<S::Mail>;
 
-    fn login(&self, user: &str, password: &str) -> Login<StoreMailbox> {
+    fn login(&self, user: &str, password: &str) -> Login<StoreMailbox<S::Mail>> {
         let account = match self.store.authenticate(user, password) {
             Ok(Some(a)) => a,
             Ok(None) => return Login::BadCredentials,
@@ -94,7 +105,9 @@ impl Backend for StoreBackend {
             account_id: account.id,
         };
         let address = account.address.clone();
-        let opened = MailAccess::open(self.store.clone(), account)
+        let opened = self
+            .store
+            .open_mail(account)
             .and_then(|access| access.select("INBOX").map(|sel| (access, sel)));
         let (access, (folder, messages)) = match opened {
             Ok(x) => x,
@@ -124,7 +137,7 @@ impl Backend for StoreBackend {
     }
 }
 
-impl StoreMailbox {
+impl<M> StoreMailbox<M> {
     fn snapshot(&self) -> MutexGuard<'_, HashMap<u32, Message>> {
         match self.messages.lock() {
             Ok(g) => g,
@@ -133,7 +146,7 @@ impl StoreMailbox {
     }
 }
 
-impl Mailbox for StoreMailbox {
+impl<M: MailIndex + MessageBlobs + 'static> Mailbox for StoreMailbox<M> {
     fn fetch(&self, uid: u32, mark_seen: bool) -> Result<Vec<u8>, MailError> {
         let Some(msg) = self.snapshot().get(&uid).cloned() else {
             return Err(MailError::Gone);

@@ -7,10 +7,12 @@
 //! `mail/<domain>/<user>/Maildir` (Maildir++).
 
 pub mod access;
+pub mod backend;
 pub mod directory;
 pub mod error;
 pub mod flags;
 pub mod folder_name;
+mod handle;
 pub mod ids;
 pub mod layout;
 pub mod mailbox;
@@ -21,10 +23,12 @@ pub mod sync;
 mod writer;
 
 pub use access::{AccessError, Folder, MailAccess, Message};
+pub use backend::{DirectoryStore, MailIndex, MailStore, MessageBlobs, QueueStore};
 pub use directory::{Account, Alias, Recipient};
 pub use error::StoreError;
 pub use flags::Flags;
+pub use handle::{MailboxChange, Store};
 pub use layout::DataDir;
 pub use mailbox::{Appended, MailboxIndex};
 pub use queue::{Envelope, QueueEntry, QueueRcpt, RcptState};
-pub use writer::{DeliverRequest, FRESH_GRACE_SECS, MailboxChange, Store, WriteStats};
+pub use writer::{DeliverRequest, FRESH_GRACE_SECS, WriteStats};

@@ -7,13 +7,14 @@ use mailward_mda::{QueueRunner, RetrySettings};
 use mailward_mta::limits::{LimitSettings, Limiter};
 use mailward_mta::{ListenerKind, Server, ServerConfig, SessionConfig, tls};
 use mailward_pop3::StoreBackend;
+use mailward_store::queue::{NOTICE_CAPACITY, notice_channel};
 use mailward_store::{DataDir, Store, directory};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 
 /// Arguments of `mailward serve`.
 #[derive(Debug, clap::Args)]
@@ -143,7 +144,7 @@ async fn serve(loaded: Loaded) -> anyhow::Result<()> {
         auth_fail_delay: cfg.limits.auth_fail_delay,
         tls: Some(tls_cfg.clone()),
     };
-    let (notify_tx, notify_rx) = mpsc::unbounded_channel();
+    let (notify_tx, notify_rx) = notice_channel(NOTICE_CAPACITY);
     let server = Server::new(server_cfg, store.clone(), notify_tx);
     let bound = server.bind().await?;
     let imap = imap_server(cfg, &store, tls_cfg.clone());

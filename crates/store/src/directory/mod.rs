@@ -1,8 +1,12 @@
 //! Domains, accounts and aliases, and resolving an address to the accounts it reaches.
+//! Password checks are in [`authenticate`].
+
+mod authenticate;
+
+pub use authenticate::authenticate;
 
 use crate::error::StoreError;
 use crate::ids::unix_now;
-use crate::password;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
@@ -136,7 +140,7 @@ pub fn list_accounts(conn: &Connection) -> Result<Vec<Account>, StoreError> {
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// Creates an account. `password_hash` is what [`password::hash`] made or an imported hash.
+/// Creates an account. `password_hash` is what [`crate::password::hash`] made or an imported hash.
 pub fn add_account(
     conn: &Connection,
     address: &str,
@@ -189,32 +193,6 @@ pub fn delete_account(conn: &Connection, address: &str) -> Result<Account, Store
     conn.execute("DELETE FROM accounts WHERE id = ?1", [acct.id])?;
     Ok(acct)
 }
-
-/// Checks a password; returns the account when it matches. Slow by design (argon2): call
-/// it off the async threads.
-pub fn authenticate(
-    conn: &Connection,
-    user: &str,
-    pass: &str,
-) -> Result<Option<Account>, StoreError> {
-    let user = user.trim().to_ascii_lowercase();
-    let row: Option<(i64, String)> = conn
-        .prepare_cached("SELECT id, password FROM accounts WHERE address = ?1")?
-        .query_row([&user], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
-    match row {
-        Some((id, stored)) if password::verify(pass, &stored) => get_account_by_id(conn, id),
-        Some(_) => Ok(None),
-        None => {
-            // Spend the same time as a real check so timing does not reveal accounts.
-            let _ = password::verify(pass, DUMMY_HASH);
-            Ok(None)
-        }
-    }
-}
-
-/// A valid argon2id hash of nothing anyone knows, checked when the account does not exist.
-pub(crate) const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3GpeGoFONxRAaRRv0vSNsTQPyB6V6V4KdsgOjVd4r3g";
 
 /// Adds `alias -> target` rows. `alias` is `local@domain` or `@domain` (catch-all); the
 /// alias's domain must be local. Targets are addresses (local or remote).

@@ -1,6 +1,14 @@
 //! The durable queue: a row per message (`queue` table, envelope as JSON) and its body in
 //! `<data>/spool/<queue-id>`. Rows and files are written by the writer thread
-//! ([`crate::Store`]) in group commits; this module holds the types and the reads.
+//! ([`crate::Store`]) in group commits; this module holds the types and the reads, and
+//! [`spool`] the bodies; [`notice`] is the bounded hand-off of new messages to the runner.
+
+pub mod notice;
+mod spool;
+
+pub use notice::{
+    NOTICE_CAPACITY, Notice, NoticeReceiver, NoticeSender, QueuedNotice, notice_channel,
+};
 
 use crate::error::StoreError;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -126,6 +134,22 @@ pub fn list(conn: &Connection) -> Result<Vec<QueueEntry>, StoreError> {
 pub fn due(conn: &Connection, now: i64, limit: usize) -> Result<Vec<QueueEntry>, StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT envelope, next_attempt, attempts, created_ms FROM queue WHERE next_attempt <= ?1 ORDER BY next_attempt LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![now, limit as i64], row_to_entry)?;
+    rows.map(|r| decode(r?)).collect()
+}
+
+/// Entries due at `now` and entries never attempted whatever their time (at most `limit`):
+/// what a scan after dropped notices ([`notice::Notice::Missed`]) must deliver. Every
+/// attempt raises `attempts`, so `attempts = 0` is exactly the messages no runner has
+/// tried yet.
+pub fn due_or_new(
+    conn: &Connection,
+    now: i64,
+    limit: usize,
+) -> Result<Vec<QueueEntry>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT envelope, next_attempt, attempts, created_ms FROM queue WHERE next_attempt <= ?1 OR attempts = 0 ORDER BY next_attempt LIMIT ?2",
     )?;
     let rows = stmt.query_map(params![now, limit as i64], row_to_entry)?;
     rows.map(|r| decode(r?)).collect()

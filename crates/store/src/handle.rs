@@ -1,0 +1,162 @@
+//! [`Store`]: the handle the servers share. It opens (and migrates) the data directory,
+//! starts the writer threads ([`crate::writer`]) and holds the connections and locks the
+//! other parts of the store take turns on.
+
+use crate::directory;
+use crate::error::StoreError;
+use crate::layout::DataDir;
+use crate::mailbox;
+use crate::schema;
+use crate::writer::{self, Op, WriteStats, WriterCtx};
+use rusqlite::Connection;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// The data directory opened: directory lookups on a shared connection, writes through
+/// the writer thread.
+pub struct Store {
+    pub(crate) dir: DataDir,
+    conn: Mutex<Connection>,
+    /// The queue writer's requests.
+    pub(crate) tx: Mutex<mpsc::Sender<Op>>,
+    /// The delivery writer's requests.
+    pub(crate) dtx: Mutex<mpsc::Sender<Op>>,
+    host: String,
+    stats: Arc<WriteStats>,
+    /// One SQLite write transaction at a time across the writers and the mail access
+    /// layer: waiting here is cheaper than SQLite's busy handler.
+    commit_lock: Arc<Mutex<()>>,
+    /// Held by everything that changes a Maildir and the index together (delivery's
+    /// rename-and-commit, IMAP/POP3 flag changes, appends, expunges, reconciliation), so a
+    /// reconciliation never sees a delivered file before its index row exists.
+    maildir_lock: Arc<Mutex<()>>,
+    /// The mail access layer's connection (IMAP and POP3 sessions).
+    mail_conn: Mutex<Connection>,
+    /// Every committed change to a mailbox, for IDLE and concurrent sessions.
+    changes: tokio::sync::broadcast::Sender<MailboxChange>,
+}
+
+/// A mailbox changed: messages arrived, flags changed or messages went. Sessions that
+/// have it selected ask the index what changed since their last MODSEQ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MailboxChange {
+    pub account_id: i64,
+    pub mailbox_id: i64,
+    pub highestmodseq: u64,
+}
+
+/// How many changes a slow listener may fall behind before it is told it lagged (and
+/// then rescans its mailbox).
+const CHANGE_BACKLOG: usize = 4096;
+
+/// Locks a mutex, taking over a poisoned one (a panicking holder leaves no broken state
+/// behind: the data is in SQLite and the file system).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    match m.lock() {
+        Ok(g) => g,
+        Err(p) => p.into_inner(),
+    }
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("dir", &self.dir).finish()
+    }
+}
+
+impl Store {
+    /// Opens (creating and migrating as needed) the data directory, adds the configured
+    /// `domains`, starts the writer threads. `host` names Maildir files.
+    pub fn open(dir: DataDir, domains: &[String], host: &str) -> Result<Arc<Store>, StoreError> {
+        dir.create()?;
+        let open = || -> Result<Connection, StoreError> {
+            let c = Connection::open(dir.db_path())?;
+            schema::configure(&c)?;
+            Ok(c)
+        };
+        let mut conn = open()?;
+        schema::migrate(&mut conn)?;
+        directory::ensure_domains(&conn, domains)?;
+        let stats = Arc::new(WriteStats::default());
+        let commit_lock = Arc::new(Mutex::new(()));
+        let maildir_lock = Arc::new(Mutex::new(()));
+        let (changes, _) = tokio::sync::broadcast::channel(CHANGE_BACKLOG);
+        let start = |name: &str| -> Result<mpsc::Sender<Op>, StoreError> {
+            let ctx = WriterCtx {
+                dir: dir.clone(),
+                host: host.to_string(),
+                stats: stats.clone(),
+                commit_lock: commit_lock.clone(),
+                maildir_lock: maildir_lock.clone(),
+                changes: changes.clone(),
+            };
+            writer::spawn(name, open()?, ctx)
+        };
+        let tx = start("store-queue")?;
+        let dtx = start("store-deliver")?;
+        let mail_conn = Mutex::new(open()?);
+        Ok(Arc::new(Store {
+            dir,
+            conn: Mutex::new(conn),
+            tx: Mutex::new(tx),
+            dtx: Mutex::new(dtx),
+            host: host.to_string(),
+            stats,
+            commit_lock,
+            maildir_lock,
+            mail_conn,
+            changes,
+        }))
+    }
+
+    /// Listens to every committed mailbox change (deliveries, flag changes, expunges).
+    pub fn subscribe_changes(&self) -> tokio::sync::broadcast::Receiver<MailboxChange> {
+        self.changes.subscribe()
+    }
+
+    pub(crate) fn announce(&self, change: MailboxChange) {
+        let _ = self.changes.send(change);
+    }
+
+    pub(crate) fn mail_conn(&self) -> MutexGuard<'_, Connection> {
+        lock(&self.mail_conn)
+    }
+
+    pub(crate) fn commit_lock(&self) -> MutexGuard<'_, ()> {
+        lock(&self.commit_lock)
+    }
+
+    pub(crate) fn maildir_lock(&self) -> MutexGuard<'_, ()> {
+        lock(&self.maildir_lock)
+    }
+
+    pub fn data_dir(&self) -> &DataDir {
+        &self.dir
+    }
+
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    pub fn stats(&self) -> &WriteStats {
+        &self.stats
+    }
+
+    /// The shared connection, for directory reads and CLI writes.
+    pub fn conn(&self) -> MutexGuard<'_, Connection> {
+        match self.conn.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    /// At server start: removes left-overs of interrupted deliveries from every Maildir's
+    /// `tmp/` ([`mailbox::STALE_TMP_AGE`], 36 hours). Returns how many.
+    pub fn clean_maildir_tmp(&self) -> usize {
+        mailbox::clean_stale_tmp(
+            &self.dir.root().join("mail"),
+            mailbox::STALE_TMP_AGE,
+            std::time::SystemTime::now(),
+        )
+    }
+}
