@@ -1,4 +1,5 @@
 //! The catalogue, its documentation and its JSON form agree.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test: a panic is a failing test.
 
 use mailward_event::{Event, Level, LogLine, Protocol, Scope, sink_json_line};
 use std::collections::BTreeSet;

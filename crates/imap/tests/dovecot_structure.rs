@@ -29,6 +29,7 @@
 //!   characters outside the alphabet; we decode each part on its own and leniently (RFC 2045
 //!   §6.8: such characters "must be ignored"). These cases are printed as notes, not
 //!   counted as differences.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test: a panic is a failing test.
 
 use imap_codec::ResponseCodec;
 use imap_codec::encode::Encoder;

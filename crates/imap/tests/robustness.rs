@@ -1,6 +1,7 @@
 //! Bad input never panics: random octets (and MIME-shaped random text) through the wire
 //! framer, the command decoder, the whole session and every message function; and the
 //! framer gives the same frames however the input is split.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test: a panic is a failing test.
 
 use imap_codec::ResponseCodec;
 use imap_codec::encode::Encoder;

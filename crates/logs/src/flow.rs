@@ -375,11 +375,6 @@ impl FlowEngine {
         self
     }
 
-    /// Flows not yet emitted.
-    pub fn open_flows(&self) -> usize {
-        self.flows.len()
-    }
-
     /// Finished flows since the last call.
     pub fn drain_ready(&mut self) -> std::vec::Drain<'_, Box<Flow>> {
         self.ready.drain(..)

@@ -1,4 +1,5 @@
 //! The I/O edge: compressed files, several files merged in time order, follow.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test: a panic is a failing test.
 
 use mailward_logs::input::{Follower, Input, for_each_line};
 use std::io::Write;

@@ -1,6 +1,7 @@
 //! mailward's own JSON log read back into flows: lines written by hand to the contract in
 //! `docs/log-format.md`. The end-to-end version, over a log that `mailward serve` writes during
 //! real SMTP sessions, is `crates/mailward/tests/logs_from_serve.rs`.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test: a panic is a failing test.
 
 use mailward_logs::Status;
 use mailward_logs::verify::{SentMessage, flows_from_log, flows_match_sent};

@@ -1,4 +1,5 @@
 //! Property tests: random line soups never make a parser or the flow engine panic.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test: a panic is a failing test.
 
 use mailward_logs::{Analyzer, Timestamp, YearRef};
 use proptest::prelude::*;

@@ -4,6 +4,7 @@
 //! Postfix's own log must equal what was sent, each message counted once.
 //!
 //! Needs root and `postfix`. Without `postfix` the test fails, unless `MAILWARD_SKIP_PEERS=1`.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test: a panic is a failing test.
 
 use mailward_logs::verify::{SentMessage, flows_match_sent};
 use mailward_logs::{Analyzer, Status};

@@ -1,5 +1,6 @@
 //! The shared third-party test data: Postfix message vectors (postfix-grok) and Exim logs with
 //! the counters an exporter computed from them. Skips with a notice when `../shared` is absent.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test: a panic is a failing test.
 
 use mailward_logs::event::{Event, Status};
 use mailward_logs::{Analyzer, Timestamp, YearRef};

@@ -1,5 +1,6 @@
 //! The first run as a new user meets it: `mailward serve` with no accounts prints how to add
 //! one and send the first message; those commands, run as printed, work.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test: a panic is a failing test.
 
 mod common_serve;
 

@@ -5,6 +5,7 @@
 //! into exactly that traffic: one flow per accepted message with its queue ID, sender, client,
 //! SASL user and every recipient delivered, and the counts of what was received, delivered
 //! and refused.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test: a panic is a failing test.
 
 mod common_serve;
 

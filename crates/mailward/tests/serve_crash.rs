@@ -5,6 +5,7 @@
 //!
 //! `MAILWARD_CRASH_ROUNDS` (default 4) and `MAILWARD_CRASH_MESSAGES` (smtp-source messages
 //! per round, default 500) scale it up.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test: a panic is a failing test.
 
 mod common_serve;
 

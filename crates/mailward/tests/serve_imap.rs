@@ -1,6 +1,7 @@
 //! `mailward serve` IMAP end to end: mail delivered by SMTP (Python smtplib) is read and
 //! changed by a real IMAP client (Python imaplib over STARTTLS and imaps), against the real
 //! binary on ephemeral loopback ports, checking replies, the Maildir and the JSON log.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test: a panic is a failing test.
 
 mod common_serve;
 

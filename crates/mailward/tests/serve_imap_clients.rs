@@ -5,6 +5,7 @@
 //! Maildir. Every client run has a timeout, so a hang fails the test instead of blocking.
 //! A missing tool fails the test unless `MAILWARD_SKIP_PEERS=1` (then it is skipped with a
 //! notice).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test: a panic is a failing test.
 
 mod common_serve;
 

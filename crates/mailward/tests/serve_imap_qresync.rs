@@ -2,6 +2,7 @@
 //! one IMAP session (Python imaplib) and resynchronized by another with
 //! `SELECT INBOX (QRESYNC (...))`, and VANISHED seen live during IDLE, against the real
 //! binary on ephemeral loopback ports.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test: a panic is a failing test.
 
 mod common_serve;
 

@@ -1,6 +1,7 @@
 //! `mailward serve` POP3 end to end: mail delivered by SMTP (Python smtplib) is read back by
 //! real POP3 clients (Python poplib over STLS and pop3s, Debian's fetchmail), against the
 //! real binary on ephemeral loopback ports, checking replies, the Maildir and the JSON log.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test: a panic is a failing test.
 
 mod common_serve;
 
@@ -193,14 +194,14 @@ fn poplib_reads_over_stls_and_pop3s_exactly_what_smtp_delivered() {
     let connects = s.wait_events("connect", 3);
     assert!(connects.iter().any(|l| l["listener"] == "pop3"));
     assert!(connects.iter().any(|l| l["listener"] == "pop3s"));
-    let logins = s.wait_events("login", 3);
+    let logins = s.wait_events("auth", 3);
     for l in &logins {
         assert_eq!(l["user"], USER);
         assert_eq!(l["remote_ip"], "127.0.0.1");
         assert!(l["session"].is_string());
     }
-    assert_eq!(logins[0]["method"], "USER");
-    assert_eq!(logins[1]["method"], "PLAIN");
+    assert_eq!(logins[0]["mechanism"], "USER");
+    assert_eq!(logins[1]["mechanism"], "PLAIN");
     let tls = s.wait_events("tls", 3);
     assert!(tls.iter().all(|l| l["tls_version"].is_string()));
     let logouts = s.wait_events("logout", 3);
@@ -243,7 +244,7 @@ fn wrong_password_gets_auth_error_after_a_delay_and_is_logged() {
     assert_eq!(failed[0]["reason"], "invalid credentials");
     assert_eq!(failed[0]["remote_ip"], "127.0.0.1");
     assert!(failed[0]["session"].is_string());
-    s.wait_events("login", 1);
+    s.wait_events("auth", 1);
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! `mailward trace` as a user runs it: the built binary over mboxes, Maildirs, stdin, the
 //! shared test corpus and the MaxMind test databases.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test: a panic is a failing test.
 
 use serde_json::Value;
 use std::io::Write;

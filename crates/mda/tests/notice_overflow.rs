@@ -1,6 +1,7 @@
 //! The hand-off from the SMTP server to the runner is bounded: when it is full, notices are
 //! dropped, and the messages must still be delivered at once, not after their first
 //! scheduled attempt (`FRESH_GRACE_SECS`) or the next periodic scan.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test: a panic is a failing test.
 
 use mailward_mda::{QueueRunner, RetrySettings};
 use mailward_store::queue::{self, Envelope, QueueRcpt, QueuedNotice, RcptState, notice_channel};

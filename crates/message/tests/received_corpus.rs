@@ -16,6 +16,7 @@
 //!
 //! Where we read a case differently on purpose, [`DIFFERENCES`] lists the case index, the
 //! field, and why. An entry that stops differing fails the test, so the list stays honest.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test: a panic is a failing test.
 
 use mailward_message::Received;
 use serde_json::Value;

@@ -1,6 +1,7 @@
 //! Hand-written `Received:` values in the layouts each MTA writes, with the fields we must
 //! read from them. Names and addresses are documentation values (RFC 2606, RFC 5737,
 //! RFC 3849) or made up.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test: a panic is a failing test.
 
 use mailward_message::Received;
 use mailward_message::datetime::parse_rfc5322_date;

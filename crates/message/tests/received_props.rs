@@ -1,5 +1,6 @@
 //! Properties: the parser never panics on any input, and what the writer writes reads back
 //! to the same fields.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test: a panic is a failing test.
 
 use mailward_message::datetime::{civil_from_days, format_rfc5322, parse_rfc5322_date};
 use mailward_message::{Received, ReceivedAuth, ReceivedTls};

@@ -3,6 +3,7 @@
 //! proves the typed [`mailward_mta::Reply`] changed nothing on the wire. Re-record (only
 //! for an intended change of a reply) with `MAILWARD_BLESS=1 cargo test -p mailward-mta
 //! --test reply_wire`.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test: a panic is a failing test.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;

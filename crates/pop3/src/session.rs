@@ -244,10 +244,6 @@ impl Session {
         self.account.as_deref()
     }
 
-    pub fn tls_active(&self) -> bool {
-        self.tls.is_some()
-    }
-
     fn reply(&mut self, text: &str) {
         self.output.extend_from_slice(text.as_bytes());
         self.output.extend_from_slice(b"\r\n");

@@ -1,6 +1,7 @@
 //! The tokio POP3 server over real sockets and real TLS, with the in-memory store: STLS
 //! and implicit TLS, plaintext refusal, autologout, auth-failure throttling and per-IP
 //! limits.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test: a panic is a failing test.
 
 use mailward_net::limits::{LimitSettings, Limiter};
 use mailward_pop3::memory::MemoryBackend;

@@ -1,5 +1,6 @@
 //! The POP3 backend over the real store: the maildrop is INBOX as IMAP sees it, RETR sets
 //! `\Seen` in the Maildir, DELE + QUIT removes files and index rows, unique-ids are stable.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test: a panic is a failing test.
 
 use mailward_pop3::blocking::BlockingDriver;
 use mailward_pop3::{Backend, Login, Mailbox, Session, SessionConfig, StoreBackend, TlsInfo};

@@ -60,11 +60,6 @@ pub fn unix_now_ms() -> i64 {
     (now_nanos() / 1_000_000) as i64
 }
 
-/// Seconds since the Unix epoch, with fractions.
-pub fn unix_now_f64() -> f64 {
-    now_nanos() as f64 / 1e9
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,5 +1,6 @@
 //! The mail access layer the IMAP and POP3 servers use: folders, UIDs, flags, MODSEQ,
 //! and a Maildir that other programs change behind the server's back.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test: a panic is a failing test.
 
 use mailward_store::access::{CachedStructure, FlagOp, MailAccess};
 use mailward_store::directory;

@@ -3,6 +3,7 @@
 //! migration in `schema.rs` cannot make this test pass by accident — is opened by the
 //! current code, migrated in place, and every account, alias, queued message and indexed
 //! message is still there and usable.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test: a panic is a failing test.
 
 use mailward_store::queue::{self, RcptState};
 use mailward_store::{DataDir, DeliverRequest, Store, directory, mailbox, schema};

@@ -11,7 +11,6 @@ use crate::trust::{self, ORIGINATING_IP_HEADERS, find_origin, mark_trust};
 use crate::verify::Verifier;
 use mail_parser::{Address, Message};
 use mailward_message::datetime;
-use std::net::IpAddr;
 
 /// Knobs for one analysis run.
 #[derive(Debug, Clone)]
@@ -356,18 +355,4 @@ fn authentication(
         from_domain,
     });
     auth
-}
-
-/// IPs named in a report, for callers that enrich them (geolocation).
-pub fn public_ips(report: &Report) -> Vec<IpAddr> {
-    let mut ips: Vec<IpAddr> = report
-        .hops
-        .iter()
-        .filter_map(|h| h.from_ip)
-        .chain(report.origin.as_ref().and_then(|o| o.ip))
-        .filter(|ip| mailward_message::IpClass::of(*ip).is_public())
-        .collect();
-    ips.sort();
-    ips.dedup();
-    ips
 }

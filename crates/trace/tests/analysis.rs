@@ -1,4 +1,5 @@
 //! Behaviour of the analysis on realistic messages, one per provider format and finding.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test: a panic is a failing test.
 
 use mailward_trace::{AnalyzeOptions, Report, Severity, analyze};
 use std::net::IpAddr;

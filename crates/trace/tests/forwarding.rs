@@ -3,6 +3,7 @@
 //! spoofed message keeps its critical finding. Names and addresses are documentation values
 //! (RFC 2606, RFC 5737, RFC 3849) in the layout of the real report in the shared corpus
 //! (`dmarc-reports/samples/aggregate/google-report-borschow.com.eml`).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test: a panic is a failing test.
 
 use mailward_trace::{AnalyzeOptions, Report, Severity, analyze};
 

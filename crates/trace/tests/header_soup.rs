@@ -1,5 +1,6 @@
 //! Property: any soup of header-like lines gives a report, never a panic, and keeps one
 //! hop per `Received:` line.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test: a panic is a failing test.
 
 use mailward_trace::{AnalyzeOptions, analyze};
 use proptest::prelude::*;

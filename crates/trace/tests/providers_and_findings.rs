@@ -1,5 +1,6 @@
 //! One realistic chain per provider format, with the expected origin and provider, and one
 //! message per finding code not covered by the fixture files.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test: a panic is a failing test.
 
 use mailward_trace::{AnalyzeOptions, Report, Severity, analyze};
 

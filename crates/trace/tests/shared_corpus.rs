@@ -10,6 +10,7 @@
 //! headers. Deliberately broken messages and the output of signers under test are not
 //! ordinary; they, and any folder added later until it is listed, must only be analysed
 //! without a panic.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test: a panic is a failing test.
 
 use mailward_trace::{AnalyzeOptions, Severity, analyze};
 use std::path::{Path, PathBuf};

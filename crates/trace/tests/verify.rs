@@ -3,6 +3,7 @@
 //! Data: `shared/testdata/dkim/dkim/*.txt` (DKIM key records + signed message) and the
 //! ValiMail ARC validation suite `shared/testdata/arc/arc-draft-validation-tests.yml`. The
 //! tests print a notice and pass when the shared data is absent.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test: a panic is a failing test.
 
 use mailward_trace::report::{Origin, Report};
 use mailward_trace::verify::{AUTHSERV_ID, Verifier, VerifyError};

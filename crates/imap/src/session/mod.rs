@@ -1193,11 +1193,6 @@ impl Session {
             self.state = State::Selected(sel);
         }
     }
-
-    /// The account's mailboxes, once authenticated.
-    pub fn backend_mut(&mut self) -> Option<&mut (dyn MailboxBackend + 'static)> {
-        self.backend.as_deref_mut()
-    }
 }
 
 /// The last UID list extension: sessions idling on one mailbox share its UID list (see
@@ -1242,30 +1237,6 @@ fn split_tagged<'o>(out: &'o [u8], tag: &[u8]) -> (&'o [u8], &'o [u8]) {
     } else {
         (out, &[])
     }
-}
-
-/// Our flags to imap-types FETCH flags (keywords that are not atoms are left out).
-pub fn flags_fetch(
-    flags: &[crate::backend::Flag],
-) -> Vec<imap_codec::imap_types::flag::FlagFetch<'static>> {
-    use crate::backend::Flag as F;
-    use imap_codec::imap_types::flag::{Flag, FlagFetch};
-    flags
-        .iter()
-        .filter_map(|f| {
-            let flag = match f {
-                F::Seen => Flag::Seen,
-                F::Answered => Flag::Answered,
-                F::Flagged => Flag::Flagged,
-                F::Deleted => Flag::Deleted,
-                F::Draft => Flag::Draft,
-                F::Keyword(k) => {
-                    Flag::Keyword(imap_codec::imap_types::core::Atom::try_from(k.clone()).ok()?)
-                }
-            };
-            Some(FlagFetch::Flag(flag))
-        })
-        .collect()
 }
 
 /// Hands `out` to `stream` once it holds at least a piece. After the connection is gone the

@@ -98,12 +98,6 @@ pub fn is_local_domain(conn: &Connection, domain: &str) -> Result<bool, StoreErr
         .exists([domain])?)
 }
 
-pub fn list_domains(conn: &Connection) -> Result<Vec<String>, StoreError> {
-    let mut stmt = conn.prepare("SELECT name FROM domains ORDER BY name")?;
-    let rows = stmt.query_map([], |r| r.get(0))?;
-    Ok(rows.collect::<Result<_, _>>()?)
-}
-
 fn row_to_account(r: &rusqlite::Row<'_>) -> rusqlite::Result<Account> {
     Ok(Account {
         id: r.get(0)?,

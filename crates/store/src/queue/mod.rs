@@ -169,8 +169,3 @@ pub fn get(conn: &Connection, id: &str) -> Result<Option<QueueEntry>, StoreError
 pub fn flush(conn: &Connection, now: i64) -> Result<usize, StoreError> {
     Ok(conn.execute("UPDATE queue SET next_attempt = ?1", [now])?)
 }
-
-/// The earliest `next_attempt` in the queue, if any.
-pub fn next_due(conn: &Connection) -> Result<Option<i64>, StoreError> {
-    Ok(conn.query_row("SELECT MIN(next_attempt) FROM queue", [], |r| r.get(0))?)
-}
