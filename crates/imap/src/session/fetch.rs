@@ -445,15 +445,14 @@ impl Session {
         self.output = out;
         if unknown_cte {
             // RFC 3516 §4.2: a content transfer encoding the server cannot decode.
-            respond::tagged(
-                &mut self.output,
+            self.tagged(
                 &tag,
                 "NO",
                 Some("UNKNOWN-CTE"),
                 "Unknown content transfer encoding",
             );
         } else {
-            respond::tagged(&mut self.output, &tag, "OK", None, "FETCH completed");
+            self.tagged(&tag, "OK", None, "FETCH completed");
         }
         None
     }

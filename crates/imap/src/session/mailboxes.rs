@@ -134,20 +134,14 @@ impl Session {
             Ok(n) => {
                 let n = n.trim_end_matches('/').to_string();
                 if n.is_empty() {
-                    respond::tagged(
-                        &mut self.output,
-                        tag,
-                        "NO",
-                        Some("CANNOT"),
-                        "Invalid mailbox name",
-                    );
+                    self.tagged(tag, "NO", Some("CANNOT"), "Invalid mailbox name");
                     None
                 } else {
                     Some(n)
                 }
             }
             Err(e) => {
-                respond::tagged(&mut self.output, tag, "NO", Some("CANNOT"), &e.to_string());
+                self.tagged(tag, "NO", Some("CANNOT"), &e.to_string());
                 None
             }
         }
@@ -166,7 +160,7 @@ impl Session {
             }
             other => other.to_string(),
         };
-        respond::tagged(&mut self.output, tag, "NO", Some(error_code(e)), &text);
+        self.tagged(tag, "NO", Some(error_code(e)), &text);
     }
 
     fn with_backend<T>(
@@ -175,13 +169,7 @@ impl Session {
         f: impl FnOnce(&mut dyn crate::backend::MailboxBackend) -> crate::backend::BackendResult<T>,
     ) -> Option<T> {
         let Some(b) = self.backend.as_deref_mut() else {
-            respond::tagged(
-                &mut self.output,
-                tag,
-                "NO",
-                Some("UNAVAILABLE"),
-                "Not logged in",
-            );
+            self.tagged(tag, "NO", Some("UNAVAILABLE"), "Not logged in");
             return None;
         };
         match f(b) {
@@ -295,13 +283,7 @@ impl Session {
         } else {
             ("READ-WRITE", "SELECT")
         };
-        respond::tagged(
-            &mut self.output,
-            &tag,
-            "OK",
-            Some(code),
-            &format!("{verb} completed"),
-        );
+        self.tagged(&tag, "OK", Some(code), &format!("{verb} completed"));
         None
     }
 
@@ -320,8 +302,7 @@ impl Session {
                         Some(s) if found.is_none() => found = Some(s),
                         _ => {
                             // RFC 6154 §3: unsupported or several: NO [USEATTR].
-                            respond::tagged(
-                                &mut self.output,
+                            self.tagged(
                                 &tag,
                                 "NO",
                                 Some("USEATTR"),
@@ -336,17 +317,11 @@ impl Session {
             _ => None,
         };
         if name == "INBOX" {
-            respond::tagged(
-                &mut self.output,
-                &tag,
-                "NO",
-                Some("ALREADYEXISTS"),
-                "Mailbox already exists",
-            );
+            self.tagged(&tag, "NO", Some("ALREADYEXISTS"), "Mailbox already exists");
             return None;
         }
         self.with_backend(&tag, |b| b.create(&name, special))?;
-        respond::tagged(&mut self.output, &tag, "OK", None, "CREATE completed");
+        self.tagged(&tag, "OK", None, "CREATE completed");
         None
     }
 
@@ -358,20 +333,14 @@ impl Session {
     ) -> Option<Action> {
         let name = self.name_arg(&tag, &mailbox)?;
         if name == "INBOX" {
-            respond::tagged(
-                &mut self.output,
-                &tag,
-                "NO",
-                Some("CANNOT"),
-                "INBOX cannot be deleted",
-            );
+            self.tagged(&tag, "NO", Some("CANNOT"), "INBOX cannot be deleted");
             return None;
         }
         self.with_backend(&tag, |b| b.delete(&name))?;
         if matches!(&self.state, State::Selected(s) if s.name == name) {
             self.state = State::Authenticated;
         }
-        respond::tagged(&mut self.output, &tag, "OK", None, "DELETE completed");
+        self.tagged(&tag, "OK", None, "DELETE completed");
         None
     }
 
@@ -385,7 +354,7 @@ impl Session {
         let from = self.name_arg(&tag, &from)?;
         let to = self.name_arg(&tag, &to)?;
         self.with_backend(&tag, |b| b.rename(&from, &to))?;
-        respond::tagged(&mut self.output, &tag, "OK", None, "RENAME completed");
+        self.tagged(&tag, "OK", None, "RENAME completed");
         None
     }
 
@@ -399,13 +368,7 @@ impl Session {
         let name = self.name_arg(&tag, &mailbox)?;
         self.with_backend(&tag, |b| b.subscribe(&name, on))?;
         let verb = if on { "SUBSCRIBE" } else { "UNSUBSCRIBE" };
-        respond::tagged(
-            &mut self.output,
-            &tag,
-            "OK",
-            None,
-            &format!("{verb} completed"),
-        );
+        self.tagged(&tag, "OK", None, &format!("{verb} completed"));
         None
     }
 
@@ -431,13 +394,7 @@ impl Session {
             }
         };
         let Some(reference) = decode(&mailbox_bytes(&reference)) else {
-            respond::tagged(
-                &mut self.output,
-                &tag,
-                "NO",
-                Some("CANNOT"),
-                "Invalid reference name",
-            );
+            self.tagged(&tag, "NO", Some("CANNOT"), "Invalid reference name");
             return None;
         };
         let mut patterns = vec![list_mailbox_bytes(&pattern)];
@@ -445,13 +402,7 @@ impl Session {
         let mut pats = Vec::new();
         for p in &patterns {
             let Some(p) = decode(p) else {
-                respond::tagged(
-                    &mut self.output,
-                    &tag,
-                    "NO",
-                    Some("CANNOT"),
-                    "Invalid mailbox pattern",
-                );
+                self.tagged(&tag, "NO", Some("CANNOT"), "Invalid mailbox pattern");
                 return None;
             };
             pats.push(p);
@@ -461,13 +412,7 @@ impl Session {
         if pats.len() == 1 && pats.first().is_some_and(|p| p.is_empty()) {
             self.output
                 .extend_from_slice(format!("* {verb} (\\Noselect) \"/\" \"\"\r\n").as_bytes());
-            respond::tagged(
-                &mut self.output,
-                &tag,
-                "OK",
-                None,
-                &format!("{verb} completed"),
-            );
+            self.tagged(&tag, "OK", None, &format!("{verb} completed"));
             return None;
         }
         let has = |v: &[String], w: &str| v.iter().any(|x| x == w);
@@ -540,13 +485,7 @@ impl Session {
                 }
             }
         }
-        respond::tagged(
-            &mut self.output,
-            &tag,
-            "OK",
-            None,
-            &format!("{verb} completed"),
-        );
+        self.tagged(&tag, "OK", None, &format!("{verb} completed"));
         None
     }
 
@@ -579,7 +518,7 @@ impl Session {
         }
         let line = status_line(&name, &st, &words, self.enabled.utf8_names());
         self.output.extend_from_slice(&line);
-        respond::tagged(&mut self.output, &tag, "OK", None, "STATUS completed");
+        self.tagged(&tag, "OK", None, "STATUS completed");
         None
     }
 
@@ -598,8 +537,7 @@ impl Session {
             LiteralOrLiteral8::Literal8(l) => l.data.into_owned(),
         };
         if data.len() as u64 > self.cfg.limits.max_append {
-            respond::tagged(
-                &mut self.output,
+            self.tagged(
                 &tag,
                 "NO",
                 Some("TOOBIG"),
@@ -627,8 +565,7 @@ impl Session {
                 return None;
             }
         };
-        respond::tagged(
-            &mut self.output,
+        self.tagged(
             &tag,
             "OK",
             Some(&format!("APPENDUID {} {}", res.uid_validity, res.uid)),
@@ -640,20 +577,14 @@ impl Session {
     /// RFC 9208 §4.2 GETQUOTA (one root, "", with STORAGE in KiB and MESSAGE).
     pub(super) fn get_quota(&mut self, tag: Tag<'static>, root: &[u8]) -> Option<Action> {
         if !root.is_empty() {
-            respond::tagged(
-                &mut self.output,
-                &tag,
-                "NO",
-                Some("NONEXISTENT"),
-                "No such quota root",
-            );
+            self.tagged(&tag, "NO", Some("NONEXISTENT"), "No such quota root");
             return None;
         }
         let q = self.with_backend(&tag, |b| b.quota())?;
         if let Some(line) = quota_line(&q) {
             self.output.extend_from_slice(line.as_bytes());
         }
-        respond::tagged(&mut self.output, &tag, "OK", None, "GETQUOTA completed");
+        self.tagged(&tag, "OK", None, "GETQUOTA completed");
         None
     }
 
@@ -677,7 +608,7 @@ impl Session {
         if let Some(line) = line {
             out.extend_from_slice(line.as_bytes());
         }
-        respond::tagged(&mut self.output, &tag, "OK", None, "GETQUOTAROOT completed");
+        self.tagged(&tag, "OK", None, "GETQUOTAROOT completed");
         None
     }
 }

@@ -367,6 +367,16 @@ impl Session {
         self.log_failure(start);
     }
 
+    /// A tagged status line (`respond::tagged`); a `NO` or `BAD` is logged as
+    /// `command_failed`.
+    fn tagged(&mut self, tag: &Tag<'_>, kind: &str, code: Option<&str>, text: &str) {
+        let start = self.output.len();
+        respond::tagged(&mut self.output, tag, kind, code, text);
+        if kind == "NO" || kind == "BAD" {
+            self.log_failure(start);
+        }
+    }
+
     /// The `command_failed` event of the NO or BAD just written from `start` of the
     /// output: the status and response code as the client saw them, and the text.
     fn log_failure(&self, start: usize) {

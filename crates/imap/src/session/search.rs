@@ -208,8 +208,7 @@ impl Session {
             };
             // RFC 9051 §6.4.4: UTF-8 must be supported; US-ASCII is a subset.
             if !name.eq_ignore_ascii_case("UTF-8") && !name.eq_ignore_ascii_case("US-ASCII") {
-                respond::tagged(
-                    &mut self.output,
+                self.tagged(
                     &tag,
                     "NO",
                     Some("BADCHARSET (UTF-8 US-ASCII)"),
@@ -330,7 +329,7 @@ impl Session {
                 out.extend_from_slice(line.as_bytes());
             }
         }
-        respond::tagged(&mut self.output, &tag, "OK", None, "SEARCH completed");
+        self.tagged(&tag, "OK", None, "SEARCH completed");
         None
     }
 }

@@ -146,13 +146,7 @@ impl Session {
         }
         self.state = State::Authenticated;
         let verb = if expunge { "CLOSE" } else { "UNSELECT" };
-        respond::tagged(
-            &mut self.output,
-            &tag,
-            "OK",
-            None,
-            &format!("{verb} completed"),
-        );
+        self.tagged(&tag, "OK", None, &format!("{verb} completed"));
         None
     }
 
@@ -166,13 +160,7 @@ impl Session {
             return self.bad(Some(tag), None, "No mailbox selected");
         };
         if sel.read_only {
-            respond::tagged(
-                &mut self.output,
-                &tag,
-                "NO",
-                Some("READ-ONLY"),
-                "Mailbox is read-only",
-            );
+            self.tagged(&tag, "NO", Some("READ-ONLY"), "Mailbox is read-only");
             return None;
         }
         let uids: Option<Vec<u32>> = only.map(|s| {
@@ -193,13 +181,7 @@ impl Session {
                 } else {
                     None
                 };
-                respond::tagged(
-                    &mut self.output,
-                    &tag,
-                    "OK",
-                    code.as_deref(),
-                    "EXPUNGE completed",
-                );
+                self.tagged(&tag, "OK", code.as_deref(), "EXPUNGE completed");
             }
             Err(e) => self.backend_no(&tag, &e),
         }
@@ -222,13 +204,7 @@ impl Session {
             return self.bad(Some(tag), None, "No mailbox selected");
         };
         if sel.read_only {
-            respond::tagged(
-                &mut self.output,
-                &tag,
-                "NO",
-                Some("READ-ONLY"),
-                "Mailbox is read-only",
-            );
+            self.tagged(&tag, "NO", Some("READ-ONLY"), "Mailbox is read-only");
             return None;
         }
         let mut unchanged_since = None;
@@ -302,7 +278,7 @@ impl Session {
             respond::fetch_line(&mut self.output, (pos + 1) as u32, &items);
         }
         if outcome.modified.is_empty() {
-            respond::tagged(&mut self.output, &tag, "OK", None, "STORE completed");
+            self.tagged(&tag, "OK", None, "STORE completed");
         } else {
             // RFC 7162 §3.1.3: [MODIFIED set] with UIDs for UID STORE, else numbers.
             let nums: Vec<u32> = if uid {
@@ -314,8 +290,7 @@ impl Session {
                     .map(|&(s, _)| s)
                     .collect()
             };
-            respond::tagged(
-                &mut self.output,
+            self.tagged(
                 &tag,
                 "OK",
                 Some(&format!("MODIFIED {}", respond::set(&nums))),
@@ -339,13 +314,7 @@ impl Session {
             return self.bad(Some(tag), None, "No mailbox selected");
         };
         if is_move && sel.read_only {
-            respond::tagged(
-                &mut self.output,
-                &tag,
-                "NO",
-                Some("READ-ONLY"),
-                "Mailbox is read-only",
-            );
+            self.tagged(&tag, "NO", Some("READ-ONLY"), "Mailbox is read-only");
             return None;
         }
         let dest = self.name_arg(&tag, &mailbox)?;
@@ -355,13 +324,7 @@ impl Session {
             .collect();
         let verb = if is_move { "MOVE" } else { "COPY" };
         if uids.is_empty() {
-            respond::tagged(
-                &mut self.output,
-                &tag,
-                "OK",
-                None,
-                &format!("{verb} completed"),
-            );
+            self.tagged(&tag, "OK", None, &format!("{verb} completed"));
             return None;
         }
         let b = self.backend.as_deref_mut()?;
@@ -394,15 +357,9 @@ impl Session {
                 respond::untagged_ok(&mut self.output, c, "Moved UIDs.");
             }
             self.report_expunged(src);
-            respond::tagged(&mut self.output, &tag, "OK", None, "MOVE completed");
+            self.tagged(&tag, "OK", None, "MOVE completed");
         } else {
-            respond::tagged(
-                &mut self.output,
-                &tag,
-                "OK",
-                code.as_deref(),
-                "COPY completed",
-            );
+            self.tagged(&tag, "OK", code.as_deref(), "COPY completed");
         }
         None
     }
