@@ -92,7 +92,7 @@ fuzz_target!(|data: &[u8]| {
                             queue_id: "Q".into(),
                         }
                     } else {
-                        EnqueueOutcome::TempFail
+                        EnqueueOutcome::TempFail("queue full".into())
                     });
                 }
                 Action::Close => break,

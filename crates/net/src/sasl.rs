@@ -198,6 +198,28 @@ mod tests {
         assert_eq!(B64.decode(LOGIN_USERNAME_CHALLENGE).unwrap(), b"Username:");
     }
 
+    proptest::proptest! {
+        /// Any bytes a client sends decode to credentials within the limits, or to an
+        /// error; never a panic.
+        #[test]
+        fn any_response_is_decoded_or_refused(raw in proptest::collection::vec(proptest::num::u8::ANY, 0..1200)) {
+            if let Ok(c) = parse_plain(&raw) {
+                proptest::prop_assert!(!c.username.is_empty() && c.username.len() <= MAX_FIELD);
+                proptest::prop_assert!(c.password.len() <= MAX_FIELD);
+            }
+            let _ = decode_plain(&raw);
+            let _ = decode_login_field(&raw);
+        }
+
+        /// What a client encodes within the limits comes back as it was sent.
+        #[test]
+        fn plain_round_trips(user in "[^\\x00]{1,60}", pass in "[^\\x00]{0,60}") {
+            let line = b64(format!("\0{user}\0{pass}").as_bytes());
+            let c = decode_plain(&line);
+            proptest::prop_assert_eq!(c.map(|c| (c.username, c.password)), Ok((user, pass)));
+        }
+    }
+
     #[test]
     fn the_password_is_not_in_debug_output() {
         let c = decode_plain(&b64(b"\0bob\0secret")).unwrap();
