@@ -883,3 +883,68 @@ fn long_fetch_is_streamed_in_pieces_with_the_same_bytes() {
     assert_eq!(String::from_utf8_lossy(&all), unstreamed);
     assert_eq!(unstreamed.matches(" FETCH (FLAGS").count(), 4002);
 }
+
+/// The events this test binary writes, as JSON lines (one sink per process).
+fn captured_events() -> Arc<Mutex<Vec<u8>>> {
+    static BUF: std::sync::OnceLock<Arc<Mutex<Vec<u8>>>> = std::sync::OnceLock::new();
+    BUF.get_or_init(|| {
+        let buf = Arc::new(Mutex::new(Vec::new()));
+        struct Shared(Arc<Mutex<Vec<u8>>>);
+        impl std::io::Write for Shared {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                let mut g = self.0.lock().unwrap_or_else(|e| e.into_inner());
+                g.extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        mailward_event::install(mailward_event::Sink::new(
+            Box::new(Shared(buf.clone())),
+            mailward_event::Format::Json,
+            mailward_event::Level::Info,
+        ));
+        buf
+    })
+    .clone()
+}
+
+/// Roundcube, tried as a new user would: its UNSUBSCRIBE after a RENAME got
+/// `NO [NONEXISTENT]`, and nothing in mailward's log said so, even at `debug`.
+#[test]
+fn regress_a_refused_unsubscribe_is_logged_with_its_command_and_code() {
+    let events = captured_events();
+    let (_, mut s) = world();
+    s.scope = mailward_event::Scope::connection(
+        mailward_event::Protocol::Imap,
+        "regress-unsub",
+        IpAddr::from([127, 0, 0, 1]),
+    );
+    let out = send(&mut s, "a UNSUBSCRIBE NoSuchFolder\r\n");
+    let out2 = send(&mut s, "b SELECT Nope\r\n");
+    assert!(out2.contains("b NO [NONEXISTENT]"), "{out2}");
+    let text =
+        String::from_utf8_lossy(&events.lock().unwrap_or_else(|e| e.into_inner())).into_owned();
+    let ours: Vec<serde_json::Value> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .filter(|v: &serde_json::Value| v["session"] == "regress-unsub")
+        .collect();
+    let failed = |command: &str| {
+        ours.iter()
+            .find(|v| v["event"] == "command_failed" && v["command"] == command)
+            .cloned()
+    };
+    if out.contains("a NO") {
+        let e = failed("UNSUBSCRIBE").unwrap_or_else(|| panic!("not logged: {out} {ours:?}"));
+        assert!(
+            e["code"].as_str().unwrap_or_default().starts_with("NO"),
+            "{e}"
+        );
+    }
+    let e = failed("SELECT").unwrap_or_else(|| panic!("not logged: {out2} {ours:?}"));
+    assert_eq!(e["code"], "NO [NONEXISTENT]");
+    assert_eq!(e["protocol"], "imap");
+    assert_eq!(e["remote_ip"], "127.0.0.1");
+}

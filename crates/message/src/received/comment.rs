@@ -384,8 +384,10 @@ mod tests {
         assert_eq!(scan("uid 500", FIRST).rdns, None);
     }
 
+    /// Found by the `received_props` property test in CI: `(Authenticated sender: by)` named
+    /// no user.
     #[test]
-    fn a_user_named_like_a_keyword_after_a_connector_is_the_user() {
+    fn regress_a_user_named_like_a_keyword_after_a_connector_is_the_user() {
         let a = scan("Authenticated sender: by", Ctx::Other);
         assert_eq!(
             (a.auth, a.auth_user),
