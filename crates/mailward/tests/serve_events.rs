@@ -196,3 +196,56 @@ fn regress_sasl_plain_naming_another_user_is_refused_in_smtp_imap_and_pop3() {
         .collect();
     assert_eq!(refused, ["imap", "pop3", "smtp"].map(String::from).into());
 }
+
+/// rustls warned `Illegal SNI extension: ignoring IP address presented as hostname` as a
+/// line with no `event`, no `session` and a build path; library lines now come out as
+/// `library` events of the connection they belong to.
+#[test]
+fn regress_a_library_warning_is_a_library_event_of_its_connection() {
+    let Some(openssl) = common_serve::debian_tool("openssl", "openssl") else {
+        return;
+    };
+    let e = Every::start();
+    let out = Command::new(openssl)
+        .args([
+            "s_client",
+            "-quiet",
+            "-starttls",
+            "smtp",
+            "-servername",
+            "127.0.0.1",
+        ])
+        .arg("-connect")
+        .arg(format!("127.0.0.1:{}", e.m.smtp))
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("openssl s_client");
+    let _ = out;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let lines = e.m.log_lines();
+        if let Some(l) = lines.iter().find(|l| l["event"] == "library") {
+            assert_eq!(l["protocol"], "smtp", "{l}");
+            assert!(l["session"].is_string(), "{l}");
+            assert_eq!(l["remote_ip"], "127.0.0.1", "{l}");
+            assert!(
+                l["message"].as_str().is_some_and(|m| m.contains("SNI")),
+                "{l}"
+            );
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no library event: {}",
+            e.m.log_tail(20)
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // Every line is still a catalogue event.
+    for l in e.m.log_lines() {
+        assert!(
+            Event::NAMES.contains(&l["event"].as_str().unwrap_or_default()),
+            "{l}"
+        );
+    }
+}
