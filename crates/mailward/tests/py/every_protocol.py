@@ -16,17 +16,7 @@ import poplib
 import smtplib
 import ssl
 import sys
-
-HOST = "127.0.0.1"
-USER = "bob@example.test"
-PASSWORD = "bob-secret"
-
-
-def ctx():
-    c = ssl.create_default_context()
-    c.check_hostname = False
-    c.verify_mode = ssl.CERT_NONE  # self-signed certificate
-    return c
+from testenv import HOST, USER, PASSWORD, ctx
 
 
 def message(msgid):

@@ -14,19 +14,10 @@ import smtplib
 import socket
 import ssl
 import sys
+from testenv import HOST, USER, PASSWORD, ctx
 
-HOST = "127.0.0.1"
-USER = "bob@example.test"
-PASSWORD = "bob-secret"
 # The tagged reply (without the tag) of the last run of each raw command.
 TAGGED = {}
-
-
-def ctx():
-    c = ssl.create_default_context()
-    c.check_hostname = False
-    c.verify_mode = ssl.CERT_NONE  # self-signed certificate
-    return c
 
 
 def send(p, subject):

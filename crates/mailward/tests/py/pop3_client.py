@@ -14,17 +14,7 @@ import socket
 import ssl
 import sys
 import time
-
-HOST = "127.0.0.1"
-USER = "bob@example.test"
-PASSWORD = "bob-secret"
-
-
-def ctx():
-    c = ssl.create_default_context()
-    c.check_hostname = False
-    c.verify_mode = ssl.CERT_NONE  # self-signed certificate
-    return c
+from testenv import HOST, USER, PASSWORD, ctx
 
 
 def messages():

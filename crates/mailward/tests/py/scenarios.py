@@ -11,16 +11,7 @@ import smtplib
 import ssl
 import sys
 import time
-
-HOST = "127.0.0.1"
-PASSWORD = "bob-secret"
-
-
-def ctx():
-    c = ssl.create_default_context()
-    c.check_hostname = False
-    c.verify_mode = ssl.CERT_NONE  # self-signed certificate
-    return c
+from testenv import HOST, PASSWORD, ctx
 
 
 def message(msgid, subject="test", extra=""):
