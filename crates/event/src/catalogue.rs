@@ -102,6 +102,9 @@ catalogue! {
     Closed(Reason<'a>) = "closed" | "timeout", Info;
     /// The connection failed (reset, TLS error, write error).
     ConnectionError(Reason<'a>) = "connection_error", Info;
+    /// Events of one kind that a session repeated past a cap were counted, not written
+    /// (a client flooding the log with EHLO).
+    Suppressed(Suppressed<'a>) = "suppressed", Info;
     /// The connection ended.
     Disconnect(Disconnect<'a>) = "disconnect", Info;
 
@@ -274,6 +277,15 @@ pub struct CommandFailed<'a> {
     pub code: Text<'a>,
     /// The text of the answer.
     pub reason: Text<'a>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Suppressed<'a> {
+    /// The event not written (`helo`).
+    pub suppressed: Text<'a>,
+    /// How many were not written.
+    pub count: u64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

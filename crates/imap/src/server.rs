@@ -16,7 +16,6 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, watch};
-use tokio_rustls::TlsAcceptor;
 
 /// Which listener a connection came in on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -208,6 +207,7 @@ impl Server {
                 commands: s.commands,
                 user: s.user().map(str::to_owned),
                 error,
+                suppressed: Vec::new(),
             }
         })
         .await;
@@ -219,16 +219,14 @@ impl Server {
         tcp: TcpStream,
         session: &Shared,
     ) -> std::io::Result<()> {
-        let acceptor = self.cfg.tls.clone().map(TlsAcceptor::from);
+        let acceptor = self.cfg.tls.as_ref();
         let quick = quick_handle(&tcp);
         let quick = quick.as_ref();
         if kind == ListenerKind::Imaps {
             let Some(acceptor) = acceptor else {
                 return Ok(());
             };
-            let mut tls = tokio::time::timeout(self.cfg.tls_timeout, acceptor.accept(tcp))
-                .await
-                .map_err(|_| std::io::Error::other("TLS handshake timeout"))??;
+            let mut tls = mailward_net::tls::handshake(acceptor, tcp, self.cfg.tls_timeout).await?;
             log_tls(session, tls.get_ref().1);
             {
                 let mut s = lock(session);
@@ -246,9 +244,8 @@ impl Server {
                 let Some(acceptor) = acceptor else {
                     return Ok(());
                 };
-                let mut tls = tokio::time::timeout(self.cfg.tls_timeout, acceptor.accept(tcp))
-                    .await
-                    .map_err(|_| std::io::Error::other("TLS handshake timeout"))??;
+                let mut tls =
+                    mailward_net::tls::handshake(acceptor, tcp, self.cfg.tls_timeout).await?;
                 log_tls(session, tls.get_ref().1);
                 lock(session).tls_established();
                 self.drive(&mut tls, session, quick).await?;

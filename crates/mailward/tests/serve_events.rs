@@ -206,21 +206,15 @@ fn regress_a_library_warning_is_a_library_event_of_its_connection() {
         return;
     };
     let e = Every::start();
-    let out = Command::new(openssl)
-        .args([
-            "s_client",
-            "-quiet",
-            "-starttls",
-            "smtp",
-            "-servername",
-            "127.0.0.1",
-        ])
-        .arg("-connect")
+    let mut client = Command::new(openssl)
+        .args(["s_client", "-quiet", "-starttls", "smtp"])
+        .args(["-servername", "127.0.0.1", "-connect"])
         .arg(format!("127.0.0.1:{}", e.m.smtp))
-        .stdin(std::process::Stdio::null())
-        .output()
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
         .expect("openssl s_client");
-    let _ = out;
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let lines = e.m.log_lines();
@@ -241,6 +235,8 @@ fn regress_a_library_warning_is_a_library_event_of_its_connection() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+    let _ = client.kill();
+    let _ = client.wait();
     // Every line is still a catalogue event.
     for l in e.m.log_lines() {
         assert!(

@@ -7,6 +7,7 @@
 
 pub mod framing;
 pub mod headers;
+pub mod numbers;
 pub mod policy;
 pub mod received;
 pub mod reply;

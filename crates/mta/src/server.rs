@@ -14,10 +14,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
-use tokio_rustls::TlsAcceptor;
 
 pub use crate::session::ListenerKind;
 
@@ -176,6 +175,7 @@ impl<B: QueueStore + DirectoryStore> Server<B> {
                 commands: session.commands,
                 user: session.auth_user().map(str::to_owned),
                 error,
+                suppressed: session.suppressed(),
             }
         })
         .await;
@@ -187,14 +187,12 @@ impl<B: QueueStore + DirectoryStore> Server<B> {
         mut tcp: TcpStream,
         session: &mut Session,
     ) -> std::io::Result<()> {
-        let acceptor = self.cfg.tls.clone().map(TlsAcceptor::from);
+        let acceptor = self.cfg.tls.as_ref();
         if kind == ListenerKind::Submissions {
             let Some(acceptor) = acceptor else {
                 return Ok(());
             };
-            let mut tls = tokio::time::timeout(self.cfg.tls_timeout, acceptor.accept(tcp))
-                .await
-                .map_err(|_| std::io::Error::other("TLS handshake timeout"))??;
+            let mut tls = mailward_net::tls::handshake(acceptor, tcp, self.cfg.tls_timeout).await?;
             session.set_tls(mailward_net::tls::negotiated(tls.get_ref().1));
             session.greeting();
             self.drive(&mut tls, session).await?;
@@ -207,14 +205,19 @@ impl<B: QueueStore + DirectoryStore> Server<B> {
                 let Some(acceptor) = acceptor else {
                     return Ok(());
                 };
-                let mut tls = tokio::time::timeout(self.cfg.tls_timeout, acceptor.accept(tcp))
-                    .await
-                    .map_err(|_| std::io::Error::other("TLS handshake timeout"))??;
+                let mut tls =
+                    mailward_net::tls::handshake(acceptor, tcp, self.cfg.tls_timeout).await?;
                 session.tls_established(mailward_net::tls::negotiated(tls.get_ref().1));
                 self.drive(&mut tls, session).await?;
                 Ok(())
             }
         }
+    }
+
+    /// Writes replies within the command timeout (RFC 5321 §4.5.3.2 gives the server 5
+    /// minutes for a command; a client that stops reading gets no longer).
+    async fn write<S: AsyncWrite + Unpin>(&self, io: &mut S, bytes: &[u8]) -> std::io::Result<()> {
+        mailward_net::deadline::write_within(io, bytes, self.cfg.command_timeout).await
     }
 
     async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
@@ -229,11 +232,10 @@ impl<B: QueueStore + DirectoryStore> Server<B> {
                     // RFC 2920 §3.1: replies may wait while more input is buffered; flush
                     // when the input is used up.
                     if session.has_output() {
-                        io.write_all(&session.take_output()).await?;
-                        io.flush().await?;
+                        self.write(io, &session.take_output()).await?;
                     }
                     if session.is_closed() {
-                        let _ = io.shutdown().await;
+                        mailward_net::deadline::shutdown(io).await;
                         return Ok(Exit::Closed);
                     }
                     let limit = if session.in_data() {
@@ -244,8 +246,8 @@ impl<B: QueueStore + DirectoryStore> Server<B> {
                     match tokio::time::timeout(limit, io.read(&mut buf)).await {
                         Err(_) => {
                             session.timeout();
-                            io.write_all(&session.take_output()).await?;
-                            let _ = io.shutdown().await;
+                            self.write(io, &session.take_output()).await?;
+                            mailward_net::deadline::shutdown(io).await;
                             return Ok(Exit::Closed);
                         }
                         Ok(Ok(0)) => return Ok(Exit::Closed),
@@ -254,14 +256,12 @@ impl<B: QueueStore + DirectoryStore> Server<B> {
                     }
                 }
                 Some(Action::Close) => {
-                    io.write_all(&session.take_output()).await?;
-                    io.flush().await?;
-                    let _ = io.shutdown().await;
+                    self.write(io, &session.take_output()).await?;
+                    mailward_net::deadline::shutdown(io).await;
                     return Ok(Exit::Closed);
                 }
                 Some(Action::StartTls) => {
-                    io.write_all(&session.take_output()).await?;
-                    io.flush().await?;
+                    self.write(io, &session.take_output()).await?;
                     return Ok(Exit::StartTls);
                 }
                 Some(Action::Authenticate {
@@ -288,8 +288,8 @@ impl<B: QueueStore + DirectoryStore> Server<B> {
                     }
                     let failed = account.is_none();
                     if let Some(Action::Close) = session.auth_result(mechanism, &user, account) {
-                        io.write_all(&session.take_output()).await?;
-                        let _ = io.shutdown().await;
+                        self.write(io, &session.take_output()).await?;
+                        mailward_net::deadline::shutdown(io).await;
                         return Ok(Exit::Closed);
                     }
                     if failed && self.limiter.is_blocked(session.remote_ip) {
@@ -301,8 +301,8 @@ impl<B: QueueStore + DirectoryStore> Server<B> {
                         }));
                         let mut out = session.take_output();
                         reply.write_to(&mut out);
-                        io.write_all(&out).await?;
-                        let _ = io.shutdown().await;
+                        self.write(io, &out).await?;
+                        mailward_net::deadline::shutdown(io).await;
                         return Ok(Exit::Closed);
                     }
                 }

@@ -4,6 +4,7 @@
 //! queueing), whose outcome comes back through `*_result` / [`Session::tls_established`].
 
 use crate::framing::{self, DataProblem, DataReader, Line};
+use crate::numbers;
 use crate::policy::{self, Cidr, Directory};
 use crate::reply::{Extension, Reply};
 use mailward_event::{
@@ -14,6 +15,13 @@ use mailward_net::sasl;
 use smtp_proto::{Error as ProtoError, Request};
 use std::net::IpAddr;
 use std::sync::Arc;
+
+/// Commands that move no mail a client may send before each counts as an error
+/// (Postfix's `smtpd_junk_command_limit`); the count starts over when a message is queued.
+const JUNK_COMMAND_LIMIT: u32 = 100;
+
+/// EHLO/HELO commands logged per session; the rest are counted in one `suppressed` event.
+const LOGGED_HELOS: u64 = 10;
 
 /// The verb of a command line, upper case, for the log (`?` when it is no SMTP verb).
 fn command_name(line: &[u8]) -> &'static str {
@@ -177,6 +185,11 @@ pub struct Session {
     command: &'static str,
     /// The next negative reply was logged already (as `rejected` or `rcpt_rejected`).
     reply_logged: bool,
+    /// Commands that move no mail (EHLO, HELO, NOOP, RSET, VRFY, HELP) since the last
+    /// message queued.
+    junk: u32,
+    /// EHLO/HELO commands in this session (only the first few are logged).
+    helos: u64,
     helo: Option<String>,
     esmtp: bool,
     tls: Option<TlsInfo>,
@@ -209,6 +222,8 @@ impl Session {
             scope: Scope::connection(Protocol::Smtp, id.as_str(), remote_ip),
             command: "?",
             reply_logged: false,
+            junk: 0,
+            helos: 0,
             id,
             remote_ip,
             helo: None,
@@ -286,6 +301,33 @@ impl Session {
             return Some(Action::Close);
         }
         None
+    }
+
+    /// Counts a command that moves no mail; past [`JUNK_COMMAND_LIMIT`] each counts as an
+    /// error. True when the error limit is reached and the session must close.
+    fn junk_command(&mut self) -> bool {
+        self.junk = self.junk.saturating_add(1);
+        if self.junk <= JUNK_COMMAND_LIMIT {
+            return false;
+        }
+        self.errors += 1;
+        if self.errors >= self.cfg.max_errors {
+            self.scope
+                .emit(Event::Closed(Reason::new("too many commands without mail")));
+            self.reply_logged = true;
+            return true;
+        }
+        false
+    }
+
+    /// Events counted rather than written, for the `suppressed` event at the end.
+    pub fn suppressed(&self) -> Vec<(&'static str, u64)> {
+        let helos = self.helos.saturating_sub(LOGGED_HELOS);
+        if helos > 0 {
+            vec![("helo", helos)]
+        } else {
+            Vec::new()
+        }
     }
 
     fn is_loopback(&self) -> bool {
@@ -392,6 +434,18 @@ impl Session {
         if line.contains(&0) {
             return self.error(Reply::NUL_IN_COMMAND);
         }
+        // smtp-proto saturates numbers that do not fit; read the ones that matter exactly.
+        match numbers::check(line) {
+            Some(numbers::Problem::BdatSize) => {
+                self.reply(Reply::BDAT_SIZE_INVALID);
+                self.state = State::Closed;
+                return Some(Action::Close);
+            }
+            Some(numbers::Problem::DeclaredSizeTooBig) => {
+                return self.reject(Reply::DECLARED_SIZE_TOO_BIG, "declared size too big");
+            }
+            None => {}
+        }
         let mut it = line.iter();
         let req = Request::parse(&mut it);
         match req {
@@ -411,6 +465,20 @@ impl Session {
     }
 
     fn request(&mut self, req: Request<String>) -> Option<Action> {
+        if matches!(
+            req,
+            Request::Ehlo { .. }
+                | Request::Helo { .. }
+                | Request::Noop { .. }
+                | Request::Rset
+                | Request::Vrfy { .. }
+                | Request::Help { .. }
+        ) && self.junk_command()
+        {
+            self.reply(Reply::TOO_MANY_ERRORS);
+            self.state = State::Closed;
+            return Some(Action::Close);
+        }
         match req {
             Request::Ehlo { host } => self.ehlo(host, true),
             Request::Helo { host } => self.ehlo(host, false),
@@ -463,9 +531,13 @@ impl Session {
             .filter(|c| c.is_ascii_graphic())
             .take(255)
             .collect();
-        self.scope.emit(Event::Helo(Helo {
-            helo: host.as_str().into(),
-        }));
+        // A client repeating EHLO is logged a few times, then counted (`suppressed`).
+        self.helos += 1;
+        if self.helos <= LOGGED_HELOS {
+            self.scope.emit(Event::Helo(Helo {
+                helo: host.as_str().into(),
+            }));
+        }
         // RFC 5321 §4.1.4: EHLO resets any transaction.
         self.tx = None;
         self.helo = Some(host.clone());
@@ -750,16 +822,27 @@ impl Session {
         let Some(count) = self.tx.as_ref().map(|t| t.rcpts.len()) else {
             return self.error(Reply::NEED_MAIL);
         };
+        let named = if to.address.is_empty() {
+            format!("postmaster@{}", self.cfg.postmaster_domain)
+        } else {
+            to.address.clone()
+        };
+        // One copy per mailbox (RFC 5321 §3.3 lets the server merge recipients): a recipient
+        // named again is accepted, and neither counted nor delivered twice.
+        if self.tx.as_ref().is_some_and(|t| {
+            t.rcpts
+                .iter()
+                .any(|r| r.address.eq_ignore_ascii_case(&named))
+        }) {
+            self.reply(Reply::RECIPIENT_OK);
+            return None;
+        }
         if count >= self.cfg.max_recipients {
             // RFC 5321 §4.5.3.1.10: 452 for too many recipients.
             self.reply(Reply::TOO_MANY_RECIPIENTS);
             return None;
         }
-        let address = if to.address.is_empty() {
-            format!("postmaster@{}", self.cfg.postmaster_domain)
-        } else {
-            to.address.clone()
-        };
+        let address = named;
         match policy::check_rcpt(self.dir.as_ref(), &address, self.may_relay()) {
             Ok(local) => {
                 self.scope.emit(Event::Rcpt(Rcpt {
@@ -922,7 +1005,10 @@ impl Session {
     pub fn enqueue_result(&mut self, outcome: EnqueueOutcome) {
         self.state = State::Command;
         match outcome {
-            EnqueueOutcome::Queued { queue_id } => self.reply(Reply::queued(&queue_id)),
+            EnqueueOutcome::Queued { queue_id } => {
+                self.junk = 0;
+                self.reply(Reply::queued(&queue_id));
+            }
             EnqueueOutcome::TempFail(why) => {
                 let reply = Reply::QUEUE_WRITE_ERROR;
                 self.log_rejected(&reply, &format!("queue write failed: {why}"));
@@ -982,6 +1068,48 @@ mod tests {
         s
     }
 
+    /// The attack of issue 12: 100 × the same RCPT and one DATA wrote 100 files.
+    #[test]
+    fn regress_a_recipient_named_a_hundred_times_is_one_recipient() {
+        let mut s = session(ListenerKind::Smtp, "198.51.100.1");
+        let mut input = b"EHLO c.test\r\nMAIL FROM:<a@remote.test>\r\n".to_vec();
+        for i in 0..100 {
+            let to = if i % 2 == 0 { "bob" } else { "BOB" };
+            input.extend_from_slice(format!("RCPT TO:<{to}@example.test>\r\n").as_bytes());
+        }
+        input.extend_from_slice(b"DATA\r\nSubject: x\r\n\r\nx\r\n.\r\n");
+        let (out, a) = run(&mut s, &input);
+        assert_eq!(out.matches("250 2.1.5 Ok").count(), 100, "{out}");
+        let Some(Action::Enqueue(sub)) = a else {
+            panic!("{a:?}")
+        };
+        assert_eq!(sub.rcpts.len(), 1);
+    }
+
+    #[test]
+    fn regress_bdat_and_size_numbers_that_wrap_are_refused() {
+        let mut s = session(ListenerKind::Smtp, "198.51.100.1");
+        let (out, a) = run(
+            &mut s,
+            b"EHLO c.test\r\nMAIL FROM:<a@remote.test> SIZE=99999999999999999999999\r\n",
+        );
+        assert!(
+            out.ends_with("552 5.3.4 Message size exceeds fixed limit\r\n"),
+            "{out}"
+        );
+        assert!(a.is_none());
+        let (out, a) = run(
+            &mut s,
+            b"MAIL FROM:<a@remote.test>\r\nRCPT TO:<bob@example.test>\r\nBDAT 99999999999999999999999 LAST\r\nQUIT\r\n",
+        );
+        assert!(
+            out.ends_with("501 5.5.4 Error: invalid BDAT chunk size, closing connection\r\n"),
+            "{out}"
+        );
+        assert!(matches!(a, Some(Action::Close)), "{a:?}");
+        assert!(s.is_closed());
+    }
+
     /// Feeds input, runs to the next action; returns (replies, action).
     fn run(s: &mut Session, input: &[u8]) -> (String, Option<Action>) {
         s.feed(input);
@@ -994,7 +1122,7 @@ mod tests {
         let mut s = session(ListenerKind::Smtp, "198.51.100.1");
         let (out, a) = run(
             &mut s,
-            b"EHLO c.test\r\nMAIL FROM:<a@remote.test> BODY=8BITMIME\r\nRCPT TO:<bob@example.test>\r\nRCPT TO:<Bob@Example.test> NOTIFY=SUCCESS,FAILURE\r\nDATA\r\nSubject: hi\r\n\r\n..x\r\n.\r\n",
+            b"EHLO c.test\r\nMAIL FROM:<a@remote.test> BODY=8BITMIME\r\nRCPT TO:<bob@example.test>\r\nRCPT TO:<Postmaster@Example.test> NOTIFY=SUCCESS,FAILURE\r\nDATA\r\nSubject: hi\r\n\r\n..x\r\n.\r\n",
         );
         assert!(out.starts_with("220 mx.example.test ESMTP"));
         assert!(

@@ -3,7 +3,7 @@
 //! `connection_error`, limiter release, `disconnect`.
 
 use crate::limits::{Limiter, Refused};
-use mailward_event::{Connect, Disconnect, Event, Protocol, Reason, Scope, in_session};
+use mailward_event::{Connect, Disconnect, Event, Protocol, Reason, Scope, Suppressed, in_session};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -46,6 +46,8 @@ pub struct Ended {
     pub user: Option<String>,
     /// The I/O error that ended it, if any (`connection_error`).
     pub error: Option<std::io::Error>,
+    /// Events counted rather than written (a `suppressed` event each).
+    pub suppressed: Vec<(&'static str, u64)>,
 }
 
 /// A new session ID: 8 characters of `[0-9A-Za-z]`, random.
@@ -113,6 +115,12 @@ where
     let ended = in_session(scope.clone(), session(scope.clone(), tcp)).await;
     if let Some(e) = &ended.error {
         scope.emit(Event::ConnectionError(Reason::new(e.to_string())));
+    }
+    for (event, count) in ended.suppressed {
+        scope.emit(Event::Suppressed(Suppressed {
+            suppressed: event.into(),
+            count,
+        }));
     }
     gate.limiter.disconnect(ip);
     scope.emit(Event::Disconnect(Disconnect {

@@ -85,6 +85,22 @@ impl TlsInfo {
     }
 }
 
+/// The server side of a TLS handshake (implicit TLS, or after STARTTLS/STLS), under a time
+/// limit: a client that stalls mid-handshake is dropped, not waited for.
+pub async fn handshake<S>(
+    config: &Config,
+    io: S,
+    limit: std::time::Duration,
+) -> std::io::Result<tokio_rustls::server::TlsStream<S>>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let acceptor = tokio_rustls::TlsAcceptor::from(config.clone());
+    tokio::time::timeout(limit, acceptor.accept(io))
+        .await
+        .map_err(|_| std::io::Error::other("TLS handshake timeout"))?
+}
+
 /// The protocol version and cipher suite of an established server connection.
 pub fn negotiated(conn: &rustls::ServerConnection) -> TlsInfo {
     let version = match conn.protocol_version() {

@@ -14,7 +14,6 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
-use tokio_rustls::TlsAcceptor;
 
 /// RFC 1939 §3: an autologout timer "MUST be of at least 10 minutes' duration".
 pub const MIN_IDLE_TIMEOUT: Duration = Duration::from_secs(600);
@@ -182,6 +181,7 @@ impl<B: Backend> Server<B> {
                 commands: session.commands,
                 user,
                 error,
+                suppressed: Vec::new(),
             }
         })
         .await;
@@ -194,14 +194,12 @@ impl<B: Backend> Server<B> {
         session: &mut Session,
         mailbox: &mut Option<Arc<B::Mailbox>>,
     ) -> std::io::Result<()> {
-        let acceptor = self.cfg.tls.clone().map(TlsAcceptor::from);
+        let acceptor = self.cfg.tls.as_ref();
         if kind == ListenerKind::Pop3s {
             let Some(acceptor) = acceptor else {
                 return Ok(());
             };
-            let mut tls = tokio::time::timeout(self.cfg.tls_timeout, acceptor.accept(tcp))
-                .await
-                .map_err(|_| std::io::Error::other("TLS handshake timeout"))??;
+            let mut tls = mailward_net::tls::handshake(acceptor, tcp, self.cfg.tls_timeout).await?;
             session.set_tls(mailward_net::tls::negotiated(tls.get_ref().1));
             session.greeting();
             self.drive(&mut tls, session, mailbox).await?;
@@ -215,9 +213,8 @@ impl<B: Backend> Server<B> {
                 let Some(acceptor) = acceptor else {
                     return Ok(());
                 };
-                let mut tls = tokio::time::timeout(self.cfg.tls_timeout, acceptor.accept(tcp))
-                    .await
-                    .map_err(|_| std::io::Error::other("TLS handshake timeout"))??;
+                let mut tls =
+                    mailward_net::tls::handshake(acceptor, tcp, self.cfg.tls_timeout).await?;
                 session.tls_established(mailward_net::tls::negotiated(tls.get_ref().1));
                 self.drive(&mut tls, session, mailbox).await?;
                 Ok(())

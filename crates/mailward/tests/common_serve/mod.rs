@@ -75,6 +75,26 @@ impl Mailward {
         })
     }
 
+    /// Starts the test configuration with these `[limits]` keys set (replacing the test
+    /// configuration's value where it has one), e.g. `[("command_timeout", "\"2s\"")]`.
+    pub fn start_with_limits(limits: &[(&str, &str)]) -> Mailward {
+        Mailward::launch(|dir| {
+            let mut text = config_text(dir, "");
+            for (key, value) in limits {
+                let line = format!("{key} = {value}");
+                let existing = text
+                    .lines()
+                    .find(|l| l.starts_with(&format!("{key} = ")))
+                    .map(str::to_owned);
+                text = match existing {
+                    Some(old) => text.replacen(&old, &line, 1),
+                    None => text.replacen("[limits]\n", &format!("[limits]\n{line}\n"), 1),
+                };
+            }
+            text
+        })
+    }
+
     /// Like [`Mailward::start`] with the smtp listener on a fixed free port (so clients can
     /// reconnect after a restart) and loopback trusted.
     pub fn start_fixed_smtp(extra: &str) -> Mailward {

@@ -187,6 +187,10 @@ replies! {
     /// RFC 1870 §4 and RFC 5321 §4.5.3.1.9: a message above the fixed maximum is refused
     /// with `552`; RFC 3463 §3.4 X.3.4.
     MESSAGE_TOO_BIG = 552 (5, 3, 4) "Error: message file too big";
+    /// RFC 3030 §3 (`chunk-size = 1*DIGIT`) with RFC 5321 §4.1.4 (501 for a syntax error in
+    /// parameters): a chunk size that is no number fitting 64 bits. Where the chunk ends is
+    /// unknown, so nothing after it can be read as a command: the session closes.
+    BDAT_SIZE_INVALID = 501 (5, 5, 4) "Error: invalid BDAT chunk size, closing connection";
     /// RFC 5321 §2.3.8, §4.1.1.4: only CRLF.CRLF ends the data; a bare CR or LF in it is
     /// an SMTP smuggling attempt, refused before closing (`521`, RFC 7504 §3, as Postfix).
     BARE_LINE_ENDING_IN_DATA = 521 (5, 5, 2)
