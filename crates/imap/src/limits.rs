@@ -20,6 +20,10 @@ pub struct Limits {
     pub max_literal_unauthenticated: u64,
     /// Largest command as a whole (lines and literals).
     pub max_command: u64,
+    /// Largest command before authentication: a LOGIN or AUTHENTICATE needs a few hundred
+    /// octets, so chained literals cannot pin megabytes on a connection that has not logged
+    /// in.
+    pub max_command_unauthenticated: u64,
     /// A non-synchronizing literal larger than its limit is read and thrown away so the
     /// stream stays in step (RFC 7888 §4); beyond this size the connection is closed
     /// instead.
@@ -30,7 +34,8 @@ pub struct Limits {
     pub max_auth_failures: u32,
     /// RFC 9051 §5.4: an idle authenticated client is logged out after at least 30 minutes.
     pub idle_timeout: Duration,
-    /// A client that has not authenticated is dropped sooner.
+    /// A client that has not authenticated is dropped this long after it connected, however
+    /// slowly it keeps sending (an absolute deadline, not a per-read timeout).
     pub login_timeout: Duration,
     /// IDLE (RFC 2177 §3): the client re-issues IDLE at least every 29 minutes; the server
     /// may end the session after this long in IDLE.
@@ -47,6 +52,7 @@ impl Default for Limits {
             max_literal: 64 * 1024,
             max_literal_unauthenticated: 8 * 1024,
             max_command: max_append + max_line as u64,
+            max_command_unauthenticated: 16 * 1024,
             max_discard: 2 * max_append,
             max_bad_commands: 20,
             max_auth_failures: 3,

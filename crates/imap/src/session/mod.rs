@@ -162,6 +162,8 @@ pub struct Session {
     pub scope: Scope<'static>,
     /// The name of the command being answered, for `command_failed`.
     command: &'static str,
+    /// When a client that has not authenticated is dropped.
+    login_deadline: std::time::Instant,
     tls: bool,
     state: State,
     mode: Mode,
@@ -224,11 +226,13 @@ impl Session {
         remote_ip: IpAddr,
     ) -> Self {
         let framer = Framer::new(cfg.limits.clone());
+        let login_deadline = std::time::Instant::now() + cfg.limits.login_timeout;
         Session {
             cfg,
             auth,
             scope: Scope::connection(Protocol::Imap, id.as_str(), remote_ip),
             command: "?",
+            login_deadline,
             id,
             remote_ip,
             tls: false,
@@ -319,11 +323,20 @@ impl Session {
         &self.client_id
     }
 
+    /// Octets of input held for the command being read (for limits tests and monitoring).
+    pub fn framer_buffered(&self) -> usize {
+        self.framer.held()
+    }
+
     /// How long to wait for the client's next input (RFC 9051 §5.4).
     pub fn read_timeout(&self) -> Duration {
         match (&self.state, &self.mode) {
             (_, Mode::Idle { .. }) => self.cfg.limits.idle_command_timeout,
-            (State::NotAuthenticated, _) => self.cfg.limits.login_timeout,
+            // An absolute deadline: a client that sends a byte now and then does not get
+            // a fresh minute each time.
+            (State::NotAuthenticated, _) => self
+                .login_deadline
+                .saturating_duration_since(std::time::Instant::now()),
             _ => self.cfg.limits.idle_timeout,
         }
     }

@@ -599,7 +599,9 @@ fn long_lines_are_refused() {
 #[test]
 fn timeouts_follow_the_state() {
     let mut t = loopback();
-    assert_eq!(t.s.read_timeout(), Limits::default().login_timeout);
+    let before_login = t.s.read_timeout();
+    assert!(before_login <= Limits::default().login_timeout);
+    assert!(before_login + std::time::Duration::from_secs(5) > Limits::default().login_timeout);
     t.login();
     assert_eq!(t.s.read_timeout(), Limits::default().idle_timeout);
     assert_eq!(t.s.idle_timed_out(), Some(Action::Close));
@@ -607,4 +609,24 @@ fn timeouts_follow_the_state() {
         String::from_utf8(t.s.take_output()).unwrap_or_default(),
         "* BYE Disconnected for inactivity\r\n"
     );
+}
+
+/// Issue 12: before login, each literal was capped at 8 KiB but a command could chain them
+/// up to APPENDLIMIT + 64 KiB, so one connection pinned ~64 MiB indefinitely.
+#[test]
+fn regress_a_command_before_login_cannot_chain_literals_past_a_small_budget() {
+    let mut t = loopback();
+    let mut input = b"a LOGIN {8000+}\r\n".to_vec();
+    for _ in 0..20 {
+        input.extend_from_slice(&[b'x'; 8000]);
+        input.extend_from_slice(b" {8000+}\r\n");
+    }
+    t.send_bytes(&input);
+    let held = t.s.framer_buffered();
+    assert!(
+        held <= Limits::default().max_command_unauthenticated as usize + 8192,
+        "{held} octets held for one command before login"
+    );
+    let (out, _) = t.send_bytes(&[[b'x'; 8000].as_slice(), b"\r\n"].concat());
+    assert!(out.contains("a BAD [TOOBIG]"), "{out}");
 }

@@ -207,6 +207,12 @@ impl Framer {
         self.buf.len()
     }
 
+    /// Octets held for the command being read: its lines and literals so far, and input not
+    /// yet framed.
+    pub fn held(&self) -> usize {
+        self.buf.len() + self.cmd.len()
+    }
+
     /// True between commands (no partial command held).
     pub fn at_command_start(&self) -> bool {
         self.state == State::Line && self.cmd.is_empty()
@@ -219,6 +225,17 @@ impl Framer {
         self.cmd.clear();
         self.line_start = 0;
         self.state = State::Line;
+    }
+
+    /// The largest command now: small before authentication.
+    fn command_limit(&self) -> u64 {
+        if self.authenticated {
+            self.limits.max_command
+        } else {
+            self.limits
+                .max_command_unauthenticated
+                .min(self.limits.max_command)
+        }
     }
 
     fn literal_limit(&self) -> (u64, bool) {
@@ -410,7 +427,7 @@ impl Framer {
                         length: a.length,
                         append,
                     })
-                } else if total > self.limits.max_command {
+                } else if total > self.command_limit() {
                     Some(Rejection::CommandTooBig)
                 } else {
                     None
