@@ -16,7 +16,9 @@ struct Dir;
 impl Directory for Dir {
     fn rcpt(&self, address: &str) -> RcptLookup {
         match address.to_ascii_lowercase().as_str() {
-            "bob@example.test" | "postmaster@example.test" => RcptLookup::Local,
+            "bob@example.test" | "postmaster@example.test" | "alice@example.test" => {
+                RcptLookup::Local
+            }
             "full@example.test" => RcptLookup::OverQuota,
             "temp@example.test" => RcptLookup::TempFail,
             a if a.ends_with("@example.test") => RcptLookup::Unknown,
@@ -107,7 +109,8 @@ fn record() -> String {
         "RCPT TO:<nobody@example.test>\r\nRCPT TO:<full@example.test>\r\n",
         "RCPT TO:<temp@example.test>\r\nRCPT TO:<x@elsewhere.test>\r\n",
         "RCPT TO:<\"a@b\"@example.test>\r\nRCPT TO:<a@b@example.test>\r\nRCPT TO:<nodomain>\r\n",
-        "RCPT TO:<bob@example.test>\r\nRCPT TO:<postmaster>\r\nRCPT TO:<bob@example.test>\r\n",
+        // A third, different recipient: one named twice is merged, not counted.
+        "RCPT TO:<bob@example.test>\r\nRCPT TO:<postmaster>\r\nRCPT TO:<alice@example.test>\r\n",
         "BDAT 3\r\nabc",
         "DATA\r\n",
         "RSET\r\n",
