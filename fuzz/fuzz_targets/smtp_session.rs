@@ -47,6 +47,7 @@ fuzz_target!(|data: &[u8]| {
         tls_available: selector & 4 != 0,
         plaintext_auth_on_loopback: selector & 8 != 0,
         postmaster_domain: "fuzz.test".into(),
+        header_from_policy: Default::default(),
     });
     let ip = if selector & 16 != 0 {
         "127.0.0.1"

@@ -29,6 +29,28 @@ pub struct Config {
     pub queue: QueueSection,
     #[serde(default)]
     pub logging: LoggingSection,
+    #[serde(default)]
+    pub submission: SubmissionSection,
+}
+
+/// `[submission]`: what authenticated users may send.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubmissionSection {
+    /// `reject` (default): an authenticated user's `From:` must be its own address,
+    /// sub-address or alias, unless its own `Sender:` names who sent it (RFC 5322 §3.6.2);
+    /// `allow`: anything.
+    #[serde(default)]
+    pub header_from_policy: HeaderFromPolicy,
+}
+
+/// `[submission] header_from_policy`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HeaderFromPolicy {
+    #[default]
+    Reject,
+    Allow,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -444,6 +466,7 @@ pub fn embedded_default() -> Config {
         limits: LimitsSection::default(),
         queue: QueueSection::default(),
         logging: LoggingSection::default(),
+        submission: SubmissionSection::default(),
     }
 }
 

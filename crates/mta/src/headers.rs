@@ -12,6 +12,52 @@ fn header_block(msg: &[u8]) -> &[u8] {
     }
 }
 
+/// The addr-specs of an address list (RFC 5322 §3.4): the part in angle brackets, or a bare
+/// address; display names, comments and group names are skipped. An item in which no
+/// address can be found gives an empty string, which no user owns.
+pub fn mailboxes(value: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut item = String::new();
+    let (mut quoted, mut depth, mut angle) = (false, 0u32, false);
+    let mut chars = value.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if quoted => {
+                chars.next();
+            }
+            '"' => quoted = !quoted,
+            '(' if !quoted => depth += 1,
+            ')' if !quoted && depth > 0 => depth -= 1,
+            _ if quoted || depth > 0 => {}
+            '<' => {
+                angle = true;
+                item.clear();
+            }
+            '>' => angle = false,
+            ':' if !angle => item.clear(),
+            ',' | ';' if !angle => {
+                if !item.trim().is_empty() {
+                    out.push(item.trim().to_ascii_lowercase());
+                }
+                item.clear();
+            }
+            _ => item.push(c),
+        }
+    }
+    if !item.trim().is_empty() {
+        out.push(item.trim().to_ascii_lowercase());
+    }
+    for m in &mut out {
+        // A display name followed by the address: keep the last word, which has the `@`.
+        if let Some(last) = m.split_whitespace().last().filter(|w| w.contains('@')) {
+            *m = last.to_owned();
+        } else if !m.contains('@') {
+            m.clear();
+        }
+    }
+    out
+}
+
 /// Unfolded values of every header field named `name` (case-insensitive).
 pub fn values(msg: &[u8], name: &str) -> Vec<String> {
     let block = header_block(msg);
@@ -67,6 +113,21 @@ pub fn hop_count(msg: &[u8]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mailboxes_of_address_lists() {
+        assert_eq!(mailboxes("Bob <Bob@Example.test>"), ["bob@example.test"]);
+        assert_eq!(
+            mailboxes("\"Doe, John\" <j@x.test>, k@y.test (Kay)"),
+            ["j@x.test", "k@y.test"]
+        );
+        assert_eq!(
+            mailboxes("Team: a@x.test, b@x.test;"),
+            ["a@x.test", "b@x.test"]
+        );
+        assert_eq!(mailboxes("undisclosed-recipients:;"), Vec::<String>::new());
+        assert_eq!(mailboxes("just a name"), [""]);
+    }
 
     #[test]
     fn finds_folded_message_id_in_headers_only() {

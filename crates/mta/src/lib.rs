@@ -21,4 +21,6 @@ pub use mailward_net::{limits, tls};
 pub use policy::{Cidr, Directory, RcptLookup};
 pub use reply::{Code, EnhancedCode, Reply, ReplyClass, Status};
 pub use server::{ListenerKind, Server, ServerConfig};
-pub use session::{Action, EnqueueOutcome, Session, SessionConfig, Submission, TlsInfo};
+pub use session::{
+    Action, EnqueueOutcome, HeaderFromPolicy, Session, SessionConfig, Submission, TlsInfo,
+};

@@ -79,6 +79,20 @@ pub struct SessionConfig {
     pub plaintext_auth_on_loopback: bool,
     /// The domain used for `RCPT TO:<postmaster>` (RFC 5321 §4.5.1).
     pub postmaster_domain: String,
+    /// Whether an authenticated user's `From:` must name its own addresses.
+    pub header_from_policy: HeaderFromPolicy,
+}
+
+/// What an authenticated submission may put in `From:` (`[submission] header_from_policy`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum HeaderFromPolicy {
+    /// Every `From:` mailbox must be the user's own (its address, sub-addresses, aliases
+    /// that reach it), unless a `Sender:` that is the user's names who sent it (RFC 5322
+    /// §3.6.2).
+    #[default]
+    Reject,
+    /// Anything goes (Postfix's default, which leaves this to policy).
+    Allow,
 }
 
 /// TLS details of the session (for `Received:` and the log).
@@ -983,6 +997,12 @@ impl Session {
         if crate::headers::hop_count(&body) > 50 {
             return self.reject(Reply::TOO_MANY_HOPS, "mail loop");
         }
+        if let Some(user) = self.auth_user.clone()
+            && self.cfg.header_from_policy == HeaderFromPolicy::Reject
+            && !self.header_from_is_own(&user, &body)
+        {
+            return self.reject(Reply::HEADER_FROM_NOT_OWNED, "From: header not owned");
+        }
         self.state = State::Waiting;
         Some(Action::Enqueue(Box::new(Submission {
             from: tx.from,
@@ -999,6 +1019,26 @@ impl Session {
             remote_ip: self.remote_ip,
             session: self.id.clone(),
         })))
+    }
+
+    /// The authenticated user may send this `From:`: every mailbox in it is the user's, or
+    /// a `Sender:` of the user's own names who sent it for the author (RFC 5322 §3.6.2). A
+    /// message without `From:` passes (nothing is claimed).
+    fn header_from_is_own(&self, user: &str, body: &[u8]) -> bool {
+        let own = |address: &String| !address.is_empty() && self.dir.may_send_as(user, address);
+        let sender: Vec<String> = crate::headers::values(body, "Sender")
+            .iter()
+            .flat_map(|v| crate::headers::mailboxes(v))
+            .collect();
+        if let [one] = sender.as_slice()
+            && own(one)
+        {
+            return true;
+        }
+        crate::headers::values(body, "From")
+            .iter()
+            .flat_map(|v| crate::headers::mailboxes(v))
+            .all(|a| own(&a))
     }
 
     /// Queueing finished: RFC 5321 §4.2.5, `250` only now, after the commit.
@@ -1054,6 +1094,7 @@ mod tests {
             tls_available: true,
             plaintext_auth_on_loopback: false,
             postmaster_domain: "example.test".into(),
+            header_from_policy: Default::default(),
         })
     }
 
@@ -1221,6 +1262,54 @@ mod tests {
         );
         assert!(out.contains("538 5.7.11"), "{out}");
         assert!(out.contains("530 5.7.0"), "{out}");
+    }
+
+    /// bob, authenticated on port 465, sends `body` (headers and text) to himself; returns
+    /// the reply to the message.
+    fn submit_as_bob(policy: HeaderFromPolicy, body: &str) -> String {
+        let mut cfg = (*cfg(ListenerKind::Submissions)).clone();
+        cfg.header_from_policy = policy;
+        let mut s = Session::new(
+            Arc::new(cfg),
+            Arc::new(Dir),
+            "S1".into(),
+            "198.51.100.1".parse().unwrap(),
+        );
+        s.set_tls(TlsInfo::default());
+        let (_, a) = run(
+            &mut s,
+            b"EHLO c\r\nAUTH PLAIN AGJvYkBleGFtcGxlLnRlc3QAcHc=\r\n",
+        );
+        let Some(Action::Authenticate { user, .. }) = a else {
+            panic!("{a:?}")
+        };
+        s.auth_result("PLAIN", &user, Some(user.clone()));
+        s.take_output();
+        let input = format!(
+            "MAIL FROM:<bob@example.test>\r\nRCPT TO:<bob@example.test>\r\nDATA\r\n{body}\r\n.\r\n"
+        );
+        let (out, a) = run(&mut s, input.as_bytes());
+        if let Some(Action::Enqueue(_)) = a {
+            return "queued".into();
+        }
+        out.lines().last().unwrap_or_default().to_owned()
+    }
+
+    /// Issue 12: alice could send `From: Bob <bob@…>` with her own envelope.
+    #[test]
+    fn regress_an_authenticated_user_cannot_put_someone_else_in_from() {
+        let p = HeaderFromPolicy::Reject;
+        let spoof = "From: Carol <carol@example.test>\r\nSubject: x\r\n\r\nhi";
+        assert!(submit_as_bob(p, spoof).starts_with("553 5.7.1"));
+        let two = "From: bob@example.test, carol@example.test\r\n\r\nhi";
+        assert!(submit_as_bob(p, two).starts_with("553 5.7.1"));
+        let own = "From: \"Bob (home)\" <Bob@Example.test> (comment)\r\n\r\nhi";
+        assert_eq!(submit_as_bob(p, own), "queued");
+        // RFC 5322 §3.6.2: the Sender: says bob sent it for carol.
+        let on_behalf = "From: carol@example.test\r\nSender: bob@example.test\r\n\r\nhi";
+        assert_eq!(submit_as_bob(p, on_behalf), "queued");
+        assert_eq!(submit_as_bob(p, "Subject: no From\r\n\r\nhi"), "queued");
+        assert_eq!(submit_as_bob(HeaderFromPolicy::Allow, spoof), "queued");
     }
 
     #[test]

@@ -41,6 +41,7 @@ fn session(listener: ListenerKind, max_errors: u32) -> Session {
         tls_available: true,
         plaintext_auth_on_loopback: false,
         postmaster_domain: "example.test".into(),
+        header_from_policy: Default::default(),
     };
     let ip = "198.51.100.1".parse().expect("ip");
     Session::new(Arc::new(cfg), Arc::new(Dir), "S1".into(), ip)

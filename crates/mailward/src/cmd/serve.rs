@@ -135,6 +135,10 @@ async fn serve(loaded: Loaded) -> anyhow::Result<()> {
             tls_available: true,
             plaintext_auth_on_loopback: cfg.relay.plaintext_auth_on_loopback,
             postmaster_domain,
+            header_from_policy: match cfg.submission.header_from_policy {
+                config::HeaderFromPolicy::Reject => mailward_mta::HeaderFromPolicy::Reject,
+                config::HeaderFromPolicy::Allow => mailward_mta::HeaderFromPolicy::Allow,
+            },
         },
         listeners,
         limits: limit_settings(cfg),

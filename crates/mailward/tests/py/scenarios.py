@@ -14,9 +14,9 @@ import time
 from testenv import HOST, PASSWORD, ctx
 
 
-def message(msgid, subject="test", extra=""):
+def message(msgid, subject="test", extra="", author="alice@remote.test"):
     return (
-        f"From: alice@remote.test\r\nTo: bob@example.test\r\nSubject: {subject}\r\n"
+        f"From: {author}\r\nTo: bob@example.test\r\nSubject: {subject}\r\n"
         f"Message-ID: <{msgid}>\r\n{extra}\r\nHello Bob.\r\n.leading dot line\r\n"
     )
 
@@ -66,7 +66,14 @@ def submission_starttls(p):
     code, _ = s.mail("carol@example.test")
     assert code == 553, f"sending as someone else must be refused, got {code}"
     s.rset()
-    code, resp = s.sendmail("bob@example.test", ["bob@example.test"], message("sub-1@laptop", "submission")) or (250, b"")
+    # The From: header is checked like the envelope (header_from_policy = "reject").
+    try:
+        s.sendmail("bob@example.test", ["bob@example.test"], message("spoof-1@laptop", "spoof"))
+        raise AssertionError("a From: of someone else was accepted")
+    except smtplib.SMTPDataError as e:
+        assert e.smtp_code == 553, e
+    s.rset()
+    code, resp = s.sendmail("bob@example.test", ["bob@example.test"], message("sub-1@laptop", "submission", author="Bob <bob@example.test>")) or (250, b"")
     s.quit()
     print(json.dumps({"message_id": "sub-1@laptop"}))
 
@@ -82,7 +89,7 @@ def submissions_tls(p):
     expect(250, s.mail("postmaster@example.test"), "alias as sender")
     expect(250, s.rcpt("bob@example.test"), "RCPT")
     expect(250, s.rcpt("someone@remote.test"), "authenticated relay")
-    code, resp = s.data(message("ssl-1@laptop", "smtps"))
+    code, resp = s.data(message("ssl-1@laptop", "smtps", extra="Sender: postmaster@example.test\r\n"))
     expect(250, (code, resp), "DATA")
     s.quit()
     print(json.dumps({"queue_id": queued_id(resp), "message_id": "ssl-1@laptop"}))
