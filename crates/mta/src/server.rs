@@ -373,12 +373,14 @@ impl<B: QueueStore + DirectoryStore> Server<B> {
         match self.store.enqueue(envelope.clone(), body).await {
             Ok(()) => {
                 let to: Vec<&str> = sub.rcpts.iter().map(|r| r.address.as_str()).collect();
-                let scope = mailward_event::Scope::connection(
-                    Protocol::Smtp,
-                    sub.session.as_str(),
-                    sub.remote_ip,
-                );
-                scope.with_queue_id(&queue_id).emit(Event::Queued(Queued {
+                // Borrowed, not rebuilt: no allocation per message for the log's scope.
+                let scope = mailward_event::Scope {
+                    protocol: Some(Protocol::Smtp),
+                    session: Some(sub.session.as_str().into()),
+                    remote_ip: Some(sub.remote_ip.to_canonical()),
+                    queue_id: Some(queue_id.as_str().into()),
+                };
+                scope.emit(Event::Queued(Queued {
                     from: sub.from.as_str().into(),
                     to: to.join(",").into(),
                     nrcpt: sub.rcpts.len() as u64,
