@@ -173,6 +173,12 @@ fuzz_target!(|data: &[u8]| {
                 Action::StartTls => s.tls_established(),
                 Action::Idle => s.poll_changes(),
                 Action::AuthFailed { .. } => {}
+                Action::Authenticate => {
+                    let outcome = s.check_credentials();
+                    if s.auth_answer(outcome) == Some(Action::Close) {
+                        break;
+                    }
+                }
                 Action::Close => break,
             }
         }

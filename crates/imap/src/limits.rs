@@ -40,6 +40,9 @@ pub struct Limits {
     /// IDLE (RFC 2177 §3): the client re-issues IDLE at least every 29 minutes; the server
     /// may end the session after this long in IDLE.
     pub idle_command_timeout: Duration,
+    /// How long one write may wait for a client that does not read, once logged in (before
+    /// login, the rest of `login_timeout`).
+    pub write_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -59,6 +62,7 @@ impl Default for Limits {
             idle_timeout: Duration::from_secs(30 * 60),
             login_timeout: Duration::from_secs(60),
             idle_command_timeout: Duration::from_secs(30 * 60),
+            write_timeout: Duration::from_secs(5 * 60),
         }
     }
 }

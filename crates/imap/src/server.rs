@@ -4,9 +4,10 @@
 //! held by an idle or IDLE-ing connection. Per-IP limits and the authentication-failure
 //! throttle come from `mailward-net`.
 
-use crate::backend::Authenticator;
+use crate::backend::{AuthOutcome, Authenticator};
 use crate::session::{Action, Session, SessionConfig};
 use mailward_event::{Event, Protocol};
+use mailward_net::auth_ledger::Denied;
 use mailward_net::connection::{self, Ended, Gate, Refusal};
 use mailward_net::limits::{Limiter, Refused};
 use std::net::{IpAddr, SocketAddr};
@@ -41,9 +42,6 @@ pub struct ServerConfig {
     pub session: SessionConfig,
     pub listeners: Vec<(ListenerKind, SocketAddr)>,
     pub tls_timeout: Duration,
-    /// Delay before a failed login is answered, times the IP's failures so far (at most
-    /// 5x).
-    pub auth_fail_delay: Duration,
     pub tls: Option<Arc<rustls::ServerConfig>>,
 }
 
@@ -262,7 +260,7 @@ impl Server {
     ) -> std::io::Result<Exit> {
         let mut conn = Conn {
             io,
-            limit: self.cfg.session.limits.idle_timeout,
+            limit: lock(session).write_timeout(),
             quick,
         };
         // Allocated while the session reads commands; given back during IDLE, so thousands
@@ -276,7 +274,11 @@ impl Server {
             stream_tx.blocking_send(piece).is_ok()
         })));
         loop {
-            let out = lock(session).take_output();
+            let out = {
+                let mut s = lock(session);
+                conn.limit = s.write_timeout();
+                s.take_output()
+            };
             conn.write(&out).await?;
             let advancing = blocking(session, |s| s.advance());
             tokio::pin!(advancing);
@@ -336,31 +338,94 @@ impl Server {
                     return Ok(Exit::Closed);
                 }
                 Some(Action::StartTls) => return Ok(Exit::StartTls),
+                Some(Action::Authenticate) => {
+                    if self.authenticate(&mut conn, session, ip).await? {
+                        return Ok(Exit::Closed);
+                    }
+                }
                 Some(Action::AuthFailed { .. }) => {
-                    // Each failure from the IP waits longer; past the limit the IP is
-                    // refused for a while (mailward-net).
-                    let n = self.limiter.auth_failed(ip);
-                    tokio::time::sleep(self.cfg.auth_fail_delay * n.clamp(1, 5)).await;
-                    if self.limiter.is_blocked(ip) {
-                        lock(session)
-                            .scope
-                            .emit(Event::Refused(mailward_event::Refused {
-                                listener: None,
-                                code: "* BYE [UNAVAILABLE]".into(),
-                                reason: "too many authentication failures".into(),
-                            }));
-                        let out = lock(session).take_output();
-                        conn.write(&out).await?;
-                        conn.write(
-                            b"* BYE [UNAVAILABLE] Too many authentication failures, try later\r\n",
-                        )
-                        .await?;
-                        conn.close().await;
+                    // Nothing was checked (malformed exchange): counted, no delay.
+                    if self.limiter.ledger().record_failure(ip).blocked {
+                        self.refuse_blocked(&mut conn, session).await?;
                         return Ok(Exit::Closed);
                     }
                 }
             }
         }
+    }
+
+    /// One password check through the shared ledger (mailward-net): admitted first (a
+    /// blocked address is refused before the password is looked at, and checks per address
+    /// are bounded), checked on a blocking thread, and a failure answered only after its
+    /// delay. Returns true when the connection was closed.
+    async fn authenticate<S: AsyncRead + AsyncWrite + Unpin>(
+        &self,
+        conn: &mut Conn<'_, S>,
+        session: &Shared,
+        ip: IpAddr,
+    ) -> std::io::Result<bool> {
+        let attempt = match self.limiter.ledger().admit(ip).await {
+            Ok(attempt) => attempt,
+            Err(Denied::Blocked) => {
+                lock(session).auth_answer(AuthOutcome::Unavailable(
+                    "the address is blocked after too many authentication failures".into(),
+                ));
+                self.refuse_blocked(conn, session).await?;
+                return Ok(true);
+            }
+            Err(Denied::Busy) => {
+                lock(session).auth_answer(AuthOutcome::Unavailable(
+                    "too many authentications at once from the address".into(),
+                ));
+                return Ok(false);
+            }
+        };
+        let outcome = blocking(session, |s| s.check_credentials()).await?;
+        let blocked = match &outcome {
+            AuthOutcome::Success(_) => {
+                attempt.succeeded();
+                false
+            }
+            AuthOutcome::Failed => attempt.failed().await.blocked,
+            AuthOutcome::Unavailable(_) => {
+                drop(attempt);
+                false
+            }
+        };
+        let next = lock(session).auth_answer(outcome);
+        if next == Some(Action::Close) {
+            let out = lock(session).take_output();
+            conn.write(&out).await?;
+            conn.close().await;
+            return Ok(true);
+        }
+        if blocked {
+            self.refuse_blocked(conn, session).await?;
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    /// `* BYE [UNAVAILABLE]` and close, for an address the ledger has blocked.
+    async fn refuse_blocked<S: AsyncRead + AsyncWrite + Unpin>(
+        &self,
+        conn: &mut Conn<'_, S>,
+        session: &Shared,
+    ) -> std::io::Result<()> {
+        let out = {
+            let mut s = lock(session);
+            s.scope.emit(Event::Refused(mailward_event::Refused {
+                listener: None,
+                code: "* BYE [UNAVAILABLE]".into(),
+                reason: "too many authentication failures".into(),
+            }));
+            s.take_output()
+        };
+        conn.write(&out).await?;
+        conn.write(b"* BYE [UNAVAILABLE] Too many authentication failures, try later\r\n")
+            .await?;
+        conn.close().await;
+        Ok(())
     }
 
     /// Waits in IDLE (RFC 2177): pushes the selected mailbox's changes as they are

@@ -62,6 +62,12 @@ fn run_session(chunks: &[Vec<u8>]) {
                 Action::Close => return,
                 Action::Idle => s.poll_changes(),
                 Action::AuthFailed { .. } => {}
+                Action::Authenticate => {
+                    let outcome = s.check_credentials();
+                    if s.auth_answer(outcome) == Some(Action::Close) {
+                        return;
+                    }
+                }
             }
         }
         let out = s.take_output();

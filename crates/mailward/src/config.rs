@@ -194,10 +194,17 @@ pub struct LimitsSection {
     pub auth_block: Duration,
     #[serde(default = "d_auth_delay", deserialize_with = "de_duration")]
     pub auth_fail_delay: Duration,
+    /// Password checks from one IP running at once, over all protocols.
+    #[serde(default = "d_auth_checks")]
+    pub auth_checks_per_ip: u32,
     #[serde(default = "d_cmd_timeout", deserialize_with = "de_duration")]
     pub command_timeout: Duration,
     #[serde(default = "d_data_timeout", deserialize_with = "de_duration")]
     pub data_timeout: Duration,
+    /// SMTP: a client that has neither authenticated nor sent MAIL this long after it
+    /// connected is dropped (absolute, however slowly it keeps sending).
+    #[serde(default = "d_cmd_timeout", deserialize_with = "de_duration")]
+    pub start_timeout: Duration,
 }
 
 impl Default for LimitsSection {
@@ -211,8 +218,10 @@ impl Default for LimitsSection {
             auth_failures: d_auth_failures(),
             auth_block: d_auth_block(),
             auth_fail_delay: d_auth_delay(),
+            auth_checks_per_ip: d_auth_checks(),
             command_timeout: d_cmd_timeout(),
             data_timeout: d_data_timeout(),
+            start_timeout: d_cmd_timeout(),
         }
     }
 }
@@ -240,6 +249,9 @@ fn d_auth_block() -> Duration {
 }
 fn d_auth_delay() -> Duration {
     Duration::from_secs(1)
+}
+fn d_auth_checks() -> u32 {
+    2
 }
 fn d_cmd_timeout() -> Duration {
     Duration::from_secs(300)

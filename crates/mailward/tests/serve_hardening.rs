@@ -160,3 +160,144 @@ fn regress_an_ehlo_flood_ends_the_session_and_writes_a_few_lines() {
     let log_bytes = std::fs::metadata(&m.log).map(|md| md.len()).unwrap_or(0);
     assert!(log_bytes < 64 * 1024, "{log_bytes} bytes of log");
 }
+
+/// A server with IMAP and POP3 besides SMTP, and the test account; returns it with the
+/// IMAP and POP3 ports.
+fn every_protocol() -> (Mailward, u16, u16) {
+    let m =
+        Mailward::start_with_listeners("", "imap = [\"127.0.0.1:0\"]\npop3 = [\"127.0.0.1:0\"]");
+    let (imap, pop3) = (m.listener_port("imap"), m.listener_port("pop3"));
+    m.add_account("bob@example.test", None);
+    (m, imap, pop3)
+}
+
+/// Log lines of `event` whose `reason` is `reason`.
+fn events_with_reason(m: &Mailward, event: &str, reason: &str) -> usize {
+    m.log_lines()
+        .iter()
+        .filter(|l| l["event"] == event && l["reason"] == reason)
+        .count()
+}
+
+/// 19 wrong passwords sent at once on 19 pre-opened IMAP connections were all checked, and
+/// the right password on a 20th connection logged in while the IP was "blocked"; each
+/// protocol had its own budget. Now one ledger admits each check first: only as many are
+/// checked as the block allows (`auth_failures = 3` in the test configuration), and the
+/// right password is refused in every protocol on connections opened before the block.
+#[test]
+fn regress_parallel_guesses_and_the_right_password_from_a_blocked_ip() {
+    let (m, imap, pop3) = every_protocol();
+    let started = Instant::now();
+    let got = m.run_py(
+        "auth_attacks.py",
+        "parallel",
+        &[m.smtp, m.submission, imap, pop3],
+    );
+    let guesses = got["guesses"].as_array().unwrap();
+    assert_eq!(guesses.len(), 19);
+    assert!(guesses.iter().all(|g| g.as_str().unwrap() != "OK"), "{got}");
+    let checked = events_with_reason(&m, "auth_failed", "invalid credentials");
+    assert_eq!(
+        checked, 3,
+        "only checks that could fail before the block: {got}"
+    );
+    for (protocol, answer) in got["right_password"].as_object().unwrap() {
+        let answer = answer.as_str().unwrap();
+        assert_ne!(
+            answer, "OK",
+            "{protocol} logged in from a blocked IP: {got}"
+        );
+    }
+    // SMTP answered 421 and closed (smtplib reports the closed connection).
+    assert!(
+        m.log_lines()
+            .iter()
+            .any(|l| l["event"] == "refused" && l["protocol"] == "smtp"),
+        "{got}"
+    );
+    assert!(
+        m.log_lines()
+            .iter()
+            .all(|l| !(l["event"] == "auth" && l["user"] == "bob@example.test")),
+        "no login succeeded"
+    );
+    // Bounded: the delay (100 ms × failures) is served three times, not nineteen.
+    assert!(started.elapsed() < Duration::from_secs(20));
+}
+
+/// One wrong password in each of POP3, IMAP and SMTP blocks the IP in all three: an
+/// address has one budget, not one per protocol.
+#[test]
+fn regress_each_protocol_had_its_own_guess_budget() {
+    let (m, imap, pop3) = every_protocol();
+    let got = m.run_py(
+        "auth_attacks.py",
+        "across",
+        &[m.smtp, m.submission, imap, pop3],
+    );
+    assert!(
+        got["wrong"]["pop3"].as_str().unwrap().contains("[AUTH]"),
+        "{got}"
+    );
+    assert!(
+        got["wrong"]["imap"]
+            .as_str()
+            .unwrap()
+            .contains("AUTHENTICATIONFAILED"),
+        "{got}"
+    );
+    assert_ne!(got["wrong"]["smtp"], "OK", "{got}");
+    for protocol in ["smtp", "pop3", "imap"] {
+        let after = got["after"][protocol].as_str().unwrap();
+        assert!(
+            after.starts_with("refused at connect"),
+            "{protocol}: {after}"
+        );
+    }
+}
+
+/// Before AUTH or MAIL the command timeout restarted with every read, so a client sending
+/// a NOOP now and then held its connection for ever without sending mail. Now the start of
+/// a session has an absolute deadline (`start_timeout`).
+#[test]
+fn regress_a_client_that_never_starts_a_transaction_is_dropped_at_the_start_deadline() {
+    let m = Mailward::start_with_limits(&[
+        ("command_timeout", "\"10s\""),
+        ("start_timeout", "\"2s\""),
+        ("errors", "1000000"),
+    ]);
+    let (mut s, mut r) = connect(m.smtp);
+    assert!(reply(&mut r).starts_with("220"));
+    let started = Instant::now();
+    let mut last = String::new();
+    while started.elapsed() < Duration::from_secs(8) {
+        if s.write_all(b"NOOP\r\n").is_err() {
+            break;
+        }
+        last = reply(&mut r);
+        if !last.starts_with("250") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    assert!(last.starts_with("421 4.4.2"), "{last:?}");
+    let held = started.elapsed();
+    assert!(
+        held >= Duration::from_millis(1500) && held < Duration::from_secs(5),
+        "dropped after {held:?}"
+    );
+
+    // A client that sends MAIL in time is not held to it.
+    let (mut s, mut r) = connect(m.smtp);
+    assert!(reply(&mut r).starts_with("220"));
+    s.write_all(b"EHLO client.test\r\nMAIL FROM:<a@remote.test>\r\n")
+        .unwrap();
+    assert!(reply(&mut r).starts_with("250"));
+    assert!(reply(&mut r).starts_with("250"));
+    std::thread::sleep(Duration::from_secs(3));
+    s.write_all(b"NOOP\r\n").unwrap();
+    assert!(
+        reply(&mut r).starts_with("250"),
+        "still served after the start deadline"
+    );
+}

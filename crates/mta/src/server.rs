@@ -1,12 +1,13 @@
 //! The SMTP listeners: one tokio task per connection driving a [`Session`], TLS by
 //! tokio-rustls (STARTTLS and implicit TLS), queueing through the store's group commit.
 
-use crate::limits::{LimitSettings, Limiter, Refused};
+use crate::limits::{Limiter, Refused};
 use crate::policy::{self, Directory, RcptLookup};
 use crate::received::{self, ReceivedInfo};
 use crate::reply::Reply;
 use crate::session::{Action, EnqueueOutcome, Session, SessionConfig, Submission};
 use mailward_event::{Event, Protocol, Queued};
+use mailward_net::auth_ledger::Denied;
 use mailward_net::connection::{self, Ended, Gate, Refusal};
 use mailward_store::queue::{Envelope, NoticeSender, QueueRcpt, QueuedNotice, RcptState};
 use mailward_store::{DirectoryStore, QueueStore, Recipient, Store, ids};
@@ -26,15 +27,16 @@ pub struct ServerConfig {
     /// Template for sessions; `listener` is set per listener.
     pub session: SessionConfig,
     pub listeners: Vec<(ListenerKind, SocketAddr)>,
-    pub limits: LimitSettings,
     /// RFC 5321 §4.5.3.2.7: the server waits at least 5 minutes for the next command.
     pub command_timeout: Duration,
     /// RFC 5321 §4.5.3.2.5/6: the data block and termination timeouts (3 and 10 minutes).
     pub data_timeout: Duration,
+    /// A client that has neither authenticated nor started a mail transaction this long
+    /// after connecting is dropped (an absolute deadline; the command timeout restarts with
+    /// every read).
+    pub start_timeout: Duration,
     /// TLS handshake timeout.
     pub tls_timeout: Duration,
-    /// Delay after a failed AUTH, multiplied by the IP's failures so far (at most 5x).
-    pub auth_fail_delay: Duration,
     pub tls: Option<Arc<rustls::ServerConfig>>,
 }
 
@@ -76,7 +78,7 @@ pub struct Server<B = Store> {
     store: Arc<B>,
     dir: Arc<dyn Directory>,
     notify: NoticeSender,
-    limiter: Limiter,
+    limiter: Arc<Limiter>,
     active: AtomicUsize,
 }
 
@@ -99,8 +101,13 @@ fn refusal(why: Refused) -> Refusal {
 }
 
 impl<B: QueueStore + DirectoryStore> Server<B> {
-    pub fn new(cfg: ServerConfig, store: Arc<B>, notify: NoticeSender) -> Arc<Server<B>> {
-        let limiter = Limiter::new(cfg.limits.clone());
+    /// `limiter` is this service's; its ledger is shared with the other protocols.
+    pub fn new(
+        cfg: ServerConfig,
+        store: Arc<B>,
+        notify: NoticeSender,
+        limiter: Arc<Limiter>,
+    ) -> Arc<Server<B>> {
         let dir: Arc<dyn Directory> = Arc::new(StoreDirectory(store.clone()));
         Arc::new(Server {
             cfg,
@@ -170,6 +177,7 @@ impl<B: QueueStore + DirectoryStore> Server<B> {
                 scope.session_id().to_owned(),
                 ip,
             );
+            session.set_start_deadline(std::time::Instant::now() + server.cfg.start_timeout);
             let error = server.serve(kind, tcp, &mut session).await.err();
             Ended {
                 commands: session.commands,
@@ -238,11 +246,14 @@ impl<B: QueueStore + DirectoryStore> Server<B> {
                         mailward_net::deadline::shutdown(io).await;
                         return Ok(Exit::Closed);
                     }
-                    let limit = if session.in_data() {
+                    let mut limit = if session.in_data() {
                         self.cfg.data_timeout
                     } else {
                         self.cfg.command_timeout
                     };
+                    if let Some(left) = session.time_to_start() {
+                        limit = limit.min(left);
+                    }
                     match tokio::time::timeout(limit, io.read(&mut buf)).await {
                         Err(_) => {
                             session.timeout();
@@ -269,41 +280,11 @@ impl<B: QueueStore + DirectoryStore> Server<B> {
                     user,
                     password,
                 }) => {
-                    let store = self.store.clone();
-                    let u = user.clone();
-                    let checked =
-                        tokio::task::spawn_blocking(move || store.authenticate(&u, &password))
-                            .await;
-                    let account = match checked {
-                        Ok(Ok(Some(a))) => Some(a.address),
-                        _ => None,
-                    };
-                    if account.is_some() {
-                        self.limiter.auth_ok(session.remote_ip);
-                    } else {
-                        // Slow down guessing: each failure from this IP waits longer.
-                        let n = self.limiter.auth_failed(session.remote_ip);
-                        let factor = n.clamp(1, 5);
-                        tokio::time::sleep(self.cfg.auth_fail_delay * factor).await;
-                    }
-                    let failed = account.is_none();
-                    if let Some(Action::Close) = session.auth_result(mechanism, &user, account) {
-                        self.write(io, &session.take_output()).await?;
-                        mailward_net::deadline::shutdown(io).await;
-                        return Ok(Exit::Closed);
-                    }
-                    if failed && self.limiter.is_blocked(session.remote_ip) {
-                        let reply = Reply::TOO_MANY_AUTH_FAILURES;
-                        session.scope.emit(Event::Refused(mailward_event::Refused {
-                            listener: None,
-                            code: reply.status().to_string().into(),
-                            reason: "too many authentication failures".into(),
-                        }));
-                        let mut out = session.take_output();
-                        reply.write_to(&mut out);
-                        self.write(io, &out).await?;
-                        mailward_net::deadline::shutdown(io).await;
-                        return Ok(Exit::Closed);
+                    if let Some(exit) = self
+                        .authenticate(io, session, mechanism, user, password)
+                        .await?
+                    {
+                        return Ok(exit);
                     }
                 }
                 Some(Action::Enqueue(sub)) => {
@@ -312,6 +293,81 @@ impl<B: QueueStore + DirectoryStore> Server<B> {
                 }
             }
         }
+    }
+
+    /// One password check through the shared ledger (mailward-net): admitted first (a
+    /// blocked address is refused before the password is looked at, and checks per address
+    /// are bounded), checked on a blocking thread, and a failure answered only after its
+    /// delay. Returns `Some` when the connection is to be closed.
+    async fn authenticate<S: AsyncWrite + Unpin>(
+        &self,
+        io: &mut S,
+        session: &mut Session,
+        mechanism: &'static str,
+        user: String,
+        password: String,
+    ) -> std::io::Result<Option<Exit>> {
+        let ledger = self.limiter.ledger();
+        let attempt = match ledger.admit(session.remote_ip).await {
+            Ok(attempt) => attempt,
+            Err(Denied::Blocked) => return self.refuse_blocked(io, session).await.map(Some),
+            Err(Denied::Busy) => {
+                session.auth_unavailable("too many authentications at once from the address");
+                return Ok(None);
+            }
+        };
+        let store = self.store.clone();
+        let u = user.clone();
+        let checked = tokio::task::spawn_blocking(move || store.authenticate(&u, &password)).await;
+        let account = match checked {
+            Ok(Ok(Some(account))) => Some(account.address),
+            Ok(Ok(None)) => None,
+            Ok(Err(e)) => {
+                drop(attempt);
+                session.auth_unavailable(&e.to_string());
+                return Ok(None);
+            }
+            Err(e) => {
+                drop(attempt);
+                session.auth_unavailable(&e.to_string());
+                return Ok(None);
+            }
+        };
+        let blocked = match &account {
+            Some(_) => {
+                attempt.succeeded();
+                false
+            }
+            None => attempt.failed().await.blocked,
+        };
+        if let Some(Action::Close) = session.auth_result(mechanism, &user, account) {
+            self.write(io, &session.take_output()).await?;
+            mailward_net::deadline::shutdown(io).await;
+            return Ok(Some(Exit::Closed));
+        }
+        if blocked {
+            return self.refuse_blocked(io, session).await.map(Some);
+        }
+        Ok(None)
+    }
+
+    /// RFC 5321 §3.8: `421` and close, for an address the ledger has blocked.
+    async fn refuse_blocked<S: AsyncWrite + Unpin>(
+        &self,
+        io: &mut S,
+        session: &mut Session,
+    ) -> std::io::Result<Exit> {
+        let reply = Reply::TOO_MANY_AUTH_FAILURES;
+        session.scope.emit(Event::Refused(mailward_event::Refused {
+            listener: None,
+            code: reply.status().to_string().into(),
+            reason: "too many authentication failures".into(),
+        }));
+        let mut out = session.take_output();
+        reply.write_to(&mut out);
+        self.write(io, &out).await?;
+        mailward_net::deadline::shutdown(io).await;
+        Ok(Exit::Closed)
     }
 
     /// Adds `Received:` (RFC 5321 §4.4), queues durably, logs `queued`, wakes the runner.

@@ -215,6 +215,11 @@ pub struct Session {
     errors: u32,
     /// Commands seen (for the `disconnect` log line).
     pub commands: u64,
+    /// Until the client authenticates or starts a mail transaction, it is dropped at this
+    /// instant (see [`Session::set_start_deadline`]).
+    start_deadline: Option<std::time::Instant>,
+    /// The client has authenticated or started a mail transaction.
+    started: bool,
 }
 
 impl std::fmt::Debug for Session {
@@ -250,6 +255,23 @@ impl Session {
             output: Vec::new(),
             errors: 0,
             commands: 0,
+            start_deadline: None,
+            started: false,
+        }
+    }
+
+    /// A client that has neither authenticated nor started a mail transaction by `at` is
+    /// dropped then (`421 4.4.2`), however slowly it keeps sending: an absolute deadline,
+    /// where the command timeout restarts with every read.
+    pub fn set_start_deadline(&mut self, at: std::time::Instant) {
+        self.start_deadline = Some(at);
+    }
+
+    /// What is left of the start deadline, while it applies.
+    pub fn time_to_start(&self) -> Option<std::time::Duration> {
+        match (self.started, self.start_deadline) {
+            (false, Some(at)) => Some(at.saturating_duration_since(std::time::Instant::now())),
+            _ => None,
         }
     }
 
@@ -743,6 +765,7 @@ impl Session {
                     messages: None,
                 }));
                 self.auth_user = Some(user);
+                self.started = true;
                 self.reply(Reply::AUTH_SUCCEEDED);
                 None
             }
@@ -751,6 +774,15 @@ impl Session {
                 self.error(Reply::AUTH_INVALID)
             }
         }
+    }
+
+    /// The password could not be checked (the account store failed, or the address has
+    /// too many checks running): `454`, logged as `auth_unavailable`; not counted as an
+    /// error of the client.
+    pub fn auth_unavailable(&mut self, why: &str) {
+        self.state = State::Command;
+        self.scope.emit(Event::AuthUnavailable(Reason::new(why)));
+        self.reply(Reply::AUTH_TEMPORARY_FAILURE);
     }
 
     /// A refusal of mail (not a protocol error): logged as `rejected`.
@@ -820,6 +852,7 @@ impl Session {
             from: from.address.as_str().into(),
             size: Some(from.size as u64),
         }));
+        self.started = true;
         self.tx = Some(Transaction {
             from: from.address,
             body_type,

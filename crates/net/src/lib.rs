@@ -1,8 +1,9 @@
 //! Listener plumbing every mailward server needs (SMTP, POP3, IMAP): the TLS server
-//! configuration ([`tls`]) and the per-IP connection and authentication-failure limiter
-//! ([`limits`]), the life of a connection ([`connection`]: limits, session ID, events),
+//! configuration ([`tls`]), the per-IP connection limiter ([`limits`]) and the one
+//! authentication ledger all protocols share ([`auth_ledger`]), the life of a connection ([`connection`]: limits, session ID, events),
 //! the one SASL decoder ([`sasl`]), plus the small address helpers the listeners share.
 
+pub mod auth_ledger;
 pub mod connection;
 pub mod deadline;
 pub mod limits;

@@ -1,9 +1,10 @@
-//! Per-IP defences: concurrent connections, connection rate, and refusing an IP for a while
-//! after repeated authentication failures.
+//! Per-IP defences of one listener: concurrent connections and connection rate; an address
+//! the shared [`AuthLedger`] has blocked is refused at connect.
 
+use crate::auth_ledger::AuthLedger;
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Settings of [`Limiter`].
@@ -13,10 +14,6 @@ pub struct LimitSettings {
     pub max_connections_per_ip: usize,
     /// New connections per IP per minute (0 = unlimited).
     pub connection_rate_per_minute: usize,
-    /// Authentication failures before the IP is refused.
-    pub auth_failures_before_block: u32,
-    /// How long a blocked IP is refused.
-    pub auth_block_duration: Duration,
 }
 
 #[derive(Debug, Default)]
@@ -24,24 +21,16 @@ struct IpState {
     active: usize,
     window_start: Option<Instant>,
     window_count: usize,
-    auth_failures: u32,
-    /// When the last failure was counted: failures are forgotten a block's length later.
-    last_failure: Option<Instant>,
-    blocked_until: Option<Instant>,
 }
 
 impl IpState {
     /// Nothing about this IP matters any more at `now`: no connection open, its rate window
-    /// over, no block in force, no recent failure.
-    fn forgettable(&self, now: Instant, settings: &LimitSettings) -> bool {
+    /// over.
+    fn forgettable(&self, now: Instant) -> bool {
         self.active == 0
             && self
                 .window_start
                 .is_none_or(|t| now.duration_since(t) >= RATE_WINDOW)
-            && self.blocked_until.is_none_or(|t| t <= now)
-            && self
-                .last_failure
-                .is_none_or(|t| now.duration_since(t) >= settings.auth_block_duration)
     }
 }
 
@@ -51,9 +40,9 @@ const RATE_WINDOW: Duration = Duration::from_secs(60);
 /// How often the table is swept of addresses nothing is remembered about.
 const SWEEP_INTERVAL: Duration = Duration::from_secs(10);
 
-/// Past this many addresses, idle ones are dropped at once even inside their rate window
-/// (under a flood from many addresses, memory stays bounded; the rate limit of those
-/// addresses is what gives way).
+/// Past this many addresses, those without an open connection are dropped at once even
+/// inside their rate window (under a flood from many addresses, memory stays bounded; the
+/// rate limit of those addresses is what gives way).
 const MAX_TRACKED: usize = 65_536;
 
 #[derive(Debug)]
@@ -64,18 +53,16 @@ struct Table {
 
 impl Table {
     /// Drops the addresses nothing is remembered about (time-based), and, past
-    /// [`MAX_TRACKED`], every address without an open connection, block or recent failure.
-    fn sweep(&mut self, now: Instant, settings: &LimitSettings) {
+    /// [`MAX_TRACKED`], every address without an open connection.
+    fn sweep(&mut self, now: Instant) {
         let due = now.duration_since(self.last_sweep) >= SWEEP_INTERVAL;
         if !due && self.ips.len() < MAX_TRACKED {
             return;
         }
         self.last_sweep = now;
-        self.ips.retain(|_, st| !st.forgettable(now, settings));
+        self.ips.retain(|_, st| !st.forgettable(now));
         if self.ips.len() >= MAX_TRACKED {
-            self.ips.retain(|_, st| {
-                st.active > 0 || st.blocked_until.is_some_and(|t| t > now) || st.auth_failures > 0
-            });
+            self.ips.retain(|_, st| st.active > 0);
         }
         if self.ips.capacity() > 4 * self.ips.len().max(1024) {
             self.ips.shrink_to_fit();
@@ -91,22 +78,29 @@ pub enum Refused {
     Blocked,
 }
 
-/// Shared by all listeners.
+/// Shared by the listeners of one service; the [`AuthLedger`] is shared by all services.
 #[derive(Debug)]
 pub struct Limiter {
     settings: LimitSettings,
     table: Mutex<Table>,
+    ledger: Arc<AuthLedger>,
 }
 
 impl Limiter {
-    pub fn new(settings: LimitSettings) -> Self {
+    pub fn new(settings: LimitSettings, ledger: Arc<AuthLedger>) -> Self {
         Limiter {
             settings,
             table: Mutex::new(Table {
                 ips: HashMap::new(),
                 last_sweep: Instant::now(),
             }),
+            ledger,
         }
+    }
+
+    /// The authentication ledger every password check goes through.
+    pub fn ledger(&self) -> &AuthLedger {
+        &self.ledger
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut HashMap<IpAddr, IpState>) -> T) -> T {
@@ -123,13 +117,13 @@ impl Limiter {
     pub fn connect(&self, ip: IpAddr, exempt: bool) -> Result<(), Refused> {
         let s = &self.settings;
         let now = Instant::now();
+        if self.ledger.is_blocked(ip) {
+            return Err(Refused::Blocked);
+        }
         let mut table = self.table.lock().unwrap_or_else(|p| p.into_inner());
-        table.sweep(now, s);
+        table.sweep(now);
         {
             let st = table.ips.entry(ip).or_default();
-            if st.blocked_until.is_some_and(|t| t > now) {
-                return Err(Refused::Blocked);
-            }
             if !exempt {
                 if s.max_connections_per_ip > 0 && st.active >= s.max_connections_per_ip {
                     return Err(Refused::TooManyConnections);
@@ -158,10 +152,7 @@ impl Limiter {
             let remove = match ips.get_mut(&ip) {
                 Some(st) => {
                     st.active = st.active.saturating_sub(1);
-                    st.active == 0
-                        && st.auth_failures == 0
-                        && st.blocked_until.is_none()
-                        && st.window_start.is_none()
+                    st.active == 0 && st.window_start.is_none()
                 }
                 None => false,
             };
@@ -170,59 +161,29 @@ impl Limiter {
             }
         });
     }
-
-    /// Records a failed authentication; returns how many this IP has now.
-    pub fn auth_failed(&self, ip: IpAddr) -> u32 {
-        let s = &self.settings;
-        self.with(|ips| {
-            let st = ips.entry(ip).or_default();
-            let now = Instant::now();
-            if st
-                .last_failure
-                .is_some_and(|t| now.duration_since(t) >= s.auth_block_duration)
-            {
-                st.auth_failures = 0;
-            }
-            st.last_failure = Some(now);
-            st.auth_failures += 1;
-            if st.auth_failures >= s.auth_failures_before_block {
-                st.blocked_until = Some(Instant::now() + s.auth_block_duration);
-                st.auth_failures = 0;
-            }
-            st.auth_failures
-        })
-    }
-
-    /// A success clears the count.
-    pub fn auth_ok(&self, ip: IpAddr) {
-        self.with(|ips| {
-            if let Some(st) = ips.get_mut(&ip) {
-                st.auth_failures = 0;
-            }
-        });
-    }
-
-    pub fn is_blocked(&self, ip: IpAddr) -> bool {
-        let now = Instant::now();
-        self.with(|ips| {
-            ips.get(&ip)
-                .and_then(|s| s.blocked_until)
-                .is_some_and(|t| t > now)
-        })
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth_ledger::LedgerSettings;
+
+    fn ledger(failures: u32) -> Arc<AuthLedger> {
+        Arc::new(AuthLedger::new(LedgerSettings::new(
+            failures,
+            Duration::from_secs(60),
+            Duration::ZERO,
+        )))
+    }
 
     fn limiter() -> Limiter {
-        Limiter::new(LimitSettings {
-            max_connections_per_ip: 2,
-            connection_rate_per_minute: 3,
-            auth_failures_before_block: 2,
-            auth_block_duration: Duration::from_secs(60),
-        })
+        Limiter::new(
+            LimitSettings {
+                max_connections_per_ip: 2,
+                connection_rate_per_minute: 3,
+            },
+            ledger(2),
+        )
     }
 
     #[test]
@@ -243,12 +204,13 @@ mod tests {
     /// never evicted.
     #[test]
     fn regress_addresses_seen_once_are_forgotten() {
-        let l = Limiter::new(LimitSettings {
-            max_connections_per_ip: 20,
-            connection_rate_per_minute: 100,
-            auth_failures_before_block: 5,
-            auth_block_duration: Duration::from_secs(60),
-        });
+        let l = Limiter::new(
+            LimitSettings {
+                max_connections_per_ip: 20,
+                connection_rate_per_minute: 100,
+            },
+            ledger(5),
+        );
         for n in 0..300_000u32 {
             let ip = IpAddr::from(std::net::Ipv6Addr::from(u128::from(n) << 64));
             assert!(l.connect(ip, false).is_ok());
@@ -258,25 +220,40 @@ mod tests {
         // A blocked address survives the flood.
         let bad: IpAddr = "192.0.2.66".parse().unwrap();
         for _ in 0..5 {
-            l.auth_failed(bad);
+            l.ledger().record_failure(bad);
         }
         for n in 300_000..400_000u32 {
             let ip = IpAddr::from(std::net::Ipv6Addr::from(u128::from(n) << 64));
             let _ = l.connect(ip, false);
             l.disconnect(ip);
         }
-        assert!(l.is_blocked(bad));
         assert_eq!(l.connect(bad, false), Err(Refused::Blocked));
     }
 
+    /// The ledger is shared: failures counted through one service's limiter refuse the
+    /// address at every service.
     #[test]
-    fn repeated_auth_failures_block_the_ip() {
-        let l = limiter();
+    fn an_address_blocked_anywhere_is_refused_everywhere() {
+        let shared = ledger(2);
+        let smtp = Limiter::new(
+            LimitSettings {
+                max_connections_per_ip: 20,
+                connection_rate_per_minute: 0,
+            },
+            shared.clone(),
+        );
+        let imap = Limiter::new(
+            LimitSettings {
+                max_connections_per_ip: 20,
+                connection_rate_per_minute: 0,
+            },
+            shared,
+        );
         let ip: IpAddr = "192.0.2.9".parse().unwrap();
-        l.auth_failed(ip);
-        assert!(!l.is_blocked(ip));
-        l.auth_failed(ip);
-        assert!(l.is_blocked(ip));
-        assert_eq!(l.connect(ip, true), Err(Refused::Blocked));
+        smtp.ledger().record_failure(ip);
+        assert!(imap.connect(ip, false).is_ok());
+        imap.ledger().record_failure(ip);
+        assert_eq!(smtp.connect(ip, true), Err(Refused::Blocked));
+        assert_eq!(imap.connect(ip, false), Err(Refused::Blocked));
     }
 }

@@ -2,9 +2,11 @@
 //! tokio-rustls (STLS on `pop3`, implicit TLS on `pop3s`), backend calls on blocking
 //! threads, per-IP limits and authentication-failure throttling from `mailward-net`.
 
+use crate::backend::LoginOutcome;
 use crate::backend::{Backend, MailError, Mailbox};
 use crate::session::{Action, Session, SessionConfig};
 use mailward_event::{Event, Protocol, Reason};
+use mailward_net::auth_ledger::Denied;
 use mailward_net::connection::{self, Ended, Gate, Refusal};
 use mailward_net::limits::{Limiter, Refused};
 use std::net::SocketAddr;
@@ -49,9 +51,6 @@ pub struct ServerConfig {
     pub idle_timeout: Duration,
     /// TLS handshake timeout.
     pub tls_timeout: Duration,
-    /// Delay before a failed login is answered, multiplied by the IP's failures so far
-    /// (at most 5x).
-    pub auth_fail_delay: Duration,
     pub tls: Option<Arc<rustls::ServerConfig>>,
 }
 
@@ -310,8 +309,10 @@ impl<B: Backend> Server<B> {
         }
     }
 
-    /// Checks a login on a blocking thread. Failures are slowed down (each failure from
-    /// the IP waits longer) and counted; returns true when the IP is now refused.
+    /// Checks a login through the shared ledger (mailward-net): admitted first (a blocked
+    /// address is refused before the password is looked at, and checks per address are
+    /// bounded), checked on a blocking thread, a failure answered only after its delay.
+    /// Returns true when the IP is now refused (the caller answers and closes).
     async fn login(
         &self,
         session: &mut Session,
@@ -319,32 +320,55 @@ impl<B: Backend> Server<B> {
         user: String,
         password: String,
     ) -> bool {
+        let ip = session.remote_ip;
+        let attempt = match self.limiter.ledger().admit(ip).await {
+            Ok(attempt) => attempt,
+            Err(Denied::Blocked) => {
+                refused(session);
+                return true;
+            }
+            Err(Denied::Busy) => {
+                session.login_result(
+                    &user,
+                    LoginOutcome::TempFail("too many logins at once from your address".into()),
+                );
+                return false;
+            }
+        };
         let backend = self.backend.clone();
         let u = user.clone();
         let login = tokio::task::spawn_blocking(move || backend.login(&u, &password).split())
             .await
-            .unwrap_or_else(|e| (crate::backend::LoginOutcome::TempFail(e.to_string()), None));
+            .unwrap_or_else(|e| (LoginOutcome::TempFail(e.to_string()), None));
         let (outcome, opened) = login;
-        let ip = session.remote_ip;
-        let bad = outcome == crate::backend::LoginOutcome::BadCredentials;
-        if bad {
-            let n = self.limiter.auth_failed(ip);
-            tokio::time::sleep(self.cfg.auth_fail_delay * n.clamp(1, 5)).await;
-        } else if opened.is_some() {
-            self.limiter.auth_ok(ip);
-        }
+        let blocked = match &outcome {
+            LoginOutcome::BadCredentials => attempt.failed().await.blocked,
+            // The password was right even when the maildrop is in use.
+            LoginOutcome::Ok { .. } | LoginOutcome::InUse => {
+                attempt.succeeded();
+                false
+            }
+            LoginOutcome::TempFail(_) => {
+                drop(attempt);
+                false
+            }
+        };
         *mailbox = opened.map(Arc::new);
         session.login_result(&user, outcome);
-        if bad && self.limiter.is_blocked(ip) {
-            session.scope.emit(Event::Refused(mailward_event::Refused {
-                listener: None,
-                code: "-ERR [SYS/TEMP]".into(),
-                reason: "too many authentication failures".into(),
-            }));
-            return true;
+        if blocked {
+            refused(session);
         }
-        false
+        blocked
     }
+}
+
+/// Logs that the address is refused after too many authentication failures.
+fn refused(session: &Session) {
+    session.scope.emit(Event::Refused(mailward_event::Refused {
+        listener: None,
+        code: "-ERR [SYS/TEMP]".into(),
+        reason: "too many authentication failures".into(),
+    }));
 }
 
 /// Runs a backend call on a blocking thread.

@@ -3,6 +3,7 @@
 //! limits.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // A test: a panic is a failing test.
 
+use mailward_net::auth_ledger::{AuthLedger, LedgerSettings};
 use mailward_net::limits::{LimitSettings, Limiter};
 use mailward_pop3::memory::MemoryBackend;
 use mailward_pop3::{ListenerKind, Server, ServerConfig, SessionConfig};
@@ -68,11 +69,17 @@ async fn start(loopback_plaintext: bool, idle: Duration, limits: LimitSettings) 
             listeners: vec![(ListenerKind::Pop3, any), (ListenerKind::Pop3s, any)],
             idle_timeout: idle,
             tls_timeout: Duration::from_secs(10),
-            auth_fail_delay: Duration::from_millis(200),
             tls: Some(tls),
         },
         Arc::new(store.clone()),
-        Arc::new(Limiter::new(limits)),
+        Arc::new(Limiter::new(
+            limits,
+            Arc::new(AuthLedger::new(LedgerSettings::new(
+                3,
+                Duration::from_secs(60),
+                Duration::from_millis(200),
+            ))),
+        )),
     );
     let bound = server.bind().await.unwrap();
     let addr = |k| {
@@ -98,8 +105,6 @@ fn limits() -> LimitSettings {
     LimitSettings {
         max_connections_per_ip: 10,
         connection_rate_per_minute: 0,
-        auth_failures_before_block: 3,
-        auth_block_duration: Duration::from_secs(60),
     }
 }
 

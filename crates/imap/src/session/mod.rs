@@ -17,7 +17,10 @@
 //!         write(take_output())
 //!         match action {
 //!             StartTls   => handshake; session.tls_established()
-//!             AuthFailed => record the IP's failure, delay, continue
+//!             Authenticate => admit the check (shared ledger), outcome =
+//!                           session.check_credentials() (may block), wait the failure
+//!                           delay if it failed, then session.auth_answer(outcome)
+//!             AuthFailed => record the IP's failure (nothing was checked), continue
 //!             Idle       => sub = session.watch(wake); wait for (input | wake | timeout):
 //!                           input → feed + advance (DONE ends IDLE);
 //!                           wake → session.poll_changes(); write(take_output())
@@ -100,8 +103,14 @@ pub enum Action {
     /// Write the output, run the TLS handshake, then call [`Session::tls_established`]
     /// (input received before the handshake has been dropped, RFC 9051 §6.2.1).
     StartTls,
-    /// A LOGIN or AUTHENTICATE failed: record it for the client's IP (and delay the next
-    /// reply if wanted), then call `advance` again.
+    /// LOGIN or AUTHENTICATE presented credentials: admit the check (the shared
+    /// authentication ledger), run [`Session::check_credentials`] where blocking is fine,
+    /// serve a failure's delay, then answer with [`Session::auth_answer`]. Nothing else is
+    /// read until then.
+    Authenticate,
+    /// A LOGIN or AUTHENTICATE failed before any password was checked (malformed or
+    /// refused exchange; already answered): count it for the client's IP, then call
+    /// `advance` again.
     AuthFailed { user: String, failures: u32 },
     /// The client is in IDLE (RFC 2177): write the output, then wait for input (feed +
     /// advance; DONE ends IDLE), for a change notification ([`Session::watch`] then
@@ -149,6 +158,8 @@ enum Mode {
     },
     /// STARTTLS answered, waiting for the handshake.
     TlsPending,
+    /// LOGIN or AUTHENTICATE waiting for the driver's password check.
+    Verifying,
     Closed,
 }
 
@@ -174,6 +185,8 @@ pub struct Session {
     backend: Option<Box<dyn MailboxBackend>>,
     bad_commands: u32,
     auth_failures: u32,
+    /// The tag and credentials of the check in [`Mode::Verifying`].
+    pending_auth: Option<(Tag<'static>, Credentials)>,
     /// The client's ID (RFC 2971), for the log.
     client_id: Vec<(String, Option<String>)>,
     /// Commands seen (for the `disconnect` log line).
@@ -245,6 +258,7 @@ impl Session {
             backend: None,
             bad_commands: 0,
             auth_failures: 0,
+            pending_auth: None,
             client_id: Vec::new(),
             commands: 0,
             ext: wire::extended::Extension::None,
@@ -338,6 +352,19 @@ impl Session {
                 .login_deadline
                 .saturating_duration_since(std::time::Instant::now()),
             _ => self.cfg.limits.idle_timeout,
+        }
+    }
+
+    /// How long one write may wait for a client that does not read: before login, what is
+    /// left of the login deadline (a client that stops reading cannot outlast it); after,
+    /// [`Limits::write_timeout`].
+    pub fn write_timeout(&self) -> Duration {
+        match self.state {
+            State::NotAuthenticated => self
+                .login_deadline
+                .saturating_duration_since(std::time::Instant::now())
+                .max(Duration::from_secs(1)),
+            _ => self.cfg.limits.write_timeout,
         }
     }
 
@@ -447,7 +474,7 @@ impl Session {
     pub fn advance(&mut self) -> Option<Action> {
         loop {
             match self.mode.clone() {
-                Mode::Closed | Mode::TlsPending => return None,
+                Mode::Closed | Mode::TlsPending | Mode::Verifying => return None,
                 Mode::Authenticate { tag } => match self.framer.next_line()? {
                     LineFrame::Line(line) => {
                         self.mode = Mode::Command;
@@ -931,11 +958,32 @@ impl Session {
             tls: self.tls,
             session: self.id.clone(),
         };
-        match self.auth.authenticate(&creds) {
+        self.pending_auth = Some((tag.clone(), creds));
+        self.mode = Mode::Verifying;
+        Some(Action::Authenticate)
+    }
+
+    /// Checks the credentials of [`Action::Authenticate`] (may block: argon2, database).
+    pub fn check_credentials(&self) -> AuthOutcome {
+        match &self.pending_auth {
+            Some((_, creds)) => self.auth.authenticate(creds),
+            None => AuthOutcome::Unavailable("no login pending".into()),
+        }
+    }
+
+    /// Answers the LOGIN or AUTHENTICATE of [`Action::Authenticate`] with the check's
+    /// outcome (RFC 9051 §6.2.2, §6.2.3; RFC 5530 codes). Returns [`Action::Close`] when
+    /// the session has failed too often.
+    pub fn auth_answer(&mut self, outcome: AuthOutcome) -> Option<Action> {
+        let (tag, creds) = self.pending_auth.take()?;
+        if self.mode == Mode::Verifying {
+            self.mode = Mode::Command;
+        }
+        match outcome {
             AuthOutcome::Success(account) => {
                 self.scope.emit(Event::Auth(Auth {
                     user: account.name.as_str().into(),
-                    mechanism: mechanism.as_str().into(),
+                    mechanism: creds.mechanism.as_str().into(),
                     messages: None,
                 }));
                 self.user = Some(account.name);
@@ -944,21 +992,24 @@ impl Session {
                 self.framer.set_authenticated(true);
                 // RFC 9051 §6.2.3: the OK may carry the (new) capabilities.
                 let caps = self.capabilities();
-                self.ok(tag, Some(Code::Capability(caps)), "Logged in");
+                self.ok(&tag, Some(Code::Capability(caps)), "Logged in");
                 None
             }
-            AuthOutcome::Failed => self.auth_failed(
-                tag,
-                &user,
-                mechanism,
-                "AUTHENTICATIONFAILED",
-                "invalid credentials",
-            ),
+            AuthOutcome::Failed => {
+                let user = printable(creds.username.as_bytes(), 128);
+                self.answer_auth_failure(
+                    &tag,
+                    &user,
+                    creds.mechanism,
+                    "AUTHENTICATIONFAILED",
+                    "invalid credentials",
+                )
+            }
             AuthOutcome::Unavailable(why) => {
                 self.scope
                     .emit(Event::AuthUnavailable(Reason::new(why.to_string())));
                 self.no(
-                    tag,
+                    &tag,
                     Some(encode::code("UNAVAILABLE")),
                     "Temporary authentication failure, try again later",
                 );
@@ -967,6 +1018,8 @@ impl Session {
         }
     }
 
+    /// A failure found before any password was checked: answered, then reported to the
+    /// driver as [`Action::AuthFailed`] to be counted.
     fn auth_failed(
         &mut self,
         tag: &Tag<'static>,
@@ -975,10 +1028,28 @@ impl Session {
         code: &'static str,
         reason: &str,
     ) -> Option<Action> {
-        self.auth_failures += 1;
         let user = printable(user.as_bytes(), 128);
+        if let Some(close) = self.answer_auth_failure(tag, &user, mechanism, code, reason) {
+            return Some(close);
+        }
+        Some(Action::AuthFailed {
+            user,
+            failures: self.auth_failures,
+        })
+    }
+
+    /// `NO [code]` and `auth_failed`; past the session's limit, BYE and close.
+    fn answer_auth_failure(
+        &mut self,
+        tag: &Tag<'static>,
+        user: &str,
+        mechanism: Mechanism,
+        code: &'static str,
+        reason: &str,
+    ) -> Option<Action> {
+        self.auth_failures += 1;
         self.scope.emit(Event::AuthFailed(AuthFailed {
-            user: user.as_str().into(),
+            user: user.into(),
             mechanism: mechanism.as_str().into(),
             reason: reason.into(),
             failures: Some(self.auth_failures),
@@ -987,10 +1058,7 @@ impl Session {
         if self.auth_failures >= self.cfg.limits.max_auth_failures {
             return self.close("Too many authentication failures");
         }
-        Some(Action::AuthFailed {
-            user,
-            failures: self.auth_failures,
-        })
+        None
     }
 
     // ---- ENABLE, NAMESPACE, ID --------------------------------------------------------

@@ -133,7 +133,16 @@ impl T {
     fn send_bytes(&mut self, input: &[u8]) -> (String, Vec<Action>) {
         self.s.feed(input);
         let mut actions = Vec::new();
-        while let Some(a) = self.s.advance() {
+        while let Some(mut a) = self.s.advance() {
+            if a == Action::Authenticate {
+                // What the server does, without the ledger: check, then answer.
+                actions.push(Action::Authenticate);
+                let outcome = self.s.check_credentials();
+                match self.s.auth_answer(outcome) {
+                    Some(next) => a = next,
+                    None => continue,
+                }
+            }
             let stop = a == Action::Close || a == Action::StartTls;
             actions.push(a);
             if stop {
@@ -259,29 +268,32 @@ fn other_mechanisms_and_proxy_authorization_are_refused() {
     // base64("bob\0alice\0secret")
     let (out, actions) = t.send("b AUTHENTICATE PLAIN Ym9iAGFsaWNlAHNlY3JldA==\r\n");
     assert_eq!(out, "b NO [AUTHORIZATIONFAILED] Authentication failed\r\n");
-    assert_eq!(actions.len(), 1);
+    // Refused before any check: counted by the driver, never verified.
+    assert_eq!(
+        actions,
+        vec![Action::AuthFailed {
+            user: String::new(),
+            failures: 1
+        }]
+    );
 }
 
 #[test]
 fn failed_logins_are_counted_and_end_the_session() {
     let mut t = loopback();
+    // The password is checked by the driver (through the shared ledger), never inside
+    // `advance`; the answer waits for it.
     let (out, actions) = t.send("a LOGIN alice wrong\r\n");
     assert_eq!(out, "a NO [AUTHENTICATIONFAILED] Authentication failed\r\n");
-    assert_eq!(
-        actions,
-        vec![Action::AuthFailed {
-            user: "alice".into(),
-            failures: 1
-        }]
-    );
+    assert_eq!(actions, vec![Action::Authenticate]);
     let (_, actions) = t.send("b LOGIN bob x\r\n");
-    assert_eq!(actions.len(), 1);
+    assert_eq!(actions, vec![Action::Authenticate]);
     let (out, actions) = t.send("c LOGIN alice nope\r\n");
     assert_eq!(
         out,
         "c NO [AUTHENTICATIONFAILED] Authentication failed\r\n* BYE Too many authentication failures\r\n"
     );
-    assert_eq!(actions, vec![Action::Close]);
+    assert_eq!(actions, vec![Action::Authenticate, Action::Close]);
     assert_eq!(t.s.auth_failures(), 3);
 }
 
@@ -293,7 +305,7 @@ fn unavailable_authentication_is_not_a_failure() {
         out,
         "a NO [UNAVAILABLE] Temporary authentication failure, try again later\r\n"
     );
-    assert!(actions.is_empty());
+    assert_eq!(actions, vec![Action::Authenticate], "nothing to count");
     assert_eq!(t.s.auth_failures(), 0);
 }
 
@@ -629,4 +641,14 @@ fn regress_a_command_before_login_cannot_chain_literals_past_a_small_budget() {
     );
     let (out, _) = t.send_bytes(&[[b'x'; 8000].as_slice(), b"\r\n"].concat());
     assert!(out.contains("a BAD [TOOBIG]"), "{out}");
+}
+
+/// Before login, a client that stopped reading was given the 30-minute idle timeout for
+/// each write; now a write waits at most for what is left of the login deadline.
+#[test]
+fn regress_writes_before_login_outlast_the_login_deadline() {
+    let mut t = loopback();
+    assert!(t.s.write_timeout() <= Limits::default().login_timeout);
+    t.out("a LOGIN alice secret\r\n");
+    assert_eq!(t.s.write_timeout(), Limits::default().write_timeout);
 }

@@ -6,6 +6,7 @@ use mailward_event::{Event, MaildirTmpCleaned, NoFields, Recovered, Scope, Start
 use mailward_mda::{QueueRunner, RetrySettings};
 use mailward_mta::limits::{LimitSettings, Limiter};
 use mailward_mta::{ListenerKind, Server, ServerConfig, SessionConfig, tls};
+use mailward_net::auth_ledger::{AuthLedger, LedgerSettings};
 use mailward_pop3::StoreBackend;
 use mailward_store::queue::{NOTICE_CAPACITY, notice_channel};
 use mailward_store::{DataDir, Store, directory};
@@ -141,19 +142,25 @@ async fn serve(loaded: Loaded) -> anyhow::Result<()> {
             },
         },
         listeners,
-        limits: limit_settings(cfg),
         command_timeout: cfg.limits.command_timeout,
         data_timeout: cfg.limits.data_timeout,
+        start_timeout: cfg.limits.start_timeout,
         tls_timeout: Duration::from_secs(60),
-        auth_fail_delay: cfg.limits.auth_fail_delay,
         tls: Some(tls_cfg.clone()),
     };
+    // One ledger of password checks for every protocol: an IP has one budget of guesses.
+    let ledger = Arc::new(auth_ledger(cfg));
     let (notify_tx, notify_rx) = notice_channel(NOTICE_CAPACITY);
-    let server = Server::new(server_cfg, store.clone(), notify_tx);
+    let server = Server::new(
+        server_cfg,
+        store.clone(),
+        notify_tx,
+        Arc::new(Limiter::new(limit_settings(cfg), ledger.clone())),
+    );
     let bound = server.bind().await?;
-    let imap = imap_server(cfg, &store, tls_cfg.clone());
+    let imap = imap_server(cfg, &store, tls_cfg.clone(), &ledger);
     let imap_bound = imap.bind().await?;
-    let pop3 = pop3_server(cfg, &store, tls_cfg);
+    let pop3 = pop3_server(cfg, &store, tls_cfg, &ledger);
     let pop3_bound = pop3.bind().await?;
 
     let accounts = directory::list_accounts(&store.conn())?.len();
@@ -236,14 +243,26 @@ async fn wait_for_signal() {
     }
 }
 
-/// Per-IP limits of `[limits]`, the same for every protocol.
+/// Per-IP connection limits of `[limits]`, the same for every protocol (each protocol
+/// counts its own connections).
 fn limit_settings(cfg: &config::Config) -> LimitSettings {
     LimitSettings {
         max_connections_per_ip: cfg.limits.connections_per_ip,
         connection_rate_per_minute: cfg.limits.connection_rate_per_minute,
-        auth_failures_before_block: cfg.limits.auth_failures,
-        auth_block_duration: cfg.limits.auth_block,
     }
+}
+
+/// The authentication ledger of `[limits]` (auth_failures, auth_block, auth_fail_delay,
+/// auth_checks_per_ip), shared by SMTP, IMAP and POP3.
+fn auth_ledger(cfg: &config::Config) -> AuthLedger {
+    AuthLedger::new(LedgerSettings {
+        concurrent_per_ip: cfg.limits.auth_checks_per_ip.max(1),
+        ..LedgerSettings::new(
+            cfg.limits.auth_failures,
+            cfg.limits.auth_block,
+            cfg.limits.auth_fail_delay,
+        )
+    })
 }
 
 /// The IMAP service (`[listen] imap`, `imaps`) over the store's mailboxes, with the same
@@ -252,6 +271,7 @@ fn imap_server(
     cfg: &config::Config,
     store: &Arc<Store>,
     tls_cfg: tls::Config,
+    ledger: &Arc<AuthLedger>,
 ) -> Arc<mailward_imap::Server> {
     use mailward_imap::ListenerKind as ImapKind;
     let mut listeners = Vec::new();
@@ -268,13 +288,12 @@ fn imap_server(
         session,
         listeners,
         tls_timeout: Duration::from_secs(60),
-        auth_fail_delay: cfg.limits.auth_fail_delay,
         tls: Some(tls_cfg),
     };
     mailward_imap::Server::new(
         imap_cfg,
         Arc::new(mailward_imap::StoreAuthenticator::new(store.clone())),
-        Arc::new(Limiter::new(limit_settings(cfg))),
+        Arc::new(Limiter::new(limit_settings(cfg), ledger.clone())),
     )
 }
 
@@ -284,6 +303,7 @@ fn pop3_server(
     cfg: &config::Config,
     store: &Arc<Store>,
     tls_cfg: tls::Config,
+    ledger: &Arc<AuthLedger>,
 ) -> Arc<mailward_pop3::Server<StoreBackend>> {
     use mailward_pop3::ListenerKind as Pop3Kind;
     let mut listeners = Vec::new();
@@ -304,13 +324,12 @@ fn pop3_server(
         // RFC 1939 §3: the autologout timer is at least 10 minutes.
         idle_timeout: mailward_pop3::MIN_IDLE_TIMEOUT,
         tls_timeout: Duration::from_secs(60),
-        auth_fail_delay: cfg.limits.auth_fail_delay,
         tls: Some(tls_cfg),
     };
     mailward_pop3::Server::new(
         pop3_cfg,
         Arc::new(StoreBackend::new(store.clone())),
-        Arc::new(Limiter::new(limit_settings(cfg))),
+        Arc::new(Limiter::new(limit_settings(cfg), ledger.clone())),
     )
 }
 

@@ -140,6 +140,9 @@ replies! {
     AUTH_INVALID = 535 (5, 7, 8) "Authentication credentials invalid";
     /// RFC 4954 §6: `235 2.7.0` after a successful AUTH.
     AUTH_SUCCEEDED = 235 (2, 7, 0) "Authentication successful";
+    /// RFC 4954 §6: `454 4.7.0` when the password could not be checked now (the account
+    /// store failed, or the address has too many checks running); the client may retry.
+    AUTH_TEMPORARY_FAILURE = 454 (4, 7, 0) "Temporary authentication failure";
     /// RFC 4954 §6: `530 5.7.0` when the server requires AUTH first (RFC 6409 §4.3 on the
     /// submission ports).
     AUTH_REQUIRED = 530 (5, 7, 0) "Authentication required";
