@@ -32,23 +32,28 @@ pub struct LedgerSettings {
     pub failure_delay: Duration,
     /// Password checks from one address running at once.
     pub concurrent_per_ip: u32,
+    /// Password checks running at once over all addresses (each may hold an argon2
+    /// working area of several MiB and a blocking thread).
+    pub concurrent_total: u32,
     /// How long a check waits for a slot before it is answered "try later".
     pub admission_wait: Duration,
 }
 
 impl LedgerSettings {
     /// The defaults besides the three configured figures: two checks at once per address,
-    /// at most 30 s of waiting for one.
+    /// four per CPU in all, at most 30 s of waiting for one.
     pub fn new(
         failures_before_block: u32,
         block_duration: Duration,
         failure_delay: Duration,
     ) -> Self {
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
         LedgerSettings {
             failures_before_block: failures_before_block.max(1),
             block_duration,
             failure_delay,
             concurrent_per_ip: 2,
+            concurrent_total: u32::try_from(cpus.saturating_mul(4)).unwrap_or(u32::MAX),
             admission_wait: Duration::from_secs(30),
         }
     }
@@ -100,6 +105,8 @@ impl Entry {
 struct Table {
     ips: HashMap<IpAddr, Entry>,
     last_sweep: Instant,
+    /// Checks running now, over all addresses.
+    in_flight: u32,
 }
 
 impl Table {
@@ -158,6 +165,7 @@ impl AuthLedger {
             table: Mutex::new(Table {
                 ips: HashMap::new(),
                 last_sweep: Instant::now(),
+                in_flight: 0,
             }),
             released: Notify::new(),
         }
@@ -223,10 +231,12 @@ impl AuthLedger {
             }
             if e.in_flight >= s.concurrent_per_ip
                 || e.failures + e.in_flight >= s.failures_before_block
+                || t.in_flight >= s.concurrent_total.max(1)
             {
                 return Admission::Wait;
             }
             e.in_flight += 1;
+            t.in_flight += 1;
             Admission::Now
         })
     }
@@ -268,6 +278,7 @@ impl AuthLedger {
 
     fn release(&self, ip: IpAddr, succeeded: bool) {
         self.with(|t| {
+            t.in_flight = t.in_flight.saturating_sub(1);
             let forget = match t.ips.get_mut(&ip) {
                 Some(e) => {
                     e.in_flight = e.in_flight.saturating_sub(1);
@@ -342,6 +353,7 @@ mod tests {
             block_duration: Duration::from_secs(60),
             failure_delay: Duration::from_millis(20),
             concurrent_per_ip: 2,
+            concurrent_total: 16,
             admission_wait: Duration::from_secs(5),
         })
     }
@@ -438,6 +450,25 @@ mod tests {
         drop(l.admit(ip("192.0.2.10")).await.unwrap());
         assert_eq!(l.tracked(), 0);
         assert!(l.admit(ip("192.0.2.10")).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn checks_over_all_addresses_are_bounded_too() {
+        let l = AuthLedger::new(LedgerSettings {
+            concurrent_total: 2,
+            ..LedgerSettings::new(5, Duration::from_secs(60), Duration::ZERO)
+        });
+        let a = l.admit(ip("192.0.2.20")).await.unwrap();
+        let _b = l.admit(ip("192.0.2.21")).await.unwrap();
+        let mut third = pin!(l.admit(ip("192.0.2.22")));
+        assert!(
+            tokio::time::timeout(Duration::from_millis(50), third.as_mut())
+                .await
+                .is_err(),
+            "a third address waits for a slot"
+        );
+        a.succeeded();
+        assert!(third.await.is_ok());
     }
 
     #[tokio::test]
