@@ -376,16 +376,17 @@ impl<B: QueueStore + DirectoryStore> Server<B> {
 
     /// Adds `Received:` (RFC 5321 §4.4), queues durably, logs `queued`, wakes the runner. A
     /// body past the spool threshold is in `spool` already, behind its `Received:`.
-    async fn enqueue(&self, sub: Submission, spool: Option<SpoolFile>) -> EnqueueOutcome {
+    async fn enqueue(&self, mut sub: Submission, spool: Option<SpoolFile>) -> EnqueueOutcome {
         let message_id = crate::headers::message_id(sub.body.headers());
-        let queued = match (&sub.body, spool) {
+        let body = std::mem::replace(&mut sub.body, Body::Memory(Vec::new()));
+        let queued = match (body, spool) {
             (Body::Memory(body), _) => {
                 let queue_id = ids::queue_id();
                 let now_ms = ids::unix_now_ms();
                 let header = self.received(&sub, &queue_id, now_ms.div_euclid(1000));
                 let mut data = Vec::with_capacity(header.len() + body.len());
                 data.extend_from_slice(header.as_bytes());
-                data.extend_from_slice(body);
+                data.extend_from_slice(&body);
                 let envelope =
                     self.envelope(&sub, &queue_id, now_ms, data.len() as u64, &message_id);
                 self.store
@@ -397,7 +398,7 @@ impl<B: QueueStore + DirectoryStore> Server<B> {
             (Body::Spooled { .. }, None) => Err(crate::spool_file::SpoolError::Missing.to_string()),
             (Body::Spooled { tail, .. }, Some(file)) => {
                 let (queue_id, now_ms) = (file.queue_id.clone(), file.arrival_ms);
-                match file.finish(tail.clone()).await {
+                match file.finish(tail).await {
                     Err(e) => Err(e.to_string()),
                     Ok(temp) => {
                         let envelope =
