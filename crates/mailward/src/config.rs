@@ -589,6 +589,7 @@ key = "/etc/mailward/privkey.pem"
 name = "example.test"
 [limits]
 message_size = "10M"
+spool_threshold = "1M"
 command_timeout = "5m"
 "#,
             Path::new("m.toml"),
@@ -596,6 +597,7 @@ command_timeout = "5m"
         .unwrap();
         assert_eq!(c.listen.smtp.len(), 1);
         assert_eq!(c.limits.message_size, 10 * 1024 * 1024);
+        assert_eq!(c.limits.spool_threshold, 1024 * 1024);
         assert_eq!(c.limits.command_timeout, Duration::from_secs(300));
     }
 
