@@ -41,6 +41,8 @@ fuzz_target!(|data: &[u8]| {
         hostname: "mx.fuzz.test".into(),
         listener,
         max_message_size: 4096,
+        // Some sessions spool past 256 octets, so the spooling path is fuzzed too.
+        spool_threshold: if selector & 2 != 0 { 256 } else { 1 << 20 },
         max_recipients: 8,
         max_errors: 50,
         relay_networks: vec![],
@@ -85,6 +87,15 @@ fuzz_target!(|data: &[u8]| {
                     if let Some(Action::Close) = s.auth_result(mechanism, &user, ok) {
                         break;
                     }
+                }
+                Action::Spool { bytes, .. } => {
+                    assert!(s.spooling(), "spooling without a spooled transaction");
+                    assert!(!bytes.is_empty(), "an empty piece to spool");
+                    s.spool_result(if toggle {
+                        Ok(())
+                    } else {
+                        Err("disk full".into())
+                    });
                 }
                 Action::Enqueue(sub) => {
                     assert!(sub.body.len() <= 4096 + 2, "body over the size limit");

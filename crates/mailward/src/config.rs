@@ -179,6 +179,10 @@ fn default_networks() -> Vec<Cidr> {
 pub struct LimitsSection {
     #[serde(default = "d_size", deserialize_with = "de_size")]
     pub message_size: u64,
+    /// A message body larger than this goes to its spool file as it arrives instead of
+    /// being held in memory: each SMTP session holds about this much of a message.
+    #[serde(default = "d_spool_threshold", deserialize_with = "de_size")]
+    pub spool_threshold: u64,
     #[serde(default = "d_rcpts")]
     pub recipients: usize,
     #[serde(default = "d_conns")]
@@ -211,6 +215,7 @@ impl Default for LimitsSection {
     fn default() -> Self {
         LimitsSection {
             message_size: d_size(),
+            spool_threshold: d_spool_threshold(),
             recipients: d_rcpts(),
             connections_per_ip: d_conns(),
             connection_rate_per_minute: d_rate(),
@@ -228,6 +233,9 @@ impl Default for LimitsSection {
 
 fn d_size() -> u64 {
     50 * 1024 * 1024
+}
+fn d_spool_threshold() -> u64 {
+    mailward_mta::DEFAULT_SPOOL_THRESHOLD as u64
 }
 fn d_rcpts() -> usize {
     100
@@ -593,6 +601,7 @@ key = "/etc/mailward/privkey.pem"
 name = "example.test"
 [limits]
 message_size = "10M"
+spool_threshold = "1M"
 command_timeout = "5m"
 "#,
             Path::new("m.toml"),
@@ -600,6 +609,7 @@ command_timeout = "5m"
         .unwrap();
         assert_eq!(c.listen.smtp.len(), 1);
         assert_eq!(c.limits.message_size, 10 * 1024 * 1024);
+        assert_eq!(c.limits.spool_threshold, 1024 * 1024);
         assert_eq!(c.limits.command_timeout, Duration::from_secs(300));
     }
 

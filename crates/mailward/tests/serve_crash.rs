@@ -145,3 +145,59 @@ fn kill_9_under_load_loses_and_duplicates_nothing() {
         queued.len()
     );
 }
+
+/// Issue 12, item 8: a body past the spool threshold is written to `spool/tmp/` while it
+/// arrives. Killed in the middle of one, the server never delivers the half message (the
+/// client got no `250`) and deletes the file when it starts again.
+#[test]
+fn kill_9_while_a_big_message_streams_delivers_no_half_message() {
+    use std::io::{BufRead, BufReader, Write};
+    let mut m = Mailward::start_with_limits(&[("message_size", "\"60M\"")]);
+    m.add_account("bob@example.test", None);
+    let tmp = m.dir.path().join("data/spool/tmp");
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", m.smtp)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(20))).ok();
+    let mut r = BufReader::new(s.try_clone().expect("clone"));
+    s.write_all(
+        b"EHLO big.test\r\nMAIL FROM:<a@remote.test>\r\nRCPT TO:<bob@example.test>\r\nDATA\r\n",
+    )
+    .expect("write");
+    let mut replies = 0;
+    while replies < 5 {
+        let mut line = String::new();
+        r.read_line(&mut line).expect("reply");
+        if line.as_bytes().get(3) != Some(&b'-') {
+            replies += 1;
+        }
+    }
+    // Past the default threshold (256 KiB) the body goes to `spool/tmp/`; the end of data
+    // never comes.
+    s.write_all(b"Subject: half\r\n\r\n").expect("write");
+    let line = format!("{}\r\n", "h".repeat(998));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut sent = 0;
+    while std::fs::read_dir(&tmp).map(|d| d.count()).unwrap_or(0) == 0 {
+        if sent < 4 * 1024 * 1024 {
+            s.write_all(line.as_bytes()).expect("write body");
+            sent += line.len();
+        } else {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no temporary spool file appeared"
+        );
+    }
+    m.kill9();
+    drop(s);
+    assert_eq!(std::fs::read_dir(&tmp).map(|d| d.count()).unwrap_or(0), 1);
+    m.spawn();
+    let recovered = m.wait_for_event("recovered", None);
+    assert!(
+        recovered["removed_spool_files"].as_u64() >= Some(1),
+        "{recovered}"
+    );
+    assert_eq!(std::fs::read_dir(&tmp).map(|d| d.count()).unwrap_or(9), 0);
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(m.inbox("bob").is_empty(), "no half message delivered");
+}

@@ -78,6 +78,17 @@ impl DataReader {
         }
     }
 
+    /// Octets of body collected and not taken yet.
+    pub fn buffered(&self) -> usize {
+        self.body.len()
+    }
+
+    /// Takes the body collected so far (the session spools it); the size limit still
+    /// counts every octet of the body.
+    pub fn take(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.body)
+    }
+
     fn push(&mut self, piece: &[u8]) {
         self.size = self.size.saturating_add(piece.len());
         if self.size > self.max_size {
@@ -197,6 +208,17 @@ mod tests {
     fn smuggling_cr_dot_cr_is_refused() {
         let (_, res) = read_all(b"a\r.\rMAIL FROM:<x@y>\r\n.\r\n");
         assert_eq!(res, Some(Err(DataProblem::BareLineEnding)));
+    }
+
+    #[test]
+    fn taken_pieces_still_count_towards_the_limit() {
+        let mut r = DataReader::new(10);
+        let (_, res) = r.feed(b"123456\r\n");
+        assert!(res.is_none());
+        assert_eq!(r.take(), b"123456\r\n");
+        assert_eq!(r.buffered(), 0);
+        let (_, res) = r.feed(b"789\r\n.\r\n");
+        assert_eq!(res, Some(Err(DataProblem::TooBig)));
     }
 
     #[test]

@@ -1,11 +1,13 @@
 //! The SMTP listeners: one tokio task per connection driving a [`Session`], TLS by
 //! tokio-rustls (STARTTLS and implicit TLS), queueing through the store's group commit.
 
+use crate::body::Body;
 use crate::limits::{Limiter, Refused};
 use crate::policy::{self, Directory, RcptLookup};
 use crate::received::{self, ReceivedInfo};
 use crate::reply::Reply;
 use crate::session::{Action, EnqueueOutcome, Session, SessionConfig, Submission};
+use crate::spool_file::SpoolFile;
 use mailward_event::{Event, Protocol, Queued};
 use mailward_net::auth_ledger::Denied;
 use mailward_net::connection::{self, Ended, Gate, Refusal};
@@ -234,8 +236,17 @@ impl<B: QueueStore + DirectoryStore> Server<B> {
         session: &mut Session,
     ) -> std::io::Result<Exit> {
         let mut buf = vec![0u8; 32 * 1024];
+        // The spool file of the transaction in progress, once its body passed the threshold.
+        let mut spool: Option<SpoolFile> = None;
         loop {
-            match session.advance() {
+            let action = session.advance();
+            let queues_spooled = matches!(&action,
+                Some(Action::Enqueue(sub)) if matches!(sub.body, Body::Spooled { .. }));
+            if !session.spooling() && !queues_spooled {
+                // The transaction ended without queueing its spool file: it goes.
+                spool = None;
+            }
+            match action {
                 None => {
                     // RFC 2920 §3.1: replies may wait while more input is buffered; flush
                     // when the input is used up.
@@ -287,8 +298,22 @@ impl<B: QueueStore + DirectoryStore> Server<B> {
                         return Ok(exit);
                     }
                 }
+                Some(Action::Spool { bytes, start }) => {
+                    let written = match (start, spool.as_mut()) {
+                        (Some(sub), _) => {
+                            spool = None;
+                            self.start_spool(&sub, bytes).await.map(|f| spool = Some(f))
+                        }
+                        (None, Some(file)) => file.append(bytes).await,
+                        (None, None) => Err(crate::spool_file::SpoolError::Missing),
+                    };
+                    if written.is_err() {
+                        spool = None;
+                    }
+                    session.spool_result(written.map_err(|e| e.to_string()));
+                }
                 Some(Action::Enqueue(sub)) => {
-                    let outcome = self.enqueue(*sub).await;
+                    let outcome = self.enqueue(*sub, spool.take()).await;
                     session.enqueue_result(outcome);
                 }
             }
@@ -370,17 +395,14 @@ impl<B: QueueStore + DirectoryStore> Server<B> {
         Ok(Exit::Closed)
     }
 
-    /// Adds `Received:` (RFC 5321 §4.4), queues durably, logs `queued`, wakes the runner.
-    async fn enqueue(&self, sub: Submission) -> EnqueueOutcome {
-        let queue_id = ids::queue_id();
-        let now_ms = ids::unix_now_ms();
-        let now = now_ms.div_euclid(1000);
+    /// The `Received:` header (RFC 5321 §4.4) this server adds to `sub`.
+    fn received(&self, sub: &Submission, queue_id: &str, now: i64) -> String {
         let tls = sub.tls.as_ref();
         let for_rcpt = match sub.rcpts.as_slice() {
             [one] => Some(one.address.as_str()),
             _ => None,
         };
-        let header = received::header(&ReceivedInfo {
+        received::header(&ReceivedInfo {
             helo: &sub.helo,
             rdns: None,
             remote_ip: sub.remote_ip,
@@ -389,18 +411,104 @@ impl<B: QueueStore + DirectoryStore> Server<B> {
             auth_user: sub.auth_user.as_deref(),
             by_host: &self.cfg.session.hostname,
             protocol: received::protocol_word(sub.esmtp, tls.is_some(), sub.auth_user.is_some()),
-            queue_id: &queue_id,
+            queue_id,
             for_rcpt,
             timestamp: now,
-        });
-        let message_id = crate::headers::message_id(&sub.body);
-        let mut data = Vec::with_capacity(header.len() + sub.body.len());
-        data.extend_from_slice(header.as_bytes());
-        data.extend_from_slice(&sub.body);
-        let size = data.len() as u64;
-        let envelope = Envelope {
-            id: queue_id.clone(),
-            created: now,
+        })
+    }
+
+    /// Starts the spool file of the transaction `sub` (its body is past the threshold): it
+    /// gets its queue ID and `Received:` now, then the body's first `bytes`.
+    async fn start_spool(
+        &self,
+        sub: &Submission,
+        bytes: Vec<u8>,
+    ) -> Result<SpoolFile, crate::spool_file::SpoolError> {
+        let queue_id = ids::queue_id();
+        let now_ms = ids::unix_now_ms();
+        let header = self.received(sub, &queue_id, now_ms.div_euclid(1000));
+        SpoolFile::start(&self.store, queue_id, now_ms, header, bytes).await
+    }
+
+    /// Adds `Received:` (RFC 5321 §4.4), queues durably, logs `queued`, wakes the runner. A
+    /// body past the spool threshold is in `spool` already, behind its `Received:`.
+    async fn enqueue(&self, mut sub: Submission, spool: Option<SpoolFile>) -> EnqueueOutcome {
+        let message_id = crate::headers::message_id(sub.body.headers());
+        let body = std::mem::replace(&mut sub.body, Body::Memory(Vec::new()));
+        let queued = match (body, spool) {
+            (Body::Memory(body), _) => {
+                let queue_id = ids::queue_id();
+                let now_ms = ids::unix_now_ms();
+                let header = self.received(&sub, &queue_id, now_ms.div_euclid(1000));
+                let mut data = Vec::with_capacity(header.len() + body.len());
+                data.extend_from_slice(header.as_bytes());
+                data.extend_from_slice(&body);
+                let envelope =
+                    self.envelope(&sub, &queue_id, now_ms, data.len() as u64, &message_id);
+                self.store
+                    .enqueue(envelope.clone(), Arc::new(data))
+                    .await
+                    .map(|()| envelope)
+                    .map_err(|e| e.to_string())
+            }
+            (Body::Spooled { .. }, None) => Err(crate::spool_file::SpoolError::Missing.to_string()),
+            (Body::Spooled { tail, .. }, Some(file)) => {
+                let (queue_id, now_ms) = (file.queue_id.clone(), file.arrival_ms);
+                match file.finish(tail).await {
+                    Err(e) => Err(e.to_string()),
+                    Ok(temp) => {
+                        let envelope =
+                            self.envelope(&sub, &queue_id, now_ms, temp.len(), &message_id);
+                        self.store
+                            .enqueue_spooled(envelope.clone(), temp)
+                            .await
+                            .map(|()| envelope)
+                            .map_err(|e| e.to_string())
+                    }
+                }
+            }
+        };
+        match queued {
+            Ok(envelope) => {
+                let queue_id = envelope.id.clone();
+                let to: Vec<&str> = sub.rcpts.iter().map(|r| r.address.as_str()).collect();
+                // Borrowed, not rebuilt: no allocation per message for the log's scope.
+                let scope = mailward_event::Scope {
+                    protocol: Some(Protocol::Smtp),
+                    session: Some(sub.session.as_str().into()),
+                    remote_ip: Some(sub.remote_ip.to_canonical()),
+                    queue_id: Some(queue_id.as_str().into()),
+                };
+                scope.emit(Event::Queued(Queued {
+                    from: sub.from.as_str().into(),
+                    to: to.join(",").into(),
+                    nrcpt: sub.rcpts.len() as u64,
+                    size: envelope.size,
+                    message_id: message_id.as_deref().map(Into::into),
+                    user: sub.auth_user.as_deref().map(Into::into),
+                }));
+                // Never waits: when the runner's channel is full the notice is dropped and
+                // the runner scans for the message (it is durable already).
+                self.notify.send(QueuedNotice { envelope });
+                EnqueueOutcome::Queued { queue_id }
+            }
+            Err(e) => EnqueueOutcome::TempFail(e),
+        }
+    }
+
+    /// The queue record of `sub` as queued under `queue_id` at `now_ms` (`size` octets with
+    /// the `Received:` header).
+    fn envelope(
+        &self,
+        sub: &Submission,
+        queue_id: &str,
+        now_ms: i64,
+        size: u64,
+        message_id: &Option<String>,
+    ) -> Envelope {
+        Envelope {
+            id: queue_id.to_owned(),
+            created: now_ms.div_euclid(1000),
             created_ms: now_ms,
             sender: sub.from.clone(),
             rcpts: sub
@@ -424,32 +532,6 @@ impl<B: QueueStore + DirectoryStore> Server<B> {
             auth_user: sub.auth_user.clone(),
             remote_ip: sub.remote_ip.to_string(),
             session: sub.session.clone(),
-        };
-        let body = Arc::new(data);
-        match self.store.enqueue(envelope.clone(), body).await {
-            Ok(()) => {
-                let to: Vec<&str> = sub.rcpts.iter().map(|r| r.address.as_str()).collect();
-                // Borrowed, not rebuilt: no allocation per message for the log's scope.
-                let scope = mailward_event::Scope {
-                    protocol: Some(Protocol::Smtp),
-                    session: Some(sub.session.as_str().into()),
-                    remote_ip: Some(sub.remote_ip.to_canonical()),
-                    queue_id: Some(queue_id.as_str().into()),
-                };
-                scope.emit(Event::Queued(Queued {
-                    from: sub.from.as_str().into(),
-                    to: to.join(",").into(),
-                    nrcpt: sub.rcpts.len() as u64,
-                    size,
-                    message_id: message_id.as_deref().map(Into::into),
-                    user: sub.auth_user.as_deref().map(Into::into),
-                }));
-                // Never waits: when the runner's channel is full the notice is dropped and
-                // the runner scans for the message (it is durable already).
-                self.notify.send(QueuedNotice { envelope });
-                EnqueueOutcome::Queued { queue_id }
-            }
-            Err(e) => EnqueueOutcome::TempFail(e.to_string()),
         }
     }
 }

@@ -1,8 +1,10 @@
 //! The SMTP session state machine (RFC 5321 §4.1, §4.3): pure and I/O-free. Bytes go in
 //! with [`Session::feed`]; [`Session::advance`] writes replies into an output buffer and
 //! stops at each [`Action`] the caller must perform (TLS handshake, password check,
-//! queueing), whose outcome comes back through `*_result` / [`Session::tls_established`].
+//! writing a big body to its spool file, queueing), whose outcome comes back through
+//! `*_result` / [`Session::tls_established`].
 
+use crate::body::{Body, Spill};
 use crate::framing::{self, DataProblem, DataReader, Line};
 use crate::numbers;
 use crate::policy::{self, Cidr, Directory};
@@ -68,6 +70,10 @@ pub struct SessionConfig {
     pub listener: ListenerKind,
     /// RFC 1870 SIZE: the largest message accepted, in octets.
     pub max_message_size: usize,
+    /// A body larger than this goes to its spool file as it arrives, in pieces of about
+    /// this size ([`Action::Spool`]), instead of being held in memory whole
+    /// (`[limits] spool_threshold`, default [`DEFAULT_SPOOL_THRESHOLD`]).
+    pub spool_threshold: usize,
     pub max_recipients: usize,
     /// Errors (bad commands, refused recipients) before the session is closed.
     pub max_errors: u32,
@@ -82,6 +88,10 @@ pub struct SessionConfig {
     /// Whether an authenticated user's `From:` must name its own addresses.
     pub header_from_policy: HeaderFromPolicy,
 }
+
+/// Bodies larger than this are spooled as they arrive (256 KiB: the largest body the queue
+/// keeps in its row, so every spooled body would be a spool file anyway).
+pub const DEFAULT_SPOOL_THRESHOLD: usize = 256 * 1024;
 
 /// What an authenticated submission may put in `From:` (`[submission] header_from_policy`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -112,7 +122,7 @@ pub struct RcptInfo {
 pub struct Submission {
     pub from: String,
     pub rcpts: Vec<RcptInfo>,
-    pub body: Vec<u8>,
+    pub body: Body,
     pub body_type: Option<String>,
     pub smtputf8: bool,
     pub ret: Option<String>,
@@ -135,6 +145,15 @@ pub enum Action {
         mechanism: &'static str,
         user: String,
         password: String,
+    },
+    /// Append `bytes` to the message's spool file, then call [`Session::spool_result`]. With
+    /// `start` (the transaction so far, with an empty body) these are the body's first
+    /// octets: start a new spool file (a file of an earlier transaction is no longer
+    /// wanted). The file goes with the [`Body::Spooled`] of the [`Action::Enqueue`] that
+    /// follows; once [`Session::spooling`] is false without one, it is to be deleted.
+    Spool {
+        bytes: Vec<u8>,
+        start: Option<Box<Submission>>,
     },
     /// Queue the message, then call [`Session::enqueue_result`].
     Enqueue(Box<Submission>),
@@ -182,9 +201,13 @@ struct Transaction {
     smtputf8: bool,
     ret: Option<String>,
     envid: Option<String>,
-    /// CHUNKING body collected so far.
+    /// CHUNKING body collected so far (and not spooled).
     chunks: Vec<u8>,
+    /// CHUNKING octets received in all.
+    chunked: usize,
     chunk_too_big: bool,
+    /// The body went past the spool threshold.
+    spill: Option<Spill>,
 }
 
 /// One SMTP session.
@@ -299,6 +322,21 @@ impl Session {
         matches!(self.state, State::Closed)
     }
 
+    /// True while the transaction in progress has a body in a spool file ([`Action::Spool`]).
+    pub fn spooling(&self) -> bool {
+        self.tx.as_ref().is_some_and(|t| t.spill.is_some())
+    }
+
+    /// The spool file was written (`Ok`) or not: then the rest of the body is thrown away
+    /// and the message gets `451` (RFC 5321 §4.2.5) at its end.
+    pub fn spool_result(&mut self, result: Result<(), String>) {
+        if let Err(why) = result
+            && let Some(spill) = self.tx.as_mut().and_then(|t| t.spill.as_mut())
+        {
+            spill.failed = Some(why);
+        }
+    }
+
     /// True while a message body is being received (the data timeouts of RFC 5321
     /// §4.5.3.2.5 apply instead of the command timeout).
     pub fn in_data(&self) -> bool {
@@ -392,7 +430,7 @@ impl Session {
                     let (used, done) = reader.feed(&self.input);
                     self.input.drain(..used.min(self.input.len()));
                     match done {
-                        None => return None,
+                        None => return self.spill(),
                         Some(result) => {
                             if let Some(a) = self.data_done(result) {
                                 return Some(a);
@@ -409,22 +447,24 @@ impl Session {
                     let (last, discard) = (*last, *discard);
                     *remaining -= take;
                     let done = *remaining == 0;
-                    let chunk: Vec<u8> = self.input.drain(..take).collect();
+                    let chunk = self.input.get(..take).unwrap_or_default();
                     if !discard && let Some(tx) = self.tx.as_mut() {
-                        if tx.chunks.len() + chunk.len() > self.cfg.max_message_size {
+                        tx.chunked = tx.chunked.saturating_add(chunk.len());
+                        if tx.chunked > self.cfg.max_message_size {
                             tx.chunk_too_big = true;
                         } else {
-                            tx.chunks.extend_from_slice(&chunk);
+                            tx.chunks.extend_from_slice(chunk);
                         }
                     }
+                    self.input.drain(..take);
                     if !done {
-                        return None;
+                        return self.spill();
                     }
                     self.state = State::Command;
                     if discard {
                         continue;
                     }
-                    if let Some(a) = self.bdat_done(last) {
+                    if let Some(a) = self.bdat_done(last).or_else(|| self.spill()) {
                         return Some(a);
                     }
                 }
@@ -940,7 +980,7 @@ impl Session {
         match self.tx.as_ref() {
             None => self.error(Reply::NEED_MAIL),
             Some(tx) if tx.rcpts.is_empty() => self.error(Reply::NO_VALID_RECIPIENTS),
-            Some(tx) if !tx.chunks.is_empty() => self.error(Reply::DATA_AFTER_BDAT),
+            Some(tx) if tx.chunked > 0 => self.error(Reply::DATA_AFTER_BDAT),
             Some(_) => {
                 self.reply(Reply::START_MAIL_INPUT);
                 self.state = State::Data(DataReader::new(self.cfg.max_message_size));
@@ -1010,7 +1050,7 @@ impl Session {
             return self.reject(Reply::MESSAGE_TOO_BIG, "message too big");
         }
         if !last {
-            let n = self.tx.as_ref().map_or(0, |t| t.chunks.len());
+            let n = self.tx.as_ref().map_or(0, |t| t.chunked);
             self.reply(Reply::chunk_received(n));
             return None;
         }
@@ -1022,22 +1062,51 @@ impl Session {
         self.finish(body)
     }
 
-    fn finish(&mut self, body: Vec<u8>) -> Option<Action> {
-        let Some(tx) = self.tx.take() else {
-            return self.error(Reply::NEED_MAIL);
+    /// Past the spool threshold, hands the body collected so far to the spool file
+    /// ([`Action::Spool`]), so memory stays about the threshold whatever the message's size.
+    fn spill(&mut self) -> Option<Action> {
+        let threshold = self.cfg.spool_threshold;
+        let tx = self.tx.as_mut()?;
+        let bytes = match &mut self.state {
+            State::Data(reader) if reader.buffered() > threshold => reader.take(),
+            State::Bdat { discard: false, .. } | State::Command if tx.chunks.len() > threshold => {
+                std::mem::take(&mut tx.chunks)
+            }
+            _ => return None,
         };
-        // RFC 5321 §6.3: a message that went round too often is a loop.
-        if crate::headers::hop_count(&body) > 50 {
-            return self.reject(Reply::TOO_MANY_HOPS, "mail loop");
+        let first = tx.spill.is_none();
+        let spill = tx.spill.get_or_insert_default();
+        if spill.failed.is_some() {
+            // The file is gone: the rest is thrown away, the end of data gets 451.
+            return None;
         }
-        if let Some(user) = self.auth_user.clone()
-            && self.cfg.header_from_policy == HeaderFromPolicy::Reject
-            && !self.header_from_is_own(&user, &body)
-        {
-            return self.reject(Reply::HEADER_FROM_NOT_OWNED, "From: header not owned");
-        }
-        self.state = State::Waiting;
-        Some(Action::Enqueue(Box::new(Submission {
+        spill.spooled(&bytes);
+        let start = if first {
+            self.preview().map(Box::new)
+        } else {
+            None
+        };
+        Some(Action::Spool { bytes, start })
+    }
+
+    /// The transaction in progress so far (an empty body), for the start of its spool file.
+    fn preview(&self) -> Option<Submission> {
+        let tx = self.tx.as_ref()?;
+        let meta = Transaction {
+            from: tx.from.clone(),
+            rcpts: tx.rcpts.clone(),
+            body_type: tx.body_type.clone(),
+            smtputf8: tx.smtputf8,
+            ret: tx.ret.clone(),
+            envid: tx.envid.clone(),
+            ..Transaction::default()
+        };
+        Some(self.submission(meta, Body::Memory(Vec::new())))
+    }
+
+    /// The transaction `tx` as a [`Submission`] with `body`.
+    fn submission(&self, tx: Transaction, body: Body) -> Submission {
+        Submission {
             from: tx.from,
             rcpts: tx.rcpts,
             body,
@@ -1051,7 +1120,48 @@ impl Session {
             auth_user: self.auth_user.clone(),
             remote_ip: self.remote_ip,
             session: self.id.clone(),
-        })))
+        }
+    }
+
+    /// The end of the data: `rest` is what the session still holds of the body (all of it
+    /// unless it was spooled).
+    fn finish(&mut self, rest: Vec<u8>) -> Option<Action> {
+        let spill = self.tx.as_mut().and_then(|t| t.spill.take());
+        let body = match spill {
+            None => Body::Memory(rest),
+            Some(spill) => {
+                if let Some(why) = spill.failed.clone() {
+                    self.tx = None;
+                    self.enqueue_result(EnqueueOutcome::TempFail(why));
+                    return None;
+                }
+                match spill.finish(rest) {
+                    Ok(body) => body,
+                    Err(()) => {
+                        self.tx = None;
+                        return self
+                            .reject(Reply::HEADER_SECTION_TOO_BIG, "header section too big");
+                    }
+                }
+            }
+        };
+        let Some(tx) = self.tx.take() else {
+            return self.error(Reply::NEED_MAIL);
+        };
+        let submission = self.submission(tx, body);
+        let headers = submission.body.headers();
+        // RFC 5321 §6.3: a message that went round too often is a loop.
+        if crate::headers::hop_count(headers) > 50 {
+            return self.reject(Reply::TOO_MANY_HOPS, "mail loop");
+        }
+        if let Some(user) = self.auth_user.clone()
+            && self.cfg.header_from_policy == HeaderFromPolicy::Reject
+            && !self.header_from_is_own(&user, headers)
+        {
+            return self.reject(Reply::HEADER_FROM_NOT_OWNED, "From: header not owned");
+        }
+        self.state = State::Waiting;
+        Some(Action::Enqueue(Box::new(submission)))
     }
 
     /// The authenticated user may send this `From:`: every mailbox in it is the user's, or
@@ -1121,6 +1231,7 @@ mod tests {
             hostname: "mx.example.test".into(),
             listener,
             max_message_size: 1000,
+            spool_threshold: DEFAULT_SPOOL_THRESHOLD,
             max_recipients: 3,
             max_errors: 5,
             relay_networks: vec!["192.0.2.0/24".parse().unwrap()],
@@ -1215,7 +1326,10 @@ mod tests {
         let Some(Action::Enqueue(sub)) = a else {
             panic!("{a:?}")
         };
-        assert_eq!(sub.body, b"Subject: hi\r\n\r\n.x\r\n");
+        assert_eq!(
+            sub.body,
+            Body::Memory(b"Subject: hi\r\n\r\n.x\r\n".to_vec())
+        );
         assert_eq!(sub.rcpts.len(), 2);
         assert_eq!(sub.rcpts[1].notify, vec!["SUCCESS", "FAILURE"]);
         assert_eq!(sub.body_type.as_deref(), Some("8BITMIME"));
@@ -1449,7 +1563,214 @@ mod tests {
         let Some(Action::Enqueue(sub)) = a else {
             panic!("{out}")
         };
-        assert_eq!(sub.body, b"Hel\nlo!\r\n");
+        assert_eq!(sub.body, Body::Memory(b"Hel\nlo!\r\n".to_vec()));
+    }
+
+    /// A session whose bodies spool past 64 octets (and may be `max` octets).
+    fn spooling_session(max: usize) -> Session {
+        let mut cfg = (*cfg(ListenerKind::Smtp)).clone();
+        cfg.spool_threshold = 64;
+        cfg.max_message_size = max;
+        let mut s = Session::new(
+            Arc::new(cfg),
+            Arc::new(Dir),
+            "S1".into(),
+            "198.51.100.1".parse().unwrap(),
+        );
+        s.greeting();
+        s
+    }
+
+    /// What a server does with a spooling session: feeds `input` in pieces of 10, answers
+    /// each [`Action::Spool`] with `write` (keeping the pieces) and stops at the next other
+    /// action. Returns (replies, pieces spooled, the action). A piece is at most the
+    /// threshold and the last line (or BDAT input) that passed it: `line` octets.
+    fn drive_spooling(
+        s: &mut Session,
+        input: &[u8],
+        line: usize,
+        write: impl Fn(usize) -> Result<(), String>,
+    ) -> (String, Vec<Vec<u8>>, Option<Action>) {
+        let mut pieces = Vec::new();
+        let mut out = Vec::new();
+        for chunk in input.chunks(10) {
+            s.feed(chunk);
+            loop {
+                match s.advance() {
+                    Some(Action::Spool { bytes, start }) => {
+                        assert_eq!(
+                            start.is_some(),
+                            pieces.is_empty(),
+                            "start on the first only"
+                        );
+                        assert!(bytes.len() <= 64 + line, "bounded by the threshold");
+                        assert!(s.spooling());
+                        pieces.push(bytes);
+                        s.spool_result(write(pieces.len()));
+                    }
+                    None => break,
+                    other => {
+                        out.extend(s.take_output());
+                        return (String::from_utf8(out).unwrap(), pieces, other);
+                    }
+                }
+            }
+            out.extend(s.take_output());
+        }
+        (String::from_utf8(out).unwrap(), pieces, None)
+    }
+
+    const BIG_HEADERS: &str = "Subject: big\r\nMessage-ID: <m@c.test>\r\nReceived: x\r\n\r\n";
+
+    /// Issue 12, item 8: a body past the threshold leaves the session in pieces of about
+    /// the threshold; the end of data queues it as spooled with its header section.
+    #[test]
+    fn a_data_body_past_the_threshold_is_spooled_in_pieces() {
+        let mut s = spooling_session(1000);
+        let mut body = BIG_HEADERS.as_bytes().to_vec();
+        for i in 0..20 {
+            body.extend_from_slice(format!("line {i:02} of the body\r\n").as_bytes());
+        }
+        let mut wire =
+            b"EHLO c\r\nMAIL FROM:<a@r.test>\r\nRCPT TO:<bob@example.test>\r\nDATA\r\n".to_vec();
+        wire.extend_from_slice(&body);
+        wire.extend_from_slice(b"..dot\r\n.\r\n");
+        body.extend_from_slice(b".dot\r\n");
+        let (out, pieces, a) = drive_spooling(&mut s, &wire, 30, |_| Ok(()));
+        assert!(
+            out.ends_with("354 End data with <CR><LF>.<CR><LF>\r\n"),
+            "{out}"
+        );
+        let Some(Action::Enqueue(sub)) = a else {
+            panic!("{a:?}")
+        };
+        let Body::Spooled {
+            head,
+            tail,
+            spooled,
+        } = &sub.body
+        else {
+            panic!("{:?}", sub.body)
+        };
+        assert!(pieces.len() >= 5, "{} pieces", pieces.len());
+        let mut whole = pieces.concat();
+        assert_eq!(whole.len() as u64, *spooled);
+        whole.extend_from_slice(tail);
+        assert_eq!(whole, body);
+        assert_eq!(head, BIG_HEADERS.as_bytes());
+        assert_eq!(sub.body.len(), body.len() as u64);
+        assert!(!s.spooling(), "the file goes with the submission");
+        s.enqueue_result(EnqueueOutcome::Queued {
+            queue_id: "Q1".into(),
+        });
+        // A small message after it stays in memory.
+        let (out, pieces, a) = drive_spooling(
+            &mut s,
+            b"MAIL FROM:<a@r.test>\r\nRCPT TO:<bob@example.test>\r\nDATA\r\nSubject: s\r\n\r\nhi\r\n.\r\n",
+            30,
+            |_| Ok(()),
+        );
+        assert!(out.starts_with("250 2.0.0 Ok: queued as Q1\r\n"), "{out}");
+        assert!(pieces.is_empty());
+        assert!(
+            matches!(a, Some(Action::Enqueue(sub)) if sub.body == Body::Memory(b"Subject: s\r\n\r\nhi\r\n".to_vec()))
+        );
+    }
+
+    #[test]
+    fn bdat_chunks_past_the_threshold_are_spooled_and_rset_drops_them() {
+        let mut s = spooling_session(1000);
+        let chunk = "x".repeat(50);
+        let wire = format!(
+            "EHLO c\r\nMAIL FROM:<a@r.test>\r\nRCPT TO:<bob@example.test>\r\nBDAT {}\r\n{BIG_HEADERS}BDAT 50\r\n{chunk}BDAT 50\r\n{chunk}",
+            BIG_HEADERS.len()
+        );
+        let (out, pieces, a) = drive_spooling(&mut s, wire.as_bytes(), 10, |_| Ok(()));
+        assert!(a.is_none());
+        assert!(out.ends_with("250 2.0.0 153 octets received\r\n"), "{out}");
+        assert!(!pieces.is_empty() && s.spooling());
+        let (out, _, _) = drive_spooling(&mut s, b"RSET\r\n", 10, |_| Ok(()));
+        assert_eq!(out, "250 2.0.0 Ok\r\n");
+        assert!(!s.spooling(), "RSET ends the transaction: its file goes");
+
+        // Past the size limit: refused at the end, and the file goes.
+        let wire = format!(
+            "MAIL FROM:<a@r.test>\r\nRCPT TO:<bob@example.test>\r\nBDAT 600\r\n{}BDAT 600 LAST\r\n{}",
+            "y".repeat(600),
+            "y".repeat(600)
+        );
+        let (out, pieces, a) = drive_spooling(&mut s, wire.as_bytes(), 10, |_| Ok(()));
+        assert!(a.is_none() && !pieces.is_empty());
+        assert!(
+            out.ends_with("552 5.3.4 Error: message file too big\r\n"),
+            "{out}"
+        );
+        assert!(!s.spooling());
+    }
+
+    #[test]
+    fn a_spooled_body_too_big_or_unwritable_is_refused_and_dropped() {
+        let mut s = spooling_session(300);
+        let mut wire =
+            b"EHLO c\r\nMAIL FROM:<a@r.test>\r\nRCPT TO:<bob@example.test>\r\nDATA\r\n".to_vec();
+        wire.extend_from_slice(BIG_HEADERS.as_bytes());
+        wire.extend_from_slice(format!("{}\r\n", "z".repeat(18)).repeat(20).as_bytes());
+        wire.extend_from_slice(b".\r\n");
+        let (out, pieces, a) = drive_spooling(&mut s, &wire, 30, |_| Ok(()));
+        assert!(a.is_none() && !pieces.is_empty());
+        assert!(
+            out.ends_with("552 5.3.4 Error: message file too big\r\n"),
+            "{out}"
+        );
+        assert!(!s.spooling());
+
+        // The second write fails: nothing more is handed out, the end gets 451.
+        let mut wire = b"MAIL FROM:<a@r.test>\r\nRCPT TO:<bob@example.test>\r\nDATA\r\n".to_vec();
+        wire.extend_from_slice(BIG_HEADERS.as_bytes());
+        wire.extend_from_slice(format!("{}\r\n", "z".repeat(18)).repeat(12).as_bytes());
+        wire.extend_from_slice(b".\r\n");
+        let (out, pieces, a) = drive_spooling(&mut s, &wire, 30, |n| {
+            if n >= 2 {
+                Err("disk full".into())
+            } else {
+                Ok(())
+            }
+        });
+        assert!(a.is_none());
+        assert_eq!(pieces.len(), 2, "nothing after the failure");
+        assert!(
+            out.ends_with("451 4.3.0 Error: queue file write error\r\n"),
+            "{out}"
+        );
+        assert!(!s.spooling());
+    }
+
+    #[test]
+    fn a_spooled_body_is_checked_like_a_small_one() {
+        let mut s = spooling_session(1 << 20);
+        let mut wire =
+            b"EHLO c\r\nMAIL FROM:<a@r.test>\r\nRCPT TO:<bob@example.test>\r\nDATA\r\n".to_vec();
+        wire.extend_from_slice("Received: hop\r\n".repeat(51).as_bytes());
+        wire.extend_from_slice(b"\r\nbody\r\n.\r\n");
+        let (out, pieces, a) = drive_spooling(&mut s, &wire, 30, |_| Ok(()));
+        assert!(a.is_none() && !pieces.is_empty());
+        assert!(out.ends_with("554 5.4.6 Error: too many hops\r\n"), "{out}");
+        assert!(!s.spooling());
+
+        // A header section longer than is kept for the checks is refused.
+        let mut wire = b"MAIL FROM:<a@r.test>\r\nRCPT TO:<bob@example.test>\r\nDATA\r\n".to_vec();
+        for _ in 0..(crate::body::HEAD_MAX / 100 + 1) {
+            // 100 octets a line.
+            wire.extend_from_slice(format!("X-Pad: {}\r\n", "p".repeat(91)).as_bytes());
+        }
+        wire.extend_from_slice(b"From: carol@example.test\r\n\r\nbody\r\n.\r\n");
+        let (out, _, a) = drive_spooling(&mut s, &wire, 100, |_| Ok(()));
+        assert!(a.is_none());
+        assert!(
+            out.ends_with("552 5.3.4 Error: message header section too big\r\n"),
+            "{out}"
+        );
+        assert!(!s.spooling());
     }
 
     #[test]

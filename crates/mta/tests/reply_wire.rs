@@ -35,6 +35,7 @@ fn session(listener: ListenerKind, max_errors: u32) -> Session {
         hostname: "mx.example.test".into(),
         listener,
         max_message_size: 1000,
+        spool_threshold: mailward_mta::DEFAULT_SPOOL_THRESHOLD,
         max_recipients: 2,
         max_errors,
         relay_networks: Vec::new(),
@@ -74,6 +75,7 @@ impl Transcript {
             let name = match a {
                 Action::StartTls => "StartTls",
                 Action::Authenticate { .. } => "Authenticate",
+                Action::Spool { .. } => "Spool",
                 Action::Enqueue(_) => "Enqueue",
                 Action::Close => "Close",
             };

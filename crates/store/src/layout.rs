@@ -28,6 +28,13 @@ impl DataDir {
         self.root.join("spool")
     }
 
+    /// `<data>/spool/tmp`: bodies still being received, too big to hold in memory. Each is
+    /// renamed to `spool/<queue-id>` in the commit of its queue row; what is left here at
+    /// start belongs to no acknowledged message and is deleted ([`crate::Store::recover`]).
+    pub fn spool_tmp_dir(&self) -> PathBuf {
+        self.spool_dir().join("tmp")
+    }
+
     /// `<data>/spool/<queue-id>`.
     pub fn spool_file(&self, queue_id: &str) -> PathBuf {
         self.spool_dir().join(queue_id)
@@ -45,7 +52,12 @@ impl DataDir {
 
     /// Creates the directory tree (mode 0700 for the root).
     pub fn create(&self) -> Result<(), StoreError> {
-        for dir in [self.root.clone(), self.spool_dir(), self.root.join("mail")] {
+        for dir in [
+            self.root.clone(),
+            self.spool_dir(),
+            self.spool_tmp_dir(),
+            self.root.join("mail"),
+        ] {
             std::fs::create_dir_all(&dir).map_err(|e| StoreError::io(&dir, e))?;
         }
         #[cfg(unix)]

@@ -3,7 +3,8 @@
 //! mailboxes with the SQLite index the IMAP server reads (UIDVALIDITY, UIDs, flags, MODSEQ).
 //!
 //! Layout under the data directory (see [`layout::DataDir`]):
-//! `mailward.db` (SQLite, WAL), `spool/<queue-id>` (message bodies),
+//! `mailward.db` (SQLite, WAL), `spool/<queue-id>` (message bodies), `spool/tmp/` (bodies
+//! being received, too big for memory),
 //! `mail/<domain>/<user>/Maildir` (Maildir++).
 
 pub mod access;
@@ -30,5 +31,5 @@ pub use flags::Flags;
 pub use handle::{MailboxChange, Store};
 pub use layout::DataDir;
 pub use mailbox::{Appended, MailboxIndex};
-pub use queue::{Envelope, QueueEntry, QueueRcpt, RcptState};
+pub use queue::{Envelope, QueueEntry, QueueRcpt, RcptState, SpoolTemp};
 pub use writer::{DeliverRequest, FRESH_GRACE_SECS, WriteStats};

@@ -130,6 +130,7 @@ async fn serve(loaded: Loaded) -> anyhow::Result<()> {
             hostname: cfg.server.hostname.clone(),
             listener: ListenerKind::Smtp,
             max_message_size: usize::try_from(cfg.limits.message_size).unwrap_or(usize::MAX),
+            spool_threshold: usize::try_from(cfg.limits.spool_threshold).unwrap_or(usize::MAX),
             max_recipients: cfg.limits.recipients,
             max_errors: cfg.limits.errors,
             relay_networks: cfg.relay.networks.clone(),

@@ -190,13 +190,17 @@ replies! {
     /// RFC 1870 §4 and RFC 5321 §4.5.3.1.9: a message above the fixed maximum is refused
     /// with `552`; RFC 3463 §3.4 X.3.4.
     MESSAGE_TOO_BIG = 552 (5, 3, 4) "Error: message file too big";
-    /// RFC 3030 §3 (`chunk-size = 1*DIGIT`) with RFC 5321 §4.1.4 (501 for a syntax error in
-    /// parameters): a chunk size that is no number fitting 64 bits. Where the chunk ends is
-    /// unknown, so nothing after it can be read as a command: the session closes.
     /// RFC 5321 §3.6.2 (553: mailbox name not allowed) with RFC 3463 §3.8 X.7.1 (delivery
     /// not authorized): an authenticated user's `From:` names an address that is not its
     /// own, and no `Sender:` of its own says who sent it.
     HEADER_FROM_NOT_OWNED = 553 (5, 7, 1) "Error: From: header address not owned by the authenticated user";
+    /// RFC 5321 §4.5.3.1 (a server may limit sizes) with RFC 3463 §3.4 X.3.4: a spooled
+    /// message's header section did not end within the part kept in memory for the checks
+    /// of `From:` and of hops ([`crate::body::HEAD_MAX`]).
+    HEADER_SECTION_TOO_BIG = 552 (5, 3, 4) "Error: message header section too big";
+    /// RFC 3030 §3 (`chunk-size = 1*DIGIT`) with RFC 5321 §4.1.4 (501 for a syntax error in
+    /// parameters): a chunk size that is no number fitting 64 bits. Where the chunk ends is
+    /// unknown, so nothing after it can be read as a command: the session closes.
     BDAT_SIZE_INVALID = 501 (5, 5, 4) "Error: invalid BDAT chunk size, closing connection";
     /// RFC 5321 §2.3.8, §4.1.1.4: only CRLF.CRLF ends the data; a bare CR or LF in it is
     /// an SMTP smuggling attempt, refused before closing (`521`, RFC 7504 §3, as Postfix).

@@ -10,7 +10,7 @@ use crate::directory::{self, Account, Recipient};
 use crate::error::StoreError;
 use crate::handle::{MailboxChange, Store};
 use crate::mailbox::Appended;
-use crate::queue::{self, Envelope, QueueEntry};
+use crate::queue::{self, Envelope, QueueEntry, SpoolTemp};
 use crate::sync::SyncReport;
 use crate::writer::DeliverRequest;
 use std::future::Future;
@@ -25,6 +25,18 @@ impl QueueStore for Store {
         body: Arc<Vec<u8>>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send {
         Store::enqueue(self, envelope, body)
+    }
+
+    fn spool_temp(&self, queue_id: &str) -> Result<SpoolTemp, StoreError> {
+        Store::spool_temp(self, queue_id)
+    }
+
+    fn enqueue_spooled(
+        &self,
+        envelope: Envelope,
+        temp: SpoolTemp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        Store::enqueue_spooled(self, envelope, temp)
     }
 
     fn update_queued(

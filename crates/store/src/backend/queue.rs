@@ -1,7 +1,7 @@
 //! The durable queue, as the SMTP server and the queue runner use it.
 
 use crate::error::StoreError;
-use crate::queue::{Envelope, QueueEntry};
+use crate::queue::{Envelope, QueueEntry, SpoolTemp};
 use std::future::Future;
 use std::sync::Arc;
 
@@ -13,6 +13,19 @@ pub trait QueueStore: Send + Sync + 'static {
         &self,
         envelope: Envelope,
         body: Arc<Vec<u8>>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Starts the temporary file of a body too big to hold in memory, for the message that
+    /// will be queued as `queue_id` (blocking I/O, like the appends to it: async callers use
+    /// a blocking thread). Dropped without [`QueueStore::enqueue_spooled`], it is deleted.
+    fn spool_temp(&self, queue_id: &str) -> Result<SpoolTemp, StoreError>;
+
+    /// Queues a message whose whole body is in `temp` (under `temp`'s queue ID, which
+    /// `envelope.id` must be); record and body survive a crash once this resolves `Ok`.
+    fn enqueue_spooled(
+        &self,
+        envelope: Envelope,
+        temp: SpoolTemp,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Rewrites a record (recipient states, next attempt, attempts so far).

@@ -1,14 +1,17 @@
 //! The durable queue: a row per message (`queue` table, envelope as JSON) and its body in
 //! `<data>/spool/<queue-id>`. Rows and files are written by the writer thread
 //! ([`crate::Store`]) in group commits; this module holds the types and the reads, and
-//! [`spool`] the bodies; [`notice`] is the bounded hand-off of new messages to the runner.
+//! `spool` the bodies; [`spool_temp`] is a body too big for memory while it is received;
+//! [`notice`] is the bounded hand-off of new messages to the runner.
 
 pub mod notice;
 mod spool;
+pub mod spool_temp;
 
 pub use notice::{
     NOTICE_CAPACITY, Notice, NoticeReceiver, NoticeSender, QueuedNotice, notice_channel,
 };
+pub use spool_temp::SpoolTemp;
 
 use crate::error::StoreError;
 use rusqlite::{Connection, OptionalExtension, params};

@@ -1,9 +1,11 @@
 //! The spool side of the queue on the [`Store`] handle: reading a queued body back (from
-//! its row or its spool file), deleting an entry at once, and removing spool files left
-//! by transactions that never committed.
+//! its row or its spool file), starting the temporary spool file of a body too big for
+//! memory, deleting an entry at once, and removing spool files left by transactions that
+//! never committed.
 
 use crate::error::StoreError;
 use crate::handle::Store;
+use crate::queue::SpoolTemp;
 use rusqlite::OptionalExtension;
 use std::collections::HashSet;
 
@@ -28,6 +30,13 @@ impl Store {
         std::fs::read(&p).map_err(|e| StoreError::io(p, e))
     }
 
+    /// Starts the temporary spool file of `queue_id`'s body (blocking I/O): the SMTP server
+    /// appends a body too big for memory to it as it arrives, then queues it with
+    /// [`Store::enqueue_spooled`]. Dropped unqueued, it deletes itself.
+    pub fn spool_temp(&self, queue_id: &str) -> Result<SpoolTemp, StoreError> {
+        SpoolTemp::create(&self.dir, queue_id)
+    }
+
     /// Removes a queue entry directly (CLI `queue delete`), returns false when absent.
     pub fn delete_queued_now(&self, id: &str) -> Result<bool, StoreError> {
         let n = self
@@ -40,7 +49,8 @@ impl Store {
     }
 
     /// At server start: spool files without a queue row are from a transaction that never
-    /// committed (the client got no `250`), so they go. Returns how many.
+    /// committed (the client got no `250`), so they go, and so do the temporary files of
+    /// bodies that were being received (`spool/tmp`). Returns how many.
     pub fn recover(&self) -> Result<usize, StoreError> {
         let spool = self.dir.spool_dir();
         let known: HashSet<String> = {
@@ -53,8 +63,17 @@ impl Store {
         let entries = std::fs::read_dir(&spool).map_err(|e| StoreError::io(&spool, e))?;
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            if !known.contains(&name) && std::fs::remove_file(entry.path()).is_ok() {
+            let is_file = entry.file_type().is_ok_and(|t| t.is_file());
+            if is_file && !known.contains(&name) && std::fs::remove_file(entry.path()).is_ok() {
                 removed += 1;
+            }
+        }
+        let tmp = self.dir.spool_tmp_dir();
+        if let Ok(entries) = std::fs::read_dir(&tmp) {
+            for entry in entries.flatten() {
+                if std::fs::remove_file(entry.path()).is_ok() {
+                    removed += 1;
+                }
             }
         }
         Ok(removed)

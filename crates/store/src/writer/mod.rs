@@ -22,7 +22,7 @@ use crate::error::StoreError;
 use crate::handle::MailboxChange;
 use crate::layout::DataDir;
 use crate::mailbox::Appended;
-use crate::queue::Envelope;
+use crate::queue::{Envelope, SpoolTemp};
 use commit::commit_batch;
 use rusqlite::Connection;
 use std::collections::HashSet;
@@ -69,11 +69,19 @@ pub struct DeliverRequest {
     pub fresh: bool,
 }
 
+/// A queued message's body as it reaches the writer.
+pub(crate) enum QueuedBody {
+    /// In memory: into the row when small, else written to its spool file by the commit.
+    Bytes(Arc<Vec<u8>>),
+    /// Received into a temporary spool file (too big for memory): the commit renames it.
+    Spooled(SpoolTemp),
+}
+
 /// A request to a writer thread.
 pub(crate) enum Op {
     Enqueue {
         envelope: Box<Envelope>,
-        body: Arc<Vec<u8>>,
+        body: QueuedBody,
         reply: oneshot::Sender<Result<(), StoreError>>,
     },
     Deliver {
@@ -254,6 +262,62 @@ mod tests {
         store.remove_queued(&big).await.unwrap();
         assert!(store.read_spool(&small).is_err() && store.read_spool(&big).is_err());
         assert!(!store.data_dir().spool_file(&big).exists());
+    }
+
+    /// Issue 12, item 8: a body too big for memory is received into `spool/tmp/` and the
+    /// commit publishes it as the spool file, byte for byte; an aborted one leaves nothing.
+    #[tokio::test]
+    async fn a_body_received_into_a_temporary_file_is_queued_under_its_id() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::open(DataDir::new(tmp.path()), &[], "host").unwrap();
+        let id = crate::ids::queue_id();
+        let mut temp = store.spool_temp(&id).unwrap();
+        let mut expected = b"Received: from c.test\r\n".to_vec();
+        temp.append(&expected).unwrap();
+        for i in 0..64u8 {
+            let piece = vec![b'a' + i % 26; 16 * 1024];
+            temp.append(&piece).unwrap();
+            expected.extend_from_slice(&piece);
+        }
+        let mut env = envelope(&id);
+        env.size = temp.len();
+        assert!(
+            store
+                .enqueue_spooled(envelope("OtherId"), store.spool_temp("Tmp2").unwrap())
+                .await
+                .is_err(),
+            "queued under another ID"
+        );
+        store.enqueue_spooled(env, temp).await.unwrap();
+        let spool_tmp = store.data_dir().spool_tmp_dir();
+        assert_eq!(std::fs::read_dir(&spool_tmp).unwrap().count(), 0);
+        assert_eq!(
+            std::fs::read(store.data_dir().spool_file(&id)).unwrap(),
+            expected
+        );
+        assert_eq!(store.read_spool(&id).unwrap(), expected);
+        assert_eq!(
+            crate::queue::get(&store.conn(), &id)
+                .unwrap()
+                .unwrap()
+                .envelope
+                .size,
+            expected.len() as u64
+        );
+        assert_eq!(store.recover().unwrap(), 0);
+
+        // Aborted (RSET, disconnect, size exceeded, refused): dropping it deletes it.
+        let mut aborted = store.spool_temp(&crate::ids::queue_id()).unwrap();
+        aborted.append(b"half a message").unwrap();
+        drop(aborted);
+        assert_eq!(std::fs::read_dir(&spool_tmp).unwrap().count(), 0);
+
+        // A crash while receiving leaves a temporary file; the next start deletes it.
+        let crashed = store.spool_temp(&crate::ids::queue_id()).unwrap();
+        std::mem::forget(crashed);
+        assert_eq!(store.recover().unwrap(), 1);
+        assert_eq!(std::fs::read_dir(&spool_tmp).unwrap().count(), 0);
+        assert_eq!(store.read_spool(&id).unwrap(), expected, "queued body kept");
     }
 
     #[test]

@@ -1,11 +1,11 @@
 //! The requests the [`Store`] hands to its writer threads, each answered once its batch
 //! is durable.
 
-use super::{DeliverRequest, Op};
+use super::{DeliverRequest, Op, QueuedBody};
 use crate::error::StoreError;
 use crate::handle::Store;
 use crate::mailbox::Appended;
-use crate::queue::Envelope;
+use crate::queue::{Envelope, SpoolTemp};
 use std::sync::Arc;
 use tokio::sync::oneshot;
 
@@ -24,6 +24,30 @@ impl Store {
 
     /// Queues a message: the spool file and the row are durable when this returns `Ok`.
     pub async fn enqueue(&self, envelope: Envelope, body: Arc<Vec<u8>>) -> Result<(), StoreError> {
+        self.enqueue_body(envelope, QueuedBody::Bytes(body)).await
+    }
+
+    /// Queues a message whose whole body (as stored, `Received:` included) is in `temp`,
+    /// under `temp`'s queue ID: when this returns `Ok` the file is `spool/<queue-id>`, and
+    /// it and the row are durable. The file is fsynced on a blocking thread first, so the
+    /// batch's commit does not wait for a big file's data to reach the disk.
+    pub async fn enqueue_spooled(
+        &self,
+        envelope: Envelope,
+        temp: SpoolTemp,
+    ) -> Result<(), StoreError> {
+        if envelope.id != temp.queue_id() {
+            return Err(StoreError::NoSuchQueueEntry(envelope.id));
+        }
+        let root = self.data_dir().root().to_path_buf();
+        let synced = tokio::task::spawn_blocking(move || temp.sync().map(|()| temp))
+            .await
+            .map_err(|e| StoreError::io(root, std::io::Error::other(e.to_string())))??;
+        self.enqueue_body(envelope, QueuedBody::Spooled(synced))
+            .await
+    }
+
+    async fn enqueue_body(&self, envelope: Envelope, body: QueuedBody) -> Result<(), StoreError> {
         let (reply, rx) = oneshot::channel();
         self.send(Op::Enqueue {
             envelope: Box::new(envelope),

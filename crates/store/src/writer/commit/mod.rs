@@ -14,7 +14,7 @@ use crate::error::StoreError;
 use crate::handle::lock;
 use crate::ids::unix_now;
 use crate::mailbox::Appended;
-use crate::queue::Envelope;
+use crate::queue::{Envelope, SpoolTemp};
 use rusqlite::Connection;
 use std::collections::HashSet;
 use std::fs::File;
@@ -30,7 +30,10 @@ pub(super) enum Prep {
         inline: Option<Arc<Vec<u8>>>,
         /// The spool file when it does not.
         path: Option<PathBuf>,
+        /// The spool file written by this batch (phase 1).
         file: Option<File>,
+        /// The body received into a temporary file, renamed to `path` in phase 3.
+        temp: Option<SpoolTemp>,
         reply: oneshot::Sender<Result<(), StoreError>>,
     },
     Deliver {

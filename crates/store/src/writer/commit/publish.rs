@@ -1,5 +1,6 @@
-//! Phase 3 of a batch: deliveries move from `tmp/` into `new/`, then every directory that
-//! gained a file (the spool, each folder's `new/`) is fsynced once. The caller holds the
+//! Phase 3 of a batch: deliveries move from `tmp/` into `new/` and bodies received into
+//! temporary spool files from `spool/tmp/` into `spool/`, then every directory that gained
+//! a file (the spool, each folder's `new/`) is fsynced once. The caller holds the
 //! Maildir lock from here until the index rows are committed.
 
 use super::Prep;
@@ -48,6 +49,22 @@ pub(super) fn publish(
                 ..
             } => {
                 *file = None;
+                dirs_to_sync.insert(dir.spool_dir());
+            }
+            Prep::Enqueue {
+                temp: Some(temp),
+                path: Some(dest),
+                ..
+            } => {
+                if failures.contains_key(&i) {
+                    continue;
+                }
+                // Synced in phase 2; a rename is atomic, so `spool/<queue-id>` is never
+                // a partial body.
+                if let Err(e) = temp.publish(dest) {
+                    failures.insert(i, e);
+                    continue;
+                }
                 dirs_to_sync.insert(dir.spool_dir());
             }
             Prep::Deliver {

@@ -22,6 +22,10 @@ pub(super) fn sync_files(dir: &DataDir, preps: &[Prep]) -> HashMap<usize, StoreE
                     owners.push(i);
                     files.push(f);
                 }
+                Prep::Enqueue { temp: Some(t), .. } => {
+                    owners.push(i);
+                    files.push(t.file());
+                }
                 Prep::Deliver {
                     tmp: Some((_, f)), ..
                 } => {

@@ -1,13 +1,14 @@
 //! Phase 1 of a batch: the spool files of large queued bodies and the Maildir `tmp/`
-//! files of deliveries are written (not yet synced); deliveries already made are answered
-//! from the index at once (delivery is idempotent).
+//! files of deliveries are written (not yet synced); bodies received into a temporary
+//! spool file need no write; deliveries already made are answered from the index at once
+//! (delivery is idempotent).
 
 use super::Prep;
 use crate::directory;
 use crate::error::StoreError;
 use crate::layout::DataDir;
 use crate::mailbox::{self, Appended};
-use crate::writer::{DeliverRequest, INLINE_BODY_MAX, Op, WriterCtx};
+use crate::writer::{DeliverRequest, INLINE_BODY_MAX, Op, QueuedBody, WriterCtx};
 use rusqlite::Connection;
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
@@ -37,23 +38,39 @@ pub(super) fn write_files(
                     let _ = reply.send(Err(StoreError::NoSuchQueueEntry(envelope.id.clone())));
                     continue;
                 }
+                let path = dir.spool_file(&envelope.id);
+                let body = match body {
+                    QueuedBody::Spooled(temp) => {
+                        preps.push(Prep::Enqueue {
+                            envelope,
+                            inline: None,
+                            path: Some(path),
+                            file: None,
+                            temp: Some(temp),
+                            reply,
+                        });
+                        continue;
+                    }
+                    QueuedBody::Bytes(body) => body,
+                };
                 if body.len() <= INLINE_BODY_MAX {
                     preps.push(Prep::Enqueue {
                         envelope,
                         inline: Some(body),
                         path: None,
                         file: None,
+                        temp: None,
                         reply,
                     });
                     continue;
                 }
-                let path = dir.spool_file(&envelope.id);
                 match write_new(&path, &body) {
                     Ok(f) => preps.push(Prep::Enqueue {
                         envelope,
                         inline: None,
                         path: Some(path),
                         file: Some(f),
+                        temp: None,
                         reply,
                     }),
                     Err(e) => {
