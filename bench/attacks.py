@@ -10,6 +10,8 @@ Attacks (default: all but `slow`):
                   drip a byte every second: RSS growth per connection and per IP.
   auth-parallel   19 wrong passwords at once on 19 pre-opened IMAP connections, then the
                   right one on IMAP, POP3 and SMTP connections opened before the block.
+  login-storm     200 wrong LOGINs at once from one IP (limits raised so nothing blocks
+                  them): RSS and threads while they are checked.
   dup-rcpt        MAIL + 100 x RCPT TO:<bob> + a 1 MB DATA on port 25: files written.
   numbers         BDAT 99999999999999999999999 LAST and SIZE=99999999999999999999999.
   distinct-ips    one-shot SMTP connections from --ips distinct source addresses (127/8):
@@ -316,6 +318,61 @@ def auth_parallel(srv, guesses=19):
     }
 
 
+def login_storm(srv, logins=200):
+    """200 LOGINs at once from one IP (limits raised so neither the connection limit nor the
+    block stops them): memory and threads while they are checked."""
+    conns = []
+    for _ in range(logins):
+        c = imaplib.IMAP4(HOST, srv.ports["imap"], timeout=120)
+        conns.append(c)
+    before_rss, before_threads = srv.rss(), status_kb(srv.pid, "Threads")
+    peak = [before_rss, before_threads]
+    sampling = threading.Event()
+    sampling.set()
+
+    def sample():
+        while sampling.is_set():
+            peak[0] = max(peak[0], srv.rss())
+            peak[1] = max(peak[1], status_kb(srv.pid, "Threads"))
+            time.sleep(0.01)
+
+    t = threading.Thread(target=sample)
+    t.start()
+    barrier = threading.Barrier(logins)
+
+    def login(c):
+        barrier.wait()
+        try:
+            c.login(USER, "wrong")
+        except Exception:  # noqa: BLE001 - every one fails; the cost is what is measured
+            pass
+
+    started = time.time()
+    threads = [threading.Thread(target=login, args=(c,)) for c in conns]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    took = time.time() - started
+    sampling.clear()
+    t.join()
+    for c in conns:
+        try:
+            c.shutdown()
+        except OSError:
+            pass
+    growth = peak[0] - before_rss
+    return {
+        "logins": logins,
+        "seconds": round(took, 1),
+        "rss_growth_kb": growth,
+        "threads_before": before_threads,
+        "threads_peak": peak[1],
+        "held": growth <= 48 * 1024 and peak[1] - before_threads <= 8,
+        "budget": "<= 48 MiB (argon2 takes 19 MiB a check: 2 at once with 2 CPUs) and <= 8 more threads",
+    }
+
+
 def dup_rcpt(srv):
     s = socket.create_connection((HOST, srv.ports["smtp"]))
     f = s.makefile("rb")
@@ -575,6 +632,10 @@ def slow_imap_login(srv):
 ATTACKS = {
     "imap-prelogin": (imap_prelogin, {}),
     "auth-parallel": (auth_parallel, {}),
+    "login-storm": (
+        login_storm,
+        {"limits": 'connections_per_ip = 250\nauth_failures = 100000\nauth_fail_delay = "1ms"'},
+    ),
     "dup-rcpt": (dup_rcpt, {"limits": "message_size = \"10M\""}),
     "numbers": (numbers, {}),
     "distinct-ips": (None, {"level": "warn"}),

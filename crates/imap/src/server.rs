@@ -274,20 +274,27 @@ impl Server {
             stream_tx.blocking_send(piece).is_ok()
         })));
         loop {
-            let out = {
+            let (out, authenticated) = {
                 let mut s = lock(session);
                 conn.limit = s.write_timeout();
-                s.take_output()
+                (s.take_output(), s.user().is_some())
             };
             conn.write(&out).await?;
-            let advancing = blocking(session, |s| s.advance());
-            tokio::pin!(advancing);
-            let action = loop {
-                tokio::select! {
-                    biased;
-                    done = &mut advancing => break done?,
-                    Some(piece) = streamed.recv() => conn.write(&piece).await?,
+            let action = if authenticated {
+                let advancing = blocking(session, |s| s.advance());
+                tokio::pin!(advancing);
+                loop {
+                    tokio::select! {
+                        biased;
+                        done = &mut advancing => break done?,
+                        Some(piece) = streamed.recv() => conn.write(&piece).await?,
+                    }
                 }
+            } else {
+                // Before login nothing blocks (the password check is Action::Authenticate,
+                // bounded by the ledger) and a command is at most 16 KiB: run it here, so
+                // a crowd of connections that have not logged in holds no blocking threads.
+                lock(session).advance()
             };
             while let Ok(piece) = streamed.try_recv() {
                 conn.write(&piece).await?;

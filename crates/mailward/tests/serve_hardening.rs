@@ -426,3 +426,65 @@ fn regress_whole_message_held_in_memory() {
         "{added}"
     );
 }
+
+/// Threads of the server process (`Threads:` of `/proc/<pid>/status`).
+fn threads(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("Threads:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// 200 LOGINs at once from one IP took 207 threads and 87 MB: every pre-login command ran
+/// on a blocking thread and every password check ran at once. Now commands before login run
+/// on the connection's task and the ledger lets one check per CPU run.
+#[test]
+fn regress_a_login_storm_takes_a_thread_per_login() {
+    let m = Mailward::start_with_listeners_and_limits(
+        "imap = [\"127.0.0.1:0\"]",
+        &[("auth_failures", "100000"), ("auth_fail_delay", "\"1ms\"")],
+    );
+    let imap = m.listener_port("imap");
+    m.add_account("bob@example.test", None);
+    let pid = m.child.as_ref().map(|c| c.id()).unwrap();
+    let mut conns: Vec<(TcpStream, BufReader<TcpStream>)> = (0..100)
+        .map(|_| {
+            let (s, mut r) = connect(imap);
+            let mut greeting = String::new();
+            r.read_line(&mut greeting).unwrap();
+            assert!(greeting.starts_with("* OK"), "{greeting}");
+            (s, r)
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(200));
+    let base = threads(pid);
+    for (i, (s, _)) in conns.iter_mut().enumerate() {
+        s.write_all(format!("a{i} LOGIN bob@example.test wrong\r\n").as_bytes())
+            .unwrap();
+    }
+    let sampling = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let sampler = {
+        let sampling = sampling.clone();
+        std::thread::spawn(move || {
+            let mut peak = 0;
+            while sampling.load(std::sync::atomic::Ordering::Relaxed) {
+                peak = peak.max(threads(pid));
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            peak
+        })
+    };
+    for (i, (_, r)) in conns.iter_mut().enumerate() {
+        let mut line = String::new();
+        r.read_line(&mut line).unwrap();
+        assert!(line.starts_with(&format!("a{i} NO")), "{line}");
+    }
+    sampling.store(false, std::sync::atomic::Ordering::Relaxed);
+    let peak = sampler.join().unwrap();
+    assert!(
+        peak <= base + 8,
+        "{base} threads before, {peak} while 100 logins were checked"
+    );
+}

@@ -41,7 +41,8 @@ pub struct LedgerSettings {
 
 impl LedgerSettings {
     /// The defaults besides the three configured figures: two checks at once per address,
-    /// four per CPU in all, at most 30 s of waiting for one.
+    /// one per CPU in all (at least two: a check is CPU-bound, more at once only hold more
+    /// memory), at most 30 s of waiting for one.
     pub fn new(
         failures_before_block: u32,
         block_duration: Duration,
@@ -53,7 +54,7 @@ impl LedgerSettings {
             block_duration,
             failure_delay,
             concurrent_per_ip: 2,
-            concurrent_total: u32::try_from(cpus.saturating_mul(4)).unwrap_or(u32::MAX),
+            concurrent_total: u32::try_from(cpus.max(2)).unwrap_or(u32::MAX),
             admission_wait: Duration::from_secs(30),
         }
     }

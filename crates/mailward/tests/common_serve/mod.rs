@@ -78,8 +78,17 @@ impl Mailward {
     /// Starts the test configuration with these `[limits]` keys set (replacing the test
     /// configuration's value where it has one), e.g. `[("command_timeout", "\"2s\"")]`.
     pub fn start_with_limits(limits: &[(&str, &str)]) -> Mailward {
+        Mailward::start_with_listeners_and_limits("", limits)
+    }
+
+    /// [`Mailward::start_with_listeners`] and [`Mailward::start_with_limits`] together.
+    pub fn start_with_listeners_and_limits(listeners: &str, limits: &[(&str, &str)]) -> Mailward {
         Mailward::launch(|dir| {
-            let mut text = config_text(dir, "");
+            let mut text = config_text(dir, "").replacen(
+                "submissions = [\"127.0.0.1:0\"]\n",
+                &format!("submissions = [\"127.0.0.1:0\"]\n{listeners}\n"),
+                1,
+            );
             for (key, value) in limits {
                 let line = format!("{key} = {value}");
                 let existing = text
