@@ -302,14 +302,19 @@ fn regress_a_client_that_never_starts_a_transaction_is_dropped_at_the_start_dead
     );
 }
 
-/// The server's resident memory in KiB (`VmRSS` of `/proc/<pid>/status`).
-fn rss_kib(pid: u32) -> u64 {
+/// One figure of `/proc/<pid>/status` (`VmRSS` in KiB, `Threads`, ...); 0 when absent.
+fn proc_status(pid: u32, key: &str) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .unwrap_or_default()
         .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .find_map(|l| l.strip_prefix(key)?.strip_prefix(':'))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap_or(0)
+}
+
+/// The server's resident memory in KiB.
+fn rss_kib(pid: u32) -> u64 {
+    proc_status(pid, "VmRSS")
 }
 
 /// Issue 12, item 8: a 50 MB DATA cost about 115 MB of memory while it was received (the
@@ -427,14 +432,9 @@ fn regress_whole_message_held_in_memory() {
     );
 }
 
-/// Threads of the server process (`Threads:` of `/proc/<pid>/status`).
+/// Threads of the server process.
 fn threads(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("Threads:"))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0)
+    proc_status(pid, "Threads")
 }
 
 /// 200 LOGINs at once from one IP took 207 threads and 87 MB: every pre-login command ran
