@@ -488,3 +488,28 @@ fn regress_a_login_storm_takes_a_thread_per_login() {
         "{base} threads before, {peak} while 100 logins were checked"
     );
 }
+
+/// The RCPT-time quota check asked only whether the mailbox was full already: a message
+/// declared (RFC 1870 `SIZE=`) larger than the room left was accepted, then deferred at
+/// delivery for days. Now a recipient whose quota cannot take the declared size is refused
+/// at RCPT, and one that can is accepted.
+#[test]
+fn regress_a_message_declared_larger_than_the_room_left_was_accepted() {
+    let m = Mailward::start("");
+    m.add_account("bob@example.test", Some("50K"));
+    let (mut s, mut r) = connect(m.smtp);
+    assert!(reply(&mut r).starts_with("220"));
+    s.write_all(b"EHLO sender.test\r\n").unwrap();
+    assert!(reply(&mut r).starts_with("250"));
+    s.write_all(b"MAIL FROM:<a@remote.test> SIZE=60000\r\nRCPT TO:<bob@example.test>\r\n")
+        .unwrap();
+    assert!(reply(&mut r).starts_with("250"));
+    let refused = reply(&mut r);
+    assert!(refused.starts_with("452 4.2.2"), "{refused}");
+    s.write_all(b"RSET\r\nMAIL FROM:<a@remote.test> SIZE=20000\r\nRCPT TO:<bob@example.test>\r\n")
+        .unwrap();
+    for _ in 0..3 {
+        let ok = reply(&mut r);
+        assert!(ok.starts_with("250"), "{ok}");
+    }
+}

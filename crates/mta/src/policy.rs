@@ -23,7 +23,10 @@ pub enum RcptLookup {
 /// The directory as the SMTP session sees it. Implementations must be quick (they run on
 /// the session's task): the SQLite one is an indexed read.
 pub trait Directory: Send + Sync {
-    fn rcpt(&self, address: &str) -> RcptLookup;
+    /// `size`: what the message will write into each mailbox as far as is known now (the
+    /// `SIZE=` the client declared, RFC 1870 §6; 0 if none); a mailbox whose quota cannot
+    /// take it is [`RcptLookup::OverQuota`].
+    fn rcpt(&self, address: &str, size: u64) -> RcptLookup;
     /// RFC 6409 §6.1: may the authenticated `user` use `address` as the sender?
     fn may_send_as(&self, user: &str, address: &str) -> bool;
 }
@@ -98,7 +101,12 @@ pub fn in_networks(nets: &[Cidr], ip: IpAddr) -> bool {
 ///   parts that match no account.
 /// - Source routes (`@a,@b:user@c`) were already reduced to `user@c` by the parser, as
 ///   RFC 5321 §C allows; `user@c` then passes these same checks.
-pub fn check_rcpt(dir: &dyn Directory, address: &str, may_relay: bool) -> Result<bool, Reply> {
+pub fn check_rcpt(
+    dir: &dyn Directory,
+    address: &str,
+    may_relay: bool,
+    size: u64,
+) -> Result<bool, Reply> {
     let Some(at) = address.rfind('@') else {
         return Err(Reply::BAD_RECIPIENT_SYNTAX);
     };
@@ -107,7 +115,7 @@ pub fn check_rcpt(dir: &dyn Directory, address: &str, may_relay: bool) -> Result
     if local.is_empty() || domain.is_empty() || local.contains('@') {
         return Err(Reply::recipient_bad_syntax(address));
     }
-    match dir.rcpt(address) {
+    match dir.rcpt(address, size) {
         RcptLookup::Local => Ok(true),
         RcptLookup::Unknown => Err(Reply::unknown_user(address)),
         RcptLookup::OverQuota => Err(Reply::mailbox_full(address)),

@@ -47,14 +47,18 @@ pub struct ServerConfig {
 pub struct StoreDirectory<D = Store>(pub Arc<D>);
 
 impl<D: DirectoryStore> Directory for StoreDirectory<D> {
-    fn rcpt(&self, address: &str) -> RcptLookup {
+    fn rcpt(&self, address: &str, size: u64) -> RcptLookup {
         match self.0.resolve(address) {
             Ok(Recipient::NotLocal) => RcptLookup::NotLocal,
             Ok(Recipient::Unknown) => RcptLookup::Unknown,
             Ok(Recipient::Local { accounts, .. }) => {
                 let full = accounts
                     .iter()
-                    .any(|a| a.quota.is_some_and(|q| a.used >= q));
+                    // Full already, or unable to take the declared size.
+                    .any(|a| {
+                        a.quota
+                            .is_some_and(|q| a.used >= q || a.used.saturating_add(size) > q)
+                    });
                 if full {
                     RcptLookup::OverQuota
                 } else {

@@ -208,6 +208,9 @@ struct Transaction {
     chunk_too_big: bool,
     /// The body went past the spool threshold.
     spill: Option<Spill>,
+    /// RFC 1870 §6: the size the client declared with `MAIL FROM ... SIZE=` (0 if none):
+    /// a recipient whose mailbox cannot take that much is refused at RCPT.
+    declared_size: u64,
 }
 
 /// One SMTP session.
@@ -899,6 +902,7 @@ impl Session {
             smtputf8: from.flags & smtp_proto::MAIL_SMTPUTF8 != 0,
             ret,
             envid: from.env_id,
+            declared_size: from.size as u64,
             ..Transaction::default()
         });
         self.reply(Reply::SENDER_OK);
@@ -930,7 +934,8 @@ impl Session {
             return None;
         }
         let address = named;
-        match policy::check_rcpt(self.dir.as_ref(), &address, self.may_relay()) {
+        let size = self.tx.as_ref().map_or(0, |t| t.declared_size);
+        match policy::check_rcpt(self.dir.as_ref(), &address, self.may_relay(), size) {
             Ok(local) => {
                 self.scope.emit(Event::Rcpt(Rcpt {
                     to: address.as_str().into(),
@@ -1213,7 +1218,7 @@ mod tests {
 
     struct Dir;
     impl Directory for Dir {
-        fn rcpt(&self, address: &str) -> policy::RcptLookup {
+        fn rcpt(&self, address: &str, _size: u64) -> policy::RcptLookup {
             match address.to_ascii_lowercase().as_str() {
                 "bob@example.test" | "postmaster@example.test" => policy::RcptLookup::Local,
                 "full@example.test" => policy::RcptLookup::OverQuota,

@@ -14,7 +14,7 @@ use std::sync::Arc;
 struct Dir;
 
 impl Directory for Dir {
-    fn rcpt(&self, address: &str) -> RcptLookup {
+    fn rcpt(&self, address: &str, _size: u64) -> RcptLookup {
         match address.to_ascii_lowercase().as_str() {
             "bob@example.test" | "postmaster@example.test" | "alice@example.test" => {
                 RcptLookup::Local
