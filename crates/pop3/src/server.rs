@@ -12,7 +12,7 @@ use mailward_net::limits::{Limiter, Refused};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
@@ -49,6 +49,10 @@ pub struct ServerConfig {
     /// RFC 1939 §3: the inactivity autologout (at least [`MIN_IDLE_TIMEOUT`] in service;
     /// tests use less). Writes that stall this long end the session too.
     pub idle_timeout: Duration,
+    /// A client that has not logged in this long after connecting is dropped, however
+    /// slowly it keeps sending (an absolute deadline; the autologout restarts with every
+    /// read). Writes before login wait at most for what is left of it.
+    pub login_timeout: Duration,
     /// TLS handshake timeout.
     pub tls_timeout: Duration,
     pub tls: Option<Arc<rustls::ServerConfig>>,
@@ -194,6 +198,7 @@ impl<B: Backend> Server<B> {
         mailbox: &mut Option<Arc<B::Mailbox>>,
     ) -> std::io::Result<()> {
         let acceptor = self.cfg.tls.as_ref();
+        let login_by = Instant::now() + self.cfg.login_timeout;
         if kind == ListenerKind::Pop3s {
             let Some(acceptor) = acceptor else {
                 return Ok(());
@@ -201,12 +206,12 @@ impl<B: Backend> Server<B> {
             let mut tls = mailward_net::tls::handshake(acceptor, tcp, self.cfg.tls_timeout).await?;
             session.set_tls(mailward_net::tls::negotiated(tls.get_ref().1));
             session.greeting();
-            self.drive(&mut tls, session, mailbox).await?;
+            self.drive(&mut tls, session, mailbox, login_by).await?;
             return Ok(());
         }
         let mut tcp = tcp;
         session.greeting();
-        match self.drive(&mut tcp, session, mailbox).await? {
+        match self.drive(&mut tcp, session, mailbox, login_by).await? {
             Exit::Closed => Ok(()),
             Exit::StartTls => {
                 let Some(acceptor) = acceptor else {
@@ -215,7 +220,7 @@ impl<B: Backend> Server<B> {
                 let mut tls =
                     mailward_net::tls::handshake(acceptor, tcp, self.cfg.tls_timeout).await?;
                 session.tls_established(mailward_net::tls::negotiated(tls.get_ref().1));
-                self.drive(&mut tls, session, mailbox).await?;
+                self.drive(&mut tls, session, mailbox, login_by).await?;
                 Ok(())
             }
         }
@@ -226,6 +231,7 @@ impl<B: Backend> Server<B> {
         io: &mut S,
         session: &mut Session,
         mailbox: &mut Option<Arc<B::Mailbox>>,
+        login_by: Instant,
     ) -> std::io::Result<Exit> {
         let mut conn = Conn {
             io,
@@ -233,6 +239,17 @@ impl<B: Backend> Server<B> {
         };
         let mut buf = vec![0u8; 8 * 1024];
         loop {
+            // Before login, reads and writes wait at most until the login deadline.
+            let (limit, before_login) = match session.account() {
+                Some(_) => (self.cfg.idle_timeout, false),
+                None => (
+                    self.cfg
+                        .idle_timeout
+                        .min(login_by.saturating_duration_since(Instant::now())),
+                    true,
+                ),
+            };
+            conn.limit = limit.max(Duration::from_millis(1));
             let action = session.advance();
             if session.output_len() >= FLUSH_AT || action.is_none() {
                 // RFC 2449 §6.6 (PIPELINING): responses may wait while more commands are
@@ -245,13 +262,15 @@ impl<B: Backend> Server<B> {
                         conn.close().await;
                         return Ok(Exit::Closed);
                     }
-                    match tokio::time::timeout(self.cfg.idle_timeout, conn.io.read(&mut buf)).await
-                    {
+                    match tokio::time::timeout(conn.limit, conn.io.read(&mut buf)).await {
                         Err(_) => {
                             // RFC 1939 §3: autologout, no response, nothing removed.
-                            session
-                                .scope
-                                .emit(Event::Closed(Reason::new("idle timeout")));
+                            let why = if before_login {
+                                "login timeout"
+                            } else {
+                                "idle timeout"
+                            };
+                            session.scope.emit(Event::Closed(Reason::new(why)));
                             session.timeout();
                             conn.close().await;
                             return Ok(Exit::Closed);

@@ -11,7 +11,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 
@@ -52,6 +52,21 @@ fn tls_pair() -> (Arc<rustls::ServerConfig>, tokio_rustls::TlsConnector) {
 }
 
 async fn start(loopback_plaintext: bool, idle: Duration, limits: LimitSettings) -> Running {
+    start_with_login(
+        loopback_plaintext,
+        idle,
+        idle.max(Duration::from_secs(30)),
+        limits,
+    )
+    .await
+}
+
+async fn start_with_login(
+    loopback_plaintext: bool,
+    idle: Duration,
+    login: Duration,
+    limits: LimitSettings,
+) -> Running {
     let store = MemoryBackend::new(42);
     store.add_account(USER, PASS);
     store.deliver(USER, MSG.as_bytes());
@@ -68,6 +83,7 @@ async fn start(loopback_plaintext: bool, idle: Duration, limits: LimitSettings) 
             },
             listeners: vec![(ListenerKind::Pop3, any), (ListenerKind::Pop3s, any)],
             idle_timeout: idle,
+            login_timeout: login,
             tls_timeout: Duration::from_secs(10),
             tls: Some(tls),
         },
@@ -342,4 +358,44 @@ async fn long_lines_and_repeated_errors_close_the_connection() {
         "-ERR too many errors, closing connection\r\n"
     );
     assert!(c.closed_within(Duration::from_secs(5)).await);
+}
+
+/// Before login the autologout restarted with every read, so a client sending a byte now
+/// and then stayed connected without ever logging in. Now the login has an absolute
+/// deadline from connect.
+#[tokio::test]
+async fn regress_a_client_that_never_logs_in_is_dropped_at_the_login_deadline() {
+    let r = start_with_login(
+        true,
+        Duration::from_secs(30),
+        Duration::from_millis(1500),
+        limits(),
+    )
+    .await;
+    let mut c = Client {
+        io: BufReader::new(TcpStream::connect(r.pop3).await.unwrap()),
+    };
+    assert!(c.line().await.starts_with("+OK"));
+    let started = Instant::now();
+    let mut closed = false;
+    while started.elapsed() < Duration::from_secs(10) {
+        if c.io.get_mut().write_all(b"N").await.is_err() {
+            closed = true;
+            break;
+        }
+        let mut byte = [0u8; 64];
+        match tokio::time::timeout(Duration::from_millis(300), c.io.read(&mut byte)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => {
+                closed = true;
+                break;
+            }
+            _ => {}
+        }
+    }
+    assert!(closed, "still connected after {:?}", started.elapsed());
+    let held = started.elapsed();
+    assert!(
+        held >= Duration::from_millis(1200) && held < Duration::from_secs(5),
+        "{held:?}"
+    );
 }

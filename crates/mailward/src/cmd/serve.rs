@@ -324,6 +324,8 @@ fn pop3_server(
         listeners,
         // RFC 1939 §3: the autologout timer is at least 10 minutes.
         idle_timeout: mailward_pop3::MIN_IDLE_TIMEOUT,
+        // As IMAP's: a minute to log in, counted from connect.
+        login_timeout: Duration::from_secs(60),
         tls_timeout: Duration::from_secs(60),
         tls: Some(tls_cfg),
     };
