@@ -5,7 +5,7 @@
 
 use super::qresync;
 use super::respond;
-use super::selected::resolve;
+use super::selected::{names_missing_message, resolve};
 use super::{Action, Session};
 use crate::backend::{CachedStructure, Flag, MessageMeta, StoreMode, StoreRequest};
 use crate::message::text::nstring;
@@ -169,6 +169,9 @@ impl Session {
         let Some(sel) = self.selected() else {
             return self.bad(Some(tag), None, "No mailbox selected");
         };
+        if names_missing_message(sel, &set, uid) {
+            return self.bad(Some(tag), None, "Invalid message sequence number");
+        }
         let name = sel.name.clone();
         let read_only = sel.read_only;
         let pairs = resolve(sel, &set, uid);

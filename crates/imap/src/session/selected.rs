@@ -13,9 +13,26 @@ use imap_codec::imap_types::flag::{Flag as ImapFlag, StoreResponse, StoreType};
 use imap_codec::imap_types::mailbox::Mailbox;
 use imap_codec::imap_types::sequence::{SeqOrUid, Sequence, SequenceSet};
 
+/// RFC 9051 §2.3.1.2 (RFC 3501 §9 `seq-number`): a message sequence number names an
+/// existing message; one above the number of messages the client was told of is invalid,
+/// and FETCH, STORE, COPY and MOVE answer it with BAD (as Dovecot does) rather than act on
+/// some other message. `*` is always valid. UID sets are never invalid this way.
+pub fn names_missing_message(sel: &SelectedMailbox, set: &SequenceSet, uid: bool) -> bool {
+    if uid {
+        return false;
+    }
+    let n = sel.uids.len();
+    let beyond = |v: &SeqOrUid| matches!(v, SeqOrUid::Value(x) if x.get() as usize > n);
+    set.0.as_ref().iter().any(|s| match s {
+        Sequence::Single(v) => beyond(v),
+        Sequence::Range(x, y) => beyond(x) || beyond(y),
+    })
+}
+
 /// The (sequence number, UID) pairs a set names, ascending, duplicates removed. With `uid`
 /// the set holds UIDs (RFC 9051 §6.4.9: UIDs not in the mailbox are ignored, `*` is the
-/// highest UID); otherwise sequence numbers (numbers beyond the last are ignored).
+/// highest UID); otherwise sequence numbers (numbers beyond the last name nothing: see
+/// [`names_missing_message`]).
 pub fn resolve(sel: &SelectedMailbox, set: &SequenceSet, uid: bool) -> Vec<(u32, u32)> {
     let n = sel.uids.len();
     let mut positions: Vec<usize> = Vec::new();
@@ -60,12 +77,11 @@ pub fn resolve(sel: &SelectedMailbox, set: &SequenceSet, uid: bool) -> Vec<(u32,
             let end = sel.uids.partition_point(|&u| u <= b);
             positions.extend(start..end);
         } else {
-            if a == 0 || n == 0 {
+            if a == 0 || a as usize > n {
                 continue;
             }
-            let a = (a as usize).min(n);
             let b = (b as usize).min(n);
-            positions.extend(a - 1..b);
+            positions.extend(a as usize - 1..b);
         }
     }
     positions.sort_unstable();
@@ -223,6 +239,9 @@ impl Session {
                 }
             }
         }
+        if names_missing_message(&sel, &set, uid) {
+            return self.bad(Some(tag), None, "Invalid message sequence number");
+        }
         let pairs = resolve(&sel, &set, uid);
         let uids: Vec<u32> = pairs.iter().map(|&(_, u)| u).collect();
         let req = StoreRequest {
@@ -317,6 +336,9 @@ impl Session {
             self.tagged(&tag, "NO", Some("READ-ONLY"), "Mailbox is read-only");
             return None;
         }
+        if names_missing_message(&sel, &set, uid) {
+            return self.bad(Some(tag), None, "Invalid message sequence number");
+        }
         let dest = self.name_arg(&tag, &mailbox)?;
         let uids: Vec<u32> = resolve(&sel, &set, uid)
             .into_iter()
@@ -395,5 +417,12 @@ mod tests {
         assert_eq!(resolve(&s, &set("21:*"), true), [(4, 20)]);
         assert_eq!(resolve(&s, &set("21:30"), true), []);
         assert_eq!(resolve(&sel(&[]), &set("1:*"), false), []);
+        // Numbers above the last message name nothing, never the last message.
+        assert_eq!(resolve(&s, &set("1000"), false), []);
+        assert_eq!(resolve(&s, &set("3:1000"), false), [(3, 9), (4, 20)]);
+        assert!(names_missing_message(&s, &set("1000"), false));
+        assert!(names_missing_message(&s, &set("3:5"), false));
+        assert!(!names_missing_message(&s, &set("3:*"), false));
+        assert!(!names_missing_message(&s, &set("1000"), true));
     }
 }

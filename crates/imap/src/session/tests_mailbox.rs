@@ -953,3 +953,25 @@ fn regress_a_refused_unsubscribe_is_logged_with_its_command_and_code() {
     assert_eq!(e["protocol"], "imap");
     assert_eq!(e["remote_ip"], "127.0.0.1");
 }
+
+/// In a 2-message mailbox, `STORE 1000 +FLAGS` changed message 2 and `FETCH 1000` returned
+/// it: a sequence number above EXISTS was clamped to the last message. It is BAD now for
+/// FETCH, STORE, COPY and MOVE (as Dovecot answers), and SEARCH finds nothing for it.
+#[test]
+fn regress_a_sequence_number_above_exists_acted_on_the_last_message() {
+    let (_, mut s) = world();
+    send(&mut s, "a SELECT INBOX\r\n");
+    let out = send(&mut s, "b STORE 1000 +FLAGS (\\Flagged)\r\n");
+    assert!(out.starts_with("b BAD"), "{out}");
+    let out = send(&mut s, "c FETCH 1000 FLAGS\r\n");
+    assert!(out.starts_with("c BAD"), "{out}");
+    let out = send(&mut s, "d COPY 2:1000 Archive\r\n");
+    assert!(out.starts_with("d BAD"), "{out}");
+    let out = send(&mut s, "e FETCH 1:* FLAGS\r\n");
+    assert!(!out.contains("\\Flagged"), "no message was changed: {out}");
+    let out = send(&mut s, "f SEARCH 1000\r\n");
+    assert_eq!(out, "* SEARCH\r\nf OK SEARCH completed\r\n");
+    // `*` and UIDs beyond the last are not errors.
+    assert!(send(&mut s, "g FETCH 2:* FLAGS\r\n").contains("g OK"));
+    assert!(send(&mut s, "h UID FETCH 1000 FLAGS\r\n").contains("h OK"));
+}
