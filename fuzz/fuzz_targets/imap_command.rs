@@ -98,6 +98,9 @@ impl MailboxBackend for NoMailboxes {
     fn subscribe(&mut self, _: &str, _: bool) -> BackendResult<()> {
         no()
     }
+    fn subscriptions(&mut self) -> BackendResult<Vec<String>> {
+        no()
+    }
     fn changes(&mut self, _: &str, _: u64, _: u32) -> BackendResult<Changes> {
         Ok(Changes {
             expunged: vec![],

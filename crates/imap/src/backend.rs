@@ -169,7 +169,6 @@ pub struct MailboxInfo {
     pub no_inferiors: bool,
     /// `\HasChildren` / `\HasNoChildren`.
     pub has_children: bool,
-    pub subscribed: bool,
     pub special_use: Option<SpecialUse>,
 }
 
@@ -355,6 +354,10 @@ pub trait MailboxBackend: Send {
 
     /// SUBSCRIBE (`true`) / UNSUBSCRIBE (`false`).
     fn subscribe(&mut self, name: &str, subscribed: bool) -> BackendResult<()>;
+
+    /// Every subscribed name, whether a mailbox of that name exists or not (RFC 9051
+    /// §6.3.7: subscriptions are kept apart from mailboxes).
+    fn subscriptions(&mut self) -> BackendResult<Vec<String>>;
 
     /// What changed in `mailbox` since `since_modseq` for a session that knows UIDs below
     /// `known_uid_next`.

@@ -247,7 +247,6 @@ impl<M: MailIndex + MessageBlobs + 'static> MailboxBackend for StoreMailboxes<M>
                     has_children: names.iter().any(|n| n.starts_with(&prefix)),
                     selectable: true,
                     no_inferiors: false,
-                    subscribed: f.subscribed,
                     special_use: special(f.special_use.as_deref()),
                     name: f.name,
                 }
@@ -410,6 +409,10 @@ impl<M: MailIndex + MessageBlobs + 'static> MailboxBackend for StoreMailboxes<M>
 
     fn subscribe(&mut self, name: &str, subscribed: bool) -> BackendResult<()> {
         self.access.set_subscribed(name, subscribed).map_err(err)
+    }
+
+    fn subscriptions(&mut self) -> BackendResult<Vec<String>> {
+        self.access.subscriptions().map_err(err)
     }
 
     fn changes(

@@ -91,6 +91,18 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX expunged_modseq ON expunged(mailbox_id, modseq);
     "#,
+    // 4: subscriptions apart from mailboxes (RFC 9051 §6.3.7, §6.3.8): a name stays
+    // subscribed when its mailbox is deleted, can be unsubscribed after, and CREATE no longer
+    // subscribes. `mailboxes.subscribed` is left unused.
+    r#"
+    CREATE TABLE subscriptions (
+        account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        name       TEXT NOT NULL,
+        PRIMARY KEY (account_id, name)
+    );
+    INSERT OR IGNORE INTO subscriptions (account_id, name)
+        SELECT account_id, name FROM mailboxes WHERE subscribed = 1;
+    "#,
 ];
 
 /// The schema version this build writes.

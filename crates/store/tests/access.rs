@@ -315,3 +315,46 @@ fn folders_are_created_renamed_and_deleted() {
         .collect();
     assert!(names.contains(&"日本語".to_string()), "{names:?}");
 }
+
+/// CREATE subscribed the new folder, and UNSUBSCRIBE of a folder that no longer exists
+/// (Roundcube sends it after RENAME and DELETE) failed: subscriptions lived in the folder's
+/// row. They are names apart from folders now (RFC 9051 §6.3.7, §6.3.8).
+#[test]
+fn regress_create_subscribed_and_a_deleted_folder_could_not_be_unsubscribed() {
+    let f = fixture(None);
+    let defaults = f.mail.subscriptions().unwrap();
+    assert!(defaults.contains(&"Sent".to_string()), "{defaults:?}");
+    f.mail.create_folder("Projects").unwrap();
+    assert!(
+        !f.mail
+            .subscriptions()
+            .unwrap()
+            .contains(&"Projects".to_string())
+    );
+    assert!(!f.mail.folder("Projects").unwrap().unwrap().subscribed);
+    f.mail.set_subscribed("Projects", true).unwrap();
+    assert!(f.mail.folder("Projects").unwrap().unwrap().subscribed);
+    f.mail.delete_folder("Projects").unwrap();
+    assert!(
+        f.mail
+            .subscriptions()
+            .unwrap()
+            .contains(&"Projects".to_string()),
+        "DELETE leaves the subscription"
+    );
+    f.mail.set_subscribed("Projects", false).unwrap();
+    assert!(
+        !f.mail
+            .subscriptions()
+            .unwrap()
+            .contains(&"Projects".to_string())
+    );
+    assert!(
+        f.mail.set_subscribed("Nowhere", true).is_err(),
+        "SUBSCRIBE needs the folder"
+    );
+    // An unsubscribed default folder stays unsubscribed when the account is opened again.
+    f.mail.set_subscribed("Junk", false).unwrap();
+    let again = MailAccess::open(f.store.clone(), f.mail.account().clone()).unwrap();
+    assert!(!again.subscriptions().unwrap().contains(&"Junk".to_string()));
+}

@@ -386,11 +386,18 @@ impl Session {
             Extension::List(l) => l,
             _ => ListExtended::default(),
         };
+        if let Err(why) = check_list_options(&ext) {
+            return self.bad(Some(tag), None, why);
+        }
+        // A pattern is matched as the client wrote it: an `&` that does not start modified
+        // UTF-7 is an ordinary character of it (every atom-char is valid in a pattern).
         let decode = |raw: &[u8]| -> Option<String> {
             if utf8 || !raw.is_ascii() {
                 String::from_utf8(raw.to_vec()).ok()
             } else {
-                crate::mailbox_name::decode_mutf7(raw).ok()
+                crate::mailbox_name::decode_mutf7(raw)
+                    .ok()
+                    .or_else(|| String::from_utf8(raw.to_vec()).ok())
             }
         };
         let Some(reference) = decode(&mailbox_bytes(&reference)) else {
@@ -405,11 +412,18 @@ impl Session {
                 self.tagged(&tag, "NO", Some("CANNOT"), "Invalid mailbox pattern");
                 return None;
             };
-            pats.push(p);
+            let full = if reference.is_empty() || p.starts_with('/') {
+                p
+            } else if reference.ends_with('/') {
+                format!("{reference}{p}")
+            } else {
+                format!("{reference}/{p}")
+            };
+            pats.push(full);
         }
         let verb = if lsub { "LSUB" } else { "LIST" };
         // RFC 9051 §6.3.9: an empty pattern asks for the hierarchy delimiter.
-        if pats.len() == 1 && pats.first().is_some_and(|p| p.is_empty()) {
+        if patterns.len() == 1 && patterns.first().is_some_and(|p| p.is_empty()) {
             self.output
                 .extend_from_slice(format!("* {verb} (\\Noselect) \"/\" \"\"\r\n").as_bytes());
             self.tagged(&tag, "OK", None, &format!("{verb} completed"));
@@ -418,65 +432,69 @@ impl Session {
         let has = |v: &[String], w: &str| v.iter().any(|x| x == w);
         let sel_subscribed = lsub || has(&ext.selection, "SUBSCRIBED");
         let sel_special = has(&ext.selection, "SPECIAL-USE");
+        let recursive = has(&ext.selection, "RECURSIVEMATCH");
         let ret_subscribed = has(&ext.returns, "SUBSCRIBED") || sel_subscribed;
         // RFC 3348 / RFC 5258 §4: children info is returned by default for LIST.
         let ret_children = !lsub;
         let ret_special = !lsub;
         let all = self.with_backend(&tag, |b| b.list())?;
-        let mut shown: Vec<&MailboxInfo> = Vec::new();
-        for m in &all {
-            let full_match = pats.iter().any(|p| {
-                let full = if reference.is_empty() || p.starts_with('/') {
-                    p.clone()
-                } else if reference.ends_with('/') {
-                    format!("{reference}{p}")
-                } else {
-                    format!("{reference}/{p}")
-                };
-                pattern_matches(&full, &m.name)
-            });
-            if !full_match {
-                continue;
-            }
-            if sel_subscribed && !m.subscribed {
-                continue;
-            }
-            if sel_special && m.special_use.is_none() {
-                continue;
-            }
-            shown.push(m);
-        }
-        for m in &shown {
+        let subs: Vec<String> = if ret_subscribed {
+            self.with_backend(&tag, |b| b.subscriptions())?
+        } else {
+            Vec::new()
+        };
+        let rows = list_rows(
+            &all,
+            &subs,
+            &pats,
+            sel_subscribed,
+            sel_special,
+            recursive || lsub,
+        );
+        for row in &rows {
             let mut attrs: Vec<&str> = Vec::new();
-            if !m.selectable {
-                attrs.push("\\Noselect");
+            match row.mailbox {
+                Some(m) => {
+                    if !m.selectable || (lsub && row.parent_only) {
+                        attrs.push("\\Noselect");
+                    }
+                    if m.no_inferiors {
+                        attrs.push("\\Noinferiors");
+                    }
+                    if ret_children && !m.no_inferiors {
+                        attrs.push(if m.has_children {
+                            "\\HasChildren"
+                        } else {
+                            "\\HasNoChildren"
+                        });
+                    }
+                }
+                // RFC 5258 §3.4: a subscribed name without a mailbox is \NonExistent;
+                // RFC 3501 §6.3.9: LSUB shows a parent of subscribed names \Noselect.
+                None if lsub && row.parent_only => attrs.push("\\Noselect"),
+                None if !lsub => attrs.push("\\NonExistent"),
+                None => {}
             }
-            if m.no_inferiors {
-                attrs.push("\\Noinferiors");
-            }
-            if ret_children && !m.no_inferiors {
-                attrs.push(if m.has_children {
-                    "\\HasChildren"
-                } else {
-                    "\\HasNoChildren"
-                });
-            }
-            if ret_subscribed && m.subscribed && !lsub {
+            if ret_subscribed && row.subscribed && !lsub {
                 attrs.push("\\Subscribed");
             }
-            if ret_special && let Some(su) = m.special_use {
+            if ret_special && let Some(su) = row.mailbox.and_then(|m| m.special_use) {
                 attrs.push(su.as_attribute());
             }
             let out = &mut self.output;
             out.extend_from_slice(format!("* {verb} ({}) \"/\" ", attrs.join(" ")).as_bytes());
-            respond::mailbox(out, &m.name, utf8);
+            respond::mailbox(out, &row.name, utf8);
+            if row.parent_only && !lsub {
+                // RFC 5258 §3.5: matched only because a child is subscribed.
+                out.extend_from_slice(b" (\"CHILDINFO\" (\"SUBSCRIBED\"))");
+            }
             out.extend_from_slice(b"\r\n");
             if let Some(items) = &ext.status
-                && m.selectable
+                && row.mailbox.is_some_and(|m| m.selectable)
             {
                 // RFC 5819 §2: the STATUS follows its LIST response.
                 let items = items.clone();
-                let name = m.name.clone();
+                let name = row.name.clone();
                 if let Some(b) = self.backend.as_deref_mut()
                     && let Ok(st) = b.status(&name)
                 {
@@ -658,6 +676,107 @@ pub(super) fn status_line(name: &str, st: &MailboxStatus, items: &[String], utf8
     }
     out.extend_from_slice(format!(" ({})\r\n", parts.join(" ")).as_bytes());
     out
+}
+
+/// RFC 5258 §3: selection options mailward knows (`REMOTE` selects nothing more here: there
+/// are no remote mailboxes), and return options; anything else, or RECURSIVEMATCH without
+/// another selection option (§3.1), is BAD.
+fn check_list_options(ext: &ListExtended) -> Result<(), &'static str> {
+    const SELECTION: [&str; 4] = ["SUBSCRIBED", "REMOTE", "RECURSIVEMATCH", "SPECIAL-USE"];
+    const RETURNS: [&str; 4] = ["SUBSCRIBED", "CHILDREN", "SPECIAL-USE", "STATUS"];
+    if ext
+        .selection
+        .iter()
+        .any(|o| !SELECTION.contains(&o.as_str()))
+    {
+        return Err("Unknown LIST selection option");
+    }
+    if ext.returns.iter().any(|o| !RETURNS.contains(&o.as_str())) {
+        return Err("Unknown LIST return option");
+    }
+    let recursive = ext.selection.iter().any(|o| o == "RECURSIVEMATCH");
+    let other = ext
+        .selection
+        .iter()
+        .any(|o| o != "RECURSIVEMATCH" && o != "REMOTE");
+    if recursive && !other {
+        return Err("RECURSIVEMATCH needs another selection option");
+    }
+    Ok(())
+}
+
+/// One line of a LIST or LSUB answer.
+struct ListRow<'a> {
+    name: String,
+    /// The mailbox, when one exists under the name.
+    mailbox: Option<&'a MailboxInfo>,
+    subscribed: bool,
+    /// Shown only because a descendant is subscribed and does not match itself (RFC 3501
+    /// §6.3.9's LSUB `%` rule; RFC 5258 §3.5 CHILDINFO).
+    parent_only: bool,
+}
+
+/// What LIST/LSUB shows for `patterns` (already joined with the reference): the mailboxes
+/// that match, or with `by_subscription` the subscribed names that match (mailbox or not),
+/// plus, with `parents`, the matching parents of subscribed names that do not match.
+fn list_rows<'a>(
+    all: &'a [MailboxInfo],
+    subs: &[String],
+    patterns: &[String],
+    by_subscription: bool,
+    special_only: bool,
+    parents: bool,
+) -> Vec<ListRow<'a>> {
+    let matches = |name: &str| patterns.iter().any(|p| pattern_matches(p, name));
+    let subscribed: std::collections::HashSet<&str> = subs.iter().map(String::as_str).collect();
+    let mailbox = |name: &str| all.iter().find(|m| m.name == name);
+    let mut rows: Vec<ListRow<'a>> = Vec::new();
+    if by_subscription {
+        for name in subs {
+            if matches(name) {
+                rows.push(ListRow {
+                    name: name.clone(),
+                    mailbox: mailbox(name),
+                    subscribed: true,
+                    parent_only: false,
+                });
+            }
+        }
+        if parents {
+            for name in subs.iter().filter(|n| !matches(n)) {
+                let mut end = 0;
+                while let Some(i) = name.get(end..).and_then(|rest| rest.find('/')) {
+                    let parent = name.get(..end + i).unwrap_or("");
+                    end += i + 1;
+                    if matches(parent)
+                        && !subscribed.contains(parent)
+                        && !rows.iter().any(|r| r.name == parent)
+                    {
+                        rows.push(ListRow {
+                            name: parent.to_string(),
+                            mailbox: mailbox(parent),
+                            subscribed: false,
+                            parent_only: true,
+                        });
+                    }
+                }
+            }
+        }
+        rows.sort_by(|a, b| (a.name != "INBOX", &a.name).cmp(&(b.name != "INBOX", &b.name)));
+    } else {
+        for m in all.iter().filter(|m| matches(&m.name)) {
+            rows.push(ListRow {
+                name: m.name.clone(),
+                mailbox: Some(m),
+                subscribed: subscribed.contains(m.name.as_str()),
+                parent_only: false,
+            });
+        }
+    }
+    if special_only {
+        rows.retain(|r| r.mailbox.is_some_and(|m| m.special_use.is_some()));
+    }
+    rows
 }
 
 #[cfg(test)]

@@ -60,6 +60,9 @@ impl MailboxBackend for TestBackend {
     fn subscribe(&mut self, _: &str, _: bool) -> BackendResult<()> {
         nope()
     }
+    fn subscriptions(&mut self) -> BackendResult<Vec<String>> {
+        nope()
+    }
     fn changes(&mut self, _: &str, _: u64, _: u32) -> BackendResult<Changes> {
         Ok(std::mem::take(
             &mut *self

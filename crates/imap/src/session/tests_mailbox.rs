@@ -11,7 +11,6 @@ struct MemBox {
     uid_next: u32,
     modseq: u64,
     msgs: Vec<(MessageMeta, Vec<u8>)>,
-    subscribed: bool,
     special: Option<SpecialUse>,
     expunged: Vec<(u32, u64)>,
 }
@@ -19,6 +18,8 @@ struct MemBox {
 #[derive(Default)]
 struct World {
     boxes: BTreeMap<String, MemBox>,
+    /// Names, apart from mailboxes (RFC 9051 §6.3.7).
+    subscriptions: std::collections::BTreeSet<String>,
 }
 
 #[derive(Clone)]
@@ -49,7 +50,6 @@ impl MailboxBackend for Mem {
                     selectable: true,
                     no_inferiors: false,
                     has_children: names.iter().any(|x| x.starts_with(&format!("{n}/"))),
-                    subscribed: b.subscribed,
                     special_use: b.special,
                 })
                 .collect())
@@ -248,9 +248,17 @@ impl MailboxBackend for Mem {
     }
     fn subscribe(&mut self, name: &str, on: bool) -> BackendResult<()> {
         self.with(|w| {
-            get(w, name)?.subscribed = on;
+            if on {
+                get(w, name)?;
+                w.subscriptions.insert(name.to_string());
+            } else {
+                w.subscriptions.remove(name);
+            }
             Ok(())
         })
+    }
+    fn subscriptions(&mut self) -> BackendResult<Vec<String>> {
+        self.with(|w| Ok(w.subscriptions.iter().cloned().collect()))
     }
     fn changes(&mut self, mailbox: &str, since: u64, known: u32) -> BackendResult<Changes> {
         self.with(|w| {
@@ -974,4 +982,37 @@ fn regress_a_sequence_number_above_exists_acted_on_the_last_message() {
     // `*` and UIDs beyond the last are not errors.
     assert!(send(&mut s, "g FETCH 2:* FLAGS\r\n").contains("g OK"));
     assert!(send(&mut s, "h UID FETCH 1000 FLAGS\r\n").contains("h OK"));
+}
+
+/// LSUB listed only subscribed mailboxes that exist, LIST (SUBSCRIBED) could not show a
+/// subscribed name whose mailbox was deleted, unknown LIST options were ignored and a
+/// pattern with `&` was `NO [CANNOT]`.
+#[test]
+fn regress_subscriptions_apart_from_mailboxes_in_list_and_lsub() {
+    let (_, mut s) = world();
+    send(&mut s, "a CREATE Lists/rust\r\n");
+    send(&mut s, "b SUBSCRIBE Lists/rust\r\n");
+    // RFC 3501 §6.3.9: `%` returns the unsubscribed parent, \Noselect, not the child.
+    assert_eq!(
+        send(&mut s, "c LSUB \"\" %\r\n"),
+        "* LSUB (\\Noselect) \"/\" \"Lists\"\r\nc OK LSUB completed\r\n"
+    );
+    // RFC 5258 §3.5: the same with RECURSIVEMATCH is CHILDINFO.
+    let out = send(&mut s, "d LIST (SUBSCRIBED RECURSIVEMATCH) \"\" %\r\n");
+    assert!(
+        out.contains("\"Lists\" (\"CHILDINFO\" (\"SUBSCRIBED\"))\r\n"),
+        "{out}"
+    );
+    send(&mut s, "e DELETE Lists/rust\r\n");
+    let out = send(&mut s, "f LIST (SUBSCRIBED) \"\" *\r\n");
+    assert!(
+        out.contains("* LIST (\\NonExistent \\Subscribed) \"/\" \"Lists/rust\"\r\n"),
+        "{out}"
+    );
+    assert!(send(&mut s, "g UNSUBSCRIBE Lists/rust\r\n").starts_with("g OK"));
+    assert!(send(&mut s, "h LIST (BOGUS) \"\" *\r\n").starts_with("h BAD"));
+    assert!(send(&mut s, "i LIST (RECURSIVEMATCH) \"\" *\r\n").starts_with("i BAD"));
+    assert!(send(&mut s, "j LIST \"\" * RETURN (BOGUS)\r\n").starts_with("j BAD"));
+    let out = send(&mut s, "k LIST \"\" \"a&b!#$'+,-.0:;<=>?@[]^_`{|}~\"\r\n");
+    assert_eq!(out, "k OK LIST completed\r\n");
 }

@@ -47,7 +47,9 @@ fn folder_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Folder> {
     })
 }
 
-const FOLDER_COLS: &str = "id, name, special_use, subscribed, uidvalidity, uidnext, highestmodseq";
+const FOLDER_COLS: &str = "id, name, special_use, \
+     EXISTS (SELECT 1 FROM subscriptions s WHERE s.account_id = mailboxes.account_id AND s.name = mailboxes.name), \
+     uidvalidity, uidnext, highestmodseq";
 
 impl MailAccess {
     /// Every folder, in name order (INBOX first). Folders another program created on
@@ -238,14 +240,33 @@ impl MailAccess {
         Ok(())
     }
 
-    /// SUBSCRIBE / UNSUBSCRIBE (RFC 9051 §6.3.7, §6.3.8).
+    /// SUBSCRIBE / UNSUBSCRIBE (RFC 9051 §6.3.7, §6.3.8). Subscriptions are names, apart
+    /// from mailboxes: SUBSCRIBE needs the mailbox to exist (as Dovecot does), UNSUBSCRIBE
+    /// of a name whose mailbox is gone succeeds, and DELETE or RENAME leave them alone.
     pub fn set_subscribed(&self, name: &str, on: bool) -> Result<(), AccessError> {
-        let folder = self.require(name)?;
-        self.store.mail_conn().execute(
-            "UPDATE mailboxes SET subscribed = ?1 WHERE id = ?2",
-            params![on, folder.id],
-        )?;
+        let name = folder_name::canonical(name)?;
+        if on {
+            self.require(&name)?;
+        }
+        let sql = if on {
+            "INSERT OR IGNORE INTO subscriptions (account_id, name) VALUES (?1, ?2)"
+        } else {
+            "DELETE FROM subscriptions WHERE account_id = ?1 AND name = ?2"
+        };
+        self.store
+            .mail_conn()
+            .execute(sql, params![self.account.id, name])?;
         Ok(())
+    }
+
+    /// Every subscribed name, in name order, whether its mailbox exists or not (LSUB, LIST
+    /// (SUBSCRIBED): RFC 9051 §6.3.9).
+    pub fn subscriptions(&self) -> Result<Vec<String>, AccessError> {
+        let conn = self.store.mail_conn();
+        let mut stmt = conn
+            .prepare_cached("SELECT name FROM subscriptions WHERE account_id = ?1 ORDER BY name")?;
+        let rows = stmt.query_map([self.account.id], |r| r.get::<_, String>(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Reconciles a folder with its Maildir (see [`crate::sync`]); `force` rescans even

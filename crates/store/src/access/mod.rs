@@ -122,6 +122,15 @@ impl MailAccess {
         for (name, special) in DEFAULT_FOLDERS {
             let dir = self.dir_of(name)?;
             ensure_maildir(&dir, name != "INBOX")?;
+            // The folders every account starts with are subscribed when they are made (as
+            // mox and Stalwart do: clients that show only subscribed folders find them);
+            // what the user unsubscribes later stays unsubscribed.
+            if mailbox::get(&conn, self.account.id, name)?.is_none() {
+                conn.prepare_cached(
+                    "INSERT OR IGNORE INTO subscriptions (account_id, name) VALUES (?1, ?2)",
+                )?
+                .execute(params![self.account.id, name])?;
+            }
             let mb = mailbox::get_or_create(&conn, self.account.id, name, now())?;
             if special.is_some() {
                 conn.prepare_cached(

@@ -144,6 +144,9 @@ impl MailIndex for MailAccess {
     fn set_subscribed(&self, name: &str, on: bool) -> Result<(), AccessError> {
         MailAccess::set_subscribed(self, name, on)
     }
+    fn subscriptions(&self) -> Result<Vec<String>, AccessError> {
+        MailAccess::subscriptions(self)
+    }
 
     fn sync(&self, folder: &Folder, force: bool) -> Result<SyncReport, AccessError> {
         MailAccess::sync(self, folder, force)

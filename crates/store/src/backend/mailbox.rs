@@ -56,6 +56,8 @@ pub trait MailIndex: Send + Sync {
     fn rename_folder(&self, from: &str, to: &str) -> Result<(), AccessError>;
     /// RFC 9051 §6.3.7 / §6.3.8 SUBSCRIBE and UNSUBSCRIBE.
     fn set_subscribed(&self, name: &str, on: bool) -> Result<(), AccessError>;
+    /// Every subscribed name, whether its mailbox exists or not.
+    fn subscriptions(&self) -> Result<Vec<String>, AccessError>;
     /// Catches the index up with changes made outside the server; `force` rescans.
     fn sync(&self, folder: &Folder, force: bool) -> Result<SyncReport, AccessError>;
     /// RFC 9051 §6.3.2 SELECT: the folder's state and its messages in UID order.
