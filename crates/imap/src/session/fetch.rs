@@ -199,7 +199,7 @@ impl Session {
             items.push(MessageDataItemName::ModSeq);
         }
         if items.contains(&MessageDataItemName::ModSeq) {
-            self.enabled.condstore = true;
+            self.enable_condstore();
         }
         // RFC 7162 §3.2.6: VANISHED (EARLIER) comes before the FETCH responses.
         if vanished

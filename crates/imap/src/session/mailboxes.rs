@@ -532,7 +532,7 @@ impl Session {
             .map(String::from)
             .collect();
         if words.iter().any(|w| w == "HIGHESTMODSEQ") {
-            self.enabled.condstore = true;
+            self.enable_condstore();
         }
         let line = status_line(&name, &st, &words, self.enabled.utf8_names());
         self.output.extend_from_slice(&line);

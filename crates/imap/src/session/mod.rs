@@ -342,6 +342,20 @@ impl Session {
         self.framer.held()
     }
 
+    /// A CONDSTORE-enabling command (RFC 7162 §3.1) was seen. The first one in a session
+    /// with a mailbox selected is followed by `* OK [HIGHESTMODSEQ n]` (§3.1: the client
+    /// learns the mailbox's mod-sequence it did not ask SELECT for).
+    fn enable_condstore(&mut self) {
+        if self.enabled.condstore {
+            return;
+        }
+        self.enabled.condstore = true;
+        if let State::Selected(sel) = &self.state {
+            let line = format!("* OK [HIGHESTMODSEQ {}] Highest\r\n", sel.highest_modseq);
+            self.output.extend_from_slice(line.as_bytes());
+        }
+    }
+
     /// How long to wait for the client's next input (RFC 9051 §5.4).
     pub fn read_timeout(&self) -> Duration {
         match (&self.state, &self.mode) {

@@ -224,7 +224,7 @@ impl Session {
         };
         let key = K::And(criteria.as_ref().iter().map(|k| self.compile(k)).collect());
         if key.uses_modseq() {
-            self.enabled.condstore = true;
+            self.enable_condstore();
         }
         let Some(sel) = self.selected() else {
             return self.bad(Some(tag), None, "No mailbox selected");

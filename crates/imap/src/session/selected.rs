@@ -228,7 +228,7 @@ impl Session {
             let StoreModifier::UnchangedSince(v) = m;
             unchanged_since = Some(*v);
             // RFC 7162 §3.1: UNCHANGEDSINCE is a CONDSTORE enabling command.
-            self.enabled.condstore = true;
+            self.enable_condstore();
         }
         let mut ours: Vec<Flag> = Vec::new();
         for f in &flags {

@@ -516,10 +516,12 @@ fn fetch_items_and_seen() {
         "{out}"
     );
     assert!(out.contains("BINARY.SIZE[1] 15"), "{out}");
+    // RFC 7162 §3.1: the first CONDSTORE-enabling command with a mailbox selected is
+    // followed by the mailbox's HIGHESTMODSEQ.
     let out = send(&mut s, "e FETCH 1:* (FLAGS) (CHANGEDSINCE 3)\r\n");
     assert_eq!(
         out,
-        "* 1 FETCH (FLAGS (\\Seen) MODSEQ (4))\r\n* 2 FETCH (FLAGS (\\Seen) MODSEQ (5))\r\ne OK FETCH completed\r\n"
+        "* OK [HIGHESTMODSEQ 5] Highest\r\n* 1 FETCH (FLAGS (\\Seen) MODSEQ (4))\r\n* 2 FETCH (FLAGS (\\Seen) MODSEQ (5))\r\ne OK FETCH completed\r\n"
     );
     let out = send(&mut s, "f FETCH 1 FAST\r\n");
     assert!(
@@ -596,7 +598,13 @@ fn search_keys_and_esearch() {
         send(&mut s, "i SEARCH RETURN () 1:*\r\n"),
         "* ESEARCH (TAG \"i\") ALL 1:2\r\ni OK SEARCH completed\r\n"
     );
-    assert!(send(&mut s, "j SEARCH MODSEQ 4\r\n").starts_with("* SEARCH 2 (MODSEQ 4)"));
+    let out = send(&mut s, "j SEARCH MODSEQ 4\r\n");
+    assert!(
+        out.starts_with("* OK [HIGHESTMODSEQ ") && out.contains("* SEARCH 2 (MODSEQ 4)"),
+        "{out}"
+    );
+    let out = send(&mut s, "j2 SEARCH MODSEQ 4\r\n");
+    assert!(out.starts_with("* SEARCH 2 (MODSEQ 4)"), "once: {out}");
     assert!(send(&mut s, "k SEARCH CHARSET KOI8-R ALL\r\n").contains("k NO [BADCHARSET"));
 }
 
@@ -1015,4 +1023,19 @@ fn regress_subscriptions_apart_from_mailboxes_in_list_and_lsub() {
     assert!(send(&mut s, "j LIST \"\" * RETURN (BOGUS)\r\n").starts_with("j BAD"));
     let out = send(&mut s, "k LIST \"\" \"a&b!#$'+,-.0:;<=>?@[]^_`{|}~\"\r\n");
     assert_eq!(out, "k OK LIST completed\r\n");
+}
+
+/// The first `FETCH ... MODSEQ` of a session enabled CONDSTORE without the untagged
+/// `OK [HIGHESTMODSEQ n]` RFC 7162 §3.1 asks for; later ones must not repeat it.
+#[test]
+fn regress_the_first_condstore_enabling_fetch_did_not_report_highestmodseq() {
+    let (_, mut s) = world();
+    send(&mut s, "a SELECT INBOX\r\n");
+    let out = send(&mut s, "b FETCH 1 (MODSEQ)\r\n");
+    assert!(
+        out.starts_with("* OK [HIGHESTMODSEQ 3] Highest\r\n"),
+        "{out}"
+    );
+    let out = send(&mut s, "c FETCH 1 (MODSEQ)\r\n");
+    assert!(!out.contains("HIGHESTMODSEQ"), "{out}");
 }
