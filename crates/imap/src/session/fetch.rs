@@ -262,6 +262,9 @@ impl Session {
         let mut unknown_cte = false;
         let mut out = std::mem::take(&mut self.output);
         let seq_of: HashMap<u32, u32> = pairs.iter().map(|&(s, u)| (u, s)).collect();
+        // FLAGS are shown when asked for, and when the FETCH sets \Seen.
+        let shows_flags = items.contains(&MessageDataItemName::Flags)
+            || (!read_only && items.iter().any(sets_seen));
         // In batches, each streamed as it is encoded: the client parses the first messages
         // while the server reads (and, on a first FETCH, parses) the next ones.
         for uid_batch in uids.chunks(FETCH_BATCH) {
@@ -281,6 +284,14 @@ impl Session {
                     }
                 },
             };
+            if shows_flags {
+                respond::announce_keywords(
+                    &mut out,
+                    &mut self.keywords_announced,
+                    read_only,
+                    batch.iter().flat_map(|m| m.flags.iter()),
+                );
+            }
             let (mut cached, mut new_cache) = if want_cache {
                 structures(b, &name, &batch, want_env, want_bs, body_needed)
             } else {

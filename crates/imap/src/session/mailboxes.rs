@@ -223,21 +223,9 @@ impl Session {
             // RFC 3501 §6.3.1: RECENT is required in IMAP4rev1; we keep no \Recent.
             out.extend_from_slice(b"* 0 RECENT\r\n");
         }
-        let mut flags = String::from("\\Answered \\Flagged \\Deleted \\Seen \\Draft");
-        for k in &sel.keywords {
-            flags.push(' ');
-            flags.push_str(k);
-        }
-        out.extend_from_slice(format!("* FLAGS ({flags})\r\n").as_bytes());
-        if read_only {
-            respond::untagged_ok(out, "PERMANENTFLAGS ()", "Read-only mailbox.");
-        } else {
-            respond::untagged_ok(
-                out,
-                &format!("PERMANENTFLAGS ({flags} \\*)"),
-                "Flags permitted.",
-            );
-        }
+        respond::flags_and_permanentflags(out, &sel.keywords, read_only);
+        self.keywords_announced = sel.keywords.clone();
+        let out = &mut self.output;
         respond::untagged_ok(
             out,
             &format!("UIDVALIDITY {}", sel.uid_validity),

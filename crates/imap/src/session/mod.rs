@@ -199,6 +199,9 @@ pub struct Session {
     own_changes: Vec<(u32, u64)>,
     /// Where a long response goes while it is being produced (see [`OutputStream`]).
     stream: Option<OutputStream>,
+    /// The keywords of the FLAGS response the client last had for the selected mailbox
+    /// (RFC 3501 §7.2.6: a keyword is announced before a FETCH shows it).
+    keywords_announced: Vec<String>,
 }
 
 /// Takes a finished piece of a long response (FETCH of many messages) while the command is
@@ -264,6 +267,7 @@ impl Session {
             ext: wire::extended::Extension::None,
             own_changes: Vec::new(),
             stream: None,
+            keywords_announced: Vec::new(),
         }
     }
 
@@ -1266,6 +1270,12 @@ impl Session {
         let State::Selected(sel) = &self.state else {
             return;
         };
+        respond::announce_keywords(
+            &mut self.output,
+            &mut self.keywords_announced,
+            sel.read_only,
+            changed.iter().flat_map(|m| m.flags.iter()),
+        );
         for m in changed {
             if own.contains(&(m.uid, m.modseq)) {
                 continue;

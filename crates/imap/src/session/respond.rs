@@ -258,3 +258,45 @@ mod tests {
         assert_eq!(it, b"RFC822.SIZE 42");
     }
 }
+
+/// `* FLAGS (...)` and `* OK [PERMANENTFLAGS (...)]` for a mailbox whose keywords are
+/// `keywords` (RFC 9051 §7.3.5, §7.1: PERMANENTFLAGS is empty when read-only).
+pub fn flags_and_permanentflags(out: &mut Vec<u8>, keywords: &[String], read_only: bool) {
+    let mut flags = String::from("\\Answered \\Flagged \\Deleted \\Seen \\Draft");
+    for k in keywords {
+        flags.push(' ');
+        flags.push_str(k);
+    }
+    out.extend_from_slice(format!("* FLAGS ({flags})\r\n").as_bytes());
+    if read_only {
+        untagged_ok(out, "PERMANENTFLAGS ()", "Read-only mailbox.");
+    } else {
+        untagged_ok(
+            out,
+            &format!("PERMANENTFLAGS ({flags} \\*)"),
+            "Flags permitted.",
+        );
+    }
+}
+
+/// RFC 3501 §7.2.6: a keyword must be in the FLAGS the client was told before a FETCH
+/// shows it. Adds the keywords of `flags` the client has not been told of to `announced`
+/// and, when there are any, writes the new FLAGS and PERMANENTFLAGS.
+pub fn announce_keywords<'f>(
+    out: &mut Vec<u8>,
+    announced: &mut Vec<String>,
+    read_only: bool,
+    flags: impl IntoIterator<Item = &'f crate::backend::Flag>,
+) {
+    let before = announced.len();
+    for f in flags {
+        if let crate::backend::Flag::Keyword(k) = f
+            && !announced.iter().any(|a| a.eq_ignore_ascii_case(k))
+        {
+            announced.push(k.clone());
+        }
+    }
+    if announced.len() > before {
+        flags_and_permanentflags(out, announced, read_only);
+    }
+}

@@ -282,6 +282,15 @@ impl Session {
                 .collect();
             b.metas(&sel.name, &want).unwrap_or_default()
         };
+        respond::announce_keywords(
+            &mut self.output,
+            &mut self.keywords_announced,
+            sel.read_only,
+            metas
+                .iter()
+                .flat_map(|m| m.flags.iter())
+                .chain(req.flags.iter().filter(|_| req.mode != StoreMode::Remove)),
+        );
         for m in metas {
             let Ok(pos) = sel.uids.binary_search(&m.uid) else {
                 continue;

@@ -486,7 +486,7 @@ fn idle_reports_changes_of_the_selected_mailbox() {
     // RFC 7162 §3.2.4: under CONDSTORE, unsolicited FETCH responses carry UID and MODSEQ.
     assert_eq!(
         out,
-        "* 2 EXPUNGE\r\n* 3 EXISTS\r\n* 2 FETCH (UID 3 FLAGS (\\Seen $Junk) MODSEQ (12))\r\n"
+        "* 2 EXPUNGE\r\n* 3 EXISTS\r\n* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Junk)\r\n* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Junk \\*)] Flags permitted.\r\n* 2 FETCH (UID 3 FLAGS (\\Seen $Junk) MODSEQ (12))\r\n"
     );
     assert_eq!(t.out("DONE\r\n"), "a OK IDLE terminated\r\n");
     let Some(State::Selected(sel)) = Some(t.s.state().clone()) else {

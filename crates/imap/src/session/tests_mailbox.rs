@@ -538,7 +538,7 @@ fn store_with_silent_and_unchangedsince() {
     send(&mut s, "s SELECT INBOX\r\n");
     assert_eq!(
         send(&mut s, "a STORE 1:2 +FLAGS (\\Flagged $Work)\r\n"),
-        "* 1 FETCH (FLAGS (\\Flagged $Work))\r\n* 2 FETCH (FLAGS (\\Flagged $Work))\r\na OK STORE completed\r\n"
+        "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Work)\r\n* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Work \\*)] Flags permitted.\r\n* 1 FETCH (FLAGS (\\Flagged $Work))\r\n* 2 FETCH (FLAGS (\\Flagged $Work))\r\na OK STORE completed\r\n"
     );
     assert_eq!(
         send(&mut s, "b STORE 1 -FLAGS.SILENT (\\Flagged)\r\n"),
@@ -1038,4 +1038,32 @@ fn regress_the_first_condstore_enabling_fetch_did_not_report_highestmodseq() {
     );
     let out = send(&mut s, "c FETCH 1 (MODSEQ)\r\n");
     assert!(!out.contains("HIGHESTMODSEQ"), "{out}");
+}
+
+/// imaptest's stress mode saw "Keyword used without being in FLAGS": a keyword set by STORE
+/// (here or in another session) was shown in a FETCH before an untagged FLAGS named it
+/// (RFC 3501 §7.2.6).
+#[test]
+fn regress_a_new_keyword_was_shown_before_flags_announced_it() {
+    let (mem, mut s) = world();
+    send(&mut s, "a SELECT INBOX\r\n");
+    let out = send(&mut s, "b STORE 1 +FLAGS ($Important)\r\n");
+    let flags_at = out.find("* FLAGS (").unwrap_or(usize::MAX);
+    let fetch_at = out.find("* 1 FETCH").unwrap_or(0);
+    assert!(flags_at < fetch_at, "{out}");
+    assert!(
+        out.contains("$Important \\*)]"),
+        "PERMANENTFLAGS too: {out}"
+    );
+    // Told once: a second use announces nothing.
+    let out = send(&mut s, "c STORE 2 +FLAGS ($Important)\r\n");
+    assert!(!out.contains("* FLAGS"), "{out}");
+    // Another session's new keyword, seen at this session's next command.
+    let mut other = session(&mem);
+    send(&mut other, "x SELECT INBOX\r\n");
+    send(&mut other, "y STORE 2 +FLAGS ($Later)\r\n");
+    let out = send(&mut s, "d NOOP\r\n");
+    let flags_at = out.find("* FLAGS (").unwrap_or(usize::MAX);
+    let fetch_at = out.find("* 2 FETCH").unwrap_or(0);
+    assert!(out.contains("$Later") && flags_at < fetch_at, "{out}");
 }
