@@ -232,33 +232,6 @@ pub fn flag_name(f: &crate::backend::Flag) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sets_and_dates() {
-        assert_eq!(set(&[5, 1, 2, 3, 9, 10]), "1:3,5,9:10");
-        assert_eq!(ordered_set(&[3, 4, 1]), "3:4,1");
-        assert_eq!(
-            internal_date(1_700_000_000, 60),
-            "\"14-Nov-2023 23:13:20 +0100\""
-        );
-        assert_eq!(internal_date(0, -330), "\"31-Dec-1969 18:30:00 -0530\"");
-        assert_eq!(days_from_civil(2023, 11, 14), 19675);
-        let mut out = Vec::new();
-        string(&mut out, b"a\"b", false);
-        string(&mut out, "é".as_bytes(), false);
-        assert_eq!(out, b"\"a\\\"b\"{2}\r\n\xc3\xa9");
-    }
-
-    #[test]
-    fn fetch_items_lose_their_frame() {
-        let it = fetch_item(MessageDataItem::Rfc822Size(42));
-        assert_eq!(it, b"RFC822.SIZE 42");
-    }
-}
-
 /// `* FLAGS (...)` and `* OK [PERMANENTFLAGS (...)]` for a mailbox whose keywords are
 /// `keywords` (RFC 9051 §7.3.5, §7.1: PERMANENTFLAGS is empty when read-only).
 pub fn flags_and_permanentflags(out: &mut Vec<u8>, keywords: &[String], read_only: bool) {
@@ -298,5 +271,32 @@ pub fn announce_keywords<'f>(
     }
     if announced.len() > before {
         flags_and_permanentflags(out, announced, read_only);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sets_and_dates() {
+        assert_eq!(set(&[5, 1, 2, 3, 9, 10]), "1:3,5,9:10");
+        assert_eq!(ordered_set(&[3, 4, 1]), "3:4,1");
+        assert_eq!(
+            internal_date(1_700_000_000, 60),
+            "\"14-Nov-2023 23:13:20 +0100\""
+        );
+        assert_eq!(internal_date(0, -330), "\"31-Dec-1969 18:30:00 -0530\"");
+        assert_eq!(days_from_civil(2023, 11, 14), 19675);
+        let mut out = Vec::new();
+        string(&mut out, b"a\"b", false);
+        string(&mut out, "é".as_bytes(), false);
+        assert_eq!(out, b"\"a\\\"b\"{2}\r\n\xc3\xa9");
+    }
+
+    #[test]
+    fn fetch_items_lose_their_frame() {
+        let it = fetch_item(MessageDataItem::Rfc822Size(42));
+        assert_eq!(it, b"RFC822.SIZE 42");
     }
 }
