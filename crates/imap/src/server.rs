@@ -8,6 +8,7 @@ use crate::backend::{AuthOutcome, Authenticator};
 use crate::session::{Action, Session, SessionConfig};
 use mailward_event::{Event, Protocol};
 use mailward_net::auth_ledger::Denied;
+use mailward_net::cidr::{Cidr, in_networks};
 use mailward_net::connection::{self, Ended, Gate, Refusal};
 use mailward_net::limits::{Limiter, Refused};
 use std::net::{IpAddr, SocketAddr};
@@ -43,6 +44,8 @@ pub struct ServerConfig {
     pub listeners: Vec<(ListenerKind, SocketAddr)>,
     pub tls_timeout: Duration,
     pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// Networks exempt from the per-IP connection count and rate (`[relay] networks`).
+    pub trusted_networks: Vec<Cidr>,
 }
 
 /// The running IMAP service.
@@ -185,7 +188,7 @@ impl Server {
             listener: kind.as_str(),
             limiter: &self.limiter,
             active: &self.active,
-            exempt: false,
+            exempt: in_networks(&self.cfg.trusted_networks, peer.ip()),
             refusal: (kind == ListenerKind::Imap).then_some(refusal as _),
         };
         let server = &*self;

@@ -513,3 +513,30 @@ fn regress_a_message_declared_larger_than_the_room_left_was_accepted() {
         assert!(ok.starts_with("250"), "{ok}");
     }
 }
+
+/// The IMAP and POP3 listeners applied the per-IP connection limit to trusted networks,
+/// which the sample configuration says are exempt (SMTP honoured it): a webmail on the same
+/// host with more connections than `connections_per_ip` was refused.
+#[test]
+fn regress_trusted_networks_were_limited_on_imap_and_pop3() {
+    let m = Mailward::start_with_listeners_and_limits(
+        "imap = [\"127.0.0.1:0\"]\npop3 = [\"127.0.0.1:0\"]",
+        &[("connections_per_ip", "2")],
+    );
+    for listener in ["imap", "pop3"] {
+        let port = m.listener_port(listener);
+        let conns: Vec<_> = (0..5)
+            .map(|_| {
+                let (s, mut r) = connect(port);
+                let mut greeting = String::new();
+                r.read_line(&mut greeting).unwrap();
+                assert!(
+                    greeting.starts_with("* OK") || greeting.starts_with("+OK"),
+                    "{listener}: {greeting}"
+                );
+                (s, r)
+            })
+            .collect();
+        assert_eq!(conns.len(), 5);
+    }
+}

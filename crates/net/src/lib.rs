@@ -4,6 +4,7 @@
 //! the one SASL decoder ([`sasl`]), plus the small address helpers the listeners share.
 
 pub mod auth_ledger;
+pub mod cidr;
 pub mod connection;
 pub mod deadline;
 pub mod limits;

@@ -7,6 +7,7 @@ use crate::backend::{Backend, MailError, Mailbox};
 use crate::session::{Action, Session, SessionConfig};
 use mailward_event::{Event, Protocol, Reason};
 use mailward_net::auth_ledger::Denied;
+use mailward_net::cidr::{Cidr, in_networks};
 use mailward_net::connection::{self, Ended, Gate, Refusal};
 use mailward_net::limits::{Limiter, Refused};
 use std::net::SocketAddr;
@@ -56,6 +57,8 @@ pub struct ServerConfig {
     /// TLS handshake timeout.
     pub tls_timeout: Duration,
     pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// Networks exempt from the per-IP connection count and rate (`[relay] networks`).
+    pub trusted_networks: Vec<Cidr>,
 }
 
 /// The running POP3 service.
@@ -162,7 +165,7 @@ impl<B: Backend> Server<B> {
             listener: kind.as_str(),
             limiter: &self.limiter,
             active: &self.active,
-            exempt: false,
+            exempt: in_networks(&self.cfg.trusted_networks, peer.ip()),
             refusal: (kind == ListenerKind::Pop3).then_some(refusal as _),
         };
         let server = &*self;

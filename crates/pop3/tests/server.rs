@@ -86,6 +86,7 @@ async fn start_with_login(
             login_timeout: login,
             tls_timeout: Duration::from_secs(10),
             tls: Some(tls),
+            trusted_networks: Vec::new(),
         },
         Arc::new(store.clone()),
         Arc::new(Limiter::new(

@@ -290,6 +290,7 @@ fn imap_server(
         listeners,
         tls_timeout: Duration::from_secs(60),
         tls: Some(tls_cfg),
+        trusted_networks: cfg.relay.networks.clone(),
     };
     mailward_imap::Server::new(
         imap_cfg,
@@ -328,6 +329,7 @@ fn pop3_server(
         login_timeout: Duration::from_secs(60),
         tls_timeout: Duration::from_secs(60),
         tls: Some(tls_cfg),
+        trusted_networks: cfg.relay.networks.clone(),
     };
     mailward_pop3::Server::new(
         pop3_cfg,
