@@ -34,6 +34,8 @@ pub struct Store {
     mail_conn: Mutex<Connection>,
     /// Every committed change to a mailbox, for IDLE and concurrent sessions.
     changes: tokio::sync::broadcast::Sender<MailboxChange>,
+    /// Logins verified a short while ago (memory only).
+    pub(crate) verified: crate::directory::verified::VerifiedLogins,
 }
 
 /// A mailbox changed: messages arrived, flags changed or messages went. Sessions that
@@ -106,6 +108,9 @@ impl Store {
             maildir_lock,
             mail_conn,
             changes,
+            verified: crate::directory::verified::VerifiedLogins::new(
+                crate::directory::verified::TTL,
+            ),
         }))
     }
 

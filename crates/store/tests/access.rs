@@ -358,3 +358,57 @@ fn regress_create_subscribed_and_a_deleted_folder_could_not_be_unsubscribed() {
     let again = MailAccess::open(f.store.clone(), f.mail.account().clone()).unwrap();
     assert!(!again.subscriptions().unwrap().contains(&"Junk".to_string()));
 }
+
+/// Every IMAP LOGIN paid a full argon2 check (about 16 ms of CPU in release), so a client
+/// opening connection after connection was slow to log in. A login verified a moment ago
+/// is remembered in memory now; a changed password is never taken from that memory.
+#[test]
+fn regress_every_login_paid_a_full_password_hash() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Store::open(DataDir::new(tmp.path()), &["example.test".into()], "host").unwrap();
+    let hash = mailward_store::password::hash("first-secret").unwrap();
+    directory::add_account(&store.conn(), "carol@example.test", &hash, None).unwrap();
+    let started = std::time::Instant::now();
+    assert!(
+        store
+            .authenticate("carol@example.test", "first-secret")
+            .unwrap()
+            .is_some()
+    );
+    let full = started.elapsed();
+    let started = std::time::Instant::now();
+    for _ in 0..10 {
+        assert!(
+            store
+                .authenticate("Carol@Example.test", "first-secret")
+                .unwrap()
+                .is_some()
+        );
+    }
+    let remembered = started.elapsed();
+    assert!(
+        remembered < full,
+        "ten remembered logins took {remembered:?}, one full check {full:?}"
+    );
+    assert!(
+        store
+            .authenticate("carol@example.test", "wrong")
+            .unwrap()
+            .is_none()
+    );
+    let new_hash = mailward_store::password::hash("second-secret").unwrap();
+    directory::set_password(&store.conn(), "carol@example.test", &new_hash).unwrap();
+    assert!(
+        store
+            .authenticate("carol@example.test", "first-secret")
+            .unwrap()
+            .is_none(),
+        "the old password is not remembered past a change"
+    );
+    assert!(
+        store
+            .authenticate("carol@example.test", "second-secret")
+            .unwrap()
+            .is_some()
+    );
+}

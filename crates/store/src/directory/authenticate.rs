@@ -38,12 +38,18 @@ pub fn authenticate(
 }
 
 impl Store {
-    /// Checks a password without holding the shared connection during the (slow) hash.
+    /// Checks a password without holding the shared connection during the (slow) hash. A
+    /// login verified in the last minutes with the same stored hash is not hashed again
+    /// (see [`super::verified`]).
     pub fn authenticate(&self, user: &str, pass: &str) -> Result<Option<Account>, StoreError> {
         let user = user.trim().to_ascii_lowercase();
         let stored = stored_password(&self.conn(), &user)?;
         match stored {
+            Some((id, hash)) if self.verified.knows(&user, &hash, pass) => {
+                get_account_by_id(&self.conn(), id)
+            }
             Some((id, hash)) if password::verify(pass, &hash) => {
+                self.verified.remember(&user, &hash, pass);
                 get_account_by_id(&self.conn(), id)
             }
             Some(_) => Ok(None),

@@ -2,6 +2,7 @@
 //! Password checks are in [`authenticate`].
 
 mod authenticate;
+pub(crate) mod verified;
 
 pub use authenticate::authenticate;
 
