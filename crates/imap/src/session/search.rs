@@ -271,10 +271,23 @@ impl Session {
         }
         hits.sort_by_key(|m| m.uid);
         hits.dedup_by_key(|m| m.uid);
-        let modseq = key
-            .uses_modseq()
-            .then(|| hits.iter().map(|m| m.modseq).max())
-            .flatten();
+        // RFC 7162 §3.1.5 (with RFC 4731): MODSEQ is the highest of the messages returned;
+        // an ESEARCH asking only for MIN and/or MAX returns just those messages.
+        let only_min_max = returns
+            .as_ref()
+            .is_some_and(|opts| !opts.is_empty() && opts.iter().all(|o| o == "MIN" || o == "MAX"));
+        let modseq = if !key.uses_modseq() {
+            None
+        } else if only_min_max {
+            let ask = |w: &str| returns.as_ref().is_some_and(|o| o.iter().any(|x| x == w));
+            let ends = [
+                hits.first().filter(|_| ask("MIN")),
+                hits.last().filter(|_| ask("MAX")),
+            ];
+            ends.iter().flatten().map(|m| m.modseq).max()
+        } else {
+            hits.iter().map(|m| m.modseq).max()
+        };
         let nums: Vec<u32> = hits
             .iter()
             .filter_map(|m| {

@@ -1067,3 +1067,26 @@ fn regress_a_new_keyword_was_shown_before_flags_announced_it() {
     let fetch_at = out.find("* 2 FETCH").unwrap_or(0);
     assert!(out.contains("$Later") && flags_at < fetch_at, "{out}");
 }
+
+/// `SEARCH RETURN (MIN) MODSEQ 1` answered the highest MODSEQ of every match instead of
+/// that of the message it returned (RFC 7162 §3.1.5).
+#[test]
+fn regress_esearch_min_reported_the_modseq_of_every_match() {
+    let (_, mut s) = world();
+    send(&mut s, "a SELECT INBOX\r\n");
+    send(&mut s, "b STORE 2 +FLAGS (\\Flagged)\r\n");
+    let out = send(&mut s, "c SEARCH RETURN (MIN) MODSEQ 1\r\n");
+    let all = send(&mut s, "d SEARCH RETURN (MAX) MODSEQ 1\r\n");
+    let modseq = |out: &str| -> u64 {
+        out.split("MODSEQ ")
+            .nth(1)
+            .and_then(|t| t.split(|c: char| !c.is_ascii_digit()).next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    };
+    assert!(out.contains(" MIN 1 MODSEQ "), "{out}");
+    assert!(
+        modseq(&out) < modseq(&all),
+        "MIN's message has the lower MODSEQ: {out} / {all}"
+    );
+}
