@@ -58,6 +58,7 @@ impl MailboxBackend for NoMailboxes {
             highest_modseq: 3,
             uids: Arc::new(vec![1, 2, 3]),
             keywords: vec![],
+            first_recent: 4,
             read_only: true,
         })
     }

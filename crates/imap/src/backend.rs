@@ -176,6 +176,8 @@ pub struct MailboxInfo {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct MailboxStatus {
     pub messages: u32,
+    /// RFC 3501 §2.3.2: messages no session has seen yet.
+    pub recent: u32,
     pub unseen: u32,
     pub deleted: u32,
     pub uid_next: u32,
@@ -211,6 +213,9 @@ pub struct Selected {
     pub uids: std::sync::Arc<Vec<u32>>,
     /// Keywords in use (for the FLAGS response).
     pub keywords: Vec<String>,
+    /// RFC 3501 §2.3.2: the messages from this UID up to `uid_next` are `\Recent` to this
+    /// session (claimed by SELECT; shown without claiming by EXAMINE).
+    pub first_recent: u32,
     /// EXAMINE, or a mailbox the user may not change: `[READ-ONLY]`.
     pub read_only: bool,
 }
@@ -354,6 +359,14 @@ pub trait MailboxBackend: Send {
 
     /// SUBSCRIBE (`true`) / UNSUBSCRIBE (`false`).
     fn subscribe(&mut self, name: &str, subscribed: bool) -> BackendResult<()>;
+
+    /// RFC 3501 §2.3.2: claims for this session the messages of `mailbox` below UID `below`
+    /// that no session has seen; returns where the claim starts (`below` or more: none).
+    /// A backend that keeps no `\Recent` claims nothing.
+    fn claim_recent(&mut self, mailbox: &str, below: u32) -> BackendResult<u32> {
+        let _ = mailbox;
+        Ok(below)
+    }
 
     /// Every subscribed name, whether a mailbox of that name exists or not (RFC 9051
     /// §6.3.7: subscriptions are kept apart from mailboxes).

@@ -258,6 +258,7 @@ impl<M: MailIndex + MessageBlobs + 'static> MailboxBackend for StoreMailboxes<M>
         let s = self.access.status(mailbox).map_err(err)?;
         Ok(MailboxStatus {
             messages: s.messages,
+            recent: s.recent,
             unseen: s.unseen,
             deleted: s.deleted,
             uid_next: s.uidnext,
@@ -308,7 +309,14 @@ impl<M: MailIndex + MessageBlobs + 'static> MailboxBackend for StoreMailboxes<M>
         };
         self.rows.clear();
         self.folder = Some(folder.clone());
+        let first_recent = if read_only {
+            self.access.first_recent(folder.id)
+        } else {
+            self.access.claim_recent(folder.id, folder.uidnext)
+        }
+        .map_err(err)?;
         Ok(Selected {
+            first_recent,
             uid_validity: folder.uidvalidity,
             uid_next: folder.uidnext,
             highest_modseq: folder.highestmodseq.max(1),
@@ -413,6 +421,11 @@ impl<M: MailIndex + MessageBlobs + 'static> MailboxBackend for StoreMailboxes<M>
 
     fn subscriptions(&mut self) -> BackendResult<Vec<String>> {
         self.access.subscriptions().map_err(err)
+    }
+
+    fn claim_recent(&mut self, mailbox: &str, below: u32) -> BackendResult<u32> {
+        let folder = self.folder(mailbox)?;
+        self.access.claim_recent(folder.id, below).map_err(err)
     }
 
     fn changes(

@@ -103,6 +103,13 @@ const MIGRATIONS: &[&str] = &[
     INSERT OR IGNORE INTO subscriptions (account_id, name)
         SELECT account_id, name FROM mailboxes WHERE subscribed = 1;
     "#,
+    // 5: `\Recent` (RFC 3501 §2.3.2): messages from this UID on have not been seen by a
+    // session yet; the first session to SELECT (not EXAMINE) the mailbox claims them.
+    // Messages there before this version are not recent.
+    r#"
+    ALTER TABLE mailboxes ADD COLUMN first_recent_uid INTEGER NOT NULL DEFAULT 1;
+    UPDATE mailboxes SET first_recent_uid = uidnext;
+    "#,
 ];
 
 /// The schema version this build writes.

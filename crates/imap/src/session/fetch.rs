@@ -71,10 +71,11 @@ fn seen_items(
     items: &[MessageDataItemName<'_>],
     meta: &MessageMeta,
     condstore: bool,
+    recent: bool,
 ) -> Vec<Vec<u8>> {
     let mut extra = Vec::new();
     if !items.contains(&MessageDataItemName::Flags) {
-        extra.push(format!("FLAGS {}", respond::flag_list(&meta.flags)).into_bytes());
+        extra.push(format!("FLAGS {}", respond::flags_shown(&meta.flags, recent)).into_bytes());
     }
     if condstore && !items.contains(&MessageDataItemName::Uid) {
         extra.push(format!("UID {}", meta.uid).into_bytes());
@@ -174,6 +175,13 @@ impl Session {
         }
         let name = sel.name.clone();
         let read_only = sel.read_only;
+        // RFC 3501 §2.3.2: \Recent in FLAGS for IMAP4rev1 sessions.
+        let recent: Vec<(u32, u32)> = if self.enabled.imap4rev2 {
+            Vec::new()
+        } else {
+            sel.recent.clone()
+        };
+        let is_recent = move |uid: u32| recent.iter().any(|&(a, b)| uid >= a && uid < b);
         let pairs = resolve(sel, &set, uid);
         let mut items = expand(items);
         // RFC 9051 §6.4.9: UID FETCH always returns UID.
@@ -332,9 +340,11 @@ impl Session {
                     use MessageDataItemName as N;
                     let encoded: Vec<u8> = match item {
                         N::Uid => format!("UID {}", meta.uid).into_bytes(),
-                        N::Flags => {
-                            format!("FLAGS {}", respond::flag_list(&meta.flags)).into_bytes()
-                        }
+                        N::Flags => format!(
+                            "FLAGS {}",
+                            respond::flags_shown(&meta.flags, is_recent(meta.uid))
+                        )
+                        .into_bytes(),
                         N::ModSeq => format!("MODSEQ ({})", meta.modseq.max(1)).into_bytes(),
                         N::InternalDate => format!(
                             "INTERNALDATE {}",
@@ -442,7 +452,7 @@ impl Session {
                     parts.push(encoded);
                 }
                 if seen_set.contains(&meta.uid) {
-                    parts.extend(seen_items(&items, meta, condstore));
+                    parts.extend(seen_items(&items, meta, condstore, is_recent(meta.uid)));
                 }
                 if fresh.envelope.is_some() || fresh.bodystructure.is_some() {
                     new_cache.push(fresh);

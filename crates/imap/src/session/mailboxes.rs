@@ -217,11 +217,22 @@ impl Session {
         };
         let read_only = read_only || sel.read_only;
         let rev2 = self.enabled.imap4rev2;
+        // RFC 3501 §2.3.2: what this session sees first is \Recent to it.
+        let recent: Vec<(u32, u32)> = if sel.first_recent < sel.uid_next {
+            vec![(sel.first_recent, sel.uid_next)]
+        } else {
+            Vec::new()
+        };
         let out = &mut self.output;
         out.extend_from_slice(format!("* {} EXISTS\r\n", sel.uids.len()).as_bytes());
         if !rev2 {
-            // RFC 3501 §6.3.1: RECENT is required in IMAP4rev1; we keep no \Recent.
-            out.extend_from_slice(b"* 0 RECENT\r\n");
+            // RFC 3501 §6.3.1: RECENT is required in IMAP4rev1 (IMAP4rev2 dropped it).
+            let n = sel
+                .uids
+                .iter()
+                .filter(|&&u| recent.iter().any(|&(a, b)| u >= a && u < b))
+                .count();
+            out.extend_from_slice(format!("* {n} RECENT\r\n").as_bytes());
         }
         respond::flags_and_permanentflags(out, &sel.keywords, read_only);
         self.keywords_announced = sel.keywords.clone();
@@ -262,6 +273,7 @@ impl Session {
             uid_next: sel.uid_next,
             highest_modseq: sel.highest_modseq,
             uids,
+            recent,
         });
         if let Some((q, changes)) = resync {
             self.send_resync(&q, &changes);
@@ -651,7 +663,7 @@ pub(super) fn status_line(name: &str, st: &MailboxStatus, items: &[String], utf8
     for i in items {
         let v: u64 = match i.as_str() {
             "MESSAGES" => st.messages.into(),
-            "RECENT" => 0,
+            "RECENT" => st.recent.into(),
             "UIDNEXT" => st.uid_next.into(),
             "UIDVALIDITY" => st.uid_validity.into(),
             "UNSEEN" => st.unseen.into(),

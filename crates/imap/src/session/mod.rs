@@ -142,6 +142,21 @@ pub struct SelectedMailbox {
     pub highest_modseq: u64,
     /// Copy-on-write: shared with other sessions of the same mailbox until changed.
     pub uids: std::sync::Arc<Vec<u32>>,
+    /// RFC 3501 §2.3.2: UID ranges `[from, to)` of the messages that are `\Recent` to this
+    /// session (claimed at SELECT and when new messages arrive).
+    pub recent: Vec<(u32, u32)>,
+}
+
+impl SelectedMailbox {
+    /// The message is `\Recent` to this session.
+    pub fn is_recent(&self, uid: u32) -> bool {
+        self.recent.iter().any(|&(a, b)| uid >= a && uid < b)
+    }
+
+    /// How many of the messages are `\Recent` to this session.
+    pub fn recent_count(&self) -> usize {
+        self.uids.iter().filter(|&&u| self.is_recent(u)).count()
+    }
 }
 
 /// What the input is read as.
@@ -1232,7 +1247,10 @@ impl Session {
             return;
         };
         self.report_expunged(changes.expunged);
-        self.report_added(&changes.added);
+        let newest = self.report_added(&changes.added);
+        if let Some(newest) = newest {
+            self.claim_recent(newest);
+        }
         self.report_flag_changes(&changes.flags_changed);
         if let State::Selected(sel) = &mut self.state {
             sel.uid_next = sel.uid_next.max(changes.uid_next);
@@ -1240,10 +1258,11 @@ impl Session {
         }
     }
 
-    /// New messages: appended to the sequence map, announced by `* n EXISTS`.
-    fn report_added(&mut self, added: &[crate::backend::MessageMeta]) {
+    /// New messages: appended to the sequence map, announced by `* n EXISTS`; returns the
+    /// highest new UID.
+    fn report_added(&mut self, added: &[crate::backend::MessageMeta]) -> Option<u32> {
         let State::Selected(sel) = &mut self.state else {
-            return;
+            return None;
         };
         let mut new_uids: Vec<u32> = Vec::new();
         for m in added {
@@ -1252,20 +1271,47 @@ impl Session {
                 new_uids.push(m.uid);
             }
         }
-        if new_uids.is_empty() {
-            return;
-        }
+        let newest = new_uids.last().copied()?;
         sel.uids = extend_shared(&sel.uids, &new_uids);
         encode::data(
             &mut self.output,
             Data::Exists(u32::try_from(sel.uids.len()).unwrap_or(u32::MAX)),
         );
+        Some(newest)
+    }
+
+    /// RFC 3501 §2.3.2, §7.3.2: new messages up to `newest` that no other session has seen
+    /// become `\Recent` to this one (not under EXAMINE), and `* n RECENT` follows EXISTS in
+    /// IMAP4rev1 (IMAP4rev2 has no `\Recent`).
+    fn claim_recent(&mut self, newest: u32) {
+        let State::Selected(sel) = &self.state else {
+            return;
+        };
+        let (name, read_only) = (sel.name.clone(), sel.read_only);
+        let below = newest.saturating_add(1);
+        let claimed = match self.backend.as_mut() {
+            Some(b) if !read_only => b.claim_recent(&name, below).ok(),
+            _ => None,
+        };
+        let rev2 = self.enabled.imap4rev2;
+        let State::Selected(sel) = &mut self.state else {
+            return;
+        };
+        if let Some(from) = claimed.filter(|&from| from < below) {
+            sel.recent.push((from, below));
+        }
+        if !rev2 {
+            let n = sel.recent_count();
+            self.output
+                .extend_from_slice(format!("* {n} RECENT\r\n").as_bytes());
+        }
     }
 
     /// Flag changes by others: `* n FETCH (FLAGS (...))`; under CONDSTORE with UID and
     /// MODSEQ too (RFC 7162 §3.2.4). Changes this session made and reported are skipped.
     fn report_flag_changes(&mut self, changed: &[crate::backend::MessageMeta]) {
         let condstore = self.enabled.condstore;
+        let rev1 = !self.enabled.imap4rev2;
         let own = std::mem::take(&mut self.own_changes);
         let State::Selected(sel) = &self.state else {
             return;
@@ -1286,11 +1332,13 @@ impl Session {
             let Ok(seq) = u32::try_from(pos + 1) else {
                 continue;
             };
+            let recent = rev1 && sel.is_recent(m.uid);
             if condstore {
-                qresync::write_flags_fetch(&mut self.output, seq, m);
+                qresync::write_flags_fetch(&mut self.output, seq, m, recent);
             } else {
                 let flags = qresync::atom_flags(&m.flags);
-                let items = [format!("FLAGS {}", respond::flag_list(&flags)).into_bytes()];
+                let items =
+                    [format!("FLAGS {}", respond::flags_shown(&flags, recent)).into_bytes()];
                 respond::fetch_line(&mut self.output, seq, &items);
             }
         }

@@ -171,10 +171,14 @@ fn flush_line(out: &mut Vec<u8>, head: &[u8], line: &mut String) {
 
 /// `* n FETCH (UID u FLAGS (...) MODSEQ (m))`, the form RFC 7162 §3.2.4 asks for in
 /// FETCH responses the client did not request.
-pub fn write_flags_fetch(out: &mut Vec<u8>, seq: u32, m: &MessageMeta) {
+pub fn write_flags_fetch(out: &mut Vec<u8>, seq: u32, m: &MessageMeta, recent: bool) {
     let items = [
         format!("UID {}", m.uid).into_bytes(),
-        format!("FLAGS {}", respond::flag_list(&atom_flags(&m.flags))).into_bytes(),
+        format!(
+            "FLAGS {}",
+            respond::flags_shown(&atom_flags(&m.flags), recent)
+        )
+        .into_bytes(),
         format!("MODSEQ ({})", m.modseq.max(1)).into_bytes(),
     ];
     respond::fetch_line(out, seq, &items);
@@ -245,8 +249,9 @@ impl Session {
             }));
         let mut out = std::mem::take(&mut self.output);
         write_vanished(&mut out, &vanished, true);
+        let rev1 = !self.enabled.imap4rev2;
         for (seq, m) in changed {
-            write_flags_fetch(&mut out, seq, m);
+            write_flags_fetch(&mut out, seq, m, rev1 && sel.is_recent(m.uid));
         }
         self.output = out;
     }

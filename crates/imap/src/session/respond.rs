@@ -219,6 +219,19 @@ pub fn flag_list(flags: &[crate::backend::Flag]) -> String {
     s
 }
 
+/// A FLAGS list with `\Recent` (RFC 3501 §2.3.2) when the message is recent to the
+/// session and the session speaks IMAP4rev1.
+pub fn flags_shown(flags: &[crate::backend::Flag], recent: bool) -> String {
+    let list = flag_list(flags);
+    if !recent {
+        return list;
+    }
+    match list.as_str() {
+        "()" => "(\\Recent)".to_string(),
+        _ => format!("{} \\Recent)", list.trim_end_matches(')')),
+    }
+}
+
 /// A flag as IMAP writes it.
 pub fn flag_name(f: &crate::backend::Flag) -> String {
     use crate::backend::Flag as F;

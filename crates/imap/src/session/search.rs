@@ -140,6 +140,12 @@ impl Session {
     fn compile(&self, key: &SearchKey<'_>) -> K {
         use SearchKey as S;
         let sel = self.selected();
+        let recent_uids = || -> K {
+            match sel {
+                Some(s) => K::Uids(s.uids.iter().copied().filter(|&u| s.is_recent(u)).collect()),
+                None => K::False,
+            }
+        };
         let set_uids = |set, uid: bool| -> K {
             match sel {
                 Some(s) => K::Uids(resolve(s, set, uid).into_iter().map(|(_, u)| u).collect()),
@@ -163,10 +169,11 @@ impl Session {
             S::Unseen => K::Not(Box::new(K::Flag(Flag::Seen))),
             S::Keyword(a) => K::Flag(Flag::Keyword(a.as_ref().to_string())),
             S::Unkeyword(a) => K::Not(Box::new(K::Flag(Flag::Keyword(a.as_ref().to_string())))),
-            // RFC 3501 §6.4.4: NEW is RECENT UNSEEN; no message is \Recent here (RFC 9051
-            // removed it), so NEW and RECENT match nothing and OLD everything.
-            S::New | S::Recent => K::False,
-            S::Old => K::True,
+            // RFC 3501 §6.4.4: RECENT, NEW (RECENT UNSEEN) and OLD (NOT RECENT), with the
+            // messages that are \Recent to this session (§2.3.2).
+            S::Recent => recent_uids(),
+            S::New => K::And(vec![recent_uids(), K::Not(Box::new(K::Flag(Flag::Seen)))]),
+            S::Old => K::Not(Box::new(recent_uids())),
             S::Larger(n) => K::Larger(u64::from(*n)),
             S::Smaller(n) => K::Smaller(u64::from(*n)),
             S::Before(d) => K::Before(day_of(d.as_ref())),

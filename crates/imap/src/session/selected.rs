@@ -295,7 +295,9 @@ impl Session {
             let Ok(pos) = sel.uids.binary_search(&m.uid) else {
                 continue;
             };
-            let mut items = vec![format!("FLAGS {}", respond::flag_list(&m.flags)).into_bytes()];
+            let recent = !self.enabled.imap4rev2 && sel.is_recent(m.uid);
+            let mut items =
+                vec![format!("FLAGS {}", respond::flags_shown(&m.flags, recent)).into_bytes()];
             // RFC 7162 §3.2.4: under CONDSTORE, STORE's FETCH responses carry the UID.
             if uid || condstore {
                 items.push(format!("UID {}", m.uid).into_bytes());
@@ -409,6 +411,7 @@ mod tests {
             uid_next: 100,
             highest_modseq: 1,
             uids: std::sync::Arc::new(uids.to_vec()),
+            recent: Vec::new(),
         }
     }
 

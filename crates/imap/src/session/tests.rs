@@ -390,6 +390,7 @@ fn enable_is_refused_once_selected() {
         uid_next: 1,
         highest_modseq: 1,
         uids: Default::default(),
+        recent: Vec::new(),
     });
     assert_eq!(
         t.out("a ENABLE CONDSTORE\r\n"),
@@ -455,6 +456,7 @@ fn idle_reports_changes_of_the_selected_mailbox() {
         uid_next: 4,
         highest_modseq: 10,
         uids: std::sync::Arc::new(vec![1, 2, 3]),
+        recent: Vec::new(),
     });
     let meta = |uid, flags: Vec<Flag>| MessageMeta {
         uid,
@@ -486,7 +488,7 @@ fn idle_reports_changes_of_the_selected_mailbox() {
     // RFC 7162 §3.2.4: under CONDSTORE, unsolicited FETCH responses carry UID and MODSEQ.
     assert_eq!(
         out,
-        "* 2 EXPUNGE\r\n* 3 EXISTS\r\n* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Junk)\r\n* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Junk \\*)] Flags permitted.\r\n* 2 FETCH (UID 3 FLAGS (\\Seen $Junk) MODSEQ (12))\r\n"
+        "* 2 EXPUNGE\r\n* 3 EXISTS\r\n* 0 RECENT\r\n* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Junk)\r\n* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Junk \\*)] Flags permitted.\r\n* 2 FETCH (UID 3 FLAGS (\\Seen $Junk) MODSEQ (12))\r\n"
     );
     assert_eq!(t.out("DONE\r\n"), "a OK IDLE terminated\r\n");
     let Some(State::Selected(sel)) = Some(t.s.state().clone()) else {
@@ -511,6 +513,7 @@ fn idle_under_qresync_reports_vanished() {
         uid_next: 9,
         highest_modseq: 10,
         uids: std::sync::Arc::new(vec![1, 2, 3, 5, 8]),
+        recent: Vec::new(),
     });
     if let Ok(mut c) = t.changes.lock() {
         *c = Changes {

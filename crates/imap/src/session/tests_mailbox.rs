@@ -11,6 +11,8 @@ struct MemBox {
     uid_next: u32,
     modseq: u64,
     msgs: Vec<(MessageMeta, Vec<u8>)>,
+    /// RFC 3501 §2.3.2: messages from this UID on have not been claimed by a session.
+    first_recent: u32,
     special: Option<SpecialUse>,
     expunged: Vec<(u32, u64)>,
 }
@@ -60,6 +62,7 @@ impl MailboxBackend for Mem {
             let b = get(w, mailbox)?;
             Ok(MailboxStatus {
                 messages: b.msgs.len() as u32,
+                recent: b.msgs.iter().filter(|m| m.0.uid >= b.first_recent).count() as u32,
                 unseen: b
                     .msgs
                     .iter()
@@ -76,7 +79,12 @@ impl MailboxBackend for Mem {
     fn select(&mut self, mailbox: &str, read_only: bool) -> BackendResult<Selected> {
         self.with(|w| {
             let b = get(w, mailbox)?;
+            let first_recent = b.first_recent;
+            if !read_only {
+                b.first_recent = b.first_recent.max(b.uid_next);
+            }
             Ok(Selected {
+                first_recent,
                 uid_validity: b.uid_validity,
                 uid_next: b.uid_next,
                 highest_modseq: b.modseq,
@@ -260,6 +268,14 @@ impl MailboxBackend for Mem {
     fn subscriptions(&mut self) -> BackendResult<Vec<String>> {
         self.with(|w| Ok(w.subscriptions.iter().cloned().collect()))
     }
+    fn claim_recent(&mut self, mailbox: &str, below: u32) -> BackendResult<u32> {
+        self.with(|w| {
+            let b = get(w, mailbox)?;
+            let first = b.first_recent;
+            b.first_recent = first.max(below);
+            Ok(first)
+        })
+    }
     fn changes(&mut self, mailbox: &str, since: u64, known: u32) -> BackendResult<Changes> {
         self.with(|w| {
             let b = get(w, mailbox)?;
@@ -339,6 +355,13 @@ fn world() -> (Mem, Session) {
             },
         );
     }
+    // As if an earlier session had seen them: nothing is \Recent to start with.
+    let _ = mem.with(|w| {
+        for b in w.boxes.values_mut() {
+            b.first_recent = b.uid_next;
+        }
+        Ok(())
+    });
     (mem.clone(), session(&mem))
 }
 
@@ -481,10 +504,14 @@ fn append_with_uidplus_and_limits() {
     assert!(out.contains("b NO [TRYCREATE]"), "{out}");
     let out = send(&mut s, "c APPEND Sent {999999999}\r\n");
     assert!(out.contains("c NO [TOOBIG]"), "{out}");
-    // Appending to the selected mailbox shows up as EXISTS.
+    // Appending to the selected mailbox shows up as EXISTS, and the new message is
+    // \Recent to this session (RFC 3501 §2.3.2).
     send(&mut s, "d SELECT INBOX\r\n");
     let out = send(&mut s, "e APPEND INBOX {14}\r\nSubject: y\r\n\r\n\r\n");
-    assert!(out.contains("* 3 EXISTS\r\ne OK [APPENDUID 9 3]"), "{out}");
+    assert!(
+        out.contains("* 3 EXISTS\r\n* 1 RECENT\r\ne OK [APPENDUID 9 3]"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -1089,4 +1116,58 @@ fn regress_esearch_min_reported_the_modseq_of_every_match() {
         modseq(&out) < modseq(&all),
         "MIN's message has the lower MODSEQ: {out} / {all}"
     );
+}
+
+/// `\Recent` was never set: SELECT said `* 0 RECENT`, `SEARCH NEW` found nothing and
+/// `STATUS RECENT` was 0, which IMAP4rev1 clients rely on (RFC 3501 §2.3.2). The first
+/// session to SELECT a mailbox after messages arrive sees them `\Recent`; EXAMINE shows
+/// them without taking them; the next SELECT does not see them recent.
+#[test]
+fn regress_recent_was_never_set() {
+    let (mem, mut s) = world();
+    let mut deliverer = mem.clone();
+    for subject in ["one", "two"] {
+        let _ = deliverer.append(
+            "INBOX",
+            AppendRequest {
+                flags: vec![],
+                internal_date: Some((1_700_000_000, 0)),
+                message: format!("Subject: {subject}\r\n\r\nnew\r\n").into_bytes(),
+            },
+        );
+    }
+    let out = send(&mut s, "a STATUS INBOX (MESSAGES RECENT)\r\n");
+    assert!(out.contains("(MESSAGES 4 RECENT 2)"), "{out}");
+    let out = send(&mut s, "b EXAMINE INBOX\r\n");
+    assert!(out.contains("* 2 RECENT\r\n"), "{out}");
+    let out = send(&mut s, "c SELECT INBOX\r\n");
+    assert!(
+        out.contains("* 2 RECENT\r\n"),
+        "EXAMINE took nothing: {out}"
+    );
+    let out = send(&mut s, "d SEARCH NEW\r\n");
+    assert!(out.starts_with("* SEARCH 3 4\r\n"), "{out}");
+    let out = send(&mut s, "e SEARCH OLD\r\n");
+    assert!(out.starts_with("* SEARCH 1 2\r\n"), "{out}");
+    let out = send(&mut s, "f FETCH 3 FLAGS\r\n");
+    assert!(out.contains("FLAGS (\\Recent)"), "{out}");
+    // Another session selecting now sees none of them recent.
+    let mut other = session(&mem);
+    let out = send(&mut other, "x SELECT INBOX\r\n");
+    assert!(out.contains("* 0 RECENT\r\n"), "{out}");
+    // IMAP4rev2 has no \Recent (ENABLE comes before SELECT).
+    let mut rev2 = session(&mem);
+    assert!(send(&mut rev2, "g ENABLE IMAP4rev2\r\n").contains("g OK"));
+    let _ = deliverer.append(
+        "INBOX",
+        AppendRequest {
+            flags: vec![],
+            internal_date: Some((1_700_000_000, 0)),
+            message: b"Subject: three\r\n\r\nnew\r\n".to_vec(),
+        },
+    );
+    let out = send(&mut rev2, "h SELECT INBOX\r\n");
+    assert!(!out.contains("RECENT"), "{out}");
+    let out = send(&mut rev2, "i FETCH 5 FLAGS\r\n");
+    assert!(out.contains("FLAGS ()"), "{out}");
 }

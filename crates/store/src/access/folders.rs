@@ -27,6 +27,8 @@ pub struct Folder {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FolderStatus {
     pub messages: u32,
+    /// Messages no session has seen yet (RFC 3501 §2.3.2 `\Recent`).
+    pub recent: u32,
     pub unseen: u32,
     pub deleted: u32,
     pub size: u64,
@@ -259,6 +261,39 @@ impl MailAccess {
         Ok(())
     }
 
+    /// RFC 3501 §2.3.2 `\Recent`: claims for the calling session the messages of the folder
+    /// below UID `below` that no session has claimed, and returns where its claim starts
+    /// (the session's recent messages are the UIDs from there up to `below`; none when it
+    /// returns `below` or more). One session wins each message, however many select at once.
+    pub fn claim_recent(&self, folder_id: i64, below: u32) -> Result<u32, AccessError> {
+        let mut conn = self.store.mail_conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let first: i64 = tx.query_row(
+            "SELECT first_recent_uid FROM mailboxes WHERE id = ?1 AND account_id = ?2",
+            params![folder_id, self.account.id],
+            |r| r.get(0),
+        )?;
+        if first < i64::from(below) {
+            tx.execute(
+                "UPDATE mailboxes SET first_recent_uid = ?1 WHERE id = ?2",
+                params![below, folder_id],
+            )?;
+        }
+        tx.commit()?;
+        Ok(u32::try_from(first).unwrap_or(u32::MAX))
+    }
+
+    /// Where the folder's unclaimed (`\Recent`) messages start, without claiming them
+    /// (EXAMINE, STATUS).
+    pub fn first_recent(&self, folder_id: i64) -> Result<u32, AccessError> {
+        let first: i64 = self.store.mail_conn().query_row(
+            "SELECT first_recent_uid FROM mailboxes WHERE id = ?1 AND account_id = ?2",
+            params![folder_id, self.account.id],
+            |r| r.get(0),
+        )?;
+        Ok(u32::try_from(first).unwrap_or(u32::MAX))
+    }
+
     /// Every subscribed name, in name order, whether its mailbox exists or not (LSUB, LIST
     /// (SUBSCRIBED): RFC 9051 §6.3.9).
     pub fn subscriptions(&self) -> Result<Vec<String>, AccessError> {
@@ -308,13 +343,15 @@ impl MailAccess {
         self.sync(&folder, false)?;
         let conn = self.store.mail_conn();
         let folder = self.folder_by_id(&conn, folder.id)?;
-        let (messages, seen, deleted, size): (i64, i64, i64, i64) = conn.query_row(
-            "SELECT COUNT(*), COALESCE(SUM(instr(flags, '\\Seen') > 0), 0), COALESCE(SUM(instr(flags, '\\Deleted') > 0), 0), COALESCE(SUM(size), 0) FROM messages WHERE mailbox_id = ?1",
+        let (messages, seen, deleted, size, recent): (i64, i64, i64, i64, i64) = conn.query_row(
+            "SELECT COUNT(*), COALESCE(SUM(instr(flags, '\\Seen') > 0), 0), COALESCE(SUM(instr(flags, '\\Deleted') > 0), 0), COALESCE(SUM(size), 0), \
+             COALESCE(SUM(uid >= (SELECT first_recent_uid FROM mailboxes WHERE id = ?1)), 0) FROM messages WHERE mailbox_id = ?1",
             [folder.id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
         )?;
         Ok(FolderStatus {
             messages: messages as u32,
+            recent: recent.max(0) as u32,
             unseen: (messages - seen).max(0) as u32,
             deleted: deleted as u32,
             size: size.max(0) as u64,

@@ -164,6 +164,14 @@ impl MailIndex for MailAccess {
         MailAccess::status(self, name)
     }
 
+    fn claim_recent(&self, folder_id: i64, below: u32) -> Result<u32, AccessError> {
+        MailAccess::claim_recent(self, folder_id, below)
+    }
+
+    fn first_recent(&self, folder_id: i64) -> Result<u32, AccessError> {
+        MailAccess::first_recent(self, folder_id)
+    }
+
     fn uids(&self, folder_id: i64) -> Result<Vec<u32>, AccessError> {
         MailAccess::uids(self, folder_id)
     }

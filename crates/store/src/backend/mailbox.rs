@@ -66,6 +66,11 @@ pub trait MailIndex: Send + Sync {
     fn refresh(&self, folder_id: i64) -> Result<Folder, AccessError>;
     /// RFC 9051 §6.3.11 STATUS counts.
     fn status(&self, name: &str) -> Result<FolderStatus, AccessError>;
+    /// RFC 3501 §2.3.2 `\Recent`: claims the unclaimed messages below UID `below`;
+    /// returns where the caller's claim starts.
+    fn claim_recent(&self, folder_id: i64, below: u32) -> Result<u32, AccessError>;
+    /// Where the unclaimed messages start (EXAMINE).
+    fn first_recent(&self, folder_id: i64) -> Result<u32, AccessError>;
 
     /// The UIDs of a folder, ascending.
     fn uids(&self, folder_id: i64) -> Result<Vec<u32>, AccessError>;
