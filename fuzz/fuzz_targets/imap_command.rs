@@ -59,6 +59,7 @@ impl MailboxBackend for NoMailboxes {
             uids: Arc::new(vec![1, 2, 3]),
             keywords: vec![],
             first_recent: 4,
+            first_unseen: Some(1),
             read_only: true,
         })
     }

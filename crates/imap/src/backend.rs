@@ -216,6 +216,8 @@ pub struct Selected {
     /// RFC 3501 §2.3.2: the messages from this UID up to `uid_next` are `\Recent` to this
     /// session (claimed by SELECT; shown without claiming by EXAMINE).
     pub first_recent: u32,
+    /// The UID of the first message without `\Seen` (IMAP4rev1 SELECT's `OK [UNSEEN n]`).
+    pub first_unseen: Option<u32>,
     /// EXAMINE, or a mailbox the user may not change: `[READ-ONLY]`.
     pub read_only: bool,
 }

@@ -315,8 +315,10 @@ impl<M: MailIndex + MessageBlobs + 'static> MailboxBackend for StoreMailboxes<M>
             self.access.claim_recent(folder.id, folder.uidnext)
         }
         .map_err(err)?;
+        let first_unseen = self.access.first_unseen(folder.id).map_err(err)?;
         Ok(Selected {
             first_recent,
+            first_unseen,
             uid_validity: folder.uidvalidity,
             uid_next: folder.uidnext,
             highest_modseq: folder.highestmodseq.max(1),

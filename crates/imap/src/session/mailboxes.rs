@@ -237,6 +237,13 @@ impl Session {
         respond::flags_and_permanentflags(out, &sel.keywords, read_only);
         self.keywords_announced = sel.keywords.clone();
         let out = &mut self.output;
+        // RFC 3501 §6.3.1: IMAP4rev1 names the first unseen message (RFC 9051 dropped it).
+        if !rev2
+            && let Some(uid) = sel.first_unseen
+            && let Ok(pos) = sel.uids.binary_search(&uid)
+        {
+            respond::untagged_ok(out, &format!("UNSEEN {}", pos + 1), "First unseen.");
+        }
         respond::untagged_ok(
             out,
             &format!("UIDVALIDITY {}", sel.uid_validity),

@@ -85,6 +85,11 @@ impl MailboxBackend for Mem {
             }
             Ok(Selected {
                 first_recent,
+                first_unseen: b
+                    .msgs
+                    .iter()
+                    .find(|m| !m.0.flags.contains(&Flag::Seen))
+                    .map(|m| m.0.uid),
                 uid_validity: b.uid_validity,
                 uid_next: b.uid_next,
                 highest_modseq: b.modseq,
@@ -1170,4 +1175,20 @@ fn regress_recent_was_never_set() {
     assert!(!out.contains("RECENT"), "{out}");
     let out = send(&mut rev2, "i FETCH 5 FLAGS\r\n");
     assert!(out.contains("FLAGS ()"), "{out}");
+}
+
+/// An IMAP4rev1 SELECT did not name the first unseen message (`* OK [UNSEEN n]`, RFC 3501
+/// §6.3.1), which imaptest's select group and rev1 clients expect.
+#[test]
+fn regress_select_did_not_name_the_first_unseen_message() {
+    let (_, mut s) = world();
+    send(&mut s, "a SELECT INBOX\r\n");
+    send(&mut s, "b STORE 1 +FLAGS (\\Seen)\r\n");
+    let out = send(&mut s, "c EXAMINE INBOX\r\n");
+    assert!(out.contains("* OK [UNSEEN 2] First unseen.\r\n"), "{out}");
+    send(&mut s, "d STORE 2 +FLAGS (\\Seen)\r\n");
+    send(&mut s, "e SELECT INBOX\r\n");
+    send(&mut s, "f STORE 2 +FLAGS (\\Seen)\r\n");
+    let out = send(&mut s, "g SELECT INBOX\r\n");
+    assert!(!out.contains("UNSEEN"), "all seen: {out}");
 }

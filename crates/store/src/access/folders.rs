@@ -283,6 +283,16 @@ impl MailAccess {
         Ok(u32::try_from(first).unwrap_or(u32::MAX))
     }
 
+    /// The UID of the folder's first message without `\Seen` (RFC 3501 §6.3.1 `UNSEEN`).
+    pub fn first_unseen(&self, folder_id: i64) -> Result<Option<u32>, AccessError> {
+        let uid: Option<i64> = self.store.mail_conn().query_row(
+            "SELECT MIN(uid) FROM messages WHERE mailbox_id = ?1 AND instr(flags, '\\Seen') = 0",
+            [folder_id],
+            |r| r.get(0),
+        )?;
+        Ok(uid.and_then(|u| u32::try_from(u).ok()))
+    }
+
     /// Where the folder's unclaimed (`\Recent`) messages start, without claiming them
     /// (EXAMINE, STATUS).
     pub fn first_recent(&self, folder_id: i64) -> Result<u32, AccessError> {

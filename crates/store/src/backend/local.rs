@@ -172,6 +172,10 @@ impl MailIndex for MailAccess {
         MailAccess::first_recent(self, folder_id)
     }
 
+    fn first_unseen(&self, folder_id: i64) -> Result<Option<u32>, AccessError> {
+        MailAccess::first_unseen(self, folder_id)
+    }
+
     fn uids(&self, folder_id: i64) -> Result<Vec<u32>, AccessError> {
         MailAccess::uids(self, folder_id)
     }

@@ -71,6 +71,8 @@ pub trait MailIndex: Send + Sync {
     fn claim_recent(&self, folder_id: i64, below: u32) -> Result<u32, AccessError>;
     /// Where the unclaimed messages start (EXAMINE).
     fn first_recent(&self, folder_id: i64) -> Result<u32, AccessError>;
+    /// The UID of the first message without `\Seen`.
+    fn first_unseen(&self, folder_id: i64) -> Result<Option<u32>, AccessError>;
 
     /// The UIDs of a folder, ascending.
     fn uids(&self, folder_id: i64) -> Result<Vec<u32>, AccessError>;
