@@ -10,7 +10,8 @@
 //! header blocks; [`mime`] builds the part tree; [`address`] and [`envelope`] give
 //! ENVELOPE; [`structure`] gives BODY and BODYSTRUCTURE; [`section`] cuts BODY[section]
 //! and BINARY; [`decode`] undoes transfer encodings and charsets; [`search`] matches
-//! SEARCH keys; [`text`] makes IMAP strings.
+//! SEARCH keys; [`sort`] gives the SORT and THREAD keys (RFC 5256 base subject, message
+//! ids) and [`thread`] the THREAD trees; [`text`] makes IMAP strings.
 
 pub mod address;
 pub mod decode;
@@ -21,8 +22,10 @@ pub mod mime;
 pub mod params;
 pub mod search;
 pub mod section;
+pub mod sort;
 pub mod structure;
 pub mod text;
+pub mod thread;
 
 use imap_codec::imap_types::body::BodyStructure;
 use imap_codec::imap_types::core::{AString, NString, NString8, Vec1};
