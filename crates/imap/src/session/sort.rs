@@ -63,7 +63,7 @@ impl EnvKeys {
     }
 
     /// RFC 5256 §2.2: the sent date, INTERNALDATE when the Date field is missing or does
-    /// not parse (§3 DATE and its erratum 1391).
+    /// not parse (§3 DATE and its erratum).
     pub fn sent_or_internal(&self, m: &MessageMeta) -> i64 {
         self.date.unwrap_or(m.internal_date)
     }
