@@ -446,6 +446,22 @@ pub trait MailboxBackend: Send {
         Ok(out)
     }
 
+    /// `f` over the octets of the messages among `uids` that still exist, in any order
+    /// (THREAD reads the References fields this way). By default through
+    /// [`Self::search_content`], so a backend that scans in parallel does so here too.
+    fn visit_content(
+        &mut self,
+        mailbox: &str,
+        uids: &[u32],
+        f: &(dyn Fn(u32, &[u8]) + Sync),
+    ) -> BackendResult<()> {
+        self.search_content(mailbox, uids, &|uid, raw| {
+            f(uid, raw);
+            false
+        })
+        .map(|_| ())
+    }
+
     /// Calls `wake` whenever `mailbox` changes, until the subscription is dropped. The
     /// driver uses it during IDLE (RFC 2177): `wake` notifies its task, which then calls
     /// [`crate::Session::poll_changes`]. `wake` must not block.

@@ -240,3 +240,46 @@ fn imaplib_reads_changes_and_watches_what_smtp_delivered() {
             .all(|l| l["session"].is_string() && l["remote_ip"] == "127.0.0.1")
     );
 }
+
+/// Webmail (Roundcube) sorts and threads on the server: an encoded subject sorts by its
+/// text, a reply joins its thread, a reply whose parent is missing joins by subject.
+#[test]
+fn imaplib_sorts_and_threads_a_conversation() {
+    let s = Imap::start();
+    s.py("conversation");
+    s.wait_files("INBOX", 4);
+    let out = s.py("sort");
+    let caps = out["caps"].to_string().to_ascii_uppercase();
+    for c in [
+        "\"SORT\"",
+        "\"SORT=DISPLAY\"",
+        "\"THREAD=REFERENCES\"",
+        "\"THREAD=ORDEREDSUBJECT\"",
+        "\"ESORT\"",
+    ] {
+        assert!(caps.contains(c), "{c} in {caps}");
+    }
+    // "Plan", "Re: Plan" and "Re: [team] Plan" share a base subject; "Äpfel" sorts by
+    // its decoded text (after ASCII letters, as octets).
+    assert_eq!(out["subject"], "1 2 4 3", "{out}");
+    assert_eq!(out["reverse_date"], "4 2 1 3", "{out}");
+    assert_eq!(out["uid_date"], "3 1 2 4", "{out}");
+    assert_eq!(out["from_search"], "1 2 4", "{out}");
+    // ESORT: MIN and MAX are the first and last in DATE order, not the lowest numbers.
+    assert!(
+        out["esort"]
+            .as_str()
+            .unwrap_or("")
+            .ends_with(") MIN 3 MAX 4 COUNT 4"),
+        "{out}"
+    );
+    assert_eq!(out["references"], "(3)(1 (2)(4))", "{out}");
+    assert_eq!(out["orderedsubject"], "(3)(1 (2)(4))", "{out}");
+    assert!(
+        out["badcharset"]
+            .as_str()
+            .unwrap_or("")
+            .contains("BADCHARSET"),
+        "{out}"
+    );
+}

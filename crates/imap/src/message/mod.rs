@@ -10,7 +10,8 @@
 //! header blocks; [`mime`] builds the part tree; [`address`] and [`envelope`] give
 //! ENVELOPE; [`structure`] gives BODY and BODYSTRUCTURE; [`section`] cuts BODY[section]
 //! and BINARY; [`decode`] undoes transfer encodings and charsets; [`search`] matches
-//! SEARCH keys; [`text`] makes IMAP strings.
+//! SEARCH keys; [`sort`] gives the SORT and THREAD keys (RFC 5256 base subject, message
+//! ids) and [`thread`] the THREAD trees; [`text`] makes IMAP strings.
 
 pub mod address;
 pub mod decode;
@@ -21,8 +22,10 @@ pub mod mime;
 pub mod params;
 pub mod search;
 pub mod section;
+pub mod sort;
 pub mod structure;
 pub mod text;
+pub mod thread;
 
 use imap_codec::imap_types::body::BodyStructure;
 use imap_codec::imap_types::core::{AString, NString, NString8, Vec1};
@@ -197,6 +200,43 @@ impl<'a> Message<'a> {
     }
 }
 
+/// The top header block of a message alone, in its CRLF form: what ENVELOPE and the
+/// SORT and THREAD keys need, without parsing the body (the root part's header is the same
+/// block, RFC 5322 §2.1: it ends at the first empty line).
+#[derive(Debug, Clone)]
+pub struct TopHeader<'a> {
+    data: Cow<'a, [u8]>,
+    header: header::Header,
+}
+
+impl<'a> TopHeader<'a> {
+    pub fn parse(raw: &'a [u8]) -> TopHeader<'a> {
+        let mut end = raw.len();
+        for nl in memchr::memchr_iter(b'\n', raw) {
+            let next = raw.get(nl + 1..).unwrap_or_default();
+            if next.starts_with(b"\n") || next.starts_with(b"\r\n") {
+                end = nl + 1;
+                break;
+            }
+        }
+        let data = to_crlf(raw.get(..end).unwrap_or(raw));
+        let header = header::parse(&data, 0, data.len(), &|_: &[u8]| false);
+        TopHeader { data, header }
+    }
+
+    /// The ENVELOPE fields (as [`Message::envelope`] has them).
+    pub fn envelope(&self) -> envelope::Envelope {
+        envelope::from_header(&self.data, &self.header)
+    }
+
+    /// The unfolded value of the last field of that name.
+    pub fn last(&self, name: &str) -> Option<Vec<u8>> {
+        self.header
+            .last(&self.data, name)
+            .map(|f| f.unfolded(&self.data))
+    }
+}
+
 /// Owning copies of sections (imap-types values borrow from the command).
 trait IntoStaticSection {
     fn into_static_section(self) -> Section<'static>;
@@ -217,6 +257,15 @@ mod tests {
     fn lf_becomes_crlf() {
         assert_eq!(&*to_crlf(b"a\nb\r\nc\n"), b"a\r\nb\r\nc\r\n");
         assert!(matches!(to_crlf(b"a\r\n"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn top_header_gives_the_same_envelope() {
+        let raw = b"Subject: a\n b\nFrom: x@y\nReferences: <1@h>\n <2@h>\n\nSubject: body\n";
+        let top = TopHeader::parse(raw);
+        assert_eq!(top.envelope().to_imap(), Message::parse(raw).envelope());
+        assert_eq!(top.last("references").unwrap(), b"<1@h> <2@h>");
+        assert_eq!(top.last("Subject").unwrap(), b"a b");
     }
 
     #[test]

@@ -32,7 +32,9 @@ fn other(s: &str) -> Option<Capability<'static>> {
 ///   (RFC 4315), MOVE (RFC 6851), SPECIAL-USE (RFC 6154), CONDSTORE and QRESYNC
 ///   (RFC 7162), ESEARCH (RFC 4731), LIST-EXTENDED (RFC 5258), LIST-STATUS (RFC 5819),
 ///   UNSELECT (RFC 3691), QUOTA and QUOTA=RES-STORAGE (RFC 9208), APPENDLIMIT (RFC 7889),
-///   CHILDREN (RFC 3348), UTF8=ACCEPT (RFC 6855).
+///   CHILDREN (RFC 3348), UTF8=ACCEPT (RFC 6855), SORT and SORT=DISPLAY (RFC 5256,
+///   RFC 5957), THREAD=ORDEREDSUBJECT and THREAD=REFERENCES (RFC 5256), ESORT (RFC 5267
+///   §3).
 pub fn capabilities(ctx: &CapabilityContext) -> Vec1<Capability<'static>> {
     let mut caps: Vec<Capability<'static>> = Vec::new();
     caps.extend(other("IMAP4rev2"));
@@ -66,6 +68,11 @@ pub fn capabilities(ctx: &CapabilityContext) -> Vec1<Capability<'static>> {
     caps.extend(other("QUOTA=RES-STORAGE"));
     caps.extend(other(&format!("APPENDLIMIT={}", ctx.append_limit)));
     caps.extend(other("CHILDREN"));
+    caps.extend(other("SORT"));
+    caps.extend(other("SORT=DISPLAY"));
+    caps.extend(other("THREAD=ORDEREDSUBJECT"));
+    caps.extend(other("THREAD=REFERENCES"));
+    caps.extend(other("ESORT"));
     caps.push(Capability::Utf8(
         imap_codec::imap_types::extensions::utf8::Utf8Kind::Accept,
     ));
@@ -122,7 +129,12 @@ mod tests {
         assert!(!l.contains("AUTH=PLAIN"));
         assert!(l.contains(" APPENDLIMIT=100 "));
         assert!(l.contains(" CONDSTORE QRESYNC "), "{l}");
-        assert!(l.ends_with(" CHILDREN UTF8=ACCEPT\r\n"), "{l}");
+        assert!(
+            l.ends_with(
+                " CHILDREN SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES ESORT UTF8=ACCEPT\r\n"
+            ),
+            "{l}"
+        );
     }
 
     #[test]

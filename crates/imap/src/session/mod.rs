@@ -45,6 +45,8 @@ pub mod qresync;
 pub mod respond;
 mod search;
 pub mod selected;
+mod sort;
+mod thread;
 
 pub use mailboxes::special_use_from;
 
@@ -763,10 +765,11 @@ impl Session {
 
     /// The mailbox commands (RFC 9051 §6.3 - §6.4: SELECT, EXAMINE, CREATE, DELETE, RENAME,
     /// SUBSCRIBE, UNSUBSCRIBE, LIST, LSUB, STATUS, APPEND, CHECK, CLOSE, UNSELECT, EXPUNGE,
-    /// SEARCH, FETCH, STORE, COPY, MOVE, GETQUOTA, GETQUOTAROOT) over [`MailboxBackend`].
+    /// SEARCH, SORT, THREAD, FETCH, STORE, COPY, MOVE, GETQUOTA, GETQUOTAROOT) over
+    /// [`MailboxBackend`].
     ///
     /// RFC 9051 §7.4.1 / §5.5: changes by other sessions are reported after the command,
-    /// except after FETCH, STORE, SEARCH and COPY by sequence number (an EXPUNGE then
+    /// except after FETCH, STORE, SEARCH, SORT, THREAD and COPY by sequence number (an EXPUNGE then
     /// would shift the numbers the client is using).
     pub fn mailbox_command(
         &mut self,
@@ -782,6 +785,8 @@ impl Session {
                 | CommandBody::Expunge
                 | CommandBody::ExpungeUid { .. }
                 | CommandBody::Search { .. }
+                | CommandBody::Sort { .. }
+                | CommandBody::Thread { .. }
                 | CommandBody::Fetch { .. }
                 | CommandBody::Store { .. }
                 | CommandBody::Copy { .. }
@@ -798,6 +803,8 @@ impl Session {
             CommandBody::Fetch { uid, .. }
             | CommandBody::Store { uid, .. }
             | CommandBody::Search { uid, .. }
+            | CommandBody::Sort { uid, .. }
+            | CommandBody::Thread { uid, .. }
             | CommandBody::Copy { uid, .. } => *uid,
             CommandBody::Select { .. }
             | CommandBody::Examine { .. }
@@ -853,6 +860,18 @@ impl Session {
                 criteria,
                 uid,
             } => self.search(tag.clone(), charset, criteria, uid),
+            CommandBody::Sort {
+                sort_criteria,
+                charset,
+                search_criteria,
+                uid,
+            } => self.sort(tag.clone(), sort_criteria, charset, search_criteria, uid),
+            CommandBody::Thread {
+                algorithm,
+                charset,
+                search_criteria,
+                uid,
+            } => self.thread(tag.clone(), algorithm, charset, search_criteria, uid),
             CommandBody::Fetch {
                 sequence_set,
                 macro_or_item_names,
@@ -1420,3 +1439,5 @@ fn stream_piece(stream: &mut Option<OutputStream>, out: &mut Vec<u8>) {
 mod tests;
 #[cfg(test)]
 mod tests_mailbox;
+#[cfg(test)]
+mod tests_sort;

@@ -200,6 +200,101 @@ impl Session {
         }
     }
 
+    /// The messages `criteria` match in the selected mailbox: what SEARCH, SORT and THREAD
+    /// share (RFC 5256 §3: SORT and THREAD take SEARCH's criteria). Charsets other than
+    /// UTF-8 and US-ASCII are refused with `NO [BADCHARSET]`; `Err` carries the answered
+    /// command's action.
+    pub(super) fn matching(
+        &mut self,
+        tag: &Tag<'static>,
+        charset: Option<&Charset<'_>>,
+        criteria: &[SearchKey<'_>],
+    ) -> Result<Hits, Option<Action>> {
+        if let Some(cs) = charset {
+            let name = match cs {
+                Charset::Atom(a) => a.as_ref().to_string(),
+                Charset::Quoted(q) => q.as_ref().to_string(),
+            };
+            // RFC 9051 §6.4.4, RFC 5256 §3: UTF-8 must be supported; US-ASCII is a subset.
+            if !name.eq_ignore_ascii_case("UTF-8") && !name.eq_ignore_ascii_case("US-ASCII") {
+                self.tagged(
+                    tag,
+                    "NO",
+                    Some("BADCHARSET (UTF-8 US-ASCII)"),
+                    "Unsupported charset",
+                );
+                return Err(None);
+            }
+        }
+        let key = K::And(criteria.iter().map(|k| self.compile(k)).collect());
+        if key.uses_modseq() {
+            self.enable_condstore();
+        }
+        let Some(sel) = self.selected() else {
+            return Err(self.bad(Some(tag.clone()), None, "No mailbox selected"));
+        };
+        let name = sel.name.clone();
+        let all = sel.uids.clone();
+        let Some(b) = self.backend.as_deref_mut() else {
+            return Err(None);
+        };
+        let mut metas = match b.metas(&name, &all) {
+            Ok(m) => m,
+            Err(e) => {
+                self.backend_no(tag, &e);
+                return Err(None);
+            }
+        };
+        let mut hit_uids: Vec<u32> = Vec::new();
+        let mut pending: Vec<u32> = Vec::new();
+        for m in &metas {
+            match key.cheap(m) {
+                Some(true) => hit_uids.push(m.uid),
+                Some(false) => {}
+                None => pending.push(m.uid),
+            }
+        }
+        if !pending.is_empty() {
+            let by_uid: HashMap<u32, &MessageMeta> = metas.iter().map(|m| (m.uid, m)).collect();
+            let matcher = |uid: u32, raw: &[u8]| -> bool {
+                match by_uid.get(&uid) {
+                    Some(m) => key.full(m, &Message::parse(raw)),
+                    None => false,
+                }
+            };
+            match b.search_content(&name, &pending, &matcher) {
+                Ok(found) => hit_uids.extend(found),
+                Err(e) => {
+                    self.backend_no(tag, &e);
+                    return Err(None);
+                }
+            }
+        }
+        hit_uids.sort_unstable();
+        hit_uids.dedup();
+        metas.retain(|m| hit_uids.binary_search(&m.uid).is_ok());
+        metas.sort_by_key(|m| m.uid);
+        metas.dedup_by_key(|m| m.uid);
+        let seqs: Vec<u32> = metas
+            .iter()
+            .map(|m| {
+                all.binary_search(&m.uid)
+                    .map(|i| u32::try_from(i + 1).unwrap_or(u32::MAX))
+                    .unwrap_or(0)
+            })
+            .collect();
+        let modseq = key
+            .uses_modseq()
+            .then(|| metas.iter().map(|m| m.modseq).max())
+            .flatten();
+        Ok(Hits {
+            name,
+            metas,
+            seqs,
+            modseq,
+        })
+    }
+
     /// RFC 9051 §6.4.4 SEARCH.
     pub(super) fn search(
         &mut self,
@@ -208,128 +303,37 @@ impl Session {
         criteria: Vec1<SearchKey<'static>>,
         uid: bool,
     ) -> Option<Action> {
-        if let Some(cs) = &charset {
-            let name = match cs {
-                Charset::Atom(a) => a.as_ref().to_string(),
-                Charset::Quoted(q) => q.as_ref().to_string(),
-            };
-            // RFC 9051 §6.4.4: UTF-8 must be supported; US-ASCII is a subset.
-            if !name.eq_ignore_ascii_case("UTF-8") && !name.eq_ignore_ascii_case("US-ASCII") {
-                self.tagged(
-                    &tag,
-                    "NO",
-                    Some("BADCHARSET (UTF-8 US-ASCII)"),
-                    "Unsupported charset",
-                );
-                return None;
-            }
-        }
         let returns = match std::mem::take(&mut self.ext) {
             Extension::SearchReturn(r) => Some(r),
             _ if self.enabled.imap4rev2 => Some(Vec::new()),
             _ => None,
         };
-        let key = K::And(criteria.as_ref().iter().map(|k| self.compile(k)).collect());
-        if key.uses_modseq() {
-            self.enable_condstore();
-        }
-        let Some(sel) = self.selected() else {
-            return self.bad(Some(tag), None, "No mailbox selected");
+        let hits = match self.matching(&tag, charset.as_ref(), criteria.as_ref()) {
+            Ok(h) => h,
+            Err(action) => return action,
         };
-        let name = sel.name.clone();
-        let all = sel.uids.clone();
-        let seq_of: HashMap<u32, u32> = all
-            .iter()
-            .enumerate()
-            .map(|(i, &u)| (u, (i + 1) as u32))
-            .collect();
-        let b = self.backend.as_deref_mut()?;
-        let metas = match b.metas(&name, &all) {
-            Ok(m) => m,
-            Err(e) => {
-                self.backend_no(&tag, &e);
-                return None;
-            }
-        };
-        let mut hits: Vec<&MessageMeta> = Vec::new();
-        let mut pending: Vec<u32> = Vec::new();
-        for m in &metas {
-            match key.cheap(m) {
-                Some(true) => hits.push(m),
-                Some(false) => {}
-                None => pending.push(m.uid),
-            }
-        }
-        let by_uid: HashMap<u32, &MessageMeta> = metas.iter().map(|m| (m.uid, m)).collect();
-        if !pending.is_empty() {
-            let matcher = |uid: u32, raw: &[u8]| -> bool {
-                match by_uid.get(&uid) {
-                    Some(m) => key.full(m, &Message::parse(raw)),
-                    None => false,
-                }
-            };
-            match b.search_content(&name, &pending, &matcher) {
-                Ok(found) => hits.extend(found.iter().filter_map(|u| by_uid.get(u).copied())),
-                Err(e) => {
-                    self.backend_no(&tag, &e);
-                    return None;
-                }
-            }
-        }
-        hits.sort_by_key(|m| m.uid);
-        hits.dedup_by_key(|m| m.uid);
+        let nums = hits.numbers(uid);
         // RFC 7162 §3.1.5 (with RFC 4731): MODSEQ is the highest of the messages returned;
         // an ESEARCH asking only for MIN and/or MAX returns just those messages.
         let only_min_max = returns
             .as_ref()
             .is_some_and(|opts| !opts.is_empty() && opts.iter().all(|o| o == "MIN" || o == "MAX"));
-        let modseq = if !key.uses_modseq() {
-            None
-        } else if only_min_max {
-            let ask = |w: &str| returns.as_ref().is_some_and(|o| o.iter().any(|x| x == w));
-            let ends = [
-                hits.first().filter(|_| ask("MIN")),
-                hits.last().filter(|_| ask("MAX")),
-            ];
-            ends.iter().flatten().map(|m| m.modseq).max()
-        } else {
-            hits.iter().map(|m| m.modseq).max()
+        let modseq = match hits.modseq {
+            Some(_) if only_min_max => {
+                let ask = |w: &str| returns.as_ref().is_some_and(|o| o.iter().any(|x| x == w));
+                let ends = [
+                    hits.metas.first().filter(|_| ask("MIN")),
+                    hits.metas.last().filter(|_| ask("MAX")),
+                ];
+                ends.iter().flatten().map(|m| m.modseq).max()
+            }
+            all => all,
         };
-        let nums: Vec<u32> = hits
-            .iter()
-            .filter_map(|m| {
-                if uid {
-                    Some(m.uid)
-                } else {
-                    seq_of.get(&m.uid).copied()
-                }
-            })
-            .collect();
         let out = &mut self.output;
         match returns {
             Some(opts) => {
                 // RFC 4731 §3.1: `* ESEARCH (TAG "t") [UID] MIN x MAX y COUNT n ALL set`.
-                let all_opt = opts.is_empty() || opts.iter().any(|o| o == "ALL");
-                let mut line = format!("* ESEARCH (TAG \"{}\")", tag.as_ref());
-                if uid {
-                    line.push_str(" UID");
-                }
-                if opts.iter().any(|o| o == "MIN")
-                    && let Some(x) = nums.first()
-                {
-                    line.push_str(&format!(" MIN {x}"));
-                }
-                if opts.iter().any(|o| o == "MAX")
-                    && let Some(x) = nums.last()
-                {
-                    line.push_str(&format!(" MAX {x}"));
-                }
-                if opts.iter().any(|o| o == "COUNT") {
-                    line.push_str(&format!(" COUNT {}", nums.len()));
-                }
-                if all_opt && !nums.is_empty() {
-                    line.push_str(&format!(" ALL {}", respond::set(&nums)));
-                }
+                let mut line = esearch_line(&tag, uid, &opts, &nums, false);
                 if let Some(ms) = modseq {
                     line.push_str(&format!(" MODSEQ {ms}"));
                 }
@@ -352,4 +356,67 @@ impl Session {
         self.tagged(&tag, "OK", None, "SEARCH completed");
         None
     }
+}
+
+/// The messages a SEARCH, SORT or THREAD matched.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Hits {
+    /// The selected mailbox.
+    pub name: String,
+    /// The matches' index data in mailbox order.
+    pub metas: Vec<MessageMeta>,
+    /// Their sequence numbers, in the same order.
+    pub seqs: Vec<u32>,
+    /// RFC 7162 §3.1.5: the highest MODSEQ of the matches when a MODSEQ key was used.
+    pub modseq: Option<u64>,
+}
+
+impl Hits {
+    /// The UIDs (`uid`) or the sequence numbers of the matches, in mailbox order.
+    pub fn numbers(&self, uid: bool) -> Vec<u32> {
+        if uid {
+            self.metas.iter().map(|m| m.uid).collect()
+        } else {
+            self.seqs.clone()
+        }
+    }
+}
+
+/// An `ESEARCH` response line without its end: RFC 4731 §3.1 for SEARCH (`nums` ascending),
+/// RFC 5267 §3 for SORT (`in_order`: MIN and MAX are the first and last in sort order, ALL
+/// lists the numbers in that order).
+pub(super) fn esearch_line(
+    tag: &Tag<'_>,
+    uid: bool,
+    opts: &[String],
+    nums: &[u32],
+    in_order: bool,
+) -> String {
+    let all_opt = opts.is_empty() || opts.iter().any(|o| o == "ALL");
+    let mut line = format!("* ESEARCH (TAG \"{}\")", tag.as_ref());
+    if uid {
+        line.push_str(" UID");
+    }
+    if opts.iter().any(|o| o == "MIN")
+        && let Some(x) = nums.first()
+    {
+        line.push_str(&format!(" MIN {x}"));
+    }
+    if opts.iter().any(|o| o == "MAX")
+        && let Some(x) = nums.last()
+    {
+        line.push_str(&format!(" MAX {x}"));
+    }
+    if opts.iter().any(|o| o == "COUNT") {
+        line.push_str(&format!(" COUNT {}", nums.len()));
+    }
+    if all_opt && !nums.is_empty() {
+        let set = if in_order {
+            respond::ordered_set(nums)
+        } else {
+            respond::set(nums)
+        };
+        line.push_str(&format!(" ALL {set}"));
+    }
+    line
 }

@@ -18,14 +18,14 @@ struct MemBox {
 }
 
 #[derive(Default)]
-struct World {
+pub(super) struct World {
     boxes: BTreeMap<String, MemBox>,
     /// Names, apart from mailboxes (RFC 9051 §6.3.7).
     subscriptions: std::collections::BTreeSet<String>,
 }
 
 #[derive(Clone)]
-struct Mem(Arc<Mutex<World>>);
+pub(super) struct Mem(pub(super) Arc<Mutex<World>>);
 
 impl Mem {
     fn with<T>(&self, f: impl FnOnce(&mut World) -> BackendResult<T>) -> BackendResult<T> {
@@ -370,7 +370,7 @@ fn world() -> (Mem, Session) {
     (mem.clone(), session(&mem))
 }
 
-fn session(mem: &Mem) -> Session {
+pub(super) fn session(mem: &Mem) -> Session {
     let mut cfg = SessionConfig::new("mx.example.test");
     cfg.plaintext_auth_on_loopback = true;
     let mut s = Session::new(
@@ -383,7 +383,7 @@ fn session(mem: &Mem) -> Session {
     s
 }
 
-fn send(s: &mut Session, input: &str) -> String {
+pub(super) fn send(s: &mut Session, input: &str) -> String {
     s.feed(input.as_bytes());
     while let Some(a) = s.advance() {
         if a == Action::Authenticate {

@@ -88,6 +88,34 @@ pub fn decode_command(bytes: &[u8]) -> Result<Command<'static>, DecodeError> {
     }
 }
 
+/// Reads back an `ENVELOPE (...)` FETCH item in the wire form FETCH writes and the backend
+/// caches (RFC 9051 §7.5.2), and hands the envelope to `f` (SORT and THREAD take their
+/// keys from it). `None` when it does not parse.
+pub fn with_envelope_item<T>(
+    item: &[u8],
+    f: impl FnOnce(&imap_codec::imap_types::envelope::Envelope<'_>) -> T,
+) -> Option<T> {
+    use imap_codec::ResponseCodec;
+    use imap_codec::imap_types::fetch::MessageDataItem;
+    use imap_codec::imap_types::response::{Data, Response};
+    let mut line = Vec::with_capacity(item.len() + 16);
+    line.extend_from_slice(b"* 1 FETCH (");
+    line.extend_from_slice(item);
+    line.extend_from_slice(b")\r\n");
+    let Ok((_, Response::Data(Data::Fetch { items, .. }))) = ResponseCodec::default().decode(&line)
+    else {
+        return None;
+    };
+    items
+        .as_ref()
+        .iter()
+        .find_map(|i| match i {
+            MessageDataItem::Envelope(e) => Some(e),
+            _ => None,
+        })
+        .map(f)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,6 +127,20 @@ mod tests {
         assert!(matches!(c.body, CommandBody::Login { .. }));
         let c = decode_command(b"b NOOP\r\n").unwrap();
         assert_eq!(c.body, CommandBody::Noop);
+    }
+
+    #[test]
+    fn envelope_items_read_back() {
+        let item = b"ENVELOPE (\"Tue, 1 Jan 2030 00:00:00 +0000\" {6}\r\nGr\xc3\xbc\xc3\x9f NIL NIL NIL ((\"A\" NIL \"a\" \"h\")) NIL NIL NIL \"<x@y>\")";
+        let got = with_envelope_item(item, |e| {
+            (
+                e.subject.0.as_ref().map(|s| s.as_ref().to_vec()),
+                e.to.len(),
+            )
+        });
+        assert_eq!(got, Some((Some("Grüß".as_bytes().to_vec()), 1)));
+        assert_eq!(with_envelope_item(b"FLAGS ()", |_| ()), None);
+        assert_eq!(with_envelope_item(b"ENVELOPE (", |_| ()), None);
     }
 
     #[test]

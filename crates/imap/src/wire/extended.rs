@@ -2,7 +2,8 @@
 //! imap-codec decodes the rest:
 //! - RFC 5258 LIST-EXTENDED: `LIST (selection) ref (pattern ...) RETURN (options)`, with
 //!   RFC 5819 LIST-STATUS `RETURN (STATUS (items))` and RFC 6154 `SPECIAL-USE`;
-//! - RFC 4731 ESEARCH: `SEARCH RETURN (MIN MAX COUNT ALL) ...`;
+//! - RFC 4731 ESEARCH: `SEARCH RETURN (MIN MAX COUNT ALL) ...`, and RFC 5267 §3 ESORT:
+//!   `SORT RETURN (...) (criteria) charset ...`;
 //! - RFC 6154 §3: `CREATE name (USE (\Sent))`.
 //!
 //! Only the outer structure is read (atoms, quoted strings, literals, parentheses); the
@@ -13,7 +14,8 @@
 pub enum Extension {
     #[default]
     None,
-    /// RFC 4731 §3.1 result options (upper case); empty means ALL.
+    /// RFC 4731 §3.1 result options (upper case), of SEARCH or (RFC 5267 §3) SORT; empty
+    /// means ALL.
     SearchReturn(Vec<String>),
     /// RFC 6154 §3 CREATE USE attributes (`\Sent`, ...).
     CreateUse(Vec<String>),
@@ -199,7 +201,7 @@ pub fn preprocess(bytes: &[u8]) -> Option<(Vec<u8>, Extension)> {
     let head = bytes.get(..t.i)?;
     match name.as_str() {
         "LIST" => list(&mut t, bytes, head),
-        "SEARCH" | "UID SEARCH" => {
+        "SEARCH" | "UID SEARCH" | "SORT" | "UID SORT" => {
             t.sp();
             if upper(t.atom().unwrap_or_default()) != "RETURN" {
                 return None;
@@ -363,6 +365,14 @@ mod tests {
             ext,
             Extension::SearchReturn(vec!["MIN".into(), "COUNT".into()])
         );
+        let (cmd, ext) =
+            preprocess(b"s UID SORT RETURN (MIN MAX) (REVERSE DATE) UTF-8 ALL\r\n").unwrap();
+        assert_eq!(cmd, b"s UID SORT (REVERSE DATE) UTF-8 ALL\r\n");
+        assert_eq!(
+            ext,
+            Extension::SearchReturn(vec!["MIN".into(), "MAX".into()])
+        );
+        assert_eq!(preprocess(b"s SORT (DATE) UTF-8 ALL\r\n"), None);
         let (cmd, ext) = preprocess(b"a CREATE \"My Sent\" (USE (\\Sent))\r\n").unwrap();
         assert_eq!(cmd, b"a CREATE \"My Sent\"\r\n");
         assert_eq!(ext, Extension::CreateUse(vec!["\\Sent".into()]));

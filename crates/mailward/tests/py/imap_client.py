@@ -186,6 +186,52 @@ def dropped(p):
     print(json.dumps({"found": r[0].decode()}))
 
 
+def send_raw(p, headers, body="text"):
+    msg = ("From: Alice <alice@remote.test>\r\nTo: bob@example.test\r\n" + headers
+           + "\r\n" + body + "\r\n")
+    s = smtplib.SMTP(HOST, p["smtp"], timeout=20)
+    s.ehlo("client.remote.test")
+    s.sendmail("alice@remote.test", [USER], msg.encode("utf-8"))
+    s.quit()
+
+
+def conversation(p):
+    """A thread, a reply to it, an encoded subject and a reply whose parent is missing
+    (RFC 5256 SORT and THREAD)."""
+    send_raw(p, "Subject: Plan\r\nMessage-ID: <a@t>\r\n"
+                "Date: Fri, 10 Nov 2023 10:00:00 +0000\r\n")
+    send_raw(p, "Subject: Re: Plan\r\nMessage-ID: <b@t>\r\nIn-Reply-To: <a@t>\r\n"
+                "References: <a@t>\r\nDate: Sat, 11 Nov 2023 10:00:00 +0000\r\n")
+    send_raw(p, "Subject: =?UTF-8?Q?=C3=84pfel?=\r\nMessage-ID: <c@t>\r\n"
+                "Date: Thu, 9 Nov 2023 10:00:00 +0000\r\n")
+    send_raw(p, "Subject: Re: [team] Plan\r\nMessage-ID: <d@t>\r\n"
+                "References: <missing@t>\r\nDate: Sun, 12 Nov 2023 10:00:00 +0000\r\n")
+    print(json.dumps({"sent": 4}))
+
+
+def sort(p):
+    c = starttls(p)
+    caps = list(c.capabilities)
+    ok(c.select("INBOX"))
+    out = {"caps": caps}
+    out["subject"] = ok(c.sort("(SUBJECT)", "UTF-8", "ALL"))[0].decode()
+    out["reverse_date"] = ok(c.sort("(REVERSE DATE)", "UTF-8", "ALL"))[0].decode()
+    out["uid_date"] = ok(c.uid("SORT", "(DATE)", "UTF-8", "ALL"))[0].decode()
+    out["from_search"] = ok(c.sort("(ARRIVAL)", "US-ASCII", "SUBJECT", "plan"))[0].decode()
+    typ, data = c._simple_command("SORT", "RETURN", "(MIN MAX COUNT)", "(DATE)", "UTF-8",
+                                  "ALL")
+    assert typ == "OK", data
+    typ, data = c._untagged_response(typ, data, "ESEARCH")
+    out["esort"] = data[0].decode()
+    out["references"] = ok(c.thread("REFERENCES", "UTF-8", "ALL"))[0].decode()
+    out["orderedsubject"] = ok(c.thread("ORDEREDSUBJECT", "UTF-8", "ALL"))[0].decode()
+    typ, data = c.sort("(DATE)", "KOI8-R", "ALL")
+    assert typ == "NO", (typ, data)
+    out["badcharset"] = str(c.untagged_responses.get("BADCHARSET", [])) + str(data)
+    c.logout()
+    print(json.dumps(out))
+
+
 def badauth(p):
     c = starttls(p, login=False)
     try:
@@ -202,4 +248,5 @@ if __name__ == "__main__":
     ports = {"smtp": int(sys.argv[2]), "imap": int(sys.argv[3]), "imaps": int(sys.argv[4])}
     socket.setdefaulttimeout(20)
     {"deliver": deliver, "main": main, "imaps": imaps, "idle": idle,
-     "concurrent": concurrent, "dropped": dropped, "badauth": badauth}[scenario](ports)
+     "concurrent": concurrent, "dropped": dropped, "badauth": badauth,
+     "conversation": conversation, "sort": sort}[scenario](ports)
