@@ -233,14 +233,16 @@ fn nstring_bytes<'n>(n: &'n NString<'_>) -> &'n [u8] {
     n.0.as_ref().map(|s| s.as_ref()).unwrap_or_default()
 }
 
-/// The first address of a list that is not a group marker (RFC 9051 §7.5.2: a group start
-/// has a NIL host, a group end is all NIL).
+/// The first entry of an address list that names something: an address, or the start of a
+/// group (RFC 9051 §7.5.2: a group start has a NIL host and the group's name as mailbox; a
+/// group end is all NIL). An address without a domain looks like a group start here too.
 fn first_address<'e, 'a>(list: &'e [Address<'a>]) -> Option<&'e Address<'a>> {
-    list.iter().find(|a| a.host.0.is_some())
+    list.iter().find(|a| a.mailbox.0.is_some())
 }
 
-/// RFC 5256 §3 FROM, TO, CC: the `addr-mailbox` of the first address, case-mapped; empty
-/// when there is none.
+/// RFC 5256 §3 FROM, TO, CC: the `addr-mailbox` of the first address (a group's name when
+/// the list starts with a group, as Dovecot sorts it), case-mapped; empty when there is
+/// none.
 pub fn mailbox_key(list: &[Address<'_>]) -> Vec<u8> {
     first_address(list)
         .map(|a| casemap(nstring_bytes(&a.mailbox)))
@@ -248,12 +250,15 @@ pub fn mailbox_key(list: &[Address<'_>]) -> Vec<u8> {
 }
 
 /// RFC 5957 §3 DISPLAYFROM, DISPLAYTO: the display name of the first address, RFC 2047
-/// words decoded; when it is absent or empty, the address itself (`mailbox@host`);
-/// case-mapped.
+/// words decoded; when it is absent or empty, the address itself (`mailbox@host`), or the
+/// group's name when the list starts with a group; case-mapped.
 pub fn display_key(list: &[Address<'_>]) -> Vec<u8> {
     let Some(a) = first_address(list) else {
         return Vec::new();
     };
+    if a.host.0.is_none() {
+        return casemap(nstring_bytes(&a.mailbox));
+    }
     let name = decode_header_text(nstring_bytes(&a.name));
     let name = name.trim();
     if !name.is_empty() {

@@ -277,3 +277,28 @@ proptest! {
         prop_assert_eq!(got, want);
     }
 }
+
+/// imaptest's sort-addresses and sort-display-to groups: an address list that starts with a
+/// group sorted by the group's first member (or, empty, first of all), and an address
+/// without a domain was skipped. Dovecot sorts by the group's name and by the local part.
+#[test]
+fn regress_groups_and_addresses_without_domain_sorted_by_the_wrong_name() {
+    let msgs: [(&str, i64); 5] = [
+        (
+            "To: foo bar <a@b.c>\r\nCc: user2@domain2.org\r\n\r\n1\r\n",
+            1,
+        ),
+        (
+            "To: z: aa@aa.org, bb@bb.org;\r\nCc: user2: blah@domain1.org;\r\n\r\n2\r\n",
+            2,
+        ),
+        ("To: d\r\nCc: user1@domain1.org\r\n\r\n3\r\n", 3),
+        ("To: empty:;\r\n\r\n4\r\n", 4),
+        ("To: a: xx@xx.org;\r\n\r\n5\r\n", 5),
+    ];
+    let mut s = sorted_world(&msgs);
+    let out = send(&mut s, "a SORT (DISPLAYTO) US-ASCII ALL\r\n");
+    assert!(out.starts_with("* SORT 5 3 4 1 2\r\n"), "{out}");
+    let out = send(&mut s, "b SORT (CC) US-ASCII ALL\r\n");
+    assert!(out.starts_with("* SORT 4 5 3 1 2\r\n"), "{out}");
+}
