@@ -112,8 +112,8 @@ fn exercise_message(raw: &[u8]) {
             items.push(m.fetch_body(Some(&Section::Header(Some(part.clone()))), None));
             items.push(m.fetch_body(Some(&Section::Text(Some(part))), None));
         }
-        if let Ok(i) = m.fetch_binary(&nz, None) {
-            items.push(i);
+        if let Ok((bytes, _)) = m.fetch_binary(&nz, NonZeroU32::new(4).map(|n| (1, n))) {
+            assert!(bytes.len() <= 4, "a partial is at most its length");
         }
         if let Ok(i) = m.fetch_binary_size(&nz) {
             items.push(i);

@@ -28,9 +28,8 @@ pub mod text;
 pub mod thread;
 
 use imap_codec::imap_types::body::BodyStructure;
-use imap_codec::imap_types::core::{AString, NString, NString8, Vec1};
+use imap_codec::imap_types::core::{AString, Vec1};
 use imap_codec::imap_types::envelope::Envelope;
-use imap_codec::imap_types::extensions::binary::Literal8;
 use imap_codec::imap_types::fetch::{MessageDataItem, Part, Section};
 use std::borrow::Cow;
 use std::num::NonZeroU32;
@@ -159,30 +158,18 @@ impl<'a> Message<'a> {
         }
     }
 
-    /// The FETCH item for `BINARY[path]<partial>` (RFC 3516 §4.2): a literal8 when the
-    /// content holds NUL, else a string.
+    /// The octets of `BINARY[path]<partial>` (RFC 3516 §4.2), the content transfer
+    /// encoding undone, with the partial's origin.
     pub fn fetch_binary(
         &self,
         path: &[NonZeroU32],
         partial: Option<(u32, NonZeroU32)>,
-    ) -> Result<MessageDataItem<'static>, SectionError> {
+    ) -> Result<(Vec<u8>, Option<u32>), SectionError> {
         let nums: Vec<u32> = path.iter().map(|n| n.get()).collect();
         let bytes = self.binary(&nums)?;
-        let bytes = match partial {
-            Some((o, n)) => section::partial(&bytes, o, n.get()),
-            None => &bytes[..],
-        };
-        let value = if bytes.contains(&0) {
-            NString8::Literal8(Literal8 {
-                data: Cow::Owned(bytes.to_vec()),
-                mode: imap_codec::imap_types::core::LiteralMode::Sync,
-            })
-        } else {
-            NString8::NString(NString(Some(text::istring(bytes.to_vec()))))
-        };
-        Ok(MessageDataItem::Binary {
-            section: path.to_vec(),
-            value,
+        Ok(match partial {
+            Some((o, n)) => (section::partial(&bytes, o, n.get()).to_vec(), Some(o)),
+            None => (bytes.into_owned(), None),
         })
     }
 

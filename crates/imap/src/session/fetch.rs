@@ -431,7 +431,9 @@ impl Session {
                         N::Binary {
                             section, partial, ..
                         } => match msg.as_ref().map(|m| m.fetch_binary(section, *partial)) {
-                            Some(Ok(item)) => respond::fetch_item(item),
+                            Some(Ok((bytes, origin))) => {
+                                respond::binary_item(section, origin, &bytes)
+                            }
                             Some(Err(SectionError::UnknownCte)) => {
                                 unknown_cte = true;
                                 continue;

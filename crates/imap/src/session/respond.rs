@@ -287,6 +287,33 @@ pub fn announce_keywords<'f>(
     }
 }
 
+/// `BINARY[1.2]<origin> data` (RFC 3516 §4.2, §5): the origin of a partial fetch is
+/// given back, as for BODY[]; the data is a literal8 (`~{n}`) when it holds NUL, else a
+/// literal, or a quoted string when every octet may be quoted. (imap-codec's BINARY item
+/// has no origin, so this one is written here.)
+pub fn binary_item(path: &[std::num::NonZeroU32], origin: Option<u32>, data: &[u8]) -> Vec<u8> {
+    let section: Vec<String> = path.iter().map(|n| n.to_string()).collect();
+    let mut out = format!("BINARY[{}]", section.join(".")).into_bytes();
+    if let Some(o) = origin {
+        out.extend_from_slice(format!("<{o}>").as_bytes());
+    }
+    out.push(b' ');
+    let quotable = data.len() < 1024
+        && data
+            .iter()
+            .all(|&b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\');
+    if quotable {
+        out.push(b'"');
+        out.extend_from_slice(data);
+        out.push(b'"');
+    } else {
+        let tilde = if data.contains(&0) { "~" } else { "" };
+        out.extend_from_slice(format!("{tilde}{{{}}}\r\n", data.len()).as_bytes());
+        out.extend_from_slice(data);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1192,3 +1192,15 @@ fn regress_select_did_not_name_the_first_unseen_message() {
     let out = send(&mut s, "g SELECT INBOX\r\n");
     assert!(!out.contains("UNSEEN"), "all seen: {out}");
 }
+
+/// `BINARY.PEEK[1]<0.5>` answered `BINARY[1] "First"` without the partial's origin, which
+/// RFC 3516 §4.2 (as BODY[] in RFC 9051 §7.5.2) requires: `BINARY[1]<0>`.
+#[test]
+fn regress_a_partial_binary_fetch_left_out_its_origin() {
+    let (_, mut s) = world();
+    send(&mut s, "a SELECT INBOX\r\n");
+    let out = send(&mut s, "b FETCH 1 (BINARY.PEEK[1]<0.5>)\r\n");
+    assert!(out.contains("BINARY[1]<0> \"First\""), "{out}");
+    let out = send(&mut s, "c FETCH 1 (BINARY.PEEK[1])\r\n");
+    assert!(out.contains("BINARY[1] {13}\r\nFirst body.\r\n"), "{out}");
+}
