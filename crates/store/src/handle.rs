@@ -30,8 +30,12 @@ pub struct Store {
     /// rename-and-commit, IMAP/POP3 flag changes, appends, expunges, reconciliation), so a
     /// reconciliation never sees a delivered file before its index row exists.
     maildir_lock: Arc<Mutex<()>>,
-    /// The mail access layer's connection (IMAP and POP3 sessions).
-    mail_conn: Mutex<Connection>,
+    /// The mail access layer's connections (IMAP and POP3 sessions): a few, so sessions
+    /// read side by side (WAL lets readers run beside the writer) instead of queueing
+    /// behind one mutex.
+    mail_conns: [Mutex<Connection>; MAIL_CONNECTIONS],
+    /// Where [`Store::mail_conn`] starts looking for a free connection.
+    mail_next: std::sync::atomic::AtomicUsize,
     /// Every committed change to a mailbox, for IDLE and concurrent sessions.
     changes: tokio::sync::broadcast::Sender<MailboxChange>,
     /// Logins verified a short while ago (memory only).
@@ -59,6 +63,9 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
         Err(p) => p.into_inner(),
     }
 }
+
+/// Connections of the mail access layer.
+const MAIL_CONNECTIONS: usize = 4;
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -96,7 +103,7 @@ impl Store {
         };
         let tx = start("store-queue")?;
         let dtx = start("store-deliver")?;
-        let mail_conn = Mutex::new(open()?);
+        let mail_conns = [open()?, open()?, open()?, open()?].map(Mutex::new);
         Ok(Arc::new(Store {
             dir,
             conn: Mutex::new(conn),
@@ -106,7 +113,8 @@ impl Store {
             stats,
             commit_lock,
             maildir_lock,
-            mail_conn,
+            mail_conns,
+            mail_next: std::sync::atomic::AtomicUsize::new(0),
             changes,
             verified: crate::directory::verified::VerifiedLogins::new(
                 crate::directory::verified::TTL,
@@ -123,8 +131,21 @@ impl Store {
         let _ = self.changes.send(change);
     }
 
+    /// A connection of the mail access layer: the first free one, else (all busy) the
+    /// next in turn. A caller holds one at a time and never across another call here.
     pub(crate) fn mail_conn(&self) -> MutexGuard<'_, Connection> {
-        lock(&self.mail_conn)
+        use std::sync::TryLockError;
+        let start = self
+            .mail_next
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        for i in 0..MAIL_CONNECTIONS {
+            match self.mail_conns[(start + i) % MAIL_CONNECTIONS].try_lock() {
+                Ok(g) => return g,
+                Err(TryLockError::Poisoned(p)) => return p.into_inner(),
+                Err(TryLockError::WouldBlock) => {}
+            }
+        }
+        lock(&self.mail_conns[start % MAIL_CONNECTIONS])
     }
 
     pub(crate) fn commit_lock(&self) -> MutexGuard<'_, ()> {
