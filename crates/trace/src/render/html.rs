@@ -450,6 +450,12 @@ mod tests {
                 code: "x",
                 severity: Severity::Critical,
                 message: "<iframe>".into(),
+                evidence: vec![crate::report::Evidence {
+                    kind: "link",
+                    text: Some("<b>x</b>".into()),
+                    target: Some("javascript:alert(1)".into()),
+                    domain: None,
+                }],
             }],
             ..Default::default()
         }

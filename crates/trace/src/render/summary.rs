@@ -192,6 +192,7 @@ mod tests {
                     code,
                     severity: *severity,
                     message: String::new(),
+                    evidence: Vec::new(),
                 })
                 .collect(),
             ..Default::default()

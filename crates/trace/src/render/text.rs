@@ -437,6 +437,7 @@ mod tests {
                 code: "missing-date",
                 severity: Severity::Warning,
                 message: "no Date header".into(),
+                evidence: Vec::new(),
             }],
             ..Default::default()
         }

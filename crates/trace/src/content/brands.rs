@@ -1,0 +1,215 @@
+//! Brands phishing impersonates, from `data/brands.txt`, and where a message names one.
+
+use crate::domains::org_domain;
+use std::sync::LazyLock;
+
+/// One brand of the list.
+#[derive(Debug)]
+pub struct Brand {
+    pub name: String,
+    /// Its own domains (a sender under one of them is the brand).
+    pub domains: Vec<String>,
+    /// Lower-case phrases matched as whole words.
+    pub phrases: Vec<String>,
+}
+
+impl Brand {
+    /// True when `domain` (a From domain) belongs to the brand: one of its domains or under
+    /// one, or the same first label of the organisational domain on another suffix.
+    pub fn owns(&self, domain: &str) -> bool {
+        let org = org_domain(domain);
+        let label = org.split('.').next().unwrap_or_default();
+        self.domains.iter().any(|d| {
+            domain == d
+                || domain
+                    .strip_suffix(d.as_str())
+                    .is_some_and(|p| p.ends_with('.'))
+                || d.split('.').next() == Some(label) && !label.is_empty()
+        })
+    }
+}
+
+/// The brand list (parsed once).
+pub static BRANDS: LazyLock<Vec<Brand>> =
+    LazyLock::new(|| parse(include_str!("../../data/brands.txt")));
+
+fn parse(text: &str) -> Vec<Brand> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter_map(|line| {
+            let mut cols = line.split('|').map(str::trim);
+            let name = cols.next()?.to_string();
+            let domains = cols
+                .next()?
+                .split_whitespace()
+                .map(str::to_ascii_lowercase)
+                .collect();
+            let mut phrases: Vec<String> = cols
+                .next()
+                .unwrap_or_default()
+                .split(',')
+                .map(|p| p.trim().to_lowercase())
+                .filter(|p| !p.is_empty())
+                .collect();
+            if phrases.is_empty() {
+                phrases.push(name.to_lowercase());
+            }
+            Some(Brand {
+                name,
+                domains,
+                phrases,
+            })
+        })
+        .collect()
+}
+
+/// The first brand `text` names: the whole text equal to the brand's name (when
+/// `whole_name`), or one of its phrases as whole words.
+pub fn named_in(text: &str, whole_name: bool) -> Option<&'static Brand> {
+    if text.is_empty() {
+        return None;
+    }
+    let lower = text.to_lowercase();
+    let trimmed = lower.trim_matches(|c: char| !c.is_alphanumeric() && c != '+');
+    BRANDS.iter().find(|b| {
+        whole_name && trimmed == b.name.to_lowercase()
+            || b.phrases.iter().any(|p| contains_words(&lower, p))
+    })
+}
+
+/// `phrase` occurs in `haystack` with no letter or digit right before or after it.
+pub fn contains_words(haystack: &str, phrase: &str) -> bool {
+    let mut from = 0;
+    while let Some(at) = haystack.get(from..).and_then(|h| h.find(phrase)) {
+        let start = from + at;
+        let end = start + phrase.len();
+        let before = haystack.get(..start).and_then(|s| s.chars().next_back());
+        let after = haystack.get(end..).and_then(|s| s.chars().next());
+        let boundary = |c: Option<char>| c.is_none_or(|c| !c.is_alphanumeric());
+        if boundary(before) && boundary(after) {
+            return true;
+        }
+        from = start + phrase.len().max(1);
+        while from < haystack.len() && !haystack.is_char_boundary(from) {
+            from += 1;
+        }
+    }
+    false
+}
+
+/// Words that make a display name generic ("Account Services", "Security Team"): a subject
+/// or heading naming a brand counts against such a sender, not against a person or a
+/// company that names itself.
+const GENERIC: &[&str] = &[
+    "support",
+    "service",
+    "services",
+    "team",
+    "security",
+    "account",
+    "accounts",
+    "billing",
+    "customer",
+    "customers",
+    "notification",
+    "notifications",
+    "alert",
+    "alerts",
+    "admin",
+    "administrator",
+    "help",
+    "helpdesk",
+    "desk",
+    "info",
+    "noreply",
+    "no-reply",
+    "center",
+    "centre",
+    "department",
+    "online",
+    "mail",
+    "webmail",
+    "email",
+    "message",
+    "messages",
+    "verification",
+    "update",
+    "updates",
+    "delivery",
+    "shipping",
+    "rewards",
+    "reward",
+    "prize",
+    "atendimento",
+    "suporte",
+    "serviço",
+    "servicos",
+    "serviços",
+    "cliente",
+    "clientes",
+    "segurança",
+    "conta",
+    "central",
+    "aviso",
+    "avisos",
+    "notificação",
+    "soporte",
+    "servicio",
+    "cuenta",
+    "seguridad",
+    "kundenservice",
+    "sicherheit",
+];
+
+/// True when a display name is empty or made only of generic words (and punctuation).
+pub fn generic_name(name: &str) -> bool {
+    let lower = name.to_lowercase();
+    lower
+        .split(|c: char| !c.is_alphanumeric() && c != '-')
+        .filter(|w| !w.is_empty())
+        .all(|w| GENERIC.contains(&w))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn brands_load_and_match_words() {
+        assert!(BRANDS.len() > 100);
+        assert_eq!(
+            named_in("PayPal Service", false).map(|b| b.name.as_str()),
+            Some("PayPal")
+        );
+        assert_eq!(
+            named_in("Apple", true).map(|b| b.name.as_str()),
+            Some("Apple")
+        );
+        assert!(named_in("John Appleseed", true).is_none());
+        assert!(named_in("Chase Miller", true).is_none());
+        assert!(named_in("upside", false).is_none());
+        assert!(contains_words("your netflix account", "netflix"));
+        assert!(!contains_words("netflixed", "netflix"));
+    }
+
+    #[test]
+    fn brands_own_their_domains() {
+        let amazon = BRANDS.iter().find(|b| b.name == "Amazon").expect("amazon");
+        assert!(amazon.owns("amazon.de"));
+        assert!(amazon.owns("marketplace.amazon.co.uk"));
+        assert!(!amazon.owns("amazon-support.example"));
+        let rf = BRANDS
+            .iter()
+            .find(|b| b.name == "Receita Federal")
+            .expect("rf");
+        assert!(rf.owns("receita.fazenda.gov.br"));
+    }
+
+    #[test]
+    fn generic_names() {
+        assert!(generic_name("Account Services"));
+        assert!(generic_name(""));
+        assert!(!generic_name("Jane Doe"));
+    }
+}
