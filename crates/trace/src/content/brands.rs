@@ -18,7 +18,11 @@ impl Brand {
     /// one, or the same first label of the organisational domain on another suffix.
     pub fn owns(&self, domain: &str) -> bool {
         let org = org_domain(domain);
-        let label = org.split('.').next().unwrap_or_default();
+        self.owns_with_label(domain, org.split('.').next().unwrap_or_default())
+    }
+
+    /// [`Brand::owns`] with the first label of `domain`'s organisational domain given.
+    fn owns_with_label(&self, domain: &str, label: &str) -> bool {
         self.domains.iter().any(|d| {
             domain == d
                 || domain
@@ -27,6 +31,13 @@ impl Brand {
                 || d.split('.').next() == Some(label) && !label.is_empty()
         })
     }
+}
+
+/// The brand that owns `domain`, if any.
+pub fn owner_of(domain: &str) -> Option<&'static Brand> {
+    let org = org_domain(domain);
+    let label = org.split('.').next().unwrap_or_default();
+    BRANDS.iter().find(|b| b.owns_with_label(domain, label))
 }
 
 /// The brand list (parsed once).
@@ -160,6 +171,25 @@ const GENERIC: &[&str] = &[
     "seguridad",
     "kundenservice",
     "sicherheit",
+    // Small words between the generic ones.
+    "de",
+    "da",
+    "do",
+    "des",
+    "du",
+    "the",
+    "of",
+    "and",
+    "e",
+    "y",
+    "et",
+    "und",
+    "your",
+    "seu",
+    "sua",
+    "su",
+    "votre",
+    "ihr",
 ];
 
 /// True when a display name is empty or made only of generic words (and punctuation).

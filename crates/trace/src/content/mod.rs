@@ -193,6 +193,8 @@ pub struct Sender<'a> {
     pub own_orgs: Vec<String>,
     pub recipient_domains: &'a [String],
     pub is_list_mail: bool,
+    /// The brand that owns the From domain, if any ([`brands::owner_of`]).
+    pub from_brand: Option<&'static brands::Brand>,
 }
 
 /// Where a brand was named.
@@ -328,9 +330,10 @@ pub fn checks(content: &Content, sender: &Sender<'_>) -> Vec<Signal> {
     out
 }
 
-/// True when `org` is one the sender controls.
+/// True when `org` is one the sender controls, or belongs to the same brand as the From
+/// domain (Microsoft's mail linking to live.com).
 fn own(sender: &Sender<'_>, org: &str) -> bool {
-    sender.own_orgs.iter().any(|o| o == org)
+    sender.own_orgs.iter().any(|o| o == org) || sender.from_brand.is_some_and(|b| b.owns(org))
 }
 
 /// The per-link checks: text mismatch, look-alike, IP, shortener, hosting service, `data:`
@@ -420,10 +423,8 @@ pub fn check_link_text_mismatch(index: usize, link: &Link, sender: &Sender<'_>) 
     if shown_org == target_org || shown == url.host {
         return None;
     }
-    let brand = brands::BRANDS
-        .iter()
-        .find(|b| b.owns(&shown))
-        .filter(|b| !sender.from_domain.is_some_and(|d| b.owns(d)))
+    let brand = brands::owner_of(&shown)
+        .filter(|b| !sender.from_brand.is_some_and(|f| std::ptr::eq(f, *b)))
         .map(|b| b.name.clone())
         .or_else(|| {
             sender
@@ -551,7 +552,9 @@ pub fn check_brand_impersonation(content: &Content, sender: &Sender<'_>) -> Opti
     if content.shape.report {
         return None;
     }
-    let foreign = |b: &&brands::Brand| !b.owns(from_domain);
+    let foreign = |b: &&brands::Brand| {
+        !sender.from_brand.is_some_and(|f| std::ptr::eq(f, *b)) && !b.owns(from_domain)
+    };
     let name = sender.display_name.unwrap_or_default();
     if let Some(b) = brands::named_in(name, true).filter(foreign) {
         return Some(Signal::BrandImpersonation {

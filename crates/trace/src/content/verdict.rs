@@ -92,8 +92,23 @@ pub fn verdict(
         }
     };
     let mut content = 0;
+    // Wording alone is weak; with a link that is itself odd it is the classic lure.
+    let odd_link = signals.iter().any(|s| {
+        matches!(
+            s,
+            Signal::LinkTextMismatch { .. }
+                | Signal::LookalikeLink { .. }
+                | Signal::IpLink { .. }
+                | Signal::ShortenerLink { .. }
+                | Signal::FreeHostingLink { .. }
+                | Signal::HtmlAttachment { .. }
+        )
+    });
     for s in signals {
-        let w = signal_weight(s, sender);
+        let w = match s {
+            Signal::CredentialLure { .. } if odd_link => 2,
+            _ => signal_weight(s, sender),
+        };
         if !matches!(s, Signal::ReplyToFreemail { .. }) {
             content += w;
         }
