@@ -113,6 +113,16 @@ const PHISHING: &[(&str, &[&str], Verdict)] = &[
         Verdict::PhishingLikely,
     ),
     (
+        "order-zip-double-extension.eml",
+        &["risky-attachment"],
+        Verdict::PhishingLikely,
+    ),
+    (
+        "paypal-confusable-display-name.eml",
+        &["brand-impersonation"],
+        Verdict::PhishingLikely,
+    ),
+    (
         "bank-ptbr-brand-subject.eml",
         &[
             "brand-impersonation",

@@ -87,6 +87,120 @@ pub fn html_attachment(part: &AttachmentPart<'_>) -> Option<HtmlAttachment> {
     (!reasons.is_empty()).then_some(HtmlAttachment { kind, reasons })
 }
 
+/// Why a file attachment is risky to open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RiskyFile {
+    /// The file (or archive entry) name that is risky.
+    pub name: String,
+    /// `executable`, `script`, `disk image`, `shortcut`, `double extension`, `executable
+    /// content` (a Windows program under another name), `in archive` (prefixed).
+    pub reason: String,
+    /// Disguised: a double extension or a program under a harmless name.
+    pub disguised: bool,
+}
+
+/// Extensions of files that run code or mount as a disk when opened.
+const RISKY_EXTENSIONS: &[(&str, &str)] = &[
+    ("exe", "executable"),
+    ("scr", "executable"),
+    ("com", "executable"),
+    ("pif", "executable"),
+    ("msi", "executable"),
+    ("cpl", "executable"),
+    ("xll", "executable"),
+    ("jar", "executable"),
+    ("bat", "script"),
+    ("cmd", "script"),
+    ("js", "script"),
+    ("jse", "script"),
+    ("vbs", "script"),
+    ("vbe", "script"),
+    ("wsf", "script"),
+    ("wsh", "script"),
+    ("hta", "script"),
+    ("ps1", "script"),
+    ("iso", "disk image"),
+    ("img", "disk image"),
+    ("vhd", "disk image"),
+    ("vhdx", "disk image"),
+    ("lnk", "shortcut"),
+    ("url", "shortcut"),
+    ("one", "OneNote file"),
+    ("chm", "help file"),
+];
+
+/// Extensions a disguised file pretends to have before its real one.
+const DOCUMENT_EXTENSIONS: &[&str] = &[
+    "pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "txt", "jpg", "jpeg", "png", "rtf", "csv",
+];
+
+/// The risk of a file name: a risky extension, or a document extension followed by one.
+pub fn risky_name(name: &str) -> Option<RiskyFile> {
+    let lower = name
+        .trim()
+        .trim_end_matches(['.', ' ', '"'])
+        .to_ascii_lowercase();
+    let mut parts = lower.rsplit('.');
+    let ext = parts.next()?;
+    let (_, kind) = RISKY_EXTENSIONS.iter().find(|(e, _)| *e == ext)?;
+    if lower.len() <= ext.len() + 1 {
+        // `.exe` alone: no name before the extension.
+        return None;
+    }
+    let before = parts.next().map(str::trim_end);
+    let double = before.is_some_and(|b| DOCUMENT_EXTENSIONS.contains(&b));
+    Some(RiskyFile {
+        name: name.to_string(),
+        reason: if double {
+            "double extension".to_string()
+        } else {
+            (*kind).to_string()
+        },
+        disguised: double,
+    })
+}
+
+/// A risky attachment: by its name, by a Windows program (`MZ`) under another name, or by a
+/// risky name inside a ZIP archive (central directory names).
+pub fn risky_attachment(part: &AttachmentPart<'_>) -> Option<RiskyFile> {
+    let name = part.name.unwrap_or_default();
+    if let Some(r) = risky_name(name) {
+        return Some(r);
+    }
+    if part.data.starts_with(b"MZ") && part.data.len() > 64 {
+        // DOS header: the PE header offset at 0x3c points at "PE\0\0".
+        let pe = u32_at(part.data, 0x3c).map(|o| o as usize);
+        if pe.is_some_and(|o| part.data.get(o..o + 4) == Some(b"PE\0\0")) {
+            return Some(RiskyFile {
+                name: name.to_string(),
+                reason: "executable content".into(),
+                disguised: true,
+            });
+        }
+    }
+    if part.data.starts_with(b"PK\x03\x04") {
+        return zip_names(part.data).find_map(|entry| {
+            risky_name(&entry).map(|r| RiskyFile {
+                name: format!("{name} → {}", r.name),
+                reason: format!("in archive: {}", r.reason),
+                disguised: r.disguised,
+            })
+        });
+    }
+    None
+}
+
+/// File names of a ZIP's central directory records (at most 256).
+fn zip_names(data: &[u8]) -> impl Iterator<Item = String> + '_ {
+    memchr::memmem::find_iter(data, b"PK\x01\x02")
+        .take(256)
+        .filter_map(move |pos| {
+            let len = usize::from(u16_at(data, pos + 28)?);
+            let name = data.get(pos + 46..pos + 46 + len)?;
+            Some(String::from_utf8_lossy(name).into_owned())
+        })
+}
+
 /// An encrypted archive format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ArchiveFormat {
@@ -243,6 +357,24 @@ mod tests {
         assert_eq!(encrypted_archive(&zip_with_flags(0)), None);
         assert_eq!(encrypted_archive(&zip_with_flags(8)), None);
         assert_eq!(encrypted_archive(b"PK\x03\x04"), None);
+    }
+
+    #[test]
+    fn risky_names() {
+        assert_eq!(
+            risky_name("invoice.pdf.exe").map(|r| r.disguised),
+            Some(true)
+        );
+        assert_eq!(
+            risky_name("setup.EXE").map(|r| r.reason),
+            Some("executable".into())
+        );
+        assert_eq!(
+            risky_name("Scan_0042.iso").map(|r| r.reason),
+            Some("disk image".into())
+        );
+        assert!(risky_name("report.pdf").is_none());
+        assert!(risky_name(".exe").is_none());
     }
 
     #[test]

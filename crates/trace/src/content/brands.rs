@@ -2,6 +2,7 @@
 
 use crate::domains::org_domain;
 use std::sync::LazyLock;
+use unicode_security::skeleton;
 
 /// One brand of the list.
 #[derive(Debug)]
@@ -87,6 +88,43 @@ pub fn named_in(text: &str, whole_name: bool) -> Option<&'static Brand> {
         whole_name && trimmed == b.name.to_lowercase()
             || b.phrases.iter().any(|p| contains_words(&lower, p))
     })
+}
+
+/// UTS #39 skeletons of the one-word brand names (4 characters or more), lower-cased.
+/// Each name is keyed twice, as written and lower-cased: UTS #39 maps `I` to `l` and
+/// `m` to `rn`, so the case of the input decides which form a look-alike meets.
+static NAME_SKELETONS: LazyLock<Vec<(String, usize)>> = LazyLock::new(|| {
+    BRANDS
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| b.name.chars().count() >= 4 && !b.name.contains(' '))
+        .flat_map(|(i, b)| skeletons_of(&b.name).map(move |s| (s, i)))
+        .collect()
+});
+
+/// The lower-cased skeletons of `word` as written and of `word` lower-cased.
+fn skeletons_of(word: &str) -> impl Iterator<Item = String> {
+    let written = skeleton(word).collect::<String>().to_lowercase();
+    let lower = skeleton(&word.to_lowercase())
+        .collect::<String>()
+        .to_lowercase();
+    [written, lower].into_iter()
+}
+
+/// A word of `text` that is not a brand's name but looks the same (UTS #39 confusable
+/// skeleton: `PayPaI` with a capital I, `Micr0soft`, Cyrillic `Аpple`), and the brand.
+pub fn confusable_in(text: &str) -> Option<(&'static Brand, String)> {
+    text.split(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '(' | ')' | ',' | ':'))
+        .filter(|w| w.chars().count() >= 4 && w.len() <= 40)
+        .find_map(|word| {
+            let lower = word.to_lowercase();
+            let keys: Vec<String> = skeletons_of(word).collect();
+            NAME_SKELETONS.iter().find_map(|(s, i)| {
+                let brand = BRANDS.get(*i)?;
+                (keys.contains(s) && lower != brand.name.to_lowercase())
+                    .then(|| (brand, word.to_string()))
+            })
+        })
 }
 
 /// `phrase` occurs in `haystack` with no letter or digit right before or after it.
@@ -219,6 +257,16 @@ mod tests {
         assert!(named_in("John Appleseed", true).is_none());
         assert!(named_in("Chase Miller", true).is_none());
         assert!(named_in("upside", false).is_none());
+        assert_eq!(
+            confusable_in("PayPaI Service").map(|(b, _)| b.name.as_str()),
+            Some("PayPal")
+        );
+        assert_eq!(
+            confusable_in("Micr0soft Account Team").map(|(b, _)| b.name.as_str()),
+            Some("Microsoft")
+        );
+        assert!(confusable_in("PayPal Service").is_none());
+        assert!(confusable_in("Jane Doe").is_none());
         assert!(contains_words("your netflix account", "netflix"));
         assert!(!contains_words("netflixed", "netflix"));
     }

@@ -16,7 +16,7 @@ pub mod verdict;
 
 use crate::domains::{self, org_domain, organizational_domain};
 use crate::report::{AttachmentReport, ContentReport, Evidence, Finding, LinkReport, Severity};
-use attachments::{ArchiveFormat, HtmlAttachment};
+use attachments::{ArchiveFormat, HtmlAttachment, RiskyFile};
 use links::{LinkSource, Url};
 use mailward_message::IpClass;
 pub use mime::Limits;
@@ -60,6 +60,7 @@ pub struct Attachment {
     pub size: usize,
     pub html: Option<HtmlAttachment>,
     pub encrypted: Option<ArchiveFormat>,
+    pub risky: Option<RiskyFile>,
 }
 
 /// What the body of a message holds, as far as the checks need it.
@@ -128,6 +129,7 @@ pub fn extract(raw: &[u8], limits: &Limits) -> Content {
                 size: a.size,
                 html: attachments::html_attachment(&a),
                 encrypted: attachments::encrypted_archive(a.data),
+                risky: attachments::risky_attachment(&a),
             });
         }
     });
@@ -252,6 +254,8 @@ pub enum Signal {
         attachment: usize,
         format: ArchiveFormat,
     },
+    /// An attachment that runs code or mounts as a disk when opened (or holds one).
+    RiskyAttachment { attachment: usize, file: RiskyFile },
     /// Sign-in or account wording with a link that leaves the sender's organisation.
     CredentialLure { phrase: String, link: Option<usize> },
     /// A well-known brand named where the sender presents itself, by a sender the brand
@@ -260,6 +264,8 @@ pub enum Signal {
         brand: String,
         place: BrandPlace,
         text: String,
+        /// The name is written with look-alike characters (`PayPaI`): deliberate.
+        lookalike: bool,
     },
     /// Replies go to a free mail provider while From is an organisation.
     ReplyToFreemail { reply_to: String, provider: String },
@@ -276,6 +282,7 @@ impl Signal {
             Signal::FreeHostingLink { .. } => "free-hosting-link",
             Signal::HtmlAttachment { .. } => "html-attachment",
             Signal::EncryptedArchive { .. } => "encrypted-archive",
+            Signal::RiskyAttachment { .. } => "risky-attachment",
             Signal::CredentialLure { .. } => "credential-lure",
             Signal::BrandImpersonation { .. } => "brand-impersonation",
             Signal::ReplyToFreemail { .. } => "reply-to-freemail",
@@ -292,6 +299,7 @@ impl Signal {
                 recipient: true, ..
             }
             | Signal::HtmlAttachment { .. } => Severity::Critical,
+            Signal::RiskyAttachment { file, .. } if file.disguised => Severity::Critical,
             Signal::LookalikeLink {
                 kind: "punycode", ..
             } => Severity::Info,
@@ -314,6 +322,7 @@ pub const CONTENT_CODES: &[&str] = &[
     "free-hosting-link",
     "html-attachment",
     "encrypted-archive",
+    "risky-attachment",
     "credential-lure",
     "brand-impersonation",
     "reply-to-freemail",
@@ -489,6 +498,12 @@ pub fn check_attachments(content: &Content, out: &mut Vec<Signal>) {
                 format,
             });
         }
+        if let Some(file) = &a.risky {
+            out.push(Signal::RiskyAttachment {
+                attachment: i,
+                file: file.clone(),
+            });
+        }
     }
 }
 
@@ -497,6 +512,10 @@ pub fn check_attachments(content: &Content, out: &mut Vec<Signal>) {
 /// sender's organisation (not a click tracker) or a form. On list mail only the subject and
 /// link texts count.
 pub fn check_credential_lure(content: &Content, sender: &Sender<'_>) -> Option<Signal> {
+    // Bounces quote "mailbox is full" and the like from the receiving server.
+    if content.shape.report || is_mailer_daemon(sender) {
+        return None;
+    }
     let foreign = content.links.iter().position(|l| {
         l.source == LinkSource::Form
             || l.source.is_followed()
@@ -538,6 +557,13 @@ pub fn check_credential_lure(content: &Content, sender: &Sender<'_>) -> Option<S
     })
 }
 
+/// True for the senders of delivery reports (`MAILER-DAEMON`, `postmaster`).
+fn is_mailer_daemon(sender: &Sender<'_>) -> bool {
+    sender.local_part.is_some_and(|l| {
+        l.eq_ignore_ascii_case("mailer-daemon") || l.eq_ignore_ascii_case("postmaster")
+    })
+}
+
 /// Prefixes of replies and forwards: a subject quoting another message's brand is not the
 /// sender presenting itself.
 const REPLY_PREFIXES: &[&str] = &[
@@ -549,7 +575,7 @@ const REPLY_PREFIXES: &[&str] = &[
 /// Delivery reports are skipped (Exchange signs its bounces "Microsoft Outlook").
 pub fn check_brand_impersonation(content: &Content, sender: &Sender<'_>) -> Option<Signal> {
     let from_domain = sender.from_domain?;
-    if content.shape.report {
+    if content.shape.report || is_mailer_daemon(sender) {
         return None;
     }
     let foreign = |b: &&brands::Brand| {
@@ -561,6 +587,15 @@ pub fn check_brand_impersonation(content: &Content, sender: &Sender<'_>) -> Opti
             brand: b.name.clone(),
             place: BrandPlace::DisplayName,
             text: name.to_string(),
+            lookalike: false,
+        });
+    }
+    if let Some((b, word)) = brands::confusable_in(name).filter(|(b, _)| foreign(b)) {
+        return Some(Signal::BrandImpersonation {
+            brand: b.name.clone(),
+            place: BrandPlace::DisplayName,
+            text: format!("{name} ({word} looks like {})", b.name),
+            lookalike: true,
         });
     }
     if !brands::generic_name(name) || sender.is_list_mail || content.shape.calendar {
@@ -575,6 +610,7 @@ pub fn check_brand_impersonation(content: &Content, sender: &Sender<'_>) -> Opti
                 brand: b.name.clone(),
                 place: BrandPlace::Subject,
                 text: subject.to_string(),
+                lookalike: false,
             });
         }
     }
@@ -585,6 +621,7 @@ pub fn check_brand_impersonation(content: &Content, sender: &Sender<'_>) -> Opti
                 brand: b.name.clone(),
                 place: BrandPlace::Heading,
                 text: h.clone(),
+                lookalike: false,
             })
     })
 }
@@ -751,6 +788,15 @@ pub fn finding(signal: &Signal, content: &Content, sender: &Sender<'_>) -> Findi
             ),
             vec![attachment_evidence(content, *attachment)],
         ),
+        Signal::RiskyAttachment { attachment, file } => (
+            format!(
+                "the attachment {} is risky to open ({}{})",
+                file.name,
+                file.reason,
+                if file.disguised { ", disguised" } else { "" }
+            ),
+            vec![attachment_evidence(content, *attachment)],
+        ),
         Signal::CredentialLure { phrase, link } => {
             let mut ev = vec![Evidence {
                 kind: "text",
@@ -769,7 +815,9 @@ pub fn finding(signal: &Signal, content: &Content, sender: &Sender<'_>) -> Findi
                 ev,
             )
         }
-        Signal::BrandImpersonation { brand, place, text } => (
+        Signal::BrandImpersonation {
+            brand, place, text, ..
+        } => (
             format!(
                 "the {} names {brand}, but the sender's domain {} is not {brand}'s",
                 place.as_str(),
@@ -818,7 +866,8 @@ pub fn report(content: &Content, signals: &[Signal]) -> ContentReport {
             Signal::HtmlAttachment {
                 attachment, link, ..
             } => (*link, *attachment),
-            Signal::EncryptedArchive { attachment, .. } => (None, Some(*attachment)),
+            Signal::EncryptedArchive { attachment, .. }
+            | Signal::RiskyAttachment { attachment, .. } => (None, Some(*attachment)),
             _ => (None, None),
         };
         if let Some(w) = link.and_then(|l| why_link.get_mut(l)) {

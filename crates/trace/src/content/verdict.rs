@@ -50,6 +50,11 @@ pub fn signal_weight(signal: &Signal, sender: &Sender<'_>) -> u32 {
         } => 3,
         Signal::LookalikeLink { .. } => 2,
         Signal::EncryptedArchive { .. } => 2,
+        Signal::RiskyAttachment { file, .. } if file.disguised => 3,
+        Signal::RiskyAttachment { .. } => 2,
+        Signal::BrandImpersonation {
+            lookalike: true, ..
+        } => 3,
         Signal::BrandImpersonation {
             place: BrandPlace::DisplayName,
             ..
