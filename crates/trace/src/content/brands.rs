@@ -147,6 +147,54 @@ pub fn contains_words(haystack: &str, phrase: &str) -> bool {
     false
 }
 
+/// Brand labels that stand for the brand inside another domain name (`paypal` in
+/// `paypal-secure-login.example`): the first labels of the brand's domains, 3 characters or
+/// more, that the brand's phrases use on their own (so `apple`, `chase` and `target`,
+/// ordinary words, are not among them).
+static LABELS: LazyLock<Vec<(String, usize)>> = LazyLock::new(|| {
+    let mut out: Vec<(String, usize)> = Vec::new();
+    for (i, b) in BRANDS.iter().enumerate() {
+        for d in &b.domains {
+            let label = d.split('.').next().unwrap_or_default();
+            if label.len() >= 3
+                && b.phrases.iter().any(|p| p == label)
+                && !out.iter().any(|(l, _)| l == label)
+            {
+                out.push((label.to_string(), i));
+            }
+        }
+    }
+    out
+});
+
+/// A brand named inside a host that is not the brand's: as a label in front of another
+/// organisation's domain (`paypal.com.account-check.example`, `paypal.login.example`) or
+/// as a hyphen-separated word of the organisational label (`netflix-billing.example`).
+/// Returns the brand and the brand domain imitated.
+pub fn named_in_host(host: &str) -> Option<(&'static Brand, String)> {
+    if owner_of(host).is_some() {
+        return None;
+    }
+    let org = org_domain(host);
+    let prefix = host
+        .strip_suffix(org.as_ref())
+        .unwrap_or_default()
+        .trim_end_matches('.');
+    let org_label = org.split('.').next().unwrap_or_default();
+    let words = prefix
+        .split(['.', '-'])
+        .chain(org_label.split('-').filter(|_| org_label.contains('-')));
+    for word in words {
+        if let Some((_, i)) = LABELS.iter().find(|(l, _)| l == word)
+            && let Some(b) = BRANDS.get(*i)
+        {
+            let imitated = b.domains.first().cloned().unwrap_or_default();
+            return Some((b, imitated));
+        }
+    }
+    None
+}
+
 /// Words that make a display name generic ("Account Services", "Security Team"): a subject
 /// or heading naming a brand counts against such a sender, not against a person or a
 /// company that names itself.
@@ -269,6 +317,21 @@ mod tests {
         assert!(confusable_in("Jane Doe").is_none());
         assert!(contains_words("your netflix account", "netflix"));
         assert!(!contains_words("netflixed", "netflix"));
+    }
+
+    #[test]
+    fn brands_named_inside_other_hosts() {
+        let hit = |h: &str| named_in_host(h).map(|(b, _)| b.name.as_str());
+        assert_eq!(hit("www.paypal.com.account-check.example"), Some("PayPal"));
+        assert_eq!(hit("paypal.secure-login-center.net"), Some("PayPal"));
+        assert_eq!(hit("netflix-billing-update.com"), Some("Netflix"));
+        assert_eq!(hit("dhl-express-track.com"), Some("DHL"));
+        assert_eq!(hit("www.paypal.com"), None);
+        assert_eq!(hit("big-apple-bagels.com"), None);
+        assert_eq!(hit("chase-miller.example"), None);
+        assert_eq!(hit("googleusercontent.com"), None);
+        assert_eq!(hit("ad.amazon-adsystem.com"), None);
+        assert_eq!(hit("mail.example.org"), None);
     }
 
     #[test]

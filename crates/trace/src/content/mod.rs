@@ -72,6 +72,8 @@ pub struct Content {
     pub headings: Vec<String>,
     /// Visible text of the bodies (HTML text, or plain text when there is no HTML), bounded.
     pub text: String,
+    /// `<input type=password>` fields in the HTML bodies (not attachments).
+    pub password_fields: usize,
     pub shape: mime::Shape,
 }
 
@@ -91,6 +93,7 @@ pub fn extract(raw: &[u8], limits: &Limits) -> Content {
         mime::Part::Html(h) => {
             has_html = true;
             let scan = html::scan(h, &html_limits);
+            content.password_fields += scan.password_fields;
             for l in scan.links {
                 let source = match l.kind {
                     html::HtmlLinkKind::Anchor => LinkSource::Anchor,
@@ -229,7 +232,7 @@ pub enum Signal {
         brand: Option<String>,
     },
     /// The link's domain imitates `imitates` (`kind`: `confusable`, `near-miss`,
-    /// `punycode`); `recipient` when it imitates the recipient's own domain.
+    /// `punycode`, `brand-in-name`); `recipient` when it imitates the recipient's own domain.
     LookalikeLink {
         link: usize,
         imitates: String,
@@ -256,8 +259,13 @@ pub enum Signal {
     },
     /// An attachment that runs code or mounts as a disk when opened (or holds one).
     RiskyAttachment { attachment: usize, file: RiskyFile },
-    /// Sign-in or account wording with a link that leaves the sender's organisation.
-    CredentialLure { phrase: String, link: Option<usize> },
+    /// Sign-in or account wording with a link that leaves the sender's organisation; or
+    /// (`password_form`) a form in the message body that asks for a password.
+    CredentialLure {
+        phrase: String,
+        link: Option<usize>,
+        password_form: bool,
+    },
     /// A well-known brand named where the sender presents itself, by a sender the brand
     /// does not own.
     BrandImpersonation {
@@ -469,7 +477,16 @@ pub fn check_lookalike_link(index: usize, url: &Url, sender: &Sender<'_>) -> Opt
     if url.ip.is_some() {
         return None;
     }
-    let hit = domains::lookalike(&url.host, sender.recipient_domains)?;
+    let Some(hit) = domains::lookalike(&url.host, sender.recipient_domains) else {
+        // Combosquatting and subdomain tricks: the brand's name inside another domain.
+        let (_, imitated) = brands::named_in_host(&url.host)?;
+        return Some(Signal::LookalikeLink {
+            link: index,
+            imitates: imitated,
+            kind: "brand-in-name",
+            recipient: false,
+        });
+    };
     let recipient = sender
         .recipient_domains
         .iter()
@@ -516,6 +533,16 @@ pub fn check_credential_lure(content: &Content, sender: &Sender<'_>) -> Option<S
     if content.shape.report || is_mailer_daemon(sender) {
         return None;
     }
+    if content.password_fields > 0 {
+        return Some(Signal::CredentialLure {
+            phrase: "a password field in the message".into(),
+            link: content
+                .links
+                .iter()
+                .position(|l| l.source == LinkSource::Form),
+            password_form: true,
+        });
+    }
     let foreign = content.links.iter().position(|l| {
         l.source == LinkSource::Form
             || l.source.is_followed()
@@ -554,6 +581,7 @@ pub fn check_credential_lure(content: &Content, sender: &Sender<'_>) -> Option<S
     Some(Signal::CredentialLure {
         phrase,
         link: Some(foreign),
+        password_form: false,
     })
 }
 
@@ -725,6 +753,15 @@ pub fn finding(signal: &Signal, content: &Content, sender: &Sender<'_>) -> Findi
                     "a link goes to {}, a look-alike (same characters' skeleton) of {imitates}",
                     link_domain(link)
                 ),
+                "brand-in-name" => format!(
+                    "a link goes to {}, which puts the name of {imitates} into a domain that is not its own",
+                    content
+                        .links
+                        .get(*link)
+                        .and_then(Link::effective)
+                        .map(|u| u.host.as_str())
+                        .unwrap_or_default()
+                ),
                 _ if *recipient => format!(
                     "a link goes to {}, a near-miss spelling of the recipient's domain {imitates}",
                     link_domain(link)
@@ -797,7 +834,7 @@ pub fn finding(signal: &Signal, content: &Content, sender: &Sender<'_>) -> Findi
             ),
             vec![attachment_evidence(content, *attachment)],
         ),
-        Signal::CredentialLure { phrase, link } => {
+        Signal::CredentialLure { phrase, link, .. } => {
             let mut ev = vec![Evidence {
                 kind: "text",
                 text: Some(phrase.clone()),

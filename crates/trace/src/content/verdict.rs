@@ -49,6 +49,10 @@ pub fn signal_weight(signal: &Signal, sender: &Sender<'_>) -> u32 {
             recipient: true, ..
         } => 3,
         Signal::LookalikeLink { .. } => 2,
+        Signal::CredentialLure {
+            password_form: true,
+            ..
+        } => 3,
         Signal::EncryptedArchive { .. } => 2,
         Signal::RiskyAttachment { file, .. } if file.disguised => 3,
         Signal::RiskyAttachment { .. } => 2,
@@ -111,7 +115,10 @@ pub fn verdict(
     });
     for s in signals {
         let w = match s {
-            Signal::CredentialLure { .. } if odd_link => 2,
+            Signal::CredentialLure {
+                password_form: false,
+                ..
+            } if odd_link => 2,
             _ => signal_weight(s, sender),
         };
         if !matches!(s, Signal::ReplyToFreemail { .. }) {
