@@ -205,6 +205,7 @@ pub fn analyze_with(
         recipient_domains: &ctx.recipient_domains,
         is_list_mail: ctx.is_list_mail,
         from_brand: from_domain.as_deref().and_then(content::brands::owner_of),
+        recipients: &report.message.to,
     };
     let (body, signals) = if header_len < raw.len() {
         let body = content::extract(raw, &content::Limits::default());

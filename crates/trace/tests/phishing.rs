@@ -123,6 +123,16 @@ const PHISHING: &[(&str, &[&str], Verdict)] = &[
         Verdict::PhishingLikely,
     ),
     (
+        "shared-document-pdf-link.eml",
+        &["free-hosting-link", "credential-lure"],
+        Verdict::PhishingLikely,
+    ),
+    (
+        "mailbox-personalised-link.eml",
+        &["credential-lure"],
+        Verdict::PhishingLikely,
+    ),
+    (
         "bank-ptbr-brand-subject.eml",
         &[
             "brand-impersonation",

@@ -201,6 +201,25 @@ fn zip_names(data: &[u8]) -> impl Iterator<Item = String> + '_ {
         })
 }
 
+/// The link targets of a PDF's URI actions (`/URI (https://...)`, ISO 32000-1 §12.6.4.7),
+/// where the object is not compressed (most phishing PDFs write them plainly), at most `max`.
+pub fn pdf_uris(data: &[u8], max: usize) -> Vec<String> {
+    if !data.starts_with(b"%PDF") {
+        return Vec::new();
+    }
+    memchr::memmem::find_iter(data, b"/URI")
+        .filter_map(|at| {
+            let rest = data.get(at + 4..)?;
+            let start = rest.iter().take(8).position(|&b| b == b'(')? + 1;
+            let body = rest.get(start..)?;
+            let end = body.iter().take(2048).position(|&b| b == b')')?;
+            let uri = String::from_utf8_lossy(body.get(..end)?).replace("\\/", "/");
+            (uri.contains("://") || uri.starts_with("www.")).then_some(uri)
+        })
+        .take(max)
+        .collect()
+}
+
 /// An encrypted archive format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ArchiveFormat {

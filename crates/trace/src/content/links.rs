@@ -19,6 +19,8 @@ pub enum LinkSource {
     Refresh,
     /// A URL written in plain text.
     Text,
+    /// A link annotation (`/URI`) of an attached PDF.
+    Document,
 }
 
 impl LinkSource {
@@ -29,6 +31,7 @@ impl LinkSource {
             LinkSource::Source => "src",
             LinkSource::Refresh => "refresh",
             LinkSource::Text => "text",
+            LinkSource::Document => "pdf",
         }
     }
 

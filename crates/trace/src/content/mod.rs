@@ -134,6 +134,15 @@ pub fn extract(raw: &[u8], limits: &Limits) -> Content {
                 encrypted: attachments::encrypted_archive(a.data),
                 risky: attachments::risky_attachment(&a),
             });
+            for uri in attachments::pdf_uris(a.data, 20) {
+                push_link(
+                    &mut content,
+                    limits,
+                    LinkSource::Document,
+                    String::new(),
+                    uri,
+                );
+            }
         }
     });
     if !has_html {
@@ -200,6 +209,8 @@ pub struct Sender<'a> {
     pub is_list_mail: bool,
     /// The brand that owns the From domain, if any ([`brands::owner_of`]).
     pub from_brand: Option<&'static brands::Brand>,
+    /// The recipients' addresses (To), to recognise links made for one victim.
+    pub recipients: &'a [String],
 }
 
 /// Where a brand was named.
@@ -265,6 +276,8 @@ pub enum Signal {
         phrase: String,
         link: Option<usize>,
         password_form: bool,
+        /// The link carries the recipient's address (a kit's pre-filled sign-in page).
+        personalised: bool,
     },
     /// A well-known brand named where the sender presents itself, by a sender the brand
     /// does not own.
@@ -541,6 +554,7 @@ pub fn check_credential_lure(content: &Content, sender: &Sender<'_>) -> Option<S
                 .iter()
                 .position(|l| l.source == LinkSource::Form),
             password_form: true,
+            personalised: false,
         });
     }
     let foreign = content.links.iter().position(|l| {
@@ -578,11 +592,32 @@ pub fn check_credential_lure(content: &Content, sender: &Sender<'_>) -> Option<S
     if sender.is_list_mail && lure::action_text(&phrase) {
         return None;
     }
+    let personalised = content
+        .links
+        .get(foreign)
+        .is_some_and(|l| carries_address(&l.target, sender.recipients));
     Some(Signal::CredentialLure {
         phrase,
         link: Some(foreign),
         password_form: false,
+        personalised,
     })
+}
+
+/// True when `target` holds one of `addresses` as written, percent-encoded (`%40`) or in
+/// base64 (phishing kits pre-fill the victim's address on the fake sign-in page).
+pub fn carries_address(target: &str, addresses: &[String]) -> bool {
+    use base64::Engine as _;
+    let lower = target.to_ascii_lowercase();
+    addresses
+        .iter()
+        .filter(|a| a.contains('@') && a.len() >= 6)
+        .any(|a| {
+            let a = a.to_ascii_lowercase();
+            lower.contains(&a)
+                || lower.contains(&a.replace('@', "%40"))
+                || target.contains(&base64::engine::general_purpose::STANDARD_NO_PAD.encode(&a))
+        })
 }
 
 /// True for the senders of delivery reports (`MAILER-DAEMON`, `postmaster`).

@@ -116,6 +116,9 @@ pub fn verdict(
     for s in signals {
         let w = match s {
             Signal::CredentialLure {
+                personalised: true, ..
+            } => 3,
+            Signal::CredentialLure {
                 password_form: false,
                 ..
             } if odd_link => 2,
