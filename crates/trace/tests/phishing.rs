@@ -133,6 +133,16 @@ const PHISHING: &[(&str, &[&str], Verdict)] = &[
         Verdict::PhishingLikely,
     ),
     (
+        "spaced-brand-display-name.eml",
+        &["brand-impersonation"],
+        Verdict::PhishingLikely,
+    ),
+    (
+        "brand-in-sender-domain.eml",
+        &["brand-impersonation", "lookalike-link"],
+        Verdict::PhishingLikely,
+    ),
+    (
         "bank-ptbr-brand-subject.eml",
         &[
             "brand-impersonation",

@@ -127,6 +127,17 @@ pub fn confusable_in(text: &str) -> Option<(&'static Brand, String)> {
         })
 }
 
+/// A name written as single letters with spaces or dots between them (`N e t f l i x`,
+/// `P.a.y.P.a.l`), joined; None for ordinary names.
+pub fn spaced_out(name: &str) -> Option<String> {
+    let tokens: Vec<&str> = name
+        .split(|c: char| c.is_whitespace() || matches!(c, '.' | '_' | '-' | '*'))
+        .filter(|t| !t.is_empty())
+        .collect();
+    let singles = tokens.iter().take_while(|t| t.chars().count() == 1).count();
+    (singles >= 4).then(|| tokens.iter().take(singles).copied().collect())
+}
+
 /// `phrase` occurs in `haystack` with no letter or digit right before or after it.
 pub fn contains_words(haystack: &str, phrase: &str) -> bool {
     let mut from = 0;
@@ -315,6 +326,11 @@ mod tests {
         );
         assert!(confusable_in("PayPal Service").is_none());
         assert!(confusable_in("Jane Doe").is_none());
+        assert_eq!(
+            spaced_out("N e t f l i x Support").as_deref(),
+            Some("Netflix")
+        );
+        assert_eq!(spaced_out("J. R. R. Tolkien"), None);
         assert!(contains_words("your netflix account", "netflix"));
         assert!(!contains_words("netflixed", "netflix"));
     }

@@ -217,6 +217,8 @@ pub struct Sender<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BrandPlace {
     DisplayName,
+    /// The From domain carries the brand's name as a word (`paypal-support.example`).
+    FromDomain,
     Subject,
     Heading,
 }
@@ -225,6 +227,7 @@ impl BrandPlace {
     pub fn as_str(self) -> &'static str {
         match self {
             BrandPlace::DisplayName => "display name",
+            BrandPlace::FromDomain => "From domain",
             BrandPlace::Subject => "subject",
             BrandPlace::Heading => "heading",
         }
@@ -659,6 +662,26 @@ pub fn check_brand_impersonation(content: &Content, sender: &Sender<'_>) -> Opti
             place: BrandPlace::DisplayName,
             text: format!("{name} ({word} looks like {})", b.name),
             lookalike: true,
+        });
+    }
+    // Letters spaced out to slip past filters: "N e t f l i x".
+    if let Some(joined) = brands::spaced_out(name)
+        && let Some(b) = brands::named_in(&joined, true).filter(foreign)
+    {
+        return Some(Signal::BrandImpersonation {
+            brand: b.name.clone(),
+            place: BrandPlace::DisplayName,
+            text: format!("{name} (spaced out: {joined})"),
+            lookalike: true,
+        });
+    }
+    // The brand's name as a word of the sender's own domain: `netflix-billing.example`.
+    if let Some((b, _)) = brands::named_in_host(from_domain).filter(|(b, _)| foreign(b)) {
+        return Some(Signal::BrandImpersonation {
+            brand: b.name.clone(),
+            place: BrandPlace::FromDomain,
+            text: from_domain.to_string(),
+            lookalike: false,
         });
     }
     if !brands::generic_name(name) || sender.is_list_mail || content.shape.calendar {

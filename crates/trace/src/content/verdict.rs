@@ -60,7 +60,7 @@ pub fn signal_weight(signal: &Signal, sender: &Sender<'_>) -> u32 {
             lookalike: true, ..
         } => 3,
         Signal::BrandImpersonation {
-            place: BrandPlace::DisplayName,
+            place: BrandPlace::DisplayName | BrandPlace::FromDomain,
             ..
         } => 2,
         Signal::LinkTextMismatch { brand: Some(_), .. } => 2,
