@@ -265,19 +265,25 @@ fn text(
 
 /// Appends `s` to `to` with runs of white space as one space, up to `max` bytes.
 pub fn append_text(to: &mut String, s: &str, max: usize) {
+    let mut after_space = to.is_empty() || to.ends_with(' ');
     for c in s.chars() {
         if to.len() + c.len_utf8() > max {
             return;
         }
-        let c = if c.is_whitespace() || c == '\u{200b}' || c == '\u{ad}' {
-            ' '
+        let space = if c.is_ascii() {
+            c.is_ascii_whitespace() || c == '\u{b}'
         } else {
-            c
+            c.is_whitespace() || c == '\u{200b}' || c == '\u{ad}'
         };
-        if c == ' ' && (to.is_empty() || to.ends_with(' ')) {
-            continue;
+        if space {
+            if !after_space {
+                to.push(' ');
+                after_space = true;
+            }
+        } else {
+            to.push(c);
+            after_space = false;
         }
-        to.push(c);
     }
 }
 
