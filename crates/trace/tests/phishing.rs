@@ -143,6 +143,11 @@ const PHISHING: &[(&str, &[&str], Verdict)] = &[
         Verdict::PhishingLikely,
     ),
     (
+        "mfa-qr-code.eml",
+        &["qr-code", "free-hosting-link", "credential-lure"],
+        Verdict::PhishingLikely,
+    ),
+    (
         "bank-ptbr-brand-subject.eml",
         &[
             "brand-impersonation",

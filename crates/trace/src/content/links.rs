@@ -21,6 +21,8 @@ pub enum LinkSource {
     Text,
     /// A link annotation (`/URI`) of an attached PDF.
     Document,
+    /// The text of a QR code in an image.
+    Qr,
 }
 
 impl LinkSource {
@@ -32,6 +34,7 @@ impl LinkSource {
             LinkSource::Refresh => "refresh",
             LinkSource::Text => "text",
             LinkSource::Document => "pdf",
+            LinkSource::Qr => "qr",
         }
     }
 

@@ -12,6 +12,7 @@ pub mod html;
 pub mod links;
 pub mod lure;
 pub mod mime;
+pub mod qr;
 pub mod verdict;
 
 use crate::domains::{self, org_domain, organizational_domain};
@@ -85,6 +86,9 @@ pub fn extract(raw: &[u8], limits: &Limits) -> Content {
     let mut content = Content::default();
     let mut plain = String::new();
     let mut has_html = false;
+    // PNG images that may hold a QR code: (name, bytes), decoded after the walk if the
+    // message speaks of QR codes or scanning.
+    let mut qr_candidates: Vec<(String, Vec<u8>)> = Vec::new();
     let html_limits = html::HtmlLimits {
         max_links: limits.max_links,
         ..Default::default()
@@ -123,6 +127,12 @@ pub fn extract(raw: &[u8], limits: &Limits) -> Content {
             html::append_text(&mut plain, " ", MAX_TEXT);
         }
         mime::Part::Attachment(a) => {
+            if a.data.starts_with(b"\x89PNG")
+                && a.data.len() <= qr::MAX_IMAGE_BYTES
+                && qr_candidates.len() < qr::MAX_IMAGES
+            {
+                qr_candidates.push((a.name.unwrap_or("image").to_string(), a.data.to_vec()));
+            }
             if content.attachments.len() >= 32 {
                 return;
             }
@@ -149,6 +159,21 @@ pub fn extract(raw: &[u8], limits: &Limits) -> Content {
         content.text = plain;
     }
     content.shape = shape;
+    if !qr_candidates.is_empty()
+        && (qr::mentions_qr(&content.text) || content.headings.iter().any(|h| qr::mentions_qr(h)))
+    {
+        for (name, data) in &qr_candidates {
+            if let Some(text) = qr::decode_png(data) {
+                push_link(
+                    &mut content,
+                    limits,
+                    LinkSource::Qr,
+                    format!("QR code in {name}"),
+                    text,
+                );
+            }
+        }
+    }
     content
 }
 
@@ -266,6 +291,8 @@ pub enum Signal {
         link: Option<usize>,
         detail: HtmlAttachment,
     },
+    /// An image holds a QR code with a web address outside the sender's own domains.
+    QrCode { link: usize },
     /// A password-protected archive.
     EncryptedArchive {
         attachment: usize,
@@ -306,6 +333,7 @@ impl Signal {
             Signal::FreeHostingLink { .. } => "free-hosting-link",
             Signal::HtmlAttachment { .. } => "html-attachment",
             Signal::EncryptedArchive { .. } => "encrypted-archive",
+            Signal::QrCode { .. } => "qr-code",
             Signal::RiskyAttachment { .. } => "risky-attachment",
             Signal::CredentialLure { .. } => "credential-lure",
             Signal::BrandImpersonation { .. } => "brand-impersonation",
@@ -347,6 +375,7 @@ pub const CONTENT_CODES: &[&str] = &[
     "html-attachment",
     "encrypted-archive",
     "risky-attachment",
+    "qr-code",
     "credential-lure",
     "brand-impersonation",
     "reply-to-freemail",
@@ -375,6 +404,16 @@ pub fn check_links(content: &Content, sender: &Sender<'_>, out: &mut Vec<Signal>
     let mut seen_hosts: Vec<&str> = Vec::new();
     let mut flagged: Vec<&'static str> = Vec::new();
     for (i, link) in content.links.iter().enumerate() {
+        if link.source == LinkSource::Qr
+            && link.is_web()
+            && link
+                .effective()
+                .is_some_and(|u| !own(sender, &org_domain(&u.host)))
+            && !flagged.contains(&"qr-code")
+        {
+            flagged.push("qr-code");
+            out.push(Signal::QrCode { link: i });
+        }
         if link.source == LinkSource::Anchor
             && let Some(s) = check_link_text_mismatch(i, link, sender)
             && !flagged.contains(&"link-text-mismatch")
@@ -831,6 +870,13 @@ pub fn finding(signal: &Signal, content: &Content, sender: &Sender<'_>) -> Findi
             },
             vec![link_evidence(content, *link)],
         ),
+        Signal::QrCode { link } => (
+            format!(
+                "an image holds a QR code that leads to {}: a link meant for the reader's phone, out of reach of desktop link checks",
+                link_domain(link)
+            ),
+            vec![link_evidence(content, *link)],
+        ),
         Signal::IpLink { link } => (
             format!("a link goes to the bare IP address {}", link_domain(link)),
             vec![link_evidence(content, *link)],
@@ -956,7 +1002,8 @@ pub fn report(content: &Content, signals: &[Signal]) -> ContentReport {
             | Signal::LookalikeLink { link, .. }
             | Signal::IpLink { link }
             | Signal::ShortenerLink { link, .. }
-            | Signal::FreeHostingLink { link, .. } => (Some(*link), None),
+            | Signal::FreeHostingLink { link, .. }
+            | Signal::QrCode { link } => (Some(*link), None),
             Signal::CredentialLure { link, .. } => (*link, None),
             Signal::HtmlAttachment {
                 attachment, link, ..

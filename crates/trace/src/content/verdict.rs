@@ -53,7 +53,7 @@ pub fn signal_weight(signal: &Signal, sender: &Sender<'_>) -> u32 {
             password_form: true,
             ..
         } => 3,
-        Signal::EncryptedArchive { .. } => 2,
+        Signal::EncryptedArchive { .. } | Signal::QrCode { .. } => 2,
         Signal::RiskyAttachment { file, .. } if file.disguised => 3,
         Signal::RiskyAttachment { .. } => 2,
         Signal::BrandImpersonation {
@@ -111,6 +111,7 @@ pub fn verdict(
                 | Signal::ShortenerLink { .. }
                 | Signal::FreeHostingLink { .. }
                 | Signal::HtmlAttachment { .. }
+                | Signal::QrCode { .. }
         )
     });
     for s in signals {
