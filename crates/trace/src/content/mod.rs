@@ -599,7 +599,9 @@ pub fn check_credential_lure(content: &Content, sender: &Sender<'_>) -> Option<S
             personalised: false,
         });
     }
-    let foreign = content.links.iter().position(|l| {
+    // A link to a well-known brand's own site (the social icons of a newsletter) is not
+    // where a lure leads, unless it is a page anyone can publish there (Google Forms).
+    let leaves = |l: &Link| {
         l.source == LinkSource::Form
             || l.source.is_followed()
                 && l.is_web()
@@ -607,8 +609,16 @@ pub fn check_credential_lure(content: &Content, sender: &Sender<'_>) -> Option<S
                     !links::is_tracking(u)
                         && !l.url.as_ref().is_some_and(links::is_tracking)
                         && !own(sender, &org_domain(&u.host))
+                        && (brands::owner_of(&u.host).is_none()
+                            || links::free_hosting(u, &sender.own_orgs).is_some())
                 })
-    })?;
+    };
+    // Links the reader clicks in the HTML come before URLs of the plain-text alternative.
+    let foreign = content
+        .links
+        .iter()
+        .position(|l| l.source != LinkSource::Text && leaves(l))
+        .or_else(|| content.links.iter().position(leaves))?;
     let action = content
         .links
         .iter()
