@@ -204,6 +204,7 @@ pub fn analyze_with(
         own_orgs,
         recipient_domains: &ctx.recipient_domains,
         is_list_mail: ctx.is_list_mail,
+        is_discussion_list: raw_headers.has("list-id") || raw_headers.has("list-post"),
         from_brand: from_domain.as_deref().and_then(content::brands::owner_of),
         recipients: &report.message.to,
     };

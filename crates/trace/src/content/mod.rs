@@ -231,7 +231,10 @@ pub struct Sender<'a> {
     /// Organisational domains the sender controls: From, Return-Path, passing DKIM `d=`.
     pub own_orgs: Vec<String>,
     pub recipient_domains: &'a [String],
+    /// List or bulk mail (List-Id, List-Unsubscribe, List-Post, Precedence: list/bulk).
     pub is_list_mail: bool,
+    /// A discussion list (List-Id or List-Post): people link to blogs and project pages.
+    pub is_discussion_list: bool,
     /// The brand that owns the From domain, if any ([`brands::owner_of`]).
     pub from_brand: Option<&'static brands::Brand>,
     /// The recipients' addresses (To), to recognise links made for one victim.
@@ -461,20 +464,24 @@ pub fn check_links(content: &Content, sender: &Sender<'_>, out: &mut Vec<Signal>
         once(check_ip_link(i, url), out);
         once(check_lookalike_link(i, url, sender), out);
         once(
-            links::shortener(url, &sender.own_orgs).map(|e| Signal::ShortenerLink {
-                link: i,
-                service: e.host.clone(),
-            }),
+            links::shortener(url, &sender.own_orgs)
+                .filter(|_| !sender.is_discussion_list)
+                .map(|e| Signal::ShortenerLink {
+                    link: i,
+                    service: e.host.clone(),
+                }),
             out,
         );
         once(
-            links::free_hosting(url, &sender.own_orgs).map(|e| Signal::FreeHostingLink {
-                link: i,
-                service: match &e.path {
-                    Some(p) => format!("{}{p}", e.host),
-                    None => e.host.clone(),
-                },
-            }),
+            links::free_hosting(url, &sender.own_orgs)
+                .filter(|_| !sender.is_discussion_list)
+                .map(|e| Signal::FreeHostingLink {
+                    link: i,
+                    service: match &e.path {
+                        Some(p) => format!("{}{p}", e.host),
+                        None => e.host.clone(),
+                    },
+                }),
             out,
         );
     }
