@@ -1,6 +1,7 @@
 //! Brands phishing impersonates, from `data/brands.txt`, and where a message names one.
 
 use crate::domains::org_domain;
+use std::collections::HashMap;
 use std::sync::LazyLock;
 use unicode_security::skeleton;
 
@@ -36,10 +37,41 @@ impl Brand {
 
 /// The brand that owns `domain`, if any.
 pub fn owner_of(domain: &str) -> Option<&'static Brand> {
+    // Runs for every message (the From domain) and every link host: hash lookups of the
+    // domain and each of its parents, then of its organisational label, instead of a walk
+    // over every brand's domains.
+    let (by_domain, by_label) = &*OWNERS;
+    let mut rest = domain;
+    loop {
+        if let Some(&i) = by_domain.get(rest) {
+            return BRANDS.get(i);
+        }
+        match rest.split_once('.') {
+            Some((_, parent)) if parent.contains('.') => rest = parent,
+            _ => break,
+        }
+    }
     let org = org_domain(domain);
     let label = org.split('.').next().unwrap_or_default();
-    BRANDS.iter().find(|b| b.owns_with_label(domain, label))
+    by_label.get(label).and_then(|&i| BRANDS.get(i))
 }
+
+/// Brand index by each brand domain, and by each brand domain's first label (the first
+/// brand listed wins).
+type OwnerMaps = (HashMap<String, usize>, HashMap<String, usize>);
+
+static OWNERS: LazyLock<OwnerMaps> = LazyLock::new(|| {
+    let (mut by_domain, mut by_label) = (HashMap::new(), HashMap::new());
+    for (i, b) in BRANDS.iter().enumerate() {
+        for d in &b.domains {
+            by_domain.entry(d.clone()).or_insert(i);
+            if let Some(label) = d.split('.').next().filter(|l| !l.is_empty()) {
+                by_label.entry(label.to_string()).or_insert(i);
+            }
+        }
+    }
+    (by_domain, by_label)
+});
 
 /// The brand list (parsed once).
 pub static BRANDS: LazyLock<Vec<Brand>> =

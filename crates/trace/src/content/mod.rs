@@ -795,8 +795,8 @@ pub fn is_freemail(org: &str) -> bool {
 /// `reply-to-freemail`: Reply-To at a free mail provider while From is an organisation
 /// (not itself a free mail provider, nor the provider's owner).
 pub fn check_reply_to_freemail(sender: &Sender<'_>) -> Option<Signal> {
-    let from_org = organizational_domain(sender.from_domain?);
     let reply_to = sender.reply_to?;
+    let from_org = organizational_domain(sender.from_domain?);
     let reply_org = organizational_domain(&domains::address_domain(reply_to)?);
     if reply_org == from_org || is_freemail(&from_org) {
         return None;
