@@ -399,3 +399,46 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
     }
     out.sort();
 }
+
+/// Issue 14: the content pass runs by default — phishing fixtures get their verdict, with
+/// the deciding codes, in JSON, the text report and the summary — and `--headers-only`
+/// leaves it out.
+#[test]
+fn phishing_fixtures_get_verdicts_and_headers_only_skips_content() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../trace/tests/fixtures/phishing");
+    let out = mailward(&["--json", "--summary", path_str(&dir)], None);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    let lines = json_lines(&out);
+    let (summary, reports) = lines.split_last().unwrap();
+    assert!(reports.len() >= 15);
+    let likely = reports
+        .iter()
+        .filter(|r| r["verdict"] == "phishing-likely")
+        .count();
+    assert!(
+        likely * 10 >= reports.len() * 8,
+        "{likely} of {}",
+        reports.len()
+    );
+    for r in reports {
+        assert!(r["content"]["links"].is_array(), "{}", r["source"]);
+        if r["verdict"] == "phishing-likely" {
+            assert!(!r["verdict_findings"].as_array().unwrap().is_empty());
+        }
+    }
+    assert_eq!(
+        summary["summary"]["verdicts"]["phishing-likely"],
+        likely as u64
+    );
+
+    let one = dir.join("paypal-link-text-mismatch.eml");
+    let text = stdout(&mailward(&["--no-color", path_str(&one)], None));
+    assert!(text.contains("Verdict      phishing-likely"), "{text}");
+    assert!(text.contains("link-text-mismatch"), "{text}");
+    assert!(text.contains("secure-login-center.net"), "evidence: {text}");
+
+    let out = mailward(&["--json", "--headers-only", path_str(&one)], None);
+    let report = &json_lines(&out)[0];
+    assert!(report["content"].is_null());
+    assert_ne!(report["verdict"], "phishing-likely");
+}

@@ -1,6 +1,7 @@
 //! The entry point: raw message bytes in, [`Report`] out. Pure and I/O-free.
 
 use crate::authres;
+use crate::content;
 use crate::domains::{address_domain, organizational_domain, same_organization};
 use crate::findings::{self, Context};
 use crate::headers::{self, RawHeaders};
@@ -157,7 +158,82 @@ pub fn analyze_with(
         recipient_domains,
         now: opts.now,
     };
-    report.findings = findings::collect(&ctx, &report.hops, &report.trust, &report.authentication);
+    let header_findings =
+        findings::collect(&ctx, &report.hops, &report.trust, &report.authentication);
+
+    // Content: links, brands, attachments (the body is there unless only headers were read).
+    let from_domain = report
+        .message
+        .from_address
+        .as_deref()
+        .and_then(address_domain);
+    let mut own_orgs: Vec<String> = Vec::new();
+    let mut own = |d: Option<String>| {
+        if let Some(d) = d.filter(|d| !d.is_empty()) {
+            let org = organizational_domain(&d);
+            if !own_orgs.contains(&org) {
+                own_orgs.push(org);
+            }
+        }
+    };
+    own(from_domain.clone());
+    own(report
+        .message
+        .return_path
+        .as_deref()
+        .and_then(address_domain));
+    if let Some(al) = &report.authentication.alignment {
+        for d in &al.dkim_domains {
+            own(Some(d.clone()));
+        }
+        if report.authentication.spf.as_deref() == Some("pass") {
+            own(al.spf_domain.clone());
+        }
+    }
+    let sender = content::Sender {
+        from_domain: from_domain.as_deref(),
+        display_name: from_name.as_deref(),
+        local_part: report
+            .message
+            .from_address
+            .as_deref()
+            .and_then(|a| a.rsplit_once('@'))
+            .map(|(l, _)| l),
+        subject: report.message.subject.as_deref(),
+        reply_to: report.message.reply_to.as_deref(),
+        own_orgs,
+        recipient_domains: &ctx.recipient_domains,
+        is_list_mail: ctx.is_list_mail,
+        is_discussion_list: raw_headers.has("list-id") || raw_headers.has("list-post"),
+        from_brand: from_domain.as_deref().and_then(content::brands::owner_of),
+        recipients: &report.message.to,
+    };
+    let (body, signals) = if header_len < raw.len() {
+        let body = content::extract(raw, &content::Limits::default());
+        let signals = content::checks(&body, &sender);
+        (Some(body), signals)
+    } else {
+        (
+            None,
+            content::check_reply_to_freemail(&sender)
+                .into_iter()
+                .collect(),
+        )
+    };
+    let (verdict, deciding) = content::verdict(&header_findings, &signals, &sender);
+    let empty = content::Content::default();
+    let body_ref = body.as_ref().unwrap_or(&empty);
+    let mut all = header_findings;
+    all.extend(
+        signals
+            .iter()
+            .map(|s| content::finding(s, body_ref, &sender)),
+    );
+    all.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    report.findings = all;
+    report.verdict = verdict;
+    report.verdict_findings = deciding;
+    report.content = body.map(|b| content::report(&b, &signals));
     report
 }
 

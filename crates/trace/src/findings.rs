@@ -60,6 +60,7 @@ fn push(out: &mut Vec<Finding>, code: &'static str, severity: Severity, message:
         code,
         severity,
         message,
+        evidence: Vec::new(),
     });
 }
 

@@ -320,7 +320,12 @@ mod tests {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
         let mut seen = 0;
         for entry in std::fs::read_dir(dir).expect("fixtures") {
-            let raw = std::fs::read(entry.expect("entry").path()).expect("read");
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                // `phishing/` and `ordinary/` (issue 14) hold whole messages of their own.
+                continue;
+            }
+            let raw = std::fs::read(path).expect("read");
             let head = raw.get(..crate::source::header_end(&raw)).unwrap_or(&raw);
             let (fast, full) = fast_and_full(head).expect("fixtures are plain");
             assert_eq!(fast, full);

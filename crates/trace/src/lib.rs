@@ -6,6 +6,7 @@
 
 pub mod analyze;
 pub mod authres;
+pub mod content;
 pub mod domains;
 pub mod findings;
 pub mod forward;
@@ -21,4 +22,4 @@ pub mod verify;
 pub mod zone;
 
 pub use analyze::{AnalyzeOptions, analyze, analyze_with};
-pub use report::{Finding, Report, Severity};
+pub use report::{Finding, Report, Severity, Verdict};

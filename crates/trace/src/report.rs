@@ -26,6 +26,66 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// What could not be parsed.
     pub warnings: Vec<String>,
+    /// `phishing-likely`, `suspicious` or `clean-so-far` (docs/trace.md, "Verdict").
+    pub verdict: Verdict,
+    /// The finding codes that decided the verdict, heaviest first.
+    pub verdict_findings: Vec<&'static str>,
+    /// What the body holds: links and attachments (None when only headers were read).
+    pub content: Option<ContentReport>,
+}
+
+pub use crate::content::Verdict;
+
+/// The body of a message as the content pass saw it.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ContentReport {
+    /// MIME parts visited.
+    pub parts: usize,
+    /// A limit was reached and some content was not analysed.
+    pub truncated: bool,
+    /// Followed links (anchors, forms, refreshes, plain-text URLs) and any flagged image
+    /// source, at most 100.
+    pub links: Vec<LinkReport>,
+    pub attachments: Vec<AttachmentReport>,
+}
+
+/// One link: what the reader sees, where it goes, and why it matters.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LinkReport {
+    /// `href`, `form-action`, `src`, `refresh` or `text`.
+    pub source: &'static str,
+    /// The visible text.
+    pub text: String,
+    /// The target as written.
+    pub target: String,
+    /// Registrable domain of the destination (behind Safe Links and similar wrappers).
+    pub domain: Option<String>,
+    /// Finding codes raised by this link.
+    pub why: Vec<&'static str>,
+}
+
+/// One attachment.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct AttachmentReport {
+    pub name: Option<String>,
+    pub content_type: String,
+    /// Decoded size in bytes.
+    pub size: usize,
+    /// Finding codes raised by this attachment.
+    pub why: Vec<&'static str>,
+}
+
+/// What a finding rests on: a link, a header, an attachment or a phrase.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Evidence {
+    /// `link`, `header`, `attachment` or `text`.
+    pub kind: &'static str,
+    /// Visible link text, header value, attachment type and size, or the phrase.
+    pub text: Option<String>,
+    /// Link target, header name or attachment file name.
+    pub target: Option<String>,
+    /// Registrable domain involved.
+    pub domain: Option<String>,
 }
 
 /// Identifying headers of the message, decoded.
@@ -216,4 +276,7 @@ pub struct Finding {
     pub code: &'static str,
     pub severity: Severity,
     pub message: String,
+    /// What the finding rests on (content findings; empty for header findings, whose
+    /// message names the header).
+    pub evidence: Vec<Evidence>,
 }

@@ -1,4 +1,4 @@
-//! `mailward trace`: forensic analysis of message headers.
+//! `mailward trace`: forensic analysis of message headers and content.
 //!
 //! Reading runs on its own thread and hands bounded batches of messages over a channel;
 //! each batch is analysed and rendered in parallel (rayon), in chunks of consecutive
@@ -57,6 +57,11 @@ pub struct TraceArgs {
     /// Re-verify DKIM and ARC signatures through DNS (reads whole messages).
     #[arg(long)]
     pub verify: bool,
+
+    /// Read only each message's header block: no content analysis (links, brands,
+    /// attachments), so no verdict beyond what headers show; fastest on large mailboxes.
+    #[arg(long, conflicts_with_all = ["verify", "dns_zone"])]
+    pub headers_only: bool,
 
     /// Answer --verify's DNS queries from a zone file instead of the network (implies --verify).
     #[arg(long, value_name = "FILE")]
@@ -270,7 +275,12 @@ pub fn run(args: TraceArgs) -> anyhow::Result<ExitCode> {
     let progress = Progress::new(total_bytes);
 
     // Reading runs ahead of analysis by at most two batches.
-    let mode = if verify { Mode::Full } else { Mode::Headers };
+    // The content pass (links, brands, attachments) needs whole messages too.
+    let mode = if args.headers_only {
+        Mode::Headers
+    } else {
+        Mode::Full
+    };
     let (tx, rx) = mpsc::sync_channel::<Result<Batch, SourceError>>(2);
     // Finished batches go back to the reader to be refilled.
     let (recycle, returned) = mpsc::channel::<Batch>();

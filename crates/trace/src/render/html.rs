@@ -70,6 +70,8 @@ pub fn summary(summary: &Summary, out: &mut String) {
         ("Origin AS", &summary.origin_asns),
         ("Provider", &summary.providers),
         ("Worst severity", &summary.worst_severity),
+        ("Verdict", &summary.verdicts),
+        ("Deciding findings", &summary.verdict_findings),
     ] {
         let mut rows: Vec<_> = counts.iter().collect();
         rows.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
@@ -398,6 +400,20 @@ fn analysis(report: &Report, out: &mut String) {
 }
 
 fn findings(report: &Report, out: &mut String) {
+    let class = match report.verdict {
+        crate::report::Verdict::PhishingLikely => "critical",
+        crate::report::Verdict::Suspicious => "warning",
+        crate::report::Verdict::CleanSoFar => "info",
+    };
+    let _ = write!(
+        out,
+        "<p class=\"verdict\">Verdict: <span class=\"{class}\">{}</span>",
+        report.verdict.as_str()
+    );
+    if !report.verdict_findings.is_empty() {
+        let _ = write!(out, " ({})", escape(&report.verdict_findings.join(", ")));
+    }
+    out.push_str("</p>\n");
     if report.findings.is_empty() && report.warnings.is_empty() {
         out.push_str("<p>No findings.</p>\n");
         return;
@@ -411,6 +427,23 @@ fn findings(report: &Report, out: &mut String) {
             escape(f.code),
             escape(&f.message)
         );
+        if !f.evidence.is_empty() {
+            out.push_str("<ul class=\"evidence\">");
+            for e in &f.evidence {
+                let _ = write!(out, "<li>{}:", escape(e.kind));
+                if let Some(t) = &e.text {
+                    let _ = write!(out, " <q>{}</q>", escape(t));
+                }
+                if let Some(t) = &e.target {
+                    let _ = write!(out, " → <code>{}</code>", escape(t));
+                }
+                if let Some(d) = &e.domain {
+                    let _ = write!(out, " ({})", escape(d));
+                }
+                out.push_str("</li>");
+            }
+            out.push_str("</ul>");
+        }
     }
     for w in &report.warnings {
         let _ = write!(out, "<li>note: {}</li>", escape(w));
@@ -450,6 +483,12 @@ mod tests {
                 code: "x",
                 severity: Severity::Critical,
                 message: "<iframe>".into(),
+                evidence: vec![crate::report::Evidence {
+                    kind: "link",
+                    text: Some("<b>x</b>".into()),
+                    target: Some("javascript:alert(1)".into()),
+                    domain: None,
+                }],
             }],
             ..Default::default()
         }

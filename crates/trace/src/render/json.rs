@@ -8,8 +8,9 @@
 //! A test checks the equivalence against serde_json on every fixture and on random text.
 
 use crate::report::{
-    Alignment, AuthResult, Authentication, DkimSignature, Finding, Geo, Hop, MessageInfo, Origin,
-    Provider, Report, Severity, TrustBoundary,
+    Alignment, AttachmentReport, AuthResult, Authentication, ContentReport, DkimSignature,
+    Evidence, Finding, Geo, Hop, LinkReport, MessageInfo, Origin, Provider, Report, Severity,
+    TrustBoundary, Verdict,
 };
 use mailward_message::IpClass;
 use std::net::IpAddr;
@@ -165,6 +166,9 @@ impl WriteJson for Report {
             "authentication" => &self.authentication,
             "findings" => &self.findings,
             "warnings" => &self.warnings,
+            "verdict" => &self.verdict,
+            "verdict_findings" => &self.verdict_findings,
+            "content" => &self.content,
         );
     }
 }
@@ -330,6 +334,68 @@ impl WriteJson for Finding {
             "code" => self.code,
             "severity" => &self.severity,
             "message" => &self.message,
+            "evidence" => &self.evidence,
+        );
+    }
+}
+
+impl WriteJson for &'static str {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        write_str(self, out);
+    }
+}
+
+impl WriteJson for Verdict {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        write_str(self.as_str(), out);
+    }
+}
+
+impl WriteJson for Evidence {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        object!(
+            out,
+            "kind" => self.kind,
+            "text" => &self.text,
+            "target" => &self.target,
+            "domain" => &self.domain,
+        );
+    }
+}
+
+impl WriteJson for ContentReport {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        object!(
+            out,
+            "parts" => &self.parts,
+            "truncated" => &self.truncated,
+            "links" => &self.links,
+            "attachments" => &self.attachments,
+        );
+    }
+}
+
+impl WriteJson for LinkReport {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        object!(
+            out,
+            "source" => self.source,
+            "text" => &self.text,
+            "target" => &self.target,
+            "domain" => &self.domain,
+            "why" => &self.why,
+        );
+    }
+}
+
+impl WriteJson for AttachmentReport {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        object!(
+            out,
+            "name" => &self.name,
+            "content_type" => &self.content_type,
+            "size" => &self.size,
+            "why" => &self.why,
         );
     }
 }
@@ -573,7 +639,32 @@ mod tests {
                 code: "lookalike-domain",
                 severity: Severity::Critical,
                 message: "m".into(),
+                evidence: vec![Evidence {
+                    kind: "link",
+                    text: Some("www.paypal.com".into()),
+                    target: Some("https://x.example/\"".into()),
+                    domain: None,
+                }],
             }],
+            verdict: Verdict::PhishingLikely,
+            verdict_findings: vec!["lookalike-domain"],
+            content: Some(ContentReport {
+                parts: 3,
+                truncated: false,
+                links: vec![LinkReport {
+                    source: "href",
+                    text: "t".into(),
+                    target: "https://x.example/".into(),
+                    domain: Some("x.example".into()),
+                    why: vec!["ip-link"],
+                }],
+                attachments: vec![AttachmentReport {
+                    name: None,
+                    content_type: "text/html".into(),
+                    size: 5,
+                    why: Vec::new(),
+                }],
+            }),
             warnings: vec!["w\u{1}".into()],
             ..Default::default()
         };

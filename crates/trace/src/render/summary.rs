@@ -38,6 +38,10 @@ pub struct Summary {
     pub findings: BTreeMap<String, CodeCount>,
     /// Messages by their most severe finding (`none` when without findings).
     pub worst_severity: BTreeMap<String, u64>,
+    /// Messages by verdict (`phishing-likely`, `suspicious`, `clean-so-far`).
+    pub verdicts: BTreeMap<String, u64>,
+    /// Finding codes by the number of messages whose verdict they helped decide.
+    pub verdict_findings: BTreeMap<String, u64>,
 }
 
 impl Summary {
@@ -91,6 +95,13 @@ impl Summary {
             .max()
             .map_or("none", Severity::as_str);
         *self.worst_severity.entry(worst.into()).or_default() += 1;
+        *self
+            .verdicts
+            .entry(report.verdict.as_str().into())
+            .or_default() += 1;
+        for code in &report.verdict_findings {
+            *self.verdict_findings.entry((*code).into()).or_default() += 1;
+        }
     }
 
     /// Appends the `--json --summary` line: `{"summary": {...}}`.
@@ -138,6 +149,8 @@ impl Summary {
             );
         }
         table(out, &p, "Worst severity", &self.worst_severity);
+        table(out, &p, "Verdict", &self.verdicts);
+        table(out, &p, "Deciding findings", &self.verdict_findings);
     }
 }
 
@@ -192,6 +205,7 @@ mod tests {
                     code,
                     severity: *severity,
                     message: String::new(),
+                    evidence: Vec::new(),
                 })
                 .collect(),
             ..Default::default()

@@ -368,8 +368,49 @@ fn findings(report: &Report, p: &Palette, out: &mut String) {
                 f.code,
                 clean(&f.message)
             );
+            for e in &f.evidence {
+                let mut line = String::new();
+                if let Some(t) = &e.text {
+                    let _ = write!(line, "\"{}\"", super::truncate(t, 80));
+                }
+                if let Some(t) = &e.target {
+                    let _ = write!(line, " → {}", super::truncate(t, 100));
+                }
+                if let Some(d) = &e.domain {
+                    let _ = write!(line, " ({d})");
+                }
+                let _ = writeln!(
+                    out,
+                    "  {}{:<8} {:<24} {}:{} {}",
+                    p.dim,
+                    "",
+                    "",
+                    e.kind,
+                    p.reset,
+                    clean(line.trim())
+                );
+            }
         }
     }
+    let style = match report.verdict {
+        crate::report::Verdict::PhishingLikely => p.red,
+        crate::report::Verdict::Suspicious => p.yellow,
+        crate::report::Verdict::CleanSoFar => p.green,
+    };
+    let deciding = if report.verdict_findings.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", report.verdict_findings.join(", "))
+    };
+    let _ = writeln!(
+        out,
+        "{}{:<LABEL$}{} {style}{}{}{deciding}",
+        p.bold,
+        "Verdict",
+        p.reset,
+        report.verdict.as_str(),
+        p.reset
+    );
     for warning in &report.warnings {
         let _ = writeln!(out, "  {}note{}     {}", p.dim, p.reset, clean(warning));
     }
@@ -437,6 +478,7 @@ mod tests {
                 code: "missing-date",
                 severity: Severity::Warning,
                 message: "no Date header".into(),
+                evidence: Vec::new(),
             }],
             ..Default::default()
         }
