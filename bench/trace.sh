@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Throughput of `mailward trace --json FILE > /dev/null` over a generated mbox:
 # one core (taskset -c 0 and --threads 1) and all cores. Usage: bench/trace.sh [COUNT]
+# TRACE_ARGS adds options: `TRACE_ARGS=--headers-only bench/trace.sh` measures the header
+# analysis alone (the default reads bodies too: links, attachments, the verdict).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 COUNT=${1:-100000}
@@ -33,8 +35,8 @@ run() { # label, command...
 }
 
 if command -v taskset > /dev/null; then
-  run "1 core (taskset, 1 thread)" taskset -c 0 "$BIN" trace --json --threads 1 "$MBOX"
+  run "1 core (taskset, 1 thread)" taskset -c 0 "$BIN" trace --json ${TRACE_ARGS:-} --threads 1 "$MBOX"
 else
-  run "1 thread" "$BIN" trace --json --threads 1 "$MBOX"
+  run "1 thread" "$BIN" trace --json ${TRACE_ARGS:-} --threads 1 "$MBOX"
 fi
-run "all cores ($(nproc))" "$BIN" trace --json "$MBOX"
+run "all cores ($(nproc))" "$BIN" trace --json ${TRACE_ARGS:-} "$MBOX"
