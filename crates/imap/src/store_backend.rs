@@ -402,8 +402,14 @@ impl<M: MailIndex + MessageBlobs + 'static> MailboxBackend for StoreMailboxes<M>
         })
     }
 
-    fn create(&mut self, name: &str, _special_use: Option<SpecialUse>) -> BackendResult<()> {
+    fn create(&mut self, name: &str, special_use: Option<SpecialUse>) -> BackendResult<()> {
         self.access.create_folder(name).map_err(err)?;
+        // RFC 6154 §3: CREATE ... (USE (attribute)).
+        if let Some(su) = special_use {
+            self.access
+                .set_special_use(name, su.as_attribute())
+                .map_err(err)?;
+        }
         Ok(())
     }
 

@@ -29,7 +29,7 @@ fn other(s: &str) -> Option<Capability<'static>> {
 ///   loopback when configured).
 /// - Always: IMAP4rev2 (RFC 9051) and IMAP4rev1 (RFC 3501), LITERAL+ (RFC 7888), ID
 ///   (RFC 2971), ENABLE (RFC 5161), IDLE (RFC 2177), NAMESPACE (RFC 2342), UIDPLUS
-///   (RFC 4315), MOVE (RFC 6851), SPECIAL-USE (RFC 6154), CONDSTORE and QRESYNC
+///   (RFC 4315), MOVE (RFC 6851), SPECIAL-USE and CREATE-SPECIAL-USE (RFC 6154), CONDSTORE and QRESYNC
 ///   (RFC 7162), ESEARCH (RFC 4731), LIST-EXTENDED (RFC 5258), LIST-STATUS (RFC 5819),
 ///   UNSELECT (RFC 3691), QUOTA and QUOTA=RES-STORAGE (RFC 9208), APPENDLIMIT (RFC 7889),
 ///   CHILDREN (RFC 3348), UTF8=ACCEPT (RFC 6855), SORT and SORT=DISPLAY (RFC 5256,
@@ -58,6 +58,7 @@ pub fn capabilities(ctx: &CapabilityContext) -> Vec1<Capability<'static>> {
     caps.push(Capability::UidPlus);
     caps.push(Capability::Move);
     caps.extend(other("SPECIAL-USE"));
+    caps.extend(other("CREATE-SPECIAL-USE"));
     caps.push(Capability::CondStore);
     caps.push(Capability::QResync);
     caps.extend(other("ESEARCH"));

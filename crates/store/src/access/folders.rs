@@ -158,6 +158,17 @@ impl MailAccess {
         self.require(&name)
     }
 
+    /// RFC 6154 §3 `CREATE name (USE (attribute))`: the folder carries the special-use
+    /// attribute (`\Sent`, `\Archive`, ...).
+    pub fn set_special_use(&self, name: &str, attribute: &str) -> Result<(), AccessError> {
+        let folder = self.require(name)?;
+        self.store.mail_conn().execute(
+            "UPDATE mailboxes SET special_use = ?1 WHERE id = ?2",
+            params![attribute, folder.id],
+        )?;
+        Ok(())
+    }
+
     /// DELETE (RFC 9051 §6.3.5). A folder with subfolders is refused (its name would have to
     /// stay as `\Noselect`, which Maildir++ cannot express).
     pub fn delete_folder(&self, name: &str) -> Result<(), AccessError> {

@@ -147,6 +147,9 @@ impl MailIndex for MailAccess {
     fn subscriptions(&self) -> Result<Vec<String>, AccessError> {
         MailAccess::subscriptions(self)
     }
+    fn set_special_use(&self, name: &str, attribute: &str) -> Result<(), AccessError> {
+        MailAccess::set_special_use(self, name, attribute)
+    }
 
     fn sync(&self, folder: &Folder, force: bool) -> Result<SyncReport, AccessError> {
         MailAccess::sync(self, folder, force)

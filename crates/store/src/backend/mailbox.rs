@@ -56,6 +56,8 @@ pub trait MailIndex: Send + Sync {
     fn rename_folder(&self, from: &str, to: &str) -> Result<(), AccessError>;
     /// RFC 9051 §6.3.7 / §6.3.8 SUBSCRIBE and UNSUBSCRIBE.
     fn set_subscribed(&self, name: &str, on: bool) -> Result<(), AccessError>;
+    /// RFC 6154 §3: the folder's special-use attribute.
+    fn set_special_use(&self, name: &str, attribute: &str) -> Result<(), AccessError>;
     /// Every subscribed name, whether its mailbox exists or not.
     fn subscriptions(&self) -> Result<Vec<String>, AccessError>;
     /// Catches the index up with changes made outside the server; `force` rescans.
