@@ -348,17 +348,17 @@ impl<B: QueueStore + DirectoryStore> Server<B> {
         let store = self.store.clone();
         let u = user.clone();
         let checked = tokio::task::spawn_blocking(move || store.authenticate(&u, &password)).await;
+        let checked = match checked {
+            Ok(Ok(account)) => Ok(account),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
         let account = match checked {
-            Ok(Ok(Some(account))) => Some(account.address),
-            Ok(Ok(None)) => None,
-            Ok(Err(e)) => {
+            Ok(account) => account.map(|a| a.address),
+            // The check could not be made: the slot goes back, nothing is counted.
+            Err(why) => {
                 drop(attempt);
-                session.auth_unavailable(&e.to_string());
-                return Ok(None);
-            }
-            Err(e) => {
-                drop(attempt);
-                session.auth_unavailable(&e.to_string());
+                session.auth_unavailable(&why);
                 return Ok(None);
             }
         };

@@ -277,6 +277,11 @@ impl MailAccess {
     /// (the session's recent messages are the UIDs from there up to `below`; none when it
     /// returns `below` or more). One session wins each message, however many select at once.
     pub fn claim_recent(&self, folder_id: i64, below: u32) -> Result<u32, AccessError> {
+        // Nothing to claim (the usual SELECT): no write lock taken.
+        let first = self.first_recent(folder_id)?;
+        if first >= below {
+            return Ok(first);
+        }
         let mut conn = self.store.mail_conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let first: i64 = tx.query_row(
