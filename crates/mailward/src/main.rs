@@ -26,8 +26,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Trace messages through their headers: hops, delays, origin, provider, geolocation,
-    /// authentication and spoofing signs.
+    /// Trace messages: hops, delays, origin, provider, geolocation, authentication,
+    /// spoofing signs, and phishing signs in links and attachments, with a verdict.
     Trace(cmd::trace::TraceArgs),
     /// Reconstruct message flows and summaries from Postfix, Exim and mailward logs.
     Logs(cmd::logs::LogsArgs),
