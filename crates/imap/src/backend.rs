@@ -187,6 +187,22 @@ pub struct MailboxStatus {
     pub size: u64,
 }
 
+/// A full-text index's answer for one needle in one mailbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextCandidates {
+    /// Messages up to this UID are indexed; those above it are not yet (always checked).
+    pub through_uid: u32,
+    /// The indexed UIDs that may hold the needle, ascending.
+    pub uids: Vec<u32>,
+}
+
+impl TextCandidates {
+    /// True when the message may hold the needle and must be checked.
+    pub fn admits(&self, uid: u32) -> bool {
+        uid > self.through_uid || self.uids.binary_search(&uid).is_ok()
+    }
+}
+
 /// Per-message data kept in the index.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MessageMeta {
@@ -425,6 +441,17 @@ pub trait MailboxBackend: Send {
             }
         }
         Ok(out)
+    }
+
+    /// What a full-text index knows of `needle` (case-folded, as SEARCH compares) in a
+    /// mailbox: messages it rules out need no content check. `None` when there is no index
+    /// or it cannot narrow (short needle, mailbox not indexed yet).
+    fn text_candidates(
+        &mut self,
+        _mailbox: &str,
+        _needle: &str,
+    ) -> BackendResult<Option<TextCandidates>> {
+        Ok(None)
     }
 
     /// `f` over the octets of the messages among `uids` that still exist (results in any

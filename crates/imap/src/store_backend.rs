@@ -9,7 +9,7 @@ use crate::backend::{
     Account as ImapAccount, AppendOutcome, AppendRequest, AuthOutcome, Authenticator, BackendError,
     BackendResult, CachedStructure, Changes, CopyOutcome, Credentials, Flag, MailboxBackend,
     MailboxInfo, MailboxStatus, MessageMeta, Quota, Selected, SpecialUse, StoreMode, StoreOutcome,
-    StoreRequest, Subscription,
+    StoreRequest, Subscription, TextCandidates,
 };
 use mailward_event::{Event, Protocol, Reason, Scope};
 use mailward_store::access::{AccessError, FlagOp};
@@ -571,6 +571,24 @@ impl<M: MailIndex + MessageBlobs + 'static> MailboxBackend for StoreMailboxes<M>
             .collect();
         found.sort_unstable();
         Ok(found)
+    }
+
+    /// The store's full-text index, when it runs, for the folder as selected (the index
+    /// answers only for the UIDVALIDITY it indexed).
+    fn text_candidates(
+        &mut self,
+        mailbox: &str,
+        needle: &str,
+    ) -> BackendResult<Option<TextCandidates>> {
+        let folder = self.folder(mailbox)?;
+        match self.access.text_candidates(&folder, needle) {
+            Ok(c) => Ok(c.map(|c| TextCandidates {
+                through_uid: c.through_uid,
+                uids: c.uids,
+            })),
+            // The index is a cache: without it the search scans.
+            Err(_) => Ok(None),
+        }
     }
 
     /// Reads and maps the messages on rayon's pool (FETCH ENVELOPE / BODYSTRUCTURE of

@@ -31,6 +31,31 @@ pub struct Config {
     pub logging: LoggingSection,
     #[serde(default)]
     pub submission: SubmissionSection,
+    #[serde(default)]
+    pub search: SearchSection,
+}
+
+/// `[search]`: how IMAP SEARCH finds text.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchSection {
+    /// Keep a full-text (trigram) index in `<data_dir>/fulltext.db` so SEARCH TEXT, BODY,
+    /// SUBJECT, FROM, ... check only the messages that can match (default true); `false`
+    /// scans every message.
+    #[serde(default = "d_true")]
+    pub full_text_index: bool,
+}
+
+impl Default for SearchSection {
+    fn default() -> Self {
+        SearchSection {
+            full_text_index: true,
+        }
+    }
+}
+
+fn d_true() -> bool {
+    true
 }
 
 /// `[submission]`: what authenticated users may send.
@@ -487,6 +512,7 @@ pub fn embedded_default() -> Config {
         queue: QueueSection::default(),
         logging: LoggingSection::default(),
         submission: SubmissionSection::default(),
+        search: SearchSection::default(),
     }
 }
 

@@ -35,6 +35,9 @@ pub enum StoreError {
     Record(#[from] serde_json::Error),
     #[error("the store's writer has stopped")]
     WriterGone,
+    /// A cache file (the full-text index) is not what this build writes; it is rebuilt.
+    #[error("{0}")]
+    Corrupt(String),
 }
 
 impl StoreError {

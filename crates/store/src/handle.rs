@@ -4,6 +4,8 @@
 
 use crate::directory;
 use crate::error::StoreError;
+use crate::fulltext::indexer::{self, IndexerStats};
+use crate::fulltext::{Extractor, FullText};
 use crate::layout::DataDir;
 use crate::mailbox;
 use crate::schema;
@@ -40,6 +42,8 @@ pub struct Store {
     changes: tokio::sync::broadcast::Sender<MailboxChange>,
     /// Logins verified a short while ago (memory only).
     pub(crate) verified: crate::directory::verified::VerifiedLogins,
+    /// The full-text index and its indexer, once started ([`Store::start_fulltext`]).
+    fulltext: std::sync::OnceLock<(Arc<FullText>, Arc<IndexerStats>)>,
 }
 
 /// A mailbox changed: messages arrived, flags changed or messages went. Sessions that
@@ -119,7 +123,33 @@ impl Store {
             verified: crate::directory::verified::VerifiedLogins::new(
                 crate::directory::verified::TTL,
             ),
+            fulltext: std::sync::OnceLock::new(),
         }))
+    }
+
+    /// Opens (or builds anew) the full-text index in `<data>/fulltext.db` and starts the
+    /// thread that keeps it up to date, with `extract` turning messages into the text
+    /// searches compare against. Once per store; later calls do nothing.
+    pub fn start_fulltext(self: &Arc<Self>, extract: Extractor) -> Result<(), StoreError> {
+        if self.fulltext.get().is_some() {
+            return Ok(());
+        }
+        let index = Arc::new(FullText::open(&self.dir.fulltext_path())?);
+        let stats = Arc::new(IndexerStats::default());
+        if self.fulltext.set((index.clone(), stats.clone())).is_err() {
+            return Ok(());
+        }
+        indexer::spawn(self, index, extract, stats)
+    }
+
+    /// The full-text index, when started.
+    pub fn fulltext(&self) -> Option<&Arc<FullText>> {
+        self.fulltext.get().map(|(f, _)| f)
+    }
+
+    /// What the full-text indexer has done, when started.
+    pub fn fulltext_stats(&self) -> Option<&Arc<IndexerStats>> {
+        self.fulltext.get().map(|(_, s)| s)
     }
 
     /// Listens to every committed mailbox change (deliveries, flag changes, expunges).

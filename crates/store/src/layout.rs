@@ -23,6 +23,12 @@ impl DataDir {
         self.root.join("mailward.db")
     }
 
+    /// `<data>/fulltext.db`: the full-text index of the mailboxes (a cache, rebuilt when
+    /// missing).
+    pub fn fulltext_path(&self) -> PathBuf {
+        self.root.join("fulltext.db")
+    }
+
     /// `<data>/spool`: one file per queued message, named by its queue ID.
     pub fn spool_dir(&self) -> PathBuf {
         self.root.join("spool")

@@ -3,7 +3,7 @@
 //! mailboxes with the SQLite index the IMAP server reads (UIDVALIDITY, UIDs, flags, MODSEQ).
 //!
 //! Layout under the data directory (see [`layout::DataDir`]):
-//! `mailward.db` (SQLite, WAL), `spool/<queue-id>` (message bodies), `spool/tmp/` (bodies
+//! `mailward.db` (SQLite, WAL), `fulltext.db` (the search index, a cache), `spool/<queue-id>` (message bodies), `spool/tmp/` (bodies
 //! being received, too big for memory),
 //! `mail/<domain>/<user>/Maildir` (Maildir++).
 
@@ -13,6 +13,7 @@ pub mod directory;
 pub mod error;
 pub mod flags;
 pub mod folder_name;
+pub mod fulltext;
 mod handle;
 pub mod ids;
 pub mod layout;

@@ -33,6 +33,11 @@ impl Needle {
         self.0.is_empty()
     }
 
+    /// The needle as compared: case-folded.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
     /// True when `haystack` (not yet folded) contains the needle.
     pub fn found_in(&self, haystack: &str) -> bool {
         if self.0.is_empty() {
@@ -344,6 +349,31 @@ pub fn text_contains(msg: &Message<'_>, needle: &Needle) -> bool {
         return true;
     }
     walk(data, msg.root(), true, 0, &mut |t| needle.found_in(t))
+}
+
+/// The text every content key compares against, for the full-text index: the decoded
+/// header fields (HEADER, SUBJECT and TEXT), the address fields in the form FROM, TO, CC
+/// and BCC match (see [`address_contains`]), and the decoded text parts with the headers
+/// of embedded messages (BODY and TEXT), case-folded as [`Needle::found_in`] folds. Each
+/// piece is the very string a key searches, so a needle found by a key is in here.
+pub fn index_text(raw: &[u8]) -> Option<String> {
+    let msg = Message::parse(raw);
+    let data = msg.data();
+    let root = msg.root();
+    let mut out = header_text(data, root).unwrap_or_default();
+    for f in &root.header.fields {
+        if ["From", "To", "Cc", "Bcc"].iter().any(|n| f.is(data, n)) {
+            let list = address::parse_address_list(&f.unfolded(data));
+            out.push_str(&decode::decode_header_text(&write_addresses(&list)));
+            out.push('\n');
+        }
+    }
+    walk(data, root, true, 0, &mut |t| {
+        out.push_str(t);
+        out.push('\n');
+        false
+    });
+    Some(decode::fold_case(&out))
 }
 
 /// A calendar date, as the SEARCH date keys compare them.

@@ -8,7 +8,7 @@
 use super::respond;
 use super::selected::resolve;
 use super::{Action, Session};
-use crate::backend::{Flag, MessageMeta};
+use crate::backend::{BackendError, Flag, MailboxBackend, MessageMeta, TextCandidates};
 use crate::message::Message;
 use crate::message::search::{self as ms, Date, Needle};
 use crate::wire::extended::Extension;
@@ -125,6 +125,24 @@ impl K {
         }
     }
 
+    /// What the full-text index can rule out for this key: a message the filter does not
+    /// admit cannot make the key true. `None` when the index cannot help (no non-empty
+    /// content needle, or one under NOT).
+    fn index_filter(&self) -> Option<IndexFilter> {
+        let leaf = |n: &Needle| (!n.is_empty()).then(|| IndexFilter::Needle(n.as_str().into()));
+        match self {
+            K::Header(_, n) | K::Subject(n) | K::Address(_, n) | K::Body(n) | K::Text(n) => leaf(n),
+            // A conjunction is true only where each part is.
+            K::And(v) => {
+                let parts: Vec<IndexFilter> = v.iter().filter_map(K::index_filter).collect();
+                (!parts.is_empty()).then_some(IndexFilter::All(parts))
+            }
+            // A disjunction is true only where one side is: both must be narrowed.
+            K::Or(a, b) => Some(IndexFilter::Any(vec![a.index_filter()?, b.index_filter()?])),
+            _ => None,
+        }
+    }
+
     fn uses_modseq(&self) -> bool {
         match self {
             K::ModSeq(_) => true,
@@ -132,6 +150,50 @@ impl K {
             K::Or(a, b) => a.uses_modseq() || b.uses_modseq(),
             K::Not(k) => k.uses_modseq(),
             _ => false,
+        }
+    }
+}
+
+/// Which messages may match, as the full-text index tells (see [`K::index_filter`]).
+#[derive(Debug, Clone)]
+enum IndexFilter {
+    Needle(String),
+    All(Vec<IndexFilter>),
+    Any(Vec<IndexFilter>),
+}
+
+/// An [`IndexFilter`] with the index's answers looked up.
+enum Resolved {
+    /// `None`: the index cannot narrow this needle; every message may match.
+    Needle(Option<TextCandidates>),
+    All(Vec<Resolved>),
+    Any(Vec<Resolved>),
+}
+
+impl IndexFilter {
+    fn resolve(&self, b: &mut dyn MailboxBackend, mailbox: &str) -> Result<Resolved, BackendError> {
+        Ok(match self {
+            IndexFilter::Needle(n) => Resolved::Needle(b.text_candidates(mailbox, n)?),
+            IndexFilter::All(v) => Resolved::All(
+                v.iter()
+                    .map(|f| f.resolve(b, mailbox))
+                    .collect::<Result<_, _>>()?,
+            ),
+            IndexFilter::Any(v) => Resolved::Any(
+                v.iter()
+                    .map(|f| f.resolve(b, mailbox))
+                    .collect::<Result<_, _>>()?,
+            ),
+        })
+    }
+}
+
+impl Resolved {
+    fn admits(&self, uid: u32) -> bool {
+        match self {
+            Resolved::Needle(c) => c.as_ref().is_none_or(|c| c.admits(uid)),
+            Resolved::All(v) => v.iter().all(|r| r.admits(uid)),
+            Resolved::Any(v) => v.iter().any(|r| r.admits(uid)),
         }
     }
 }
@@ -252,6 +314,19 @@ impl Session {
                 Some(true) => hit_uids.push(m.uid),
                 Some(false) => {}
                 None => pending.push(m.uid),
+            }
+        }
+        // The full-text index rules out the messages that cannot hold a needle the key
+        // needs; the others are still checked exactly (RFC 9051 §6.4.4 substrings).
+        if pending.len() > 1
+            && let Some(filter) = key.index_filter()
+        {
+            match filter.resolve(b, &name) {
+                Ok(r) => pending.retain(|&uid| r.admits(uid)),
+                Err(e) => {
+                    self.backend_no(tag, &e);
+                    return Err(None);
+                }
             }
         }
         if !pending.is_empty() {

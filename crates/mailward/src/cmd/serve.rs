@@ -94,6 +94,13 @@ async fn serve(loaded: Loaded) -> anyhow::Result<()> {
             removed_spool_files: orphans as u64,
         }));
     }
+    if cfg.search.full_text_index {
+        let extract: mailward_store::fulltext::Extractor =
+            Arc::new(mailward_imap::message::search::index_text);
+        store.start_fulltext(extract).with_context(|| {
+            format!("{}: cannot open the full-text index", data.root().display())
+        })?;
+    }
     let stale = store.clean_maildir_tmp();
     if stale > 0 {
         Scope::service().emit(Event::MaildirTmpCleaned(MaildirTmpCleaned {

@@ -32,9 +32,9 @@ pub struct Changes {
     pub expunged: Vec<u32>,
 }
 
-pub(super) const MESSAGE_COLS: &str = "uid, modseq, flags, filename, size, internal_date, in_cur";
+pub(crate) const MESSAGE_COLS: &str = "uid, modseq, flags, filename, size, internal_date, in_cur";
 
-pub(super) fn message_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Message> {
+pub(crate) fn message_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Message> {
     Ok(Message {
         uid: r.get::<_, i64>(0)? as u32,
         modseq: r.get::<_, i64>(1)? as u64,
@@ -181,17 +181,22 @@ impl MailAccess {
     /// The file is opened where the index says it is, without a `stat` first (a FETCH of
     /// many uncached messages reads every file); only when it is not there is it looked for.
     pub fn read(&self, folder: &Folder, m: &Message) -> Result<Vec<u8>, AccessError> {
-        let dir = self.dir_of(&folder.name)?;
-        let expected = expected_path(&dir, m);
-        match std::fs::read(&expected) {
-            Ok(bytes) => return Ok(bytes),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(AccessError::Store(StoreError::io(expected, e))),
-        }
-        let p = find_file(&dir, &m.filename).ok_or(AccessError::Expunged)?;
-        std::fs::read(&p).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => AccessError::Expunged,
-            _ => AccessError::Store(StoreError::io(p, e)),
-        })
+        read_in(&self.dir_of(&folder.name)?, m)
     }
+}
+
+/// A message's bytes from its folder's directory: where the index says, else looked for
+/// (another program renamed it).
+pub(crate) fn read_in(dir: &std::path::Path, m: &Message) -> Result<Vec<u8>, AccessError> {
+    let expected = expected_path(dir, m);
+    match std::fs::read(&expected) {
+        Ok(bytes) => return Ok(bytes),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(AccessError::Store(StoreError::io(expected, e))),
+    }
+    let p = find_file(dir, &m.filename).ok_or(AccessError::Expunged)?;
+    std::fs::read(&p).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => AccessError::Expunged,
+        _ => AccessError::Store(StoreError::io(p, e)),
+    })
 }

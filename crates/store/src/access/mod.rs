@@ -15,7 +15,7 @@ mod error;
 mod expunge;
 mod flags;
 mod folders;
-mod messages;
+pub(crate) mod messages;
 mod quota;
 
 pub use cache::CachedStructure;

@@ -179,6 +179,17 @@ impl MailIndex for MailAccess {
         MailAccess::first_unseen(self, folder_id)
     }
 
+    fn text_candidates(
+        &self,
+        folder: &Folder,
+        needle: &str,
+    ) -> Result<Option<crate::fulltext::Candidates>, StoreError> {
+        match self.store().fulltext() {
+            Some(index) => index.candidates(folder.id, folder.uidvalidity, needle),
+            None => Ok(None),
+        }
+    }
+
     fn uids(&self, folder_id: i64) -> Result<Vec<u32>, AccessError> {
         MailAccess::uids(self, folder_id)
     }

@@ -76,6 +76,17 @@ pub trait MailIndex: Send + Sync {
     /// The UID of the first message without `\Seen`.
     fn first_unseen(&self, folder_id: i64) -> Result<Option<u32>, AccessError>;
 
+    /// What the full-text index says of a case-folded `needle` in a folder: the messages
+    /// that may hold it ([`crate::fulltext`]). `None` when there is no index or it cannot
+    /// narrow; a backend without one keeps this default.
+    fn text_candidates(
+        &self,
+        _folder: &Folder,
+        _needle: &str,
+    ) -> Result<Option<crate::fulltext::Candidates>, StoreError> {
+        Ok(None)
+    }
+
     /// The UIDs of a folder, ascending.
     fn uids(&self, folder_id: i64) -> Result<Vec<u32>, AccessError>;
     /// The keywords in use in a folder.
