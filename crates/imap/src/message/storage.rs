@@ -181,4 +181,18 @@ mod tests {
                 .all(|l| l.len() <= BASE64_LINE + 1)
         );
     }
+
+    proptest::proptest! {
+        /// Whatever is appended, BINARY of a binary part gives it back exactly, and the
+        /// stored form is what FETCH serves.
+        #[test]
+        fn binary_parts_round_trip(part in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200)) {
+            let mut raw = b"Content-Type: application/x\r\nContent-Transfer-Encoding: binary\r\n\r\n".to_vec();
+            raw.extend_from_slice(&part);
+            let stored = storage_form(&raw);
+            let m = Message::parse(&stored);
+            proptest::prop_assert_eq!(m.data(), &stored[..]);
+            proptest::prop_assert_eq!(&*m.binary(&[1]).unwrap(), &part[..]);
+        }
+    }
 }

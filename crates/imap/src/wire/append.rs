@@ -507,4 +507,16 @@ mod tests {
         let cmd = crate::wire::decode_command(&placeholder(raw, &c)).unwrap();
         assert!(matches!(cmd.body, CommandBody::Append { .. }));
     }
+
+    proptest::proptest! {
+        /// Untrusted bytes never panic the reader; what it reads keeps its limits.
+        #[test]
+        fn any_bytes_read_without_panic(tail in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300)) {
+            let mut cmd = b"a APPEND INBOX ".to_vec();
+            cmd.extend_from_slice(&tail);
+            if let Some(Ok(c)) = parse(&cmd) {
+                proptest::prop_assert!(c.messages.len() <= MAX_MESSAGES);
+            }
+        }
+    }
 }

@@ -333,4 +333,13 @@ mod tests {
             "/a%5Db%20/;UID=1%0D%0A"
         );
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_url_reads_without_panic(url in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200)) {
+            let _ = parse(&url);
+            let shown = for_response(&url);
+            proptest::prop_assert!(!shown.contains(']') && !shown.contains('\r'));
+        }
+    }
 }
