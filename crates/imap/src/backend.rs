@@ -360,6 +360,38 @@ pub trait MailboxBackend: Send {
     /// Adds a message (APPEND). The backend checks quota and the APPENDLIMIT again.
     fn append(&mut self, mailbox: &str, req: AppendRequest) -> BackendResult<AppendOutcome>;
 
+    /// Adds several messages, all or none (RFC 3502 §6.3.11: "If the server is unable to
+    /// append all messages ... none of the messages are appended"). By default one
+    /// [`Self::append`] after another, the ones added taken back (`\Deleted` and expunged
+    /// by UID) when a later one fails; a backend that can commit them together should.
+    fn append_many(
+        &mut self,
+        mailbox: &str,
+        reqs: Vec<AppendRequest>,
+    ) -> BackendResult<Vec<AppendOutcome>> {
+        let mut done: Vec<AppendOutcome> = Vec::with_capacity(reqs.len());
+        for req in reqs {
+            match self.append(mailbox, req) {
+                Ok(o) => done.push(o),
+                Err(e) => {
+                    if !done.is_empty() {
+                        let uids: Vec<u32> = done.iter().map(|o| o.uid).collect();
+                        let undo = StoreRequest {
+                            uids: uids.clone(),
+                            mode: StoreMode::Add,
+                            flags: vec![Flag::Deleted],
+                            unchanged_since: None,
+                        };
+                        let _ = self.store(mailbox, &undo);
+                        let _ = self.expunge(mailbox, Some(&uids));
+                    }
+                    return Err(e);
+                }
+            }
+        }
+        Ok(done)
+    }
+
     /// Copies messages (COPY, RFC 9051 §6.4.7).
     fn copy(&mut self, from: &str, uids: &[u32], to: &str) -> BackendResult<CopyOutcome>;
 

@@ -384,6 +384,32 @@ impl<M: MailIndex + MessageBlobs + 'static> MailboxBackend for StoreMailboxes<M>
         Ok(AppendOutcome { uid_validity, uid })
     }
 
+    /// RFC 3502: the store writes every file, then indexes them in one transaction.
+    fn append_many(
+        &mut self,
+        mailbox: &str,
+        reqs: Vec<AppendRequest>,
+    ) -> BackendResult<Vec<AppendOutcome>> {
+        let flags: Vec<Vec<String>> = reqs
+            .iter()
+            .map(|r| r.flags.iter().map(flag_str).collect())
+            .collect();
+        let msgs: Vec<mailward_store::access::NewMessage<'_>> = reqs
+            .iter()
+            .zip(&flags)
+            .map(|(r, f)| mailward_store::access::NewMessage {
+                data: &r.message,
+                flags: f,
+                internal_date: r.internal_date.map(|d| d.0),
+            })
+            .collect();
+        let (uid_validity, uids) = self.access.append_many(mailbox, &msgs).map_err(err)?;
+        Ok(uids
+            .into_iter()
+            .map(|uid| AppendOutcome { uid_validity, uid })
+            .collect())
+    }
+
     fn copy(&mut self, from: &str, uids: &[u32], to: &str) -> BackendResult<CopyOutcome> {
         let folder = self.folder(from)?;
         let c = self.access.copy(&folder, uids, to).map_err(err)?;

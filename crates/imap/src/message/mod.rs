@@ -11,7 +11,8 @@
 //! ENVELOPE; [`structure`] gives BODY and BODYSTRUCTURE; [`section`] cuts BODY[section]
 //! and BINARY; [`decode`] undoes transfer encodings and charsets; [`search`] matches
 //! SEARCH keys; [`sort`] gives the SORT and THREAD keys (RFC 5256 base subject, message
-//! ids) and [`thread`] the THREAD trees; [`text`] makes IMAP strings.
+//! ids) and [`thread`] the THREAD trees; [`text`] makes IMAP strings; [`storage`] gives
+//! the form an APPENDed message is stored in.
 
 pub mod address;
 pub mod decode;
@@ -23,6 +24,7 @@ pub mod params;
 pub mod search;
 pub mod section;
 pub mod sort;
+pub mod storage;
 pub mod structure;
 pub mod text;
 pub mod thread;

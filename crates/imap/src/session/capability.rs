@@ -32,6 +32,7 @@ fn other(s: &str) -> Option<Capability<'static>> {
 ///   (RFC 4315), MOVE (RFC 6851), SPECIAL-USE and CREATE-SPECIAL-USE (RFC 6154), CONDSTORE and QRESYNC
 ///   (RFC 7162), ESEARCH (RFC 4731), LIST-EXTENDED (RFC 5258), LIST-STATUS (RFC 5819),
 ///   UNSELECT (RFC 3691), QUOTA and QUOTA=RES-STORAGE (RFC 9208), APPENDLIMIT (RFC 7889),
+///   MULTIAPPEND (RFC 3502), CATENATE (RFC 4469), BINARY (RFC 3516),
 ///   CHILDREN (RFC 3348), UTF8=ACCEPT (RFC 6855), SORT and SORT=DISPLAY (RFC 5256,
 ///   RFC 5957), THREAD=ORDEREDSUBJECT and THREAD=REFERENCES (RFC 5256), ESORT (RFC 5267
 ///   §3).
@@ -68,6 +69,9 @@ pub fn capabilities(ctx: &CapabilityContext) -> Vec1<Capability<'static>> {
     caps.push(Capability::Quota);
     caps.extend(other("QUOTA=RES-STORAGE"));
     caps.extend(other(&format!("APPENDLIMIT={}", ctx.append_limit)));
+    caps.extend(other("MULTIAPPEND"));
+    caps.extend(other("CATENATE"));
+    caps.extend(other("BINARY"));
     caps.extend(other("CHILDREN"));
     caps.extend(other("SORT"));
     caps.extend(other("SORT=DISPLAY"));
@@ -128,7 +132,10 @@ mod tests {
             "{l}"
         );
         assert!(!l.contains("AUTH=PLAIN"));
-        assert!(l.contains(" APPENDLIMIT=100 "));
+        assert!(
+            l.contains(" APPENDLIMIT=100 MULTIAPPEND CATENATE BINARY "),
+            "{l}"
+        );
         assert!(l.contains(" CONDSTORE QRESYNC "), "{l}");
         assert!(
             l.ends_with(

@@ -1,17 +1,15 @@
 //! Commands of the authenticated state over mailboxes (RFC 9051 §6.3): SELECT, EXAMINE,
 //! CREATE, DELETE, RENAME, SUBSCRIBE, UNSUBSCRIBE, LIST (RFC 5258 LIST-EXTENDED, RFC 5819
 //! LIST-STATUS, RFC 6154 SPECIAL-USE, RFC 3348 CHILDREN), LSUB, STATUS (RFC 8438 SIZE,
-//! RFC 7162 HIGHESTMODSEQ), APPEND (RFC 4315 APPENDUID, RFC 7889 APPENDLIMIT), and
-//! GETQUOTA / GETQUOTAROOT (RFC 9208).
+//! RFC 7162 HIGHESTMODSEQ), and GETQUOTA / GETQUOTAROOT (RFC 9208). APPEND is in
+//! [`super::append`].
 
 use super::respond;
 use super::{Action, SelectedMailbox, Session, State};
-use crate::backend::{AppendRequest, BackendError, Flag, MailboxInfo, MailboxStatus, SpecialUse};
+use crate::backend::{BackendError, Flag, MailboxInfo, MailboxStatus, SpecialUse};
 use crate::wire::extended::{Extension, ListExtended};
 use imap_codec::imap_types::command::SelectParameter;
 use imap_codec::imap_types::core::Tag;
-use imap_codec::imap_types::datetime::DateTime;
-use imap_codec::imap_types::extensions::binary::LiteralOrLiteral8;
 use imap_codec::imap_types::flag::Flag as ImapFlag;
 use imap_codec::imap_types::mailbox::{ListMailbox, Mailbox};
 use imap_codec::imap_types::status::StatusDataItemName;
@@ -544,58 +542,6 @@ impl Session {
         let line = status_line(&name, &st, &words, self.enabled.utf8_names());
         self.output.extend_from_slice(&line);
         self.tagged(&tag, "OK", None, "STATUS completed");
-        None
-    }
-
-    /// RFC 9051 §6.3.12 APPEND (RFC 4315 §3 APPENDUID; RFC 3516 literal8).
-    pub(super) fn append(
-        &mut self,
-        tag: Tag<'static>,
-        mailbox: Mailbox<'static>,
-        flags: Vec<ImapFlag<'static>>,
-        date: Option<DateTime>,
-        message: LiteralOrLiteral8<'static>,
-    ) -> Option<Action> {
-        let name = self.name_arg(&tag, &mailbox)?;
-        let data = match message {
-            LiteralOrLiteral8::Literal(l) => l.into_inner().into_owned(),
-            LiteralOrLiteral8::Literal8(l) => l.data.into_owned(),
-        };
-        if data.len() as u64 > self.cfg.limits.max_append {
-            self.tagged(
-                &tag,
-                "NO",
-                Some("TOOBIG"),
-                "Message is larger than APPENDLIMIT",
-            );
-            return None;
-        }
-        let flags: Vec<Flag> = flags.iter().filter_map(flag_from_imap).collect();
-        let internal_date = date.map(|d| {
-            let d = d.as_ref();
-            (d.timestamp(), d.offset().local_minus_utc() / 60)
-        });
-        let req = AppendRequest {
-            flags,
-            internal_date,
-            message: data,
-        };
-        let res = match self.with_backend(&tag, |b| b.append(&name, req)) {
-            Some(r) => r,
-            None => {
-                // RFC 9051 §6.3.12: NO [TRYCREATE] when the mailbox does not exist.
-                if self.output.ends_with(b"\r\n") {
-                    fix_trycreate(&mut self.output, &tag);
-                }
-                return None;
-            }
-        };
-        self.tagged(
-            &tag,
-            "OK",
-            Some(&format!("APPENDUID {} {}", res.uid_validity, res.uid)),
-            "APPEND completed",
-        );
         None
     }
 

@@ -38,7 +38,9 @@
 //! The mailbox commands (SELECT, FETCH, ...) answer `BAD` until they are written over
 //! [`crate::backend::MailboxBackend`] (see [`Session::mailbox_command`]).
 
+mod append;
 pub mod capability;
+mod catenate;
 mod fetch;
 mod mailboxes;
 pub mod qresync;
@@ -1437,6 +1439,8 @@ fn stream_piece(stream: &mut Option<OutputStream>, out: &mut Vec<u8>) {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_append;
 #[cfg(test)]
 mod tests_mailbox;
 #[cfg(test)]

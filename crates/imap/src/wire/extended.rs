@@ -4,7 +4,9 @@
 //!   RFC 5819 LIST-STATUS `RETURN (STATUS (items))` and RFC 6154 `SPECIAL-USE`;
 //! - RFC 4731 ESEARCH: `SEARCH RETURN (MIN MAX COUNT ALL) ...`, and RFC 5267 §3 ESORT:
 //!   `SORT RETURN (...) (criteria) charset ...`;
-//! - RFC 6154 §3: `CREATE name (USE (\Sent))`.
+//! - RFC 6154 §3: `CREATE name (USE (\Sent))`;
+//! - RFC 3502 MULTIAPPEND, RFC 4469 CATENATE and RFC 6855 UTF8 APPEND (see
+//!   [`super::append`]).
 //!
 //! Only the outer structure is read (atoms, quoted strings, literals, parentheses); the
 //! mailbox names and search keys are left to imap-codec.
@@ -21,6 +23,10 @@ pub enum Extension {
     CreateUse(Vec<String>),
     /// RFC 5258 LIST-EXTENDED.
     List(ListExtended),
+    /// An APPEND's messages (every APPEND is read by [`super::append`]).
+    Append(super::append::AppendCommand),
+    /// An APPEND over a limit of [`super::append`] (answer `NO [LIMIT]`).
+    AppendRefused(super::append::AppendSyntaxError),
 }
 
 /// The parts of an extended LIST (RFC 5258 §3).
@@ -201,6 +207,18 @@ pub fn preprocess(bytes: &[u8]) -> Option<(Vec<u8>, Extension)> {
     let head = bytes.get(..t.i)?;
     match name.as_str() {
         "LIST" => list(&mut t, bytes, head),
+        "APPEND" => match super::append::parse(bytes)? {
+            Ok(cmd) => Some((
+                super::append::placeholder(bytes, &cmd),
+                Extension::Append(cmd),
+            )),
+            // Left to imap-codec, which answers BAD.
+            Err(super::append::AppendSyntaxError::Invalid) => None,
+            Err(e) => Some((
+                super::append::placeholder(bytes, &super::append::AppendCommand::refused()),
+                Extension::AppendRefused(e),
+            )),
+        },
         "SEARCH" | "UID SEARCH" | "SORT" | "UID SORT" => {
             t.sp();
             if upper(t.atom().unwrap_or_default()) != "RETURN" {

@@ -7,10 +7,12 @@
 //! limits that depend on the command and on authentication, and skipping a refused
 //! non-synchronizing literal without losing step (RFC 7888 §4).
 
+pub mod append;
 pub mod decode;
 pub mod encode;
 pub mod extended;
 pub mod framer;
+pub mod imap_url;
 
 pub use decode::{DecodeError, decode_command};
 pub use framer::{Frame, Framer, LineFrame, Rejection};

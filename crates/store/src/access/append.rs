@@ -50,31 +50,66 @@ impl MailAccess {
         flags: &[String],
         internal_date: Option<i64>,
     ) -> Result<(u32, u32), AccessError> {
+        let one = NewMessage {
+            data,
+            flags,
+            internal_date,
+        };
+        let (uidvalidity, uids) = self.append_many(name, std::slice::from_ref(&one))?;
+        let uid = uids.first().copied().ok_or(AccessError::Expunged)?;
+        Ok((uidvalidity, uid))
+    }
+
+    /// RFC 3502 MULTIAPPEND: every message or none ("If the server is unable to append
+    /// all messages ... none of the messages are appended", §6.3.11). The files are written
+    /// and fsynced first, moved into `cur/`, then indexed in one transaction; a failure at
+    /// any step removes the files already placed. Returns the UIDVALIDITY and the new
+    /// UIDs in order (RFC 4315 §3 APPENDUID with a uid-set).
+    pub fn append_many(
+        &self,
+        name: &str,
+        msgs: &[NewMessage<'_>],
+    ) -> Result<(u32, Vec<u32>), AccessError> {
         let folder = self.require(name)?;
-        let mut parsed = Flags::new();
-        for f in flags {
-            parsed.insert(f)?;
+        let mut parsed_flags = Vec::with_capacity(msgs.len());
+        for m in msgs {
+            let mut parsed = Flags::new();
+            for f in m.flags {
+                parsed.insert(f)?;
+            }
+            parsed_flags.push(parsed);
         }
         let dir = self.dir_of(&folder.name)?;
-        self.check_quota(&self.store.mail_conn(), data.len() as u64)?;
-        let base = self.unique_name(data.len());
-        let tmp = dir.join("tmp").join(&base);
-        {
-            let mut f = std::fs::File::create(&tmp).map_err(|e| StoreError::io(&tmp, e))?;
-            f.write_all(data)
-                .and_then(|()| f.sync_all())
-                .map_err(|e| StoreError::io(&tmp, e))?;
+        let total: u64 = msgs.iter().map(|m| m.data.len() as u64).sum();
+        self.check_quota(&self.store.mail_conn(), total)?;
+        let mut written: Vec<(std::path::PathBuf, Message)> = Vec::with_capacity(msgs.len());
+        for (m, flags) in msgs.iter().zip(parsed_flags) {
+            let base = self.unique_name(m.data.len());
+            let tmp = dir.join("tmp").join(&base);
+            let res = std::fs::File::create(&tmp).and_then(|mut f| {
+                f.write_all(m.data)?;
+                f.sync_all()
+            });
+            if let Err(e) = res {
+                let _ = std::fs::remove_file(&tmp);
+                for (p, _) in &written {
+                    let _ = std::fs::remove_file(p);
+                }
+                return Err(StoreError::io(&tmp, e).into());
+            }
+            let msg = Message {
+                uid: 0,
+                modseq: 0,
+                flags,
+                filename: base,
+                size: m.data.len() as u64,
+                internal_date: m.internal_date.unwrap_or_else(now),
+                in_cur: true,
+            };
+            written.push((tmp, msg));
         }
-        let msg = Message {
-            uid: 0,
-            modseq: 0,
-            flags: parsed,
-            filename: base,
-            size: data.len() as u64,
-            internal_date: internal_date.unwrap_or_else(now),
-            in_cur: true,
-        };
-        self.insert_file(&folder, &dir, &tmp, msg)
+        let uids = self.insert_files(&folder, &dir, written)?;
+        Ok((folder.uidvalidity, uids))
     }
 
     /// Moves a written, fsynced file from `tmp` into `cur/` and indexes it.
@@ -85,37 +120,104 @@ impl MailAccess {
         tmp: &Path,
         msg: Message,
     ) -> Result<(u32, u32), AccessError> {
+        let uids = self.insert_files(folder, dir, vec![(tmp.to_path_buf(), msg)])?;
+        let uid = uids.first().copied().ok_or(AccessError::Expunged)?;
+        Ok((folder.uidvalidity, uid))
+    }
+
+    /// Moves written, fsynced files from `tmp` into `cur/` and indexes them in one
+    /// transaction; returns their UIDs in order. On failure none stays: the files moved
+    /// are removed again, so a client told NO does not find them later.
+    fn insert_files(
+        &self,
+        folder: &Folder,
+        dir: &Path,
+        files: Vec<(std::path::PathBuf, Message)>,
+    ) -> Result<Vec<u32>, AccessError> {
         let _m = self.store.maildir_lock();
         let cur_before = mtime_ns(&dir.join("cur"));
         let new_before = mtime_ns(&dir.join("new"));
-        let dest = expected_path(dir, &msg);
-        if let Err(e) = std::fs::rename(tmp, &dest) {
-            let _ = std::fs::remove_file(tmp);
-            return Err(StoreError::io(&dest, e).into());
+        let mut placed: Vec<std::path::PathBuf> = Vec::with_capacity(files.len());
+        let remove_all = |placed: &[std::path::PathBuf],
+                          files: &[(std::path::PathBuf, Message)]| {
+            for p in placed {
+                let _ = std::fs::remove_file(p);
+            }
+            for (tmp, _) in files {
+                let _ = std::fs::remove_file(tmp);
+            }
+        };
+        for (tmp, msg) in &files {
+            let dest = expected_path(dir, msg);
+            if let Err(e) = std::fs::rename(tmp, &dest) {
+                remove_all(&placed, &files);
+                return Err(StoreError::io(&dest, e).into());
+            }
+            placed.push(dest);
         }
-        fsync_dir(&dir.join("cur"))?;
+        let indexed = fsync_dir(&dir.join("cur"))
+            .map_err(AccessError::from)
+            .and_then(|()| self.index_files(folder, dir, &files, new_before, cur_before));
+        match indexed {
+            Ok((uids, modseq)) => {
+                self.announce(folder.id, modseq);
+                Ok(uids)
+            }
+            Err(e) => {
+                remove_all(&placed, &[]);
+                Err(e)
+            }
+        }
+    }
+
+    /// The index rows of files placed in `cur/`, in one transaction: (UIDs, last MODSEQ).
+    fn index_files(
+        &self,
+        folder: &Folder,
+        dir: &Path,
+        files: &[(std::path::PathBuf, Message)],
+        new_before: i64,
+        cur_before: i64,
+    ) -> Result<(Vec<u32>, u64), AccessError> {
         let _c = self.store.commit_lock();
         let mut conn = self.store.mail_conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let (uid, modseq) = mailbox::allocate_uid(&tx, folder.id)?;
-        tx.prepare_cached(
-            "INSERT INTO messages (mailbox_id, uid, modseq, flags, filename, size, internal_date, in_cur) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1)",
-        )?
-        .execute(params![
-            folder.id,
-            uid,
-            modseq as i64,
-            msg.flags.to_index(),
-            msg.filename,
-            msg.size as i64,
-            msg.internal_date
-        ])?;
+        let mut uids = Vec::with_capacity(files.len());
+        let mut last_modseq = 0;
+        let mut total = 0i64;
+        for (_, msg) in files {
+            let (uid, modseq) = mailbox::allocate_uid(&tx, folder.id)?;
+            tx.prepare_cached(
+                "INSERT INTO messages (mailbox_id, uid, modseq, flags, filename, size, internal_date, in_cur) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1)",
+            )?
+            .execute(params![
+                folder.id,
+                uid,
+                modseq as i64,
+                msg.flags.to_index(),
+                msg.filename,
+                msg.size as i64,
+                msg.internal_date
+            ])?;
+            uids.push(uid);
+            last_modseq = modseq;
+            total += msg.size as i64;
+        }
         tx.prepare_cached("UPDATE accounts SET used = used + ?1 WHERE id = ?2")?
-            .execute(params![msg.size as i64, self.account.id])?;
+            .execute(params![total, self.account.id])?;
         keep_synced(&tx, folder.id, dir, new_before, cur_before)?;
         tx.commit()?;
-        drop(conn);
-        self.announce(folder.id, modseq);
-        Ok((folder.uidvalidity, uid))
+        Ok((uids, last_modseq))
     }
+}
+
+/// One message of an APPEND (see [`MailAccess::append_many`]).
+#[derive(Debug, Clone, Copy)]
+pub struct NewMessage<'a> {
+    /// The octets, as they are to be stored.
+    pub data: &'a [u8],
+    /// IMAP flags (`\Seen`, keywords).
+    pub flags: &'a [String],
+    /// INTERNALDATE, seconds since the epoch; now when absent.
+    pub internal_date: Option<i64>,
 }

@@ -18,6 +18,7 @@ mod folders;
 pub(crate) mod messages;
 mod quota;
 
+pub use append::NewMessage;
 pub use cache::CachedStructure;
 pub use copy_move::Copied;
 pub use error::AccessError;

@@ -4,7 +4,7 @@
 use super::{DirectoryStore, MailIndex, MailStore, MessageBlobs, QueueStore};
 use crate::access::{
     AccessError, CachedStructure, Changes, Copied, FlagChange, FlagOp, Folder, FolderStatus,
-    MailAccess, Message,
+    MailAccess, Message, NewMessage,
 };
 use crate::directory::{self, Account, Recipient};
 use crate::error::StoreError;
@@ -241,6 +241,14 @@ impl MailIndex for MailAccess {
         internal_date: Option<i64>,
     ) -> Result<(u32, u32), AccessError> {
         MailAccess::append(self, name, data, flags, internal_date)
+    }
+
+    fn append_many(
+        &self,
+        name: &str,
+        msgs: &[NewMessage<'_>],
+    ) -> Result<(u32, Vec<u32>), AccessError> {
+        MailAccess::append_many(self, name, msgs)
     }
 
     fn copy(&self, from: &Folder, uids: &[u32], to: &str) -> Result<Copied, AccessError> {

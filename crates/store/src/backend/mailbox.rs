@@ -4,7 +4,7 @@
 use super::MessageBlobs;
 use crate::access::{
     AccessError, CachedStructure, Changes, Copied, FlagChange, FlagOp, Folder, FolderStatus,
-    Message,
+    Message, NewMessage,
 };
 use crate::directory::Account;
 use crate::error::StoreError;
@@ -123,6 +123,12 @@ pub trait MailIndex: Send + Sync {
         flags: &[String],
         internal_date: Option<i64>,
     ) -> Result<(u32, u32), AccessError>;
+    /// RFC 3502 MULTIAPPEND: every message or none; (UIDVALIDITY, UIDs in order).
+    fn append_many(
+        &self,
+        name: &str,
+        msgs: &[NewMessage<'_>],
+    ) -> Result<(u32, Vec<u32>), AccessError>;
     /// RFC 9051 §6.4.7 COPY.
     fn copy(&self, from: &Folder, uids: &[u32], to: &str) -> Result<Copied, AccessError>;
     /// RFC 6851 §3.1 MOVE.
