@@ -4,7 +4,8 @@
 //!   RFC 5819 LIST-STATUS `RETURN (STATUS (items))` and RFC 6154 `SPECIAL-USE`;
 //! - RFC 4731 ESEARCH: `SEARCH RETURN (MIN MAX COUNT ALL) ...`, and RFC 5267 §3 ESORT:
 //!   `SORT RETURN (...) (criteria) charset ...`;
-//! - RFC 6154 §3: `CREATE name (USE (\Sent))`.
+//! - RFC 6154 §3: `CREATE name (USE (\Sent))`;
+//! - RFC 5267 §4.3.5: `CANCELUPDATE "tag" ...`, a command imap-codec does not know.
 //!
 //! Only the outer structure is read (atoms, quoted strings, literals, parentheses); the
 //! mailbox names and search keys are left to imap-codec.
@@ -19,6 +20,9 @@ pub enum Extension {
     SearchReturn(Vec<String>),
     /// RFC 6154 §3 CREATE USE attributes (`\Sent`, ...).
     CreateUse(Vec<String>),
+    /// RFC 5267 §4.3.5 `CANCELUPDATE` with the tags it names; the command bytes returned
+    /// with it are only its tag (there is nothing left for imap-codec).
+    CancelUpdate(Vec<String>),
     /// RFC 5258 LIST-EXTENDED.
     List(ListExtended),
 }
@@ -185,11 +189,14 @@ pub fn string_value(raw: &[u8]) -> Vec<u8> {
     raw.to_vec()
 }
 
+/// The most tags one CANCELUPDATE may name (more is refused as a syntax error).
+const MAX_CANCELUPDATE_TAGS: usize = 100;
+
 /// Looks at a framed command; when it uses syntax of the extensions above, returns the
 /// command without it (for imap-codec) and what was taken off.
 pub fn preprocess(bytes: &[u8]) -> Option<(Vec<u8>, Extension)> {
     let mut t = Tok { b: bytes, i: 0 };
-    t.atom()?;
+    let tag = t.atom()?;
     if !t.sp() {
         return None;
     }
@@ -201,6 +208,25 @@ pub fn preprocess(bytes: &[u8]) -> Option<(Vec<u8>, Extension)> {
     let head = bytes.get(..t.i)?;
     match name.as_str() {
         "LIST" => list(&mut t, bytes, head),
+        "CANCELUPDATE" => {
+            // RFC 5267 §5: command-select =/ "CANCELUPDATE" 1*(SP quoted).
+            let mut tags = Vec::new();
+            while t.sp() {
+                if t.at_line_end() {
+                    break;
+                }
+                let (a, b) = t.string_span()?;
+                let value = string_value(bytes.get(a..b)?);
+                tags.push(String::from_utf8(value).ok()?);
+                if tags.len() > MAX_CANCELUPDATE_TAGS {
+                    return None;
+                }
+            }
+            if tags.is_empty() || !t.at_line_end() {
+                return None;
+            }
+            Some((tag.to_vec(), Extension::CancelUpdate(tags)))
+        }
         "SEARCH" | "UID SEARCH" | "SORT" | "UID SORT" => {
             t.sp();
             if upper(t.atom().unwrap_or_default()) != "RETURN" {
@@ -377,5 +403,19 @@ mod tests {
         assert_eq!(cmd, b"a CREATE \"My Sent\"\r\n");
         assert_eq!(ext, Extension::CreateUse(vec!["\\Sent".into()]));
         assert_eq!(preprocess(b"a CREATE x (FOO)\r\n"), None);
+    }
+
+    #[test]
+    fn cancelupdate_names_tags() {
+        let (cmd, ext) = preprocess(b"c1 CANCELUPDATE \"B01\" \"x\\\"y\"\r\n").unwrap();
+        assert_eq!(cmd, b"c1");
+        assert_eq!(
+            ext,
+            Extension::CancelUpdate(vec!["B01".into(), "x\"y".into()])
+        );
+        assert_eq!(preprocess(b"c2 cancelupdate B01\r\n").unwrap().0, b"c2");
+        assert_eq!(preprocess(b"c3 CANCELUPDATE\r\n"), None);
+        assert_eq!(preprocess(b"c4 CANCELUPDATE \r\n"), None);
+        assert_eq!(preprocess(b"c5 CANCELUPDATE \"a\" (x)\r\n"), None);
     }
 }
