@@ -34,7 +34,7 @@ fn other(s: &str) -> Option<Capability<'static>> {
 ///   UNSELECT (RFC 3691), QUOTA and QUOTA=RES-STORAGE (RFC 9208), APPENDLIMIT (RFC 7889),
 ///   CHILDREN (RFC 3348), UTF8=ACCEPT (RFC 6855), SORT and SORT=DISPLAY (RFC 5256,
 ///   RFC 5957), THREAD=ORDEREDSUBJECT and THREAD=REFERENCES (RFC 5256), ESORT (RFC 5267
-///   §3), CONTEXT=SEARCH and CONTEXT=SORT (RFC 5267 §4).
+///   §3), CONTEXT=SEARCH and CONTEXT=SORT (RFC 5267 §4), PARTIAL (RFC 9394).
 pub fn capabilities(ctx: &CapabilityContext) -> Vec1<Capability<'static>> {
     let mut caps: Vec<Capability<'static>> = Vec::new();
     caps.extend(other("IMAP4rev2"));
@@ -76,6 +76,7 @@ pub fn capabilities(ctx: &CapabilityContext) -> Vec1<Capability<'static>> {
     caps.extend(other("ESORT"));
     caps.extend(other("CONTEXT=SEARCH"));
     caps.extend(other("CONTEXT=SORT"));
+    caps.extend(other("PARTIAL"));
     caps.push(Capability::Utf8(
         imap_codec::imap_types::extensions::utf8::Utf8Kind::Accept,
     ));
@@ -134,7 +135,7 @@ mod tests {
         assert!(l.contains(" CONDSTORE QRESYNC "), "{l}");
         assert!(
             l.ends_with(
-                " CHILDREN SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES ESORT CONTEXT=SEARCH CONTEXT=SORT UTF8=ACCEPT\r\n"
+                " CHILDREN SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES ESORT CONTEXT=SEARCH CONTEXT=SORT PARTIAL UTF8=ACCEPT\r\n"
             ),
             "{l}"
         );

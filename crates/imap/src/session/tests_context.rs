@@ -308,3 +308,31 @@ fn regress_broken_partial_ranges_are_bad() {
         assert!(out.starts_with(&format!("c{i} BAD ")), "{opts}: {out}");
     }
 }
+
+#[test]
+fn uid_fetch_partial_returns_a_window_of_the_set() {
+    let (mut m, mut s) = world(&[100, 100, 100, 100, 100, 100]);
+    let fetched = |out: &str| -> Vec<String> {
+        out.lines()
+            .filter(|l| l.contains(" FETCH ("))
+            .filter_map(|l| l.split(' ').nth(1).map(str::to_string))
+            .collect()
+    };
+    // RFC 9394 §3.3: the last two messages of UIDs 2:5, the first three of 1:*.
+    let out = send(&mut s, "a UID FETCH 2:5 (FLAGS) (PARTIAL -1:-2)\r\n");
+    assert_eq!(fetched(&out), ["4", "5"], "{out}");
+    let out = send(&mut s, "b UID FETCH 1:* (FLAGS) (PARTIAL 3:1)\r\n");
+    assert_eq!(fetched(&out), ["1", "2", "3"], "{out}");
+    let out = send(&mut s, "c UID FETCH 1:* (FLAGS) (PARTIAL 7:9)\r\n");
+    assert_eq!(out, "c OK FETCH completed\r\n");
+    // §3.4: the window first, then CHANGEDSINCE among its messages.
+    let since = m.status("INBOX").map(|st| st.highest_modseq).unwrap_or(0);
+    flag(&mut m, &[2, 5], StoreMode::Add, Flag::Flagged);
+    send(&mut s, "d NOOP\r\n");
+    let cmd = format!("e UID FETCH 1:* (FLAGS) (PARTIAL 1:3 CHANGEDSINCE {since})\r\n");
+    let out = send(&mut s, &cmd);
+    assert_eq!(fetched(&out), ["2"], "{out}");
+    // Only UID FETCH takes it; a broken range is a syntax error.
+    assert!(send(&mut s, "f FETCH 1:* (FLAGS) (PARTIAL 1:2)\r\n").starts_with("f BAD"));
+    assert!(send(&mut s, "g UID FETCH 1:* (FLAGS) (PARTIAL 0:2)\r\n").starts_with("g BAD"));
+}
