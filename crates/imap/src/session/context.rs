@@ -94,6 +94,8 @@ enum Results {
     Sorted {
         criteria: Vec<SortCriterion>,
         entries: Vec<SortEntry>,
+        /// The UIDs of `entries`, ascending (membership without a scan of `entries`).
+        members: Vec<u32>,
     },
 }
 
@@ -249,6 +251,13 @@ fn update_line(
     Some(line)
 }
 
+/// The UIDs of `entries`, ascending.
+fn sorted_uids(entries: &[SortEntry]) -> Vec<u32> {
+    let mut v: Vec<u32> = entries.iter().map(SortEntry::uid).collect();
+    v.sort_unstable();
+    v
+}
+
 /// Runs of UIDs in the client's numbers (sequence numbers from `seq_map` unless `uid`);
 /// UIDs the client does not hold are left out.
 fn client_numbers(runs: Runs, uid: bool, seq_map: &[u32]) -> Runs {
@@ -308,7 +317,7 @@ impl Session {
             self.refuse_update(tag.as_ref());
             return;
         }
-        let entries = order
+        let entries: Vec<SortEntry> = order
             .iter()
             .filter_map(|&i| {
                 let meta = metas.get(i)?.clone();
@@ -320,7 +329,11 @@ impl Session {
             tag: tag.as_ref().to_string(),
             uid,
             key,
-            results: Results::Sorted { criteria, entries },
+            results: Results::Sorted {
+                criteria,
+                members: sorted_uids(&entries),
+                entries,
+            },
         });
     }
 
@@ -405,21 +418,23 @@ impl Session {
                     let (removed, added) = update_mailbox_order(results, &touched_uids, &matched);
                     (vec![(0, removed)], vec![(0, added)], false)
                 }
-                Results::Sorted { criteria, entries } => {
-                    let present: HashSet<u32> = entries.iter().map(SortEntry::uid).collect();
+                Results::Sorted {
+                    criteria,
+                    entries,
+                    members,
+                } => {
+                    let present = |u: &u32| members.binary_search(u).is_ok();
                     let gone: HashSet<u32> = touched_uids
                         .iter()
                         .copied()
-                        .filter(|u| present.contains(u) && matched.binary_search(u).is_err())
+                        .filter(|u| present(u) && matched.binary_search(u).is_err())
                         .collect();
-                    let removed = remove_sorted(entries, &gone);
                     let fresh: Vec<MessageMeta> = touched
                         .iter()
-                        .filter(|m| {
-                            !present.contains(&m.uid) && matched.binary_search(&m.uid).is_ok()
-                        })
+                        .filter(|m| !present(&m.uid) && matched.binary_search(&m.uid).is_ok())
                         .cloned()
                         .collect();
+                    let removed = remove_sorted(entries, &gone);
                     let keys = if needs_envelope(criteria) && !fresh.is_empty() {
                         envelope_keys(b, &name, &fresh).unwrap_or_default()
                     } else {
@@ -434,6 +449,9 @@ impl Session {
                         })
                         .collect();
                     let added = insert_sorted(entries, new_entries, criteria);
+                    if !removed.is_empty() || !added.is_empty() {
+                        *members = sorted_uids(entries);
+                    }
                     (removed, added, true)
                 }
             };
@@ -456,22 +474,34 @@ impl Session {
             return;
         };
         let seq_map = sel.uids.clone();
-        let gone: HashSet<u32> = uids.iter().copied().collect();
         let mut out = Vec::new();
         for ctx in &mut self.contexts.0 {
             let (removed, in_order) = match &mut ctx.results {
                 Results::Mailbox(results) => {
-                    let mut removed = Vec::new();
-                    results.retain(|u| {
-                        let hit = gone.contains(u);
-                        if hit {
-                            removed.push(*u);
-                        }
-                        !hit
-                    });
+                    let removed: Vec<u32> = uids
+                        .iter()
+                        .copied()
+                        .filter(|u| results.binary_search(u).is_ok())
+                        .collect();
+                    if !removed.is_empty() {
+                        results.retain(|u| removed.binary_search(u).is_err());
+                    }
                     (vec![(0, removed)], false)
                 }
-                Results::Sorted { entries, .. } => (remove_sorted(entries, &gone), true),
+                Results::Sorted {
+                    entries, members, ..
+                } => {
+                    let gone: HashSet<u32> = uids
+                        .iter()
+                        .copied()
+                        .filter(|u| members.binary_search(u).is_ok())
+                        .collect();
+                    let removed = remove_sorted(entries, &gone);
+                    if !removed.is_empty() {
+                        members.retain(|u| !gone.contains(u));
+                    }
+                    (removed, true)
+                }
             };
             let removed = client_numbers(removed, ctx.uid, &seq_map);
             if let Some(line) = update_line(&ctx.tag, ctx.uid, &removed, &[], in_order) {

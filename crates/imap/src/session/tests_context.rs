@@ -336,3 +336,16 @@ fn uid_fetch_partial_returns_a_window_of_the_set() {
     assert!(send(&mut s, "f FETCH 1:* (FLAGS) (PARTIAL 1:2)\r\n").starts_with("f BAD"));
     assert!(send(&mut s, "g UID FETCH 1:* (FLAGS) (PARTIAL 0:2)\r\n").starts_with("g BAD"));
 }
+
+#[test]
+fn regress_own_store_is_reported_once_not_again_at_the_next_poll() {
+    let (_, mut s) = world(&[100, 100]);
+    send(&mut s, "a SEARCH RETURN (UPDATE) FLAGGED\r\n");
+    let out = send(&mut s, "b STORE 1 +FLAGS (\\Flagged)\r\n");
+    assert_eq!(out.matches("* ESEARCH").count(), 1, "{out}");
+    // UID STORE also polls for changes after itself: its own change is not one.
+    let out = send(&mut s, "c UID STORE 2 +FLAGS (\\Flagged)\r\n");
+    assert_eq!(out.matches("* ESEARCH").count(), 1, "{out}");
+    let out = send(&mut s, "d NOOP\r\n");
+    assert_eq!(out, "d OK NOOP completed\r\n");
+}

@@ -505,6 +505,21 @@ mod tests {
         assert_eq!(preprocess(b"14 FETCH 1:* FLAGS (PARTIAL 1:2)\r\n"), None);
     }
 
+    use proptest::strategy::Strategy as _;
+
+    proptest::proptest! {
+        #[test]
+        fn preprocess_never_panics(words in proptest::collection::vec(proptest::prop_oneof![
+            proptest::sample::select(vec![
+                "a UID FETCH 1:* ", "b CANCELUPDATE ", "c SEARCH RETURN ", "(PARTIAL ", "-1:-3",
+                "BODY[HEADER.FIELDS (", "]", ")", "\"", "{3}\r\nabc", " ", "\r\n",
+            ]).prop_map(str::to_string),
+            "[ -~]{0,6}",
+        ], 0..12)) {
+            let _ = preprocess(words.concat().as_bytes());
+        }
+    }
+
     #[test]
     fn cancelupdate_names_tags() {
         let (cmd, ext) = preprocess(b"c1 CANCELUPDATE \"B01\" \"x\\\"y\"\r\n").unwrap();

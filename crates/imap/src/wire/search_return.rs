@@ -208,6 +208,30 @@ mod tests {
         assert_eq!(range("-4294967295:-4294967295").window(3), 0..0);
     }
 
+    proptest::proptest! {
+        /// Any range over any number of results names a window inside them, no wider than
+        /// the range, and the mirror range from the other end names the mirror window.
+        #[test]
+        fn windows_stay_inside_the_results(a in 1u32.., b in 1u32.., len in 0usize..100_000) {
+            let fwd = PartialRange { from_end: false, first: a.min(b), last: a.max(b) };
+            let back = PartialRange { from_end: true, ..fwd };
+            for w in [fwd.window(len), back.window(len)] {
+                proptest::prop_assert!(w.start <= w.end && w.end <= len);
+                proptest::prop_assert!((w.end - w.start) as u64 <= u64::from(fwd.last - fwd.first) + 1);
+            }
+            let (f, r) = (fwd.window(len), back.window(len));
+            proptest::prop_assert_eq!((f.start, f.end), (len - r.end, len - r.start));
+            proptest::prop_assert_eq!(PartialRange::parse(&back.to_string()), Ok(back));
+        }
+
+        #[test]
+        fn parsing_never_panics(s in "[-0-9:*PARTIL ]{0,24}") {
+            let _ = PartialRange::parse(&s);
+            let words: Vec<String> = s.split(' ').map(str::to_string).collect();
+            let _ = ReturnOptions::parse(&words);
+        }
+    }
+
     #[test]
     fn return_lists() {
         let o = ReturnOptions::parse(&words("UPDATE")).unwrap();
