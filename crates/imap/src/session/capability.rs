@@ -35,7 +35,7 @@ fn other(s: &str) -> Option<Capability<'static>> {
 ///   MULTIAPPEND (RFC 3502), CATENATE (RFC 4469), BINARY (RFC 3516),
 ///   CHILDREN (RFC 3348), UTF8=ACCEPT (RFC 6855), SORT and SORT=DISPLAY (RFC 5256,
 ///   RFC 5957), THREAD=ORDEREDSUBJECT and THREAD=REFERENCES (RFC 5256), ESORT (RFC 5267
-///   §3).
+///   §3), CONTEXT=SEARCH and CONTEXT=SORT (RFC 5267 §4), PARTIAL (RFC 9394).
 pub fn capabilities(ctx: &CapabilityContext) -> Vec1<Capability<'static>> {
     let mut caps: Vec<Capability<'static>> = Vec::new();
     caps.extend(other("IMAP4rev2"));
@@ -78,6 +78,9 @@ pub fn capabilities(ctx: &CapabilityContext) -> Vec1<Capability<'static>> {
     caps.extend(other("THREAD=ORDEREDSUBJECT"));
     caps.extend(other("THREAD=REFERENCES"));
     caps.extend(other("ESORT"));
+    caps.extend(other("CONTEXT=SEARCH"));
+    caps.extend(other("CONTEXT=SORT"));
+    caps.extend(other("PARTIAL"));
     caps.push(Capability::Utf8(
         imap_codec::imap_types::extensions::utf8::Utf8Kind::Accept,
     ));
@@ -139,7 +142,7 @@ mod tests {
         assert!(l.contains(" CONDSTORE QRESYNC "), "{l}");
         assert!(
             l.ends_with(
-                " CHILDREN SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES ESORT UTF8=ACCEPT\r\n"
+                " CHILDREN SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES ESORT CONTEXT=SEARCH CONTEXT=SORT PARTIAL UTF8=ACCEPT\r\n"
             ),
             "{l}"
         );

@@ -1,5 +1,6 @@
 //! FETCH and UID FETCH (RFC 9051 §6.4.5, §6.4.9): every data item, with RFC 7162
-//! CHANGEDSINCE and MODSEQ (§3.1.4), VANISHED (§3.2.6), RFC 3516 BINARY. ENVELOPE and
+//! CHANGEDSINCE and MODSEQ (§3.1.4), VANISHED (§3.2.6), RFC 3516 BINARY, the RFC 9394
+//! PARTIAL modifier of UID FETCH. ENVELOPE and
 //! BODYSTRUCTURE come from the backend's cache when it has them, so
 //! `FETCH 1:* (FLAGS ENVELOPE)` reads no files.
 
@@ -10,6 +11,7 @@ use super::{Action, Session};
 use crate::backend::{CachedStructure, Flag, MessageMeta, StoreMode, StoreRequest};
 use crate::message::text::nstring;
 use crate::message::{Message, SectionError};
+use crate::wire::extended::Extension;
 use imap_codec::imap_types::command::FetchModifier;
 use imap_codec::imap_types::core::Tag;
 use imap_codec::imap_types::fetch::{
@@ -167,6 +169,10 @@ impl Session {
         uid: bool,
         modifiers: Vec<FetchModifier>,
     ) -> Option<Action> {
+        let partial = match std::mem::take(&mut self.ext) {
+            Extension::FetchPartial(range) => Some(range),
+            _ => None,
+        };
         let Some(sel) = self.selected() else {
             return self.bad(Some(tag), None, "No mailbox selected");
         };
@@ -182,7 +188,15 @@ impl Session {
             sel.recent.clone()
         };
         let is_recent = move |uid: u32| recent.iter().any(|&(a, b)| uid >= a && uid < b);
-        let pairs = resolve(sel, &set, uid);
+        let mut pairs = resolve(sel, &set, uid);
+        if let Some(range) = partial {
+            // RFC 9394 §3.3: only the messages of the set in the range (counted in UID
+            // order, from the last with a negative range), before CHANGEDSINCE (§3.4).
+            pairs = pairs
+                .get(range.window(pairs.len()))
+                .unwrap_or_default()
+                .to_vec();
+        }
         let mut items = expand(items);
         // RFC 9051 §6.4.9: UID FETCH always returns UID.
         if uid && !items.contains(&MessageDataItemName::Uid) {

@@ -41,6 +41,7 @@
 mod append;
 pub mod capability;
 mod catenate;
+mod context;
 mod fetch;
 mod mailboxes;
 pub mod qresync;
@@ -221,6 +222,8 @@ pub struct Session {
     /// The keywords of the FLAGS response the client last had for the selected mailbox
     /// (RFC 3501 §7.2.6: a keyword is announced before a FETCH shows it).
     keywords_announced: Vec<String>,
+    /// RFC 5267 §4.3 UPDATE contexts of the selected mailbox.
+    contexts: context::Contexts,
 }
 
 /// Takes a finished piece of a long response (FETCH of many messages) while the command is
@@ -287,6 +290,7 @@ impl Session {
             own_changes: Vec::new(),
             stream: None,
             keywords_announced: Vec::new(),
+            contexts: context::Contexts::default(),
         }
     }
 
@@ -614,6 +618,10 @@ impl Session {
                     Some((b, e)) => (b, e),
                     None => (bytes, wire::extended::Extension::None),
                 };
+                if let wire::extended::Extension::CancelUpdate(tags) = &ext {
+                    self.command = "CANCELUPDATE";
+                    return self.cancel_update(&bytes, tags);
+                }
                 self.ext = ext;
                 match wire::decode_command(&bytes) {
                     Ok(cmd) => {
@@ -814,6 +822,16 @@ impl Session {
             | CommandBody::Unselect => false,
             _ => true,
         };
+        if matches!(
+            body,
+            CommandBody::Select { .. }
+                | CommandBody::Examine { .. }
+                | CommandBody::Close
+                | CommandBody::Unselect
+        ) {
+            // RFC 5267 §4.3: updates cease when the mailbox is no longer selected.
+            self.end_contexts();
+        }
         let before = self.output.len();
         let action = match body {
             CommandBody::Select {
@@ -1273,6 +1291,13 @@ impl Session {
             self.claim_recent(newest);
         }
         self.report_flag_changes(&changes.flags_changed);
+        // RFC 5267 §4.3.2: context updates with the EXISTS / FETCH that caused them.
+        let touched: Vec<_> = changes
+            .added
+            .into_iter()
+            .chain(changes.flags_changed)
+            .collect();
+        self.contexts_touched(&touched);
         if let State::Selected(sel) = &mut self.state {
             sel.uid_next = sel.uid_next.max(changes.uid_next);
             sel.highest_modseq = sel.highest_modseq.max(changes.highest_modseq);
@@ -1441,6 +1466,8 @@ fn stream_piece(stream: &mut Option<OutputStream>, out: &mut Vec<u8>) {
 mod tests;
 #[cfg(test)]
 mod tests_append;
+#[cfg(test)]
+mod tests_context;
 #[cfg(test)]
 mod tests_mailbox;
 #[cfg(test)]

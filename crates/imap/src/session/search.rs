@@ -1,5 +1,6 @@
-//! SEARCH and UID SEARCH (RFC 9051 §6.4.4) with every key, RFC 7162 MODSEQ, and RFC 4731
-//! ESEARCH results (`RETURN (MIN MAX COUNT ALL)`, and always under IMAP4rev2).
+//! SEARCH and UID SEARCH (RFC 9051 §6.4.4) with every key, RFC 7162 MODSEQ, RFC 4731
+//! ESEARCH results (`RETURN (MIN MAX COUNT ALL)`, and always under IMAP4rev2), RFC 5267 §4
+//! / RFC 9394 `PARTIAL` windows and `UPDATE` contexts (kept by [`super::context`]).
 //!
 //! Keys are compiled once; each message is first judged on its index data (flags, size,
 //! dates, UIDs); only the messages whose outcome depends on content go to the backend's
@@ -8,17 +9,19 @@
 use super::respond;
 use super::selected::resolve;
 use super::{Action, Session};
-use crate::backend::{BackendError, Flag, MailboxBackend, MessageMeta, TextCandidates};
+use crate::backend::{BackendResult, Flag, MailboxBackend, MessageMeta, TextCandidates};
 use crate::message::Message;
 use crate::message::search::{self as ms, Date, Needle};
 use crate::wire::extended::Extension;
+use crate::wire::search_return::ReturnOptions;
 use imap_codec::imap_types::core::{Charset, Tag, Vec1};
 use imap_codec::imap_types::search::SearchKey;
 use std::collections::HashMap;
 
-/// A compiled search key.
+/// A compiled search key (sequence numbers already turned into UIDs: RFC 5267 §4.3, they
+/// are evaluated when the command is received).
 #[derive(Debug, Clone)]
-enum K {
+pub(super) enum K {
     True,
     False,
     /// UIDs, sorted.
@@ -171,7 +174,7 @@ enum Resolved {
 }
 
 impl IndexFilter {
-    fn resolve(&self, b: &mut dyn MailboxBackend, mailbox: &str) -> Result<Resolved, BackendError> {
+    fn resolve(&self, b: &mut dyn MailboxBackend, mailbox: &str) -> BackendResult<Resolved> {
         Ok(match self {
             IndexFilter::Needle(n) => Resolved::Needle(b.text_candidates(mailbox, n)?),
             IndexFilter::All(v) => Resolved::All(
@@ -307,46 +310,13 @@ impl Session {
                 return Err(None);
             }
         };
-        let mut hit_uids: Vec<u32> = Vec::new();
-        let mut pending: Vec<u32> = Vec::new();
-        for m in &metas {
-            match key.cheap(m) {
-                Some(true) => hit_uids.push(m.uid),
-                Some(false) => {}
-                None => pending.push(m.uid),
+        let hit_uids = match matching_uids(b, &name, &key, &metas) {
+            Ok(h) => h,
+            Err(e) => {
+                self.backend_no(tag, &e);
+                return Err(None);
             }
-        }
-        // The full-text index rules out the messages that cannot hold a needle the key
-        // needs; the others are still checked exactly (RFC 9051 §6.4.4 substrings).
-        if pending.len() > 1
-            && let Some(filter) = key.index_filter()
-        {
-            match filter.resolve(b, &name) {
-                Ok(r) => pending.retain(|&uid| r.admits(uid)),
-                Err(e) => {
-                    self.backend_no(tag, &e);
-                    return Err(None);
-                }
-            }
-        }
-        if !pending.is_empty() {
-            let by_uid: HashMap<u32, &MessageMeta> = metas.iter().map(|m| (m.uid, m)).collect();
-            let matcher = |uid: u32, raw: &[u8]| -> bool {
-                match by_uid.get(&uid) {
-                    Some(m) => key.full(m, &Message::parse(raw)),
-                    None => false,
-                }
-            };
-            match b.search_content(&name, &pending, &matcher) {
-                Ok(found) => hit_uids.extend(found),
-                Err(e) => {
-                    self.backend_no(tag, &e);
-                    return Err(None);
-                }
-            }
-        }
-        hit_uids.sort_unstable();
-        hit_uids.dedup();
+        };
         metas.retain(|m| hit_uids.binary_search(&m.uid).is_ok());
         metas.sort_by_key(|m| m.uid);
         metas.dedup_by_key(|m| m.uid);
@@ -367,6 +337,7 @@ impl Session {
             metas,
             seqs,
             modseq,
+            key: Some(key),
         })
     }
 
@@ -379,36 +350,49 @@ impl Session {
         uid: bool,
     ) -> Option<Action> {
         let returns = match std::mem::take(&mut self.ext) {
-            Extension::SearchReturn(r) => Some(r),
-            _ if self.enabled.imap4rev2 => Some(Vec::new()),
+            Extension::SearchReturn(r) => match ReturnOptions::parse(&r) {
+                Ok(o) => Some(o),
+                Err(e) => return self.bad(Some(tag), None, &e.to_string()),
+            },
+            _ if self.enabled.imap4rev2 => Some(ReturnOptions::default()),
             _ => None,
         };
-        let hits = match self.matching(&tag, charset.as_ref(), criteria.as_ref()) {
+        let update = returns.as_ref().is_some_and(|o| o.update);
+        if update && self.context_tag_in_use(&tag) {
+            // RFC 5267 §4.3: UPDATE with the tag of a live context is refused.
+            return self.bad(Some(tag), None, "Tag reuse");
+        }
+        let mut hits = match self.matching(&tag, charset.as_ref(), criteria.as_ref()) {
             Ok(h) => h,
             Err(action) => return action,
         };
         let nums = hits.numbers(uid);
         // RFC 7162 §3.1.5 (with RFC 4731): MODSEQ is the highest of the messages returned;
-        // an ESEARCH asking only for MIN and/or MAX returns just those messages.
-        let only_min_max = returns
-            .as_ref()
-            .is_some_and(|opts| !opts.is_empty() && opts.iter().all(|o| o == "MIN" || o == "MAX"));
-        let modseq = match hits.modseq {
-            Some(_) if only_min_max => {
-                let ask = |w: &str| returns.as_ref().is_some_and(|o| o.iter().any(|x| x == w));
+        // an ESEARCH without ALL or COUNT returns just its MIN, MAX and PARTIAL messages.
+        let modseq = match (hits.modseq, &returns) {
+            (Some(_), Some(o)) if !o.count && !o.wants_all() => {
+                let window = o.partial.map(|p| p.window(hits.metas.len()));
                 let ends = [
-                    hits.metas.first().filter(|_| ask("MIN")),
-                    hits.metas.last().filter(|_| ask("MAX")),
+                    hits.metas.first().filter(|_| o.min),
+                    hits.metas.last().filter(|_| o.max),
                 ];
-                ends.iter().flatten().map(|m| m.modseq).max()
+                let part = window
+                    .and_then(|w| hits.metas.get(w))
+                    .unwrap_or_default()
+                    .iter();
+                ends.into_iter()
+                    .flatten()
+                    .chain(part)
+                    .map(|m| m.modseq)
+                    .max()
             }
-            all => all,
+            (all, _) => all,
         };
         let out = &mut self.output;
-        match returns {
+        match &returns {
             Some(opts) => {
                 // RFC 4731 §3.1: `* ESEARCH (TAG "t") [UID] MIN x MAX y COUNT n ALL set`.
-                let mut line = esearch_line(&tag, uid, &opts, &nums, false);
+                let mut line = esearch_line(&tag, uid, opts, &nums, false);
                 if let Some(ms) = modseq {
                     line.push_str(&format!(" MODSEQ {ms}"));
                 }
@@ -428,9 +412,54 @@ impl Session {
                 out.extend_from_slice(line.as_bytes());
             }
         }
+        if update && let Some(key) = hits.key.take() {
+            let uids = hits.metas.iter().map(|m| m.uid).collect();
+            self.start_search_context(&tag, uid, key, uids);
+        }
         self.tagged(&tag, "OK", None, "SEARCH completed");
         None
     }
+}
+
+/// The UIDs among `metas` (messages of `mailbox`) that `key` matches, ascending: on index
+/// data where it decides, else on the message content of the candidates the full-text index
+/// admits. SEARCH, SORT and THREAD use it, and RFC 5267 §4.3 UPDATE contexts re-evaluate
+/// the few messages a change touched with it.
+pub(super) fn matching_uids(
+    b: &mut dyn MailboxBackend,
+    mailbox: &str,
+    key: &K,
+    metas: &[MessageMeta],
+) -> BackendResult<Vec<u32>> {
+    let mut hit_uids = Vec::new();
+    let mut pending = Vec::new();
+    for m in metas {
+        match key.cheap(m) {
+            Some(true) => hit_uids.push(m.uid),
+            Some(false) => {}
+            None => pending.push(m.uid),
+        }
+    }
+    // The full-text index rules out the messages that cannot hold a needle the key needs;
+    // the others are still checked exactly (RFC 9051 §6.4.4 substrings).
+    if pending.len() > 1
+        && let Some(filter) = key.index_filter()
+    {
+        let r = filter.resolve(b, mailbox)?;
+        pending.retain(|&uid| r.admits(uid));
+    }
+    if !pending.is_empty() {
+        let by_uid: HashMap<u32, &MessageMeta> = metas.iter().map(|m| (m.uid, m)).collect();
+        let matcher = |uid: u32, raw: &[u8]| -> bool {
+            by_uid
+                .get(&uid)
+                .is_some_and(|m| key.full(m, &Message::parse(raw)))
+        };
+        hit_uids.extend(b.search_content(mailbox, &pending, &matcher)?);
+    }
+    hit_uids.sort_unstable();
+    hit_uids.dedup();
+    Ok(hit_uids)
 }
 
 /// The messages a SEARCH, SORT or THREAD matched.
@@ -444,6 +473,8 @@ pub(super) struct Hits {
     pub seqs: Vec<u32>,
     /// RFC 7162 §3.1.5: the highest MODSEQ of the matches when a MODSEQ key was used.
     pub modseq: Option<u64>,
+    /// The compiled criteria (kept by an RFC 5267 UPDATE context).
+    pub key: Option<K>,
 }
 
 impl Hits {
@@ -459,39 +490,50 @@ impl Hits {
 
 /// An `ESEARCH` response line without its end: RFC 4731 §3.1 for SEARCH (`nums` ascending),
 /// RFC 5267 §3 for SORT (`in_order`: MIN and MAX are the first and last in sort order, ALL
-/// lists the numbers in that order).
+/// lists the numbers in that order), with RFC 5267 §4.4 / RFC 9394 §3.1 PARTIAL (the
+/// requested range and the results in it, or NIL).
 pub(super) fn esearch_line(
     tag: &Tag<'_>,
     uid: bool,
-    opts: &[String],
+    opts: &ReturnOptions,
     nums: &[u32],
     in_order: bool,
 ) -> String {
-    let all_opt = opts.is_empty() || opts.iter().any(|o| o == "ALL");
+    let set = |nums: &[u32]| {
+        if in_order {
+            respond::ordered_set(nums)
+        } else {
+            respond::set(nums)
+        }
+    };
     let mut line = format!("* ESEARCH (TAG \"{}\")", tag.as_ref());
     if uid {
         line.push_str(" UID");
     }
-    if opts.iter().any(|o| o == "MIN")
+    if opts.min
         && let Some(x) = nums.first()
     {
         line.push_str(&format!(" MIN {x}"));
     }
-    if opts.iter().any(|o| o == "MAX")
+    if opts.max
         && let Some(x) = nums.last()
     {
         line.push_str(&format!(" MAX {x}"));
     }
-    if opts.iter().any(|o| o == "COUNT") {
+    if opts.count {
         line.push_str(&format!(" COUNT {}", nums.len()));
     }
-    if all_opt && !nums.is_empty() {
-        let set = if in_order {
-            respond::ordered_set(nums)
+    if opts.wants_all() && !nums.is_empty() {
+        line.push_str(&format!(" ALL {}", set(nums)));
+    }
+    if let Some(p) = opts.partial {
+        let part = nums.get(p.window(nums.len())).unwrap_or_default();
+        let shown = if part.is_empty() {
+            "NIL".to_string()
         } else {
-            respond::set(nums)
+            set(part)
         };
-        line.push_str(&format!(" ALL {set}"));
+        line.push_str(&format!(" PARTIAL ({p} {shown})"));
     }
     line
 }

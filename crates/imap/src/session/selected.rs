@@ -114,6 +114,8 @@ impl Session {
     pub(super) fn report_expunged(&mut self, mut uids: Vec<u32>) {
         uids.sort_unstable();
         uids.dedup();
+        // RFC 5267 §4.3.4: REMOVEFROM before the EXPUNGE, while its numbers still hold.
+        self.contexts_expunged(&uids);
         let qresync = self.enabled.qresync;
         let Some(sel) = self.selected_mut() else {
             return;
@@ -307,6 +309,8 @@ impl Session {
             }
             respond::fetch_line(&mut self.output, (pos + 1) as u32, &items);
         }
+        // RFC 5267 §4.3.2: context updates follow the FETCH of the change.
+        self.contexts_touched(&outcome.changed);
         if outcome.modified.is_empty() {
             self.tagged(&tag, "OK", None, "STORE completed");
         } else {

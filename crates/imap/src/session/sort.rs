@@ -1,5 +1,7 @@
-//! SORT and UID SORT (RFC 5256 §3) with RFC 5957 DISPLAYFROM / DISPLAYTO, and RFC 5267 §3
-//! ESORT (`SORT RETURN (MIN MAX ALL COUNT)`, answered with ESEARCH).
+//! SORT and UID SORT (RFC 5256 §3) with RFC 5957 DISPLAYFROM / DISPLAYTO, RFC 5267 §3
+//! ESORT (`SORT RETURN (MIN MAX ALL COUNT)`, answered with ESEARCH) and RFC 5267 §4
+//! CONTEXT=SORT (`PARTIAL` windows in sort order, `UPDATE` contexts kept by
+//! [`super::context`]).
 //!
 //! The messages are those SEARCH would find for the same criteria ([`Session::matching`]);
 //! their keys come from the ENVELOPE the backend caches (so a sorted view of a large
@@ -14,6 +16,7 @@ use crate::message::TopHeader;
 use crate::message::sort::{self as ks, BaseSubject};
 use crate::wire::decode::with_envelope_item;
 use crate::wire::extended::Extension;
+use crate::wire::search_return::ReturnOptions;
 use imap_codec::imap_types::core::{Charset, Tag, Vec1};
 use imap_codec::imap_types::envelope::Envelope;
 use imap_codec::imap_types::extensions::sort::{SortCriterion, SortKey};
@@ -125,7 +128,7 @@ pub(super) fn envelope_keys(
 }
 
 /// The criteria need the ENVELOPE (all but ARRIVAL and SIZE).
-fn needs_envelope(criteria: &[SortCriterion]) -> bool {
+pub(super) fn needs_envelope(criteria: &[SortCriterion]) -> bool {
     criteria
         .iter()
         .any(|c| !matches!(c.key, SortKey::Arrival | SortKey::Size))
@@ -145,6 +148,23 @@ fn compare(key: &SortKey, a: (&MessageMeta, &EnvKeys), b: (&MessageMeta, &EnvKey
         SortKey::DisplayFrom => ka.display_from.cmp(&kb.display_from),
         SortKey::DisplayTo => ka.display_to.cmp(&kb.display_to),
     }
+}
+
+/// RFC 5256 §3: the order of two messages under `criteria`, ties in mailbox order (UID
+/// order): the total order [`sort_order`] gives, for placing one message in a sorted list.
+pub(super) fn compare_messages(
+    criteria: &[SortCriterion],
+    a: (&MessageMeta, &EnvKeys),
+    b: (&MessageMeta, &EnvKeys),
+) -> Ordering {
+    for c in criteria {
+        let o = compare(&c.key, a, b);
+        let o = if c.reverse { o.reverse() } else { o };
+        if o != Ordering::Equal {
+            return o;
+        }
+    }
+    a.0.uid.cmp(&b.0.uid)
 }
 
 /// The positions of `metas` in sort order: each criterion in turn (REVERSE turns only its
@@ -185,10 +205,18 @@ impl Session {
         uid: bool,
     ) -> Option<Action> {
         let returns = match std::mem::take(&mut self.ext) {
-            Extension::SearchReturn(r) => Some(r),
+            Extension::SearchReturn(r) => match ReturnOptions::parse(&r) {
+                Ok(o) => Some(o),
+                Err(e) => return self.bad(Some(tag), None, &e.to_string()),
+            },
             _ => None,
         };
-        let hits = match self.matching(&tag, Some(&charset), search.as_ref()) {
+        let update = returns.as_ref().is_some_and(|o| o.update);
+        if update && self.context_tag_in_use(&tag) {
+            // RFC 5267 §4.3: UPDATE with the tag of a live context is refused.
+            return self.bad(Some(tag), None, "Tag reuse");
+        }
+        let mut hits = match self.matching(&tag, Some(&charset), search.as_ref()) {
             Ok(h) => h,
             Err(action) => return action,
         };
@@ -206,12 +234,10 @@ impl Session {
             Vec::new()
         };
         let nums = hits.numbers(uid);
-        let sorted: Vec<u32> = sort_order(&criteria, &hits.metas, &keys)
-            .into_iter()
-            .filter_map(|i| nums.get(i).copied())
-            .collect();
-        let mut line = match returns {
-            Some(opts) => esearch_line(&tag, uid, &opts, &sorted, true),
+        let order = sort_order(&criteria, &hits.metas, &keys);
+        let sorted: Vec<u32> = order.iter().filter_map(|&i| nums.get(i).copied()).collect();
+        let mut line = match &returns {
+            Some(opts) => esearch_line(&tag, uid, opts, &sorted, true),
             None => {
                 let mut line = String::from("* SORT");
                 for n in &sorted {
@@ -231,6 +257,10 @@ impl Session {
         }
         line.push_str("\r\n");
         self.output.extend_from_slice(line.as_bytes());
+        if update && let Some(key) = hits.key.take() {
+            let metas = std::mem::take(&mut hits.metas);
+            self.start_sort_context(&tag, uid, key, criteria, metas, keys, &order);
+        }
         self.tagged(&tag, "OK", None, "SORT completed");
         None
     }

@@ -7,6 +7,8 @@
 //! - RFC 6154 §3: `CREATE name (USE (\Sent))`;
 //! - RFC 3502 MULTIAPPEND, RFC 4469 CATENATE and RFC 6855 UTF8 APPEND (see
 //!   [`super::append`]).
+//! - RFC 5267 §4.3.5: `CANCELUPDATE "tag" ...`, a command imap-codec does not know;
+//! - RFC 9394 §3.3: the `PARTIAL` modifier of UID FETCH (`UID FETCH set items (PARTIAL -1:-3)`).
 //!
 //! Only the outer structure is read (atoms, quoted strings, literals, parentheses); the
 //! mailbox names and search keys are left to imap-codec.
@@ -21,6 +23,12 @@ pub enum Extension {
     SearchReturn(Vec<String>),
     /// RFC 6154 §3 CREATE USE attributes (`\Sent`, ...).
     CreateUse(Vec<String>),
+    /// RFC 5267 §4.3.5 `CANCELUPDATE` with the tags it names; the command bytes returned
+    /// with it are only its tag (there is nothing left for imap-codec).
+    CancelUpdate(Vec<String>),
+    /// RFC 9394 §3.3 UID FETCH `PARTIAL` modifier (taken off the modifier list; the other
+    /// modifiers, such as CHANGEDSINCE, stay for imap-codec).
+    FetchPartial(PartialRange),
     /// RFC 5258 LIST-EXTENDED.
     List(ListExtended),
     /// An APPEND's messages (every APPEND is read by [`super::append`]).
@@ -28,6 +36,8 @@ pub enum Extension {
     /// An APPEND over a limit of [`super::append`] (answer `NO [LIMIT]`).
     AppendRefused(super::append::AppendSyntaxError),
 }
+
+use super::search_return::PartialRange;
 
 /// The parts of an extended LIST (RFC 5258 §3).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -147,6 +157,24 @@ impl<'a> Tok<'a> {
         }
     }
 
+    /// A FETCH item outside a list, such as `BODY.PEEK[HEADER.FIELDS (From)]<0.10>`: up
+    /// to a space outside brackets; returns its end.
+    fn fetch_item(&mut self) -> Option<usize> {
+        let start = self.i;
+        let mut depth = 0usize;
+        while let Some(c) = self.peek() {
+            match c {
+                b'[' => depth += 1,
+                b']' => depth = depth.checked_sub(1)?,
+                b' ' if depth == 0 => break,
+                b'\r' | b'\n' => break,
+                _ => {}
+            }
+            self.i += 1;
+        }
+        (self.i > start && depth == 0).then_some(self.i)
+    }
+
     fn at_line_end(&self) -> bool {
         matches!(
             self.b.get(self.i..),
@@ -191,11 +219,14 @@ pub fn string_value(raw: &[u8]) -> Vec<u8> {
     raw.to_vec()
 }
 
+/// The most tags one CANCELUPDATE may name (more is refused as a syntax error).
+const MAX_CANCELUPDATE_TAGS: usize = 100;
+
 /// Looks at a framed command; when it uses syntax of the extensions above, returns the
 /// command without it (for imap-codec) and what was taken off.
 pub fn preprocess(bytes: &[u8]) -> Option<(Vec<u8>, Extension)> {
     let mut t = Tok { b: bytes, i: 0 };
-    t.atom()?;
+    let tag = t.atom()?;
     if !t.sp() {
         return None;
     }
@@ -219,6 +250,26 @@ pub fn preprocess(bytes: &[u8]) -> Option<(Vec<u8>, Extension)> {
                 Extension::AppendRefused(e),
             )),
         },
+        "UID FETCH" => fetch_partial(&mut t, bytes),
+        "CANCELUPDATE" => {
+            // RFC 5267 §5: command-select =/ "CANCELUPDATE" 1*(SP quoted).
+            let mut tags = Vec::new();
+            while t.sp() {
+                if t.at_line_end() {
+                    break;
+                }
+                let (a, b) = t.string_span()?;
+                let value = string_value(bytes.get(a..b)?);
+                tags.push(String::from_utf8(value).ok()?);
+                if tags.len() > MAX_CANCELUPDATE_TAGS {
+                    return None;
+                }
+            }
+            if tags.is_empty() || !t.at_line_end() {
+                return None;
+            }
+            Some((tag.to_vec(), Extension::CancelUpdate(tags)))
+        }
         "SEARCH" | "UID SEARCH" | "SORT" | "UID SORT" => {
             t.sp();
             if upper(t.atom().unwrap_or_default()) != "RETURN" {
@@ -269,6 +320,52 @@ pub fn preprocess(bytes: &[u8]) -> Option<(Vec<u8>, Extension)> {
         }
         _ => None,
     }
+}
+
+/// RFC 9394 §4: `fetch-modifier =/ modifier-partial` (UID FETCH only, §3.3). The command
+/// comes back without it (and without the modifier list when nothing else was in it). A
+/// broken range is left in place, for imap-codec to answer BAD.
+fn fetch_partial(t: &mut Tok<'_>, bytes: &[u8]) -> Option<(Vec<u8>, Extension)> {
+    if !bytes.windows(7).any(|w| w.eq_ignore_ascii_case(b"PARTIAL")) {
+        return None;
+    }
+    t.sp();
+    t.atom()?;
+    t.sp();
+    let items_end = if t.peek()? == b'(' {
+        t.paren_span()?;
+        t.i
+    } else {
+        t.fetch_item()?
+    };
+    t.sp();
+    let (a, b) = t.paren_span()?;
+    if !t.at_line_end() {
+        return None;
+    }
+    let words: Vec<&[u8]> = bytes
+        .get(a..b)?
+        .split(|&c| c == b' ')
+        .filter(|w| !w.is_empty())
+        .collect();
+    let at = words
+        .iter()
+        .position(|w| w.eq_ignore_ascii_case(b"PARTIAL"))?;
+    let range = PartialRange::parse(std::str::from_utf8(words.get(at + 1)?).ok()?).ok()?;
+    let rest: Vec<&[u8]> = words
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| i != at && i != at + 1)
+        .map(|(_, w)| *w)
+        .collect();
+    let mut out = bytes.get(..items_end)?.to_vec();
+    if !rest.is_empty() {
+        out.extend_from_slice(b" (");
+        out.extend_from_slice(&rest.join(&b' '));
+        out.push(b')');
+    }
+    out.extend_from_slice(b"\r\n");
+    Some((out, Extension::FetchPartial(range)))
 }
 
 fn list(t: &mut Tok<'_>, bytes: &[u8], head: &[u8]) -> Option<(Vec<u8>, Extension)> {
@@ -395,5 +492,63 @@ mod tests {
         assert_eq!(cmd, b"a CREATE \"My Sent\"\r\n");
         assert_eq!(ext, Extension::CreateUse(vec!["\\Sent".into()]));
         assert_eq!(preprocess(b"a CREATE x (FOO)\r\n"), None);
+    }
+
+    #[test]
+    fn uid_fetch_partial_modifier_is_taken_off() {
+        let (cmd, ext) =
+            preprocess(b"10 UID FETCH 25900:26600 (UID FLAGS) (PARTIAL -1:-3)\r\n").unwrap();
+        assert_eq!(cmd, b"10 UID FETCH 25900:26600 (UID FLAGS)\r\n");
+        assert_eq!(
+            ext,
+            Extension::FetchPartial(PartialRange::parse("-1:-3").unwrap())
+        );
+        let (cmd, _) = preprocess(
+            b"11 uid fetch 1:* BODY.PEEK[HEADER.FIELDS (Partial)] (changedsince 5 partial 5:1)\r\n",
+        )
+        .unwrap();
+        assert_eq!(
+            cmd,
+            b"11 uid fetch 1:* BODY.PEEK[HEADER.FIELDS (Partial)] (changedsince 5)\r\n"
+        );
+        // Not a modifier, broken, or not UID FETCH: left to imap-codec.
+        assert_eq!(
+            preprocess(b"12 UID FETCH 1:* (BODY[HEADER.FIELDS (PARTIAL)])\r\n"),
+            None
+        );
+        assert_eq!(
+            preprocess(b"13 UID FETCH 1:* FLAGS (PARTIAL 1:*)\r\n"),
+            None
+        );
+        assert_eq!(preprocess(b"14 FETCH 1:* FLAGS (PARTIAL 1:2)\r\n"), None);
+    }
+
+    use proptest::strategy::Strategy as _;
+
+    proptest::proptest! {
+        #[test]
+        fn preprocess_never_panics(words in proptest::collection::vec(proptest::prop_oneof![
+            proptest::sample::select(vec![
+                "a UID FETCH 1:* ", "b CANCELUPDATE ", "c SEARCH RETURN ", "(PARTIAL ", "-1:-3",
+                "BODY[HEADER.FIELDS (", "]", ")", "\"", "{3}\r\nabc", " ", "\r\n",
+            ]).prop_map(str::to_string),
+            "[ -~]{0,6}",
+        ], 0..12)) {
+            let _ = preprocess(words.concat().as_bytes());
+        }
+    }
+
+    #[test]
+    fn cancelupdate_names_tags() {
+        let (cmd, ext) = preprocess(b"c1 CANCELUPDATE \"B01\" \"x\\\"y\"\r\n").unwrap();
+        assert_eq!(cmd, b"c1");
+        assert_eq!(
+            ext,
+            Extension::CancelUpdate(vec!["B01".into(), "x\"y".into()])
+        );
+        assert_eq!(preprocess(b"c2 cancelupdate B01\r\n").unwrap().0, b"c2");
+        assert_eq!(preprocess(b"c3 CANCELUPDATE\r\n"), None);
+        assert_eq!(preprocess(b"c4 CANCELUPDATE \r\n"), None);
+        assert_eq!(preprocess(b"c5 CANCELUPDATE \"a\" (x)\r\n"), None);
     }
 }
