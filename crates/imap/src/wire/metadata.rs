@@ -582,6 +582,15 @@ mod tests {
         assert_eq!(g.entries, ["/private", "/shared/vendor/acme"]);
     }
 
+    /// `SETMETADATA INBOX (/private/a*b "x")` was answered "expected a space between
+    /// arguments": the atom ended at the `*`, and the answer did not say why.
+    #[test]
+    fn regress_wildcard_in_an_entry_atom_was_reported_as_a_missing_space() {
+        let why = bad(b"a SETMETADATA INBOX (/private/a*b \"x\")\r\n");
+        assert!(why.contains("'*' or '%'"), "{why}");
+        assert!(!why.contains("space"), "{why}");
+    }
+
     #[test]
     fn bad_syntax_is_bad() {
         for cmd in [
