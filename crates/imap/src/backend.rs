@@ -324,6 +324,37 @@ pub struct CachedStructure {
     pub bodystructure: Option<String>,
 }
 
+/// How far below a requested entry GETMETADATA reads (RFC 5464 §4.2.2 DEPTH).
+pub use crate::wire::metadata::Depth as MetadataDepth;
+
+/// One annotation found by [`MailboxBackend::get_metadata`] (RFC 5464).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetadataEntry {
+    /// The entry name, lower case.
+    pub name: String,
+    /// The value's size in octets.
+    pub size: u64,
+    /// The value; `None` when it is larger than the MAXSIZE asked for (RFC 5464 §4.2.1).
+    pub value: Option<Vec<u8>>,
+}
+
+/// Why SETMETADATA changed nothing (RFC 5464 §4.3 response codes).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MetadataError {
+    /// `NO [METADATA MAXSIZE n]`: a value is larger than `max` octets.
+    #[error("annotation value larger than {max} octets")]
+    TooBig { max: u64 },
+    /// `NO [METADATA TOOMANY]`: no room for a new entry.
+    #[error("too many annotations")]
+    TooMany,
+    /// `NO [METADATA NOPRIVATE]`: the backend keeps no `/private` entries there.
+    #[error("private annotations are not supported here")]
+    NoPrivate,
+    /// Any other failure (`NO [code]` as for other commands).
+    #[error(transparent)]
+    Failed(#[from] BackendError),
+}
+
 /// Dropping it stops the notifications started by [`MailboxBackend::watch`].
 pub struct Subscription(pub Box<dyn Send>);
 
@@ -519,6 +550,35 @@ pub trait MailboxBackend: Send {
             false
         })
         .map(|_| ())
+    }
+
+    /// RFC 5464 §4.2 GETMETADATA: the annotations of the server (`mailbox` `None`) or of
+    /// a mailbox that are one of `names` (lower case) or below one within `depth`, in name
+    /// order; values larger than `max_size` come without their value. A backend that keeps
+    /// no annotations has none.
+    fn get_metadata(
+        &mut self,
+        mailbox: Option<&str>,
+        names: &[String],
+        depth: MetadataDepth,
+        max_size: Option<u64>,
+    ) -> BackendResult<Vec<MetadataEntry>> {
+        let _ = (mailbox, names, depth, max_size);
+        Ok(Vec::new())
+    }
+
+    /// RFC 5464 §4.3 SETMETADATA: sets (or, for `None`, removes) every entry, or changes
+    /// nothing. On a mailbox, `/private/specialuse` is its special-use attribute (RFC 6154
+    /// §4; the session has checked the value).
+    fn set_metadata(
+        &mut self,
+        mailbox: Option<&str>,
+        changes: &[(String, Option<Vec<u8>>)],
+    ) -> Result<(), MetadataError> {
+        let _ = (mailbox, changes);
+        Err(MetadataError::Failed(BackendError::Cannot(
+            "Annotations are not kept by this server".into(),
+        )))
     }
 
     /// Calls `wake` whenever `mailbox` changes, until the subscription is dropped. The

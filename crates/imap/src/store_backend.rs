@@ -8,8 +8,8 @@
 use crate::backend::{
     Account as ImapAccount, AppendOutcome, AppendRequest, AuthOutcome, Authenticator, BackendError,
     BackendResult, CachedStructure, Changes, CopyOutcome, Credentials, Flag, MailboxBackend,
-    MailboxInfo, MailboxStatus, MessageMeta, Quota, Selected, SpecialUse, StoreMode, StoreOutcome,
-    StoreRequest, Subscription, TextCandidates,
+    MailboxInfo, MailboxStatus, MessageMeta, MetadataDepth, MetadataEntry, MetadataError, Quota,
+    Selected, SpecialUse, StoreMode, StoreOutcome, StoreRequest, Subscription, TextCandidates,
 };
 use mailward_event::{Event, Protocol, Reason, Scope};
 use mailward_store::access::{AccessError, FlagOp};
@@ -124,7 +124,28 @@ fn err(e: AccessError) -> BackendError {
         AccessError::InboxUndeletable => BackendError::Cannot("INBOX cannot be deleted".into()),
         AccessError::Expunged => BackendError::Cannot("The message has been expunged".into()),
         AccessError::OverQuota { .. } => BackendError::OverQuota,
+        e @ (AccessError::MetadataTooBig { .. }
+        | AccessError::MetadataTooMany { .. }
+        | AccessError::MetadataInvalid(_)) => BackendError::Cannot(e.to_string()),
         AccessError::Store(e) => BackendError::Internal(e.to_string()),
+    }
+}
+
+/// SETMETADATA's failures with their RFC 5464 §4.3 codes.
+fn metadata_err(e: AccessError) -> MetadataError {
+    match e {
+        AccessError::MetadataTooBig { max } => MetadataError::TooBig { max },
+        AccessError::MetadataTooMany { .. } => MetadataError::TooMany,
+        e => MetadataError::Failed(err(e)),
+    }
+}
+
+fn store_depth(d: MetadataDepth) -> mailward_store::access::MetadataDepth {
+    use mailward_store::access::MetadataDepth as D;
+    match d {
+        MetadataDepth::Zero => D::Zero,
+        MetadataDepth::One => D::One,
+        MetadataDepth::Infinity => D::Infinity,
     }
 }
 
@@ -637,6 +658,38 @@ impl<M: MailIndex + MessageBlobs + 'static> MailboxBackend for StoreMailboxes<M>
                 f(m.uid, &raw)
             })
             .collect())
+    }
+
+    fn get_metadata(
+        &mut self,
+        mailbox: Option<&str>,
+        names: &[String],
+        depth: MetadataDepth,
+        max_size: Option<u64>,
+    ) -> BackendResult<Vec<MetadataEntry>> {
+        Ok(self
+            .access
+            .metadata(mailbox, names, store_depth(depth), max_size)
+            .map_err(err)?
+            .into_iter()
+            .map(|e| MetadataEntry {
+                name: e.name,
+                size: e.size,
+                value: e.value,
+            })
+            .collect())
+    }
+
+    fn set_metadata(
+        &mut self,
+        mailbox: Option<&str>,
+        changes: &[(String, Option<Vec<u8>>)],
+    ) -> Result<(), MetadataError> {
+        // `/private/specialuse` may change the folder: forget the one kept.
+        self.folder = None;
+        self.access
+            .set_metadata(mailbox, changes)
+            .map_err(metadata_err)
     }
 
     fn watch(

@@ -115,6 +115,22 @@ const MIGRATIONS: &[&str] = &[
     r#"
     CREATE INDEX messages_unseen ON messages(mailbox_id, uid) WHERE instr(flags, '\Seen') = 0;
     "#,
+    // 7: annotations (RFC 5464 METADATA), per account: server entries (`mailbox_id` NULL)
+    // and mailbox entries, which go with their mailbox (DELETE, or its directory vanishing)
+    // and follow it through RENAME (the row keeps its id). `/shared` entries are kept per
+    // account like `/private` ones (no sharing yet). Names in lower case (§3.2: entry names
+    // are case-insensitive); values are octets. `/private/specialuse` is not kept here: it
+    // is `mailboxes.special_use` (RFC 6154 §4).
+    r#"
+    CREATE TABLE metadata (
+        account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        mailbox_id INTEGER REFERENCES mailboxes(id) ON DELETE CASCADE,
+        name       TEXT NOT NULL,
+        value      BLOB NOT NULL
+    );
+    CREATE UNIQUE INDEX metadata_entry ON metadata(account_id, IFNULL(mailbox_id, 0), name);
+    CREATE INDEX metadata_mailbox ON metadata(mailbox_id);
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -29,7 +29,8 @@ fn other(s: &str) -> Option<Capability<'static>> {
 ///   loopback when configured).
 /// - Always: IMAP4rev2 (RFC 9051) and IMAP4rev1 (RFC 3501), LITERAL+ (RFC 7888), ID
 ///   (RFC 2971), ENABLE (RFC 5161), IDLE (RFC 2177), NAMESPACE (RFC 2342), UIDPLUS
-///   (RFC 4315), MOVE (RFC 6851), SPECIAL-USE and CREATE-SPECIAL-USE (RFC 6154), CONDSTORE and QRESYNC
+///   (RFC 4315), MOVE (RFC 6851), SPECIAL-USE and CREATE-SPECIAL-USE (RFC 6154), METADATA and
+///   METADATA-SERVER (RFC 5464: server and mailbox annotations), CONDSTORE and QRESYNC
 ///   (RFC 7162), ESEARCH (RFC 4731), LIST-EXTENDED (RFC 5258), LIST-STATUS (RFC 5819),
 ///   UNSELECT (RFC 3691), QUOTA and QUOTA=RES-STORAGE (RFC 9208), APPENDLIMIT (RFC 7889),
 ///   MULTIAPPEND (RFC 3502), CATENATE (RFC 4469), BINARY (RFC 3516),
@@ -60,6 +61,8 @@ pub fn capabilities(ctx: &CapabilityContext) -> Vec1<Capability<'static>> {
     caps.push(Capability::Move);
     caps.extend(other("SPECIAL-USE"));
     caps.extend(other("CREATE-SPECIAL-USE"));
+    caps.extend(other("METADATA"));
+    caps.extend(other("METADATA-SERVER"));
     caps.push(Capability::CondStore);
     caps.push(Capability::QResync);
     caps.extend(other("ESEARCH"));

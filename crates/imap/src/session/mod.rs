@@ -44,6 +44,7 @@ mod catenate;
 mod context;
 mod fetch;
 mod mailboxes;
+pub mod metadata;
 pub mod qresync;
 pub mod respond;
 mod search;
@@ -85,6 +86,9 @@ pub struct SessionConfig {
     pub limits: Limits,
     /// Our ID (RFC 2971 §3.3) fields.
     pub server_id: Vec<(String, String)>,
+    /// The `/shared/admin` server annotation (RFC 5464 §3.2.1.1): a URI to reach the
+    /// administrator, such as `mailto:postmaster@example.com`; none when `None`.
+    pub admin: Option<String>,
 }
 
 impl SessionConfig {
@@ -98,6 +102,7 @@ impl SessionConfig {
                 ("name".into(), "mailward".into()),
                 ("version".into(), env!("CARGO_PKG_VERSION").into()),
             ],
+            admin: None,
         }
     }
 }
@@ -614,6 +619,10 @@ impl Session {
             }
             Frame::Command(bytes) => {
                 self.commands += 1;
+                // RFC 5464 GETMETADATA / SETMETADATA: read by `wire::metadata`.
+                if let Some(parsed) = wire::metadata::parse(&bytes) {
+                    return self.metadata_command(parsed);
+                }
                 let (bytes, ext) = match wire::extended::preprocess(&bytes) {
                     Some((b, e)) => (b, e),
                     None => (bytes, wire::extended::Extension::None),

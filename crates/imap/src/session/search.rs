@@ -303,7 +303,12 @@ impl Session {
         let Some(b) = self.backend.as_deref_mut() else {
             return Err(None);
         };
-        let mut metas = match b.metas(&name, &all) {
+        let mut considered: Vec<u32> = all.to_vec();
+        if let Err(e) = index_candidates(b, &name, &key, &mut considered) {
+            self.backend_no(tag, &e);
+            return Err(None);
+        }
+        let mut metas = match b.metas(&name, &considered) {
             Ok(m) => m,
             Err(e) => {
                 self.backend_no(tag, &e);
@@ -421,10 +426,29 @@ impl Session {
     }
 }
 
+/// Keeps of `uids` (ascending, of `mailbox`) the messages the full-text index cannot rule
+/// out for `key`: a message without every trigram of a needle the key needs cannot match
+/// (the others are still checked exactly, RFC 9051 §6.4.4 substrings). Done before any
+/// per-message data is read, so a search for a rare string in a big mailbox reads little.
+pub(super) fn index_candidates(
+    b: &mut dyn MailboxBackend,
+    mailbox: &str,
+    key: &K,
+    uids: &mut Vec<u32>,
+) -> BackendResult<()> {
+    if uids.len() > 1
+        && let Some(filter) = key.index_filter()
+    {
+        let r = filter.resolve(b, mailbox)?;
+        uids.retain(|&uid| r.admits(uid));
+    }
+    Ok(())
+}
+
 /// The UIDs among `metas` (messages of `mailbox`) that `key` matches, ascending: on index
-/// data where it decides, else on the message content of the candidates the full-text index
-/// admits. SEARCH, SORT and THREAD use it, and RFC 5267 §4.3 UPDATE contexts re-evaluate
-/// the few messages a change touched with it.
+/// data where it decides, else on the message content. SEARCH, SORT and THREAD use it
+/// (after [`index_candidates`]), and RFC 5267 §4.3 UPDATE contexts re-evaluate the few
+/// messages a change touched with it.
 pub(super) fn matching_uids(
     b: &mut dyn MailboxBackend,
     mailbox: &str,
@@ -439,14 +463,6 @@ pub(super) fn matching_uids(
             Some(false) => {}
             None => pending.push(m.uid),
         }
-    }
-    // The full-text index rules out the messages that cannot hold a needle the key needs;
-    // the others are still checked exactly (RFC 9051 §6.4.4 substrings).
-    if pending.len() > 1
-        && let Some(filter) = key.index_filter()
-    {
-        let r = filter.resolve(b, mailbox)?;
-        pending.retain(|&uid| r.admits(uid));
     }
     if !pending.is_empty() {
         let by_uid: HashMap<u32, &MessageMeta> = metas.iter().map(|m| (m.uid, m)).collect();

@@ -5,7 +5,8 @@
 //! of [`Framer::next_frame`].
 //!
 //! Limits (see [`crate::Limits`]): a command line is at most `max_line` octets without its
-//! literals; a literal is at most the APPENDLIMIT in APPEND, `max_literal` elsewhere, and
+//! literals; a literal is at most the APPENDLIMIT in APPEND, 1 MiB in SETMETADATA (RFC 5464
+//! values, see `SETMETADATA_LITERAL`), `max_literal` elsewhere, and
 //! less before authentication; a command is at most `max_command` in all. A refused
 //! command is skipped whole without losing step with the client:
 //! - a synchronizing literal that is too big is refused before the client sends it (the
@@ -97,6 +98,10 @@ pub struct Framer {
     line_start: usize,
     state: State,
 }
+
+/// Largest literal of a SETMETADATA command (its values): above the annotation size limit
+/// (64 KiB in the store), so a value somewhat too large gets its RFC 5464 answer.
+const SETMETADATA_LITERAL: u64 = 1024 * 1024;
 
 /// Longest tail kept while skipping a line: enough for `~{4294967295+}` CRLF.
 const TAIL: usize = 32;
@@ -239,11 +244,16 @@ impl Framer {
     }
 
     fn literal_limit(&self) -> (u64, bool) {
-        let append = command_name(&self.cmd).is_some_and(|n| n == "APPEND");
+        let name = command_name(&self.cmd);
+        let append = name.as_deref() == Some("APPEND");
         if !self.authenticated {
             (self.limits.max_literal_unauthenticated, false)
         } else if append {
             (self.limits.max_append, true)
+        } else if name.as_deref() == Some("SETMETADATA") {
+            // RFC 5464 §4.3: a value over the annotation limit is answered `NO [METADATA
+            // MAXSIZE n]`, so SETMETADATA's values are read whole up to this size.
+            (self.limits.max_literal.max(SETMETADATA_LITERAL), false)
         } else {
             (self.limits.max_literal, false)
         }

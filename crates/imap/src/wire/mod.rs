@@ -14,6 +14,7 @@ pub mod extended;
 pub mod framer;
 pub mod imap_url;
 pub mod search_return;
+pub mod metadata;
 
 pub use decode::{DecodeError, decode_command};
 pub use framer::{Frame, Framer, LineFrame, Rejection};

@@ -132,6 +132,8 @@ async fn serve(loaded: Loaded) -> anyhow::Result<()> {
         .into_iter()
         .next()
         .unwrap_or_else(|| cfg.server.hostname.clone());
+    // RFC 5464 §3.2.1.1 `/shared/admin`: the postmaster SMTP accepts (RFC 5321 §4.5.1).
+    let imap_admin = format!("mailto:postmaster@{postmaster_domain}");
     let server_cfg = ServerConfig {
         session: SessionConfig {
             hostname: cfg.server.hostname.clone(),
@@ -166,7 +168,7 @@ async fn serve(loaded: Loaded) -> anyhow::Result<()> {
         Arc::new(Limiter::new(limit_settings(cfg), ledger.clone())),
     );
     let bound = server.bind().await?;
-    let imap = imap_server(cfg, &store, tls_cfg.clone(), &ledger);
+    let imap = imap_server(cfg, &store, tls_cfg.clone(), &ledger, imap_admin);
     let imap_bound = imap.bind().await?;
     let pop3 = pop3_server(cfg, &store, tls_cfg, &ledger);
     let pop3_bound = pop3.bind().await?;
@@ -280,6 +282,7 @@ fn imap_server(
     store: &Arc<Store>,
     tls_cfg: tls::Config,
     ledger: &Arc<AuthLedger>,
+    admin: String,
 ) -> Arc<mailward_imap::Server> {
     use mailward_imap::ListenerKind as ImapKind;
     let mut listeners = Vec::new();
@@ -292,6 +295,7 @@ fn imap_server(
     let mut session = mailward_imap::SessionConfig::new(cfg.server.hostname.clone());
     session.tls_available = true;
     session.plaintext_auth_on_loopback = cfg.relay.plaintext_auth_on_loopback;
+    session.admin = Some(admin);
     let imap_cfg = mailward_imap::ServerConfig {
         session,
         listeners,

@@ -23,6 +23,15 @@ pub enum AccessError {
     Expunged,
     #[error("over quota ({used} + {size} > {quota} bytes)")]
     OverQuota { used: u64, size: u64, quota: u64 },
+    /// RFC 5464 §4.3 `NO [METADATA MAXSIZE n]`.
+    #[error("annotation value larger than {max} octets")]
+    MetadataTooBig { max: u64 },
+    /// RFC 5464 §4.3 `NO [METADATA TOOMANY]`.
+    #[error("too many annotations (at most {max} per account)")]
+    MetadataTooMany { max: u64 },
+    /// An entry name or a `/private/specialuse` value the store cannot keep.
+    #[error("invalid annotation: {0}")]
+    MetadataInvalid(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -221,6 +221,7 @@ impl MailAccess {
             let target = self.create_folder(&to)?;
             let uids: Vec<u32> = self.messages(inbox.id)?.iter().map(|m| m.uid).collect();
             self.move_messages(&inbox, &uids, &target.name)?;
+            self.copy_metadata(inbox.id, target.id)?;
             return Ok(());
         }
         self.require(&from)?;

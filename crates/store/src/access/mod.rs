@@ -16,6 +16,7 @@ mod expunge;
 mod flags;
 mod folders;
 pub(crate) mod messages;
+pub mod metadata;
 mod quota;
 
 pub use append::NewMessage;
@@ -25,6 +26,7 @@ pub use error::AccessError;
 pub use flags::{FlagChange, FlagOp};
 pub use folders::{Folder, FolderStatus};
 pub use messages::{Changes, Message};
+pub use metadata::{MetadataChange, MetadataDepth, MetadataEntry};
 
 use crate::directory::Account;
 use crate::folder_name::{self, NameError};

@@ -4,7 +4,7 @@
 use super::{DirectoryStore, MailIndex, MailStore, MessageBlobs, QueueStore};
 use crate::access::{
     AccessError, CachedStructure, Changes, Copied, FlagChange, FlagOp, Folder, FolderStatus,
-    MailAccess, Message, NewMessage,
+    MailAccess, Message, MetadataChange, MetadataDepth, MetadataEntry, NewMessage,
 };
 use crate::directory::{self, Account, Recipient};
 use crate::error::StoreError;
@@ -277,5 +277,23 @@ impl MailIndex for MailAccess {
         entries: &[CachedStructure],
     ) -> Result<(), AccessError> {
         MailAccess::cache_structure(self, folder_id, entries)
+    }
+
+    fn metadata(
+        &self,
+        mailbox: Option<&str>,
+        names: &[String],
+        depth: MetadataDepth,
+        max_size: Option<u64>,
+    ) -> Result<Vec<MetadataEntry>, AccessError> {
+        MailAccess::metadata(self, mailbox, names, depth, max_size)
+    }
+
+    fn set_metadata(
+        &self,
+        mailbox: Option<&str>,
+        changes: &[MetadataChange],
+    ) -> Result<(), AccessError> {
+        MailAccess::set_metadata(self, mailbox, changes)
     }
 }

@@ -4,7 +4,7 @@
 use super::MessageBlobs;
 use crate::access::{
     AccessError, CachedStructure, Changes, Copied, FlagChange, FlagOp, Folder, FolderStatus,
-    Message, NewMessage,
+    Message, MetadataChange, MetadataDepth, MetadataEntry, NewMessage,
 };
 use crate::directory::Account;
 use crate::error::StoreError;
@@ -146,5 +146,21 @@ pub trait MailIndex: Send + Sync {
         &self,
         folder_id: i64,
         entries: &[CachedStructure],
+    ) -> Result<(), AccessError>;
+
+    /// RFC 5464 §4.2 GETMETADATA: entries of the server (`mailbox` `None`) or of a mailbox
+    /// named or below `names` within `depth`; values over `max_size` left out.
+    fn metadata(
+        &self,
+        mailbox: Option<&str>,
+        names: &[String],
+        depth: MetadataDepth,
+        max_size: Option<u64>,
+    ) -> Result<Vec<MetadataEntry>, AccessError>;
+    /// RFC 5464 §4.3 SETMETADATA: all the changes or none.
+    fn set_metadata(
+        &self,
+        mailbox: Option<&str>,
+        changes: &[MetadataChange],
     ) -> Result<(), AccessError>;
 }
