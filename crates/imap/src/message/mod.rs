@@ -38,11 +38,12 @@ use std::num::NonZeroU32;
 
 pub use section::{SectionError, Specifier};
 
-/// A parsed message.
+/// A message: its octets in CRLF form and, parsed on first use, its MIME structure (a
+/// FETCH of BODY[] or RFC822.SIZE never needs it).
 #[derive(Debug, Clone)]
 pub struct Message<'a> {
     data: Cow<'a, [u8]>,
-    root: mime::Part,
+    root: std::sync::OnceLock<mime::Part>,
 }
 
 /// RFC 9051 §2.3.4 / §4: IMAP lines end in CRLF. A bare LF becomes CRLF (Dovecot does the
@@ -98,11 +99,12 @@ pub fn split_section(section: Option<&Section<'_>>) -> (Vec<u32>, Specifier) {
 }
 
 impl<'a> Message<'a> {
-    /// Parses `raw` (line ends are made CRLF first).
+    /// Takes `raw` (line ends are made CRLF); the MIME structure is parsed when first asked.
     pub fn parse(raw: &'a [u8]) -> Message<'a> {
-        let data = to_crlf(raw);
-        let root = mime::parse(&data);
-        Message { data, root }
+        Message {
+            data: to_crlf(raw),
+            root: std::sync::OnceLock::new(),
+        }
     }
 
     /// The message in its CRLF form.
@@ -111,7 +113,7 @@ impl<'a> Message<'a> {
     }
 
     pub fn root(&self) -> &mime::Part {
-        &self.root
+        self.root.get_or_init(|| mime::parse(&self.data))
     }
 
     /// RFC822.SIZE (RFC 9051 §7.5.2), saturating at u32::MAX.
@@ -121,22 +123,26 @@ impl<'a> Message<'a> {
 
     /// ENVELOPE (RFC 9051 §7.5.2).
     pub fn envelope(&self) -> Envelope<'static> {
-        envelope::from_header(&self.data, &self.root.header).to_imap()
+        envelope::from_header(&self.data, &self.root().header).to_imap()
     }
 
     /// BODYSTRUCTURE (`extended`) or BODY (RFC 9051 §7.5.2).
     pub fn body_structure(&self, extended: bool) -> BodyStructure<'static> {
-        structure::body_structure(&self.data, &self.root, extended)
+        structure::body_structure(&self.data, self.root(), extended)
     }
 
     /// The octets of BODY[section] (no partial range).
     pub fn section(&self, path: &[u32], spec: &Specifier) -> Cow<'_, [u8]> {
-        section::body_section(&self.data, &self.root, path, spec)
+        // BODY[]: the whole message, no structure needed.
+        if path.is_empty() && matches!(spec, Specifier::Content) {
+            return Cow::Borrowed(&self.data);
+        }
+        section::body_section(&self.data, self.root(), path, spec)
     }
 
     /// The octets of BINARY[path] (RFC 3516 §4.2).
     pub fn binary(&self, path: &[u32]) -> Result<Cow<'_, [u8]>, SectionError> {
-        section::binary_section(&self.data, &self.root, path)
+        section::binary_section(&self.data, self.root(), path)
     }
 
     /// The FETCH item for `BODY[section]<partial>` (also RFC822, RFC822.HEADER,
