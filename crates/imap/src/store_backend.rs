@@ -112,6 +112,8 @@ pub struct StoreMailboxes<M = MailAccess> {
     /// FETCH or SEARCH that follows finds their files without another query. Emptied when
     /// the session looks for changes, so an IDLE session keeps nothing.
     rows: HashMap<u32, Message>,
+    /// The account's change feed while the session uses NOTIFY (RFC 5465).
+    feed: Option<crate::account_feed::AccountFeed>,
 }
 
 fn err(e: AccessError) -> BackendError {
@@ -205,6 +207,7 @@ impl<M: MailIndex + MessageBlobs> StoreMailboxes<M> {
             access,
             folder: None,
             rows: HashMap::new(),
+            feed: None,
         }
     }
 
@@ -593,6 +596,49 @@ impl<M: MailIndex + MessageBlobs + 'static> MailboxBackend for StoreMailboxes<M>
                 f(m.uid, &raw)
             })
             .collect())
+    }
+
+    fn follow_account(&mut self, on: bool) -> BackendResult<()> {
+        self.feed = on.then(|| {
+            crate::account_feed::AccountFeed::new(
+                self.access.subscribe_changes(),
+                self.access.account().id,
+            )
+        });
+        Ok(())
+    }
+
+    fn account_events(&mut self, max: usize) -> crate::backend::AccountEvents {
+        let Some(feed) = self.feed.as_mut() else {
+            return crate::backend::AccountEvents::default();
+        };
+        let access = &self.access;
+        feed.drain(max, || {
+            access
+                .folders()
+                .map(|fs| fs.into_iter().map(|f| (f.id, f.name)).collect())
+                .unwrap_or_default()
+        })
+    }
+
+    fn watch_account(&mut self, wake: Box<dyn Fn() + Send + Sync>) -> BackendResult<Subscription> {
+        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            return Err(BackendError::Unavailable("no runtime to watch on".into()));
+        };
+        let mut rx = self.access.subscribe_changes();
+        let account = self.access.account().id;
+        let task = handle.spawn(async move {
+            use tokio::sync::broadcast::error::RecvError;
+            loop {
+                match rx.recv().await {
+                    Ok(c) if c.account_id == account => wake(),
+                    Ok(_) => {}
+                    Err(RecvError::Lagged(_)) => wake(),
+                    Err(RecvError::Closed) => break,
+                }
+            }
+        });
+        Ok(Subscription(Box::new(AbortOnDrop(task))))
     }
 
     fn watch(

@@ -34,7 +34,7 @@ fn other(s: &str) -> Option<Capability<'static>> {
 ///   UNSELECT (RFC 3691), QUOTA and QUOTA=RES-STORAGE (RFC 9208), APPENDLIMIT (RFC 7889),
 ///   CHILDREN (RFC 3348), UTF8=ACCEPT (RFC 6855), SORT and SORT=DISPLAY (RFC 5256,
 ///   RFC 5957), THREAD=ORDEREDSUBJECT and THREAD=REFERENCES (RFC 5256), ESORT (RFC 5267
-///   §3).
+///   §3), NOTIFY (RFC 5465).
 pub fn capabilities(ctx: &CapabilityContext) -> Vec1<Capability<'static>> {
     let mut caps: Vec<Capability<'static>> = Vec::new();
     caps.extend(other("IMAP4rev2"));
@@ -74,6 +74,7 @@ pub fn capabilities(ctx: &CapabilityContext) -> Vec1<Capability<'static>> {
     caps.extend(other("THREAD=ORDEREDSUBJECT"));
     caps.extend(other("THREAD=REFERENCES"));
     caps.extend(other("ESORT"));
+    caps.extend(other("NOTIFY"));
     caps.push(Capability::Utf8(
         imap_codec::imap_types::extensions::utf8::Utf8Kind::Accept,
     ));
@@ -132,7 +133,7 @@ mod tests {
         assert!(l.contains(" CONDSTORE QRESYNC "), "{l}");
         assert!(
             l.ends_with(
-                " CHILDREN SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES ESORT UTF8=ACCEPT\r\n"
+                " CHILDREN SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES ESORT NOTIFY UTF8=ACCEPT\r\n"
             ),
             "{l}"
         );

@@ -41,6 +41,8 @@
 pub mod capability;
 mod fetch;
 mod mailboxes;
+mod notify;
+mod notify_filter;
 pub mod qresync;
 pub mod respond;
 mod search;
@@ -219,6 +221,8 @@ pub struct Session {
     /// The keywords of the FLAGS response the client last had for the selected mailbox
     /// (RFC 3501 §7.2.6: a keyword is announced before a FETCH shows it).
     keywords_announced: Vec<String>,
+    /// RFC 5465 NOTIFY, once set.
+    notify: Option<Box<notify::NotifyState>>,
 }
 
 /// Takes a finished piece of a long response (FETCH of many messages) while the command is
@@ -285,6 +289,7 @@ impl Session {
             own_changes: Vec::new(),
             stream: None,
             keywords_announced: Vec::new(),
+            notify: None,
         }
     }
 
@@ -608,6 +613,10 @@ impl Session {
             }
             Frame::Command(bytes) => {
                 self.commands += 1;
+                if wire::notify::is_notify(&bytes) {
+                    self.command = "NOTIFY";
+                    return self.notify_command(&bytes);
+                }
                 let (bytes, ext) = match wire::extended::preprocess(&bytes) {
                     Some((b, e)) => (b, e),
                     None => (bytes, wire::extended::Extension::None),
@@ -928,7 +937,10 @@ impl Session {
             }
         };
         self.ext = wire::extended::Extension::None;
-        if poll_after && action.is_none() && matches!(self.state, State::Selected(_)) {
+        if poll_after
+            && action.is_none()
+            && (matches!(self.state, State::Selected(_)) || self.notify.is_some())
+        {
             // The untagged updates go before the tagged completion (RFC 9051 §7.4).
             let tail = self.output.split_off(before);
             let (body_part, tagged) = split_tagged(&tail, tag.as_ref().as_bytes());
@@ -1243,6 +1255,10 @@ impl Session {
     /// on each change; keep the subscription while waiting. `None` when nothing is
     /// selected or the backend cannot watch.
     pub fn watch(&mut self, wake: Box<dyn Fn() + Send + Sync>) -> Option<Subscription> {
+        if self.notify.is_some() {
+            // RFC 5465: every mailbox of the account may have something to say.
+            return self.backend.as_mut()?.watch_account(wake).ok();
+        }
         let State::Selected(sel) = &self.state else {
             return None;
         };
@@ -1255,6 +1271,7 @@ impl Session {
     /// under QRESYNC, RFC 7162 §3.2.10). Called by NOOP and by the driver when woken
     /// during IDLE.
     pub fn poll_changes(&mut self) {
+        self.poll_notify();
         let State::Selected(sel) = &self.state else {
             return;
         };
@@ -1266,9 +1283,11 @@ impl Session {
             return;
         };
         self.report_expunged(changes.expunged);
+        let first_new = self.selected().map_or(0, |s| s.uids.len() + 1);
         let newest = self.report_added(&changes.added);
         if let Some(newest) = newest {
             self.claim_recent(newest);
+            self.notify_fetch_new(first_new);
         }
         self.report_flag_changes(&changes.flags_changed);
         if let State::Selected(sel) = &mut self.state {

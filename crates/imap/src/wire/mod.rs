@@ -11,6 +11,7 @@ pub mod decode;
 pub mod encode;
 pub mod extended;
 pub mod framer;
+pub mod notify;
 
 pub use decode::{DecodeError, decode_command};
 pub use framer::{Frame, Framer, LineFrame, Rejection};

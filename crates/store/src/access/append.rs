@@ -2,6 +2,7 @@
 //! also the insertion COPY uses.
 
 use super::{AccessError, Folder, MailAccess, Message, UNIQUE, expected_path, keep_synced, now};
+use crate::change::ChangeKind;
 use crate::error::StoreError;
 use crate::flags::Flags;
 use crate::mailbox::{self, mtime_ns};
@@ -115,7 +116,7 @@ impl MailAccess {
         keep_synced(&tx, folder.id, dir, new_before, cur_before)?;
         tx.commit()?;
         drop(conn);
-        self.announce(folder.id, modseq);
+        self.announce(folder.id, modseq, ChangeKind::added());
         Ok((folder.uidvalidity, uid))
     }
 }
