@@ -336,6 +336,12 @@ impl Session {
                     }
                 }
                 AccountEvent::Subscription { name, subscribed } => {
+                    // Under a `subscribed` filter the change concerns the client whether
+                    // the name was subscribed before or is now.
+                    let before = state
+                        .spec
+                        .events_for(&name, &state.subscribed())
+                        .subscription;
                     if let Some(subs) = state.subscriptions.as_mut() {
                         if subscribed {
                             subs.insert(name.clone());
@@ -343,10 +349,11 @@ impl Session {
                             subs.remove(&name);
                         }
                     }
-                    if state
-                        .spec
-                        .events_for(&name, &state.subscribed())
-                        .subscription
+                    if before
+                        || state
+                            .spec
+                            .events_for(&name, &state.subscribed())
+                            .subscription
                     {
                         let attr = if subscribed { "\\Subscribed" } else { "" };
                         list_line(&mut lines, attr, &name, None, utf8);
