@@ -204,9 +204,7 @@ fn new_messages_in_the_selected_mailbox_come_with_the_fetch_items() {
     let out = send(a, "x NOOP\r\n");
     assert!(out.starts_with("* 1 EXISTS\r\n"), "{out}");
     assert!(
-        out.contains(
-            "* 1 FETCH (UID 1 BODY[HEADER.FIELDS (SUBJECT)] {14}\r\nSubject: new\r\n)"
-        ),
+        out.contains("* 1 FETCH (UID 1 BODY[HEADER.FIELDS (SUBJECT)] {14}\r\nSubject: new\r\n)"),
         "{out}"
     );
     assert!(!out.contains("NOTIFY "), "no stray tagged line: {out}");
