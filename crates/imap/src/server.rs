@@ -278,6 +278,9 @@ impl Server {
         })));
         // RFC 5465 NOTIFY: woken by the account's changes while waiting for a command.
         let mut notify_wait: Option<(Subscription, Arc<Notify>)> = None;
+        // When the wait for the next command ends (notifications sent meanwhile do not move
+        // the autologout timer: it counts the client's silence).
+        let mut read_deadline: Option<tokio::time::Instant> = None;
         loop {
             let (out, authenticated) = {
                 let mut s = lock(session);
@@ -330,7 +333,9 @@ impl Server {
                     quickack(conn.quick);
                     self.follow_notify(session, &mut notify_wait).await?;
                     // RFC 9051 §5.4: the autologout timer (30 minutes once authenticated).
-                    let read = tokio::time::timeout(timeout, conn.io.read(&mut buf));
+                    let deadline =
+                        *read_deadline.get_or_insert_with(|| tokio::time::Instant::now() + timeout);
+                    let read = tokio::time::timeout_at(deadline, conn.io.read(&mut buf));
                     let read = match &notify_wait {
                         Some((_, woken)) => tokio::select! {
                             r = read => Some(r),
@@ -343,6 +348,7 @@ impl Server {
                         blocking(session, |s| s.poll_unsolicited()).await?;
                         continue;
                     };
+                    read_deadline = None;
                     match read {
                         Err(_) => {
                             let out = {

@@ -622,6 +622,14 @@ impl<M: MailIndex + MessageBlobs + 'static> MailboxBackend for StoreMailboxes<M>
     }
 
     fn watch_account(&mut self, wake: Box<dyn Fn() + Send + Sync>) -> BackendResult<Subscription> {
+        // The feed's own task wakes the session: no second receiver on the channel.
+        let wake = match self.feed.as_ref() {
+            Some(feed) => match feed.on_change(wake) {
+                Some(guard) => return Ok(Subscription(Box::new(guard))),
+                None => return Err(BackendError::Unavailable("no runtime to watch on".into())),
+            },
+            None => wake,
+        };
         let Ok(handle) = tokio::runtime::Handle::try_current() else {
             return Err(BackendError::Unavailable("no runtime to watch on".into()));
         };
