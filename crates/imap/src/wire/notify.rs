@@ -620,6 +620,20 @@ mod tests {
         assert!(parse(line).is_ok());
     }
 
+    proptest::proptest! {
+        #[test]
+        fn random_arguments_never_panic(tail in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200)) {
+            let mut line = b"a NOTIFY SET ".to_vec();
+            line.extend_from_slice(&tail);
+            let _ = parse(&line);
+        }
+
+        #[test]
+        fn random_structures_never_panic(tail in "[()a-zA-Z{}0-9\\[\\]\" .\r\n-]{0,120}") {
+            let _ = parse(format!("a NOTIFY SET STATUS {tail}").as_bytes());
+        }
+    }
+
     #[test]
     fn is_notify_looks_at_the_name() {
         assert!(is_notify(b"a NOTIFY NONE\r\n"));
