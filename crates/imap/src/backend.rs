@@ -355,6 +355,41 @@ pub enum MetadataError {
     Failed(#[from] BackendError),
 }
 
+/// One change in the account, from the account-wide change feed IMAP NOTIFY follows
+/// (RFC 5465 §5); names are UTF-8, `/`-separated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccountEvent {
+    /// Messages of `mailbox` changed: new ones (§5.2), expunged ones (§5.3), flags (§5.1).
+    Messages {
+        mailbox: String,
+        added: bool,
+        expunged: bool,
+        flags: bool,
+    },
+    /// §5.4 MailboxName.
+    Created(String),
+    Deleted(String),
+    Renamed {
+        from: String,
+        to: String,
+    },
+    /// §5.5 SubscriptionChange.
+    Subscription {
+        name: String,
+        subscribed: bool,
+    },
+}
+
+/// What [`MailboxBackend::account_events`] found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccountEvents {
+    /// In the order they happened; the message changes of one mailbox merged into one.
+    pub events: Vec<AccountEvent>,
+    /// The feed overflowed and changes were lost (RFC 5465 §5.8): the session must read
+    /// what it reports again.
+    pub lagged: bool,
+}
+
 /// Dropping it stops the notifications started by [`MailboxBackend::watch`].
 pub struct Subscription(pub Box<dyn Send>);
 
@@ -579,6 +614,27 @@ pub trait MailboxBackend: Send {
         Err(MetadataError::Failed(BackendError::Cannot(
             "Annotations are not kept by this server".into(),
         )))
+    }
+
+    /// RFC 5465 NOTIFY: starts following the account's change feed afresh (`true`: what
+    /// happened before is not reported) or stops (`false`).
+    fn follow_account(&mut self, on: bool) -> BackendResult<()> {
+        let _ = on;
+        Err(BackendError::Unavailable("no change feed".into()))
+    }
+
+    /// The account's changes since the last call (at most `max`; the rest wait for the
+    /// next call). Nothing when not following.
+    fn account_events(&mut self, max: usize) -> AccountEvents {
+        let _ = max;
+        AccountEvents::default()
+    }
+
+    /// Calls `wake` whenever anything in the account changes, until the subscription is
+    /// dropped (NOTIFY sessions, in IDLE or between commands).
+    fn watch_account(&mut self, wake: Box<dyn Fn() + Send + Sync>) -> BackendResult<Subscription> {
+        let _ = wake;
+        Err(BackendError::Unavailable("no change feed".into()))
     }
 
     /// Calls `wake` whenever `mailbox` changes, until the subscription is dropped. The

@@ -11,6 +11,7 @@
 //! - [`store_backend`]: those traits over `mailward-store`;
 //! - [`server`]: the tokio listeners (`imap` with STARTTLS, `imaps`).
 
+pub mod account_feed;
 pub mod backend;
 pub mod limits;
 pub mod mailbox_name;

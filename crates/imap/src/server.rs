@@ -4,7 +4,7 @@
 //! held by an idle or IDLE-ing connection. Per-IP limits and the authentication-failure
 //! throttle come from `mailward-net`.
 
-use crate::backend::{AuthOutcome, Authenticator};
+use crate::backend::{AuthOutcome, Authenticator, Subscription};
 use crate::session::{Action, Session, SessionConfig};
 use mailward_event::{Event, Protocol};
 use mailward_net::auth_ledger::Denied;
@@ -276,6 +276,11 @@ impl Server {
         lock(session).set_output_stream(Some(Box::new(move |piece| {
             stream_tx.blocking_send(piece).is_ok()
         })));
+        // RFC 5465 NOTIFY: woken by the account's changes while waiting for a command.
+        let mut notify_wait: Option<(Subscription, Arc<Notify>)> = None;
+        // When the wait for the next command ends (notifications sent meanwhile do not move
+        // the autologout timer: it counts the client's silence).
+        let mut read_deadline: Option<tokio::time::Instant> = None;
         loop {
             let (out, authenticated) = {
                 let mut s = lock(session);
@@ -326,8 +331,25 @@ impl Server {
                         buf.resize(16 * 1024, 0);
                     }
                     quickack(conn.quick);
+                    self.follow_notify(session, &mut notify_wait).await?;
                     // RFC 9051 §5.4: the autologout timer (30 minutes once authenticated).
-                    match tokio::time::timeout(timeout, conn.io.read(&mut buf)).await {
+                    let deadline =
+                        *read_deadline.get_or_insert_with(|| tokio::time::Instant::now() + timeout);
+                    let read = tokio::time::timeout_at(deadline, conn.io.read(&mut buf));
+                    let read = match &notify_wait {
+                        Some((_, woken)) => tokio::select! {
+                            r = read => Some(r),
+                            _ = woken.notified() => None,
+                        },
+                        None => Some(read.await),
+                    };
+                    let Some(read) = read else {
+                        // RFC 5465 §5: notifications go out between commands too.
+                        blocking(session, |s| s.poll_unsolicited()).await?;
+                        continue;
+                    };
+                    read_deadline = None;
+                    match read {
                         Err(_) => {
                             let out = {
                                 let mut s = lock(session);
@@ -362,6 +384,30 @@ impl Server {
                 }
             }
         }
+    }
+
+    /// Keeps a watch on the account while the session uses NOTIFY (and drops it after).
+    async fn follow_notify(
+        &self,
+        session: &Shared,
+        wait: &mut Option<(Subscription, Arc<Notify>)>,
+    ) -> std::io::Result<()> {
+        if !lock(session).notify_active() {
+            *wait = None;
+            return Ok(());
+        }
+        if wait.is_some() {
+            return Ok(());
+        }
+        let woken = Arc::new(Notify::new());
+        let wake = {
+            let n = woken.clone();
+            Box::new(move || n.notify_one()) as Box<dyn Fn() + Send + Sync>
+        };
+        if let Some(sub) = blocking(session, move |s| s.watch(wake)).await? {
+            *wait = Some((sub, woken));
+        }
+        Ok(())
     }
 
     /// One password check through the shared ledger (mailward-net): admitted first (a

@@ -112,6 +112,8 @@ pub struct StoreMailboxes<M = MailAccess> {
     /// FETCH or SEARCH that follows finds their files without another query. Emptied when
     /// the session looks for changes, so an IDLE session keeps nothing.
     rows: HashMap<u32, Message>,
+    /// The account's change feed while the session uses NOTIFY (RFC 5465).
+    feed: Option<crate::account_feed::AccountFeed>,
 }
 
 fn err(e: AccessError) -> BackendError {
@@ -226,6 +228,7 @@ impl<M: MailIndex + MessageBlobs> StoreMailboxes<M> {
             access,
             folder: None,
             rows: HashMap::new(),
+            feed: None,
         }
     }
 
@@ -690,6 +693,57 @@ impl<M: MailIndex + MessageBlobs + 'static> MailboxBackend for StoreMailboxes<M>
         self.access
             .set_metadata(mailbox, changes)
             .map_err(metadata_err)
+    }
+
+    fn follow_account(&mut self, on: bool) -> BackendResult<()> {
+        self.feed = on.then(|| {
+            crate::account_feed::AccountFeed::new(
+                self.access.subscribe_changes(),
+                self.access.account().id,
+            )
+        });
+        Ok(())
+    }
+
+    fn account_events(&mut self, max: usize) -> crate::backend::AccountEvents {
+        let Some(feed) = self.feed.as_mut() else {
+            return crate::backend::AccountEvents::default();
+        };
+        let access = &self.access;
+        feed.drain(max, || {
+            access
+                .folders()
+                .map(|fs| fs.into_iter().map(|f| (f.id, f.name)).collect())
+                .unwrap_or_default()
+        })
+    }
+
+    fn watch_account(&mut self, wake: Box<dyn Fn() + Send + Sync>) -> BackendResult<Subscription> {
+        // The feed's own task wakes the session: no second receiver on the channel.
+        let wake = match self.feed.as_ref() {
+            Some(feed) => match feed.on_change(wake) {
+                Some(guard) => return Ok(Subscription(Box::new(guard))),
+                None => return Err(BackendError::Unavailable("no runtime to watch on".into())),
+            },
+            None => wake,
+        };
+        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            return Err(BackendError::Unavailable("no runtime to watch on".into()));
+        };
+        let mut rx = self.access.subscribe_changes();
+        let account = self.access.account().id;
+        let task = handle.spawn(async move {
+            use tokio::sync::broadcast::error::RecvError;
+            loop {
+                match rx.recv().await {
+                    Ok(c) if c.account_id == account => wake(),
+                    Ok(_) => {}
+                    Err(RecvError::Lagged(_)) => wake(),
+                    Err(RecvError::Closed) => break,
+                }
+            }
+        });
+        Ok(Subscription(Box::new(AbortOnDrop(task))))
     }
 
     fn watch(

@@ -46,13 +46,15 @@ pub struct Store {
     fulltext: std::sync::OnceLock<(Arc<FullText>, Arc<IndexerStats>)>,
 }
 
-/// A mailbox changed: messages arrived, flags changed or messages went. Sessions that
-/// have it selected ask the index what changed since their last MODSEQ.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A mailbox changed: messages arrived, flags changed or messages went (sessions that
+/// have it selected ask the index what changed since their last MODSEQ), or the mailbox
+/// was created, deleted, renamed, subscribed or unsubscribed (IMAP NOTIFY, RFC 5465).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MailboxChange {
     pub account_id: i64,
     pub mailbox_id: i64,
     pub highestmodseq: u64,
+    pub kind: crate::change::ChangeKind,
 }
 
 /// How many changes a slow listener may fall behind before it is told it lagged (and

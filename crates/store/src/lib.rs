@@ -9,6 +9,7 @@
 
 pub mod access;
 pub mod backend;
+pub mod change;
 pub mod directory;
 pub mod error;
 pub mod flags;
@@ -26,6 +27,7 @@ mod writer;
 
 pub use access::{AccessError, Folder, MailAccess, Message};
 pub use backend::{DirectoryStore, MailIndex, MailStore, MessageBlobs, QueueStore};
+pub use change::{ChangeKind, MessageEvents};
 pub use directory::{Account, Alias, Recipient};
 pub use error::StoreError;
 pub use flags::Flags;

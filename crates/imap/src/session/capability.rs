@@ -36,7 +36,8 @@ fn other(s: &str) -> Option<Capability<'static>> {
 ///   MULTIAPPEND (RFC 3502), CATENATE (RFC 4469), BINARY (RFC 3516),
 ///   CHILDREN (RFC 3348), UTF8=ACCEPT (RFC 6855), SORT and SORT=DISPLAY (RFC 5256,
 ///   RFC 5957), THREAD=ORDEREDSUBJECT and THREAD=REFERENCES (RFC 5256), ESORT (RFC 5267
-///   §3), CONTEXT=SEARCH and CONTEXT=SORT (RFC 5267 §4), PARTIAL (RFC 9394).
+///   §3), CONTEXT=SEARCH and CONTEXT=SORT (RFC 5267 §4), PARTIAL (RFC 9394), NOTIFY
+///   (RFC 5465).
 pub fn capabilities(ctx: &CapabilityContext) -> Vec1<Capability<'static>> {
     let mut caps: Vec<Capability<'static>> = Vec::new();
     caps.extend(other("IMAP4rev2"));
@@ -84,6 +85,7 @@ pub fn capabilities(ctx: &CapabilityContext) -> Vec1<Capability<'static>> {
     caps.extend(other("CONTEXT=SEARCH"));
     caps.extend(other("CONTEXT=SORT"));
     caps.extend(other("PARTIAL"));
+    caps.extend(other("NOTIFY"));
     caps.push(Capability::Utf8(
         imap_codec::imap_types::extensions::utf8::Utf8Kind::Accept,
     ));
@@ -145,7 +147,7 @@ mod tests {
         assert!(l.contains(" CONDSTORE QRESYNC "), "{l}");
         assert!(
             l.ends_with(
-                " CHILDREN SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES ESORT CONTEXT=SEARCH CONTEXT=SORT PARTIAL UTF8=ACCEPT\r\n"
+                " CHILDREN SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES ESORT CONTEXT=SEARCH CONTEXT=SORT PARTIAL NOTIFY UTF8=ACCEPT\r\n"
             ),
             "{l}"
         );

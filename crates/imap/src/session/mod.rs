@@ -45,6 +45,8 @@ mod context;
 mod fetch;
 mod mailboxes;
 pub mod metadata;
+mod notify;
+mod notify_filter;
 pub mod qresync;
 pub mod respond;
 mod search;
@@ -229,6 +231,8 @@ pub struct Session {
     keywords_announced: Vec<String>,
     /// RFC 5267 §4.3 UPDATE contexts of the selected mailbox.
     contexts: context::Contexts,
+    /// RFC 5465 NOTIFY, once set.
+    notify: Option<Box<notify::NotifyState>>,
 }
 
 /// Takes a finished piece of a long response (FETCH of many messages) while the command is
@@ -296,6 +300,7 @@ impl Session {
             stream: None,
             keywords_announced: Vec::new(),
             contexts: context::Contexts::default(),
+            notify: None,
         }
     }
 
@@ -622,6 +627,10 @@ impl Session {
                 // RFC 5464 GETMETADATA / SETMETADATA: read by `wire::metadata`.
                 if let Some(parsed) = wire::metadata::parse(&bytes) {
                     return self.metadata_command(parsed);
+                }
+                if wire::notify::is_notify(&bytes) {
+                    self.command = "NOTIFY";
+                    return self.notify_command(&bytes);
                 }
                 let (bytes, ext) = match wire::extended::preprocess(&bytes) {
                     Some((b, e)) => (b, e),
@@ -957,7 +966,10 @@ impl Session {
             }
         };
         self.ext = wire::extended::Extension::None;
-        if poll_after && action.is_none() && matches!(self.state, State::Selected(_)) {
+        if poll_after
+            && action.is_none()
+            && (matches!(self.state, State::Selected(_)) || self.notify.is_some())
+        {
             // The untagged updates go before the tagged completion (RFC 9051 §7.4).
             let tail = self.output.split_off(before);
             let (body_part, tagged) = split_tagged(&tail, tag.as_ref().as_bytes());
@@ -1272,6 +1284,10 @@ impl Session {
     /// on each change; keep the subscription while waiting. `None` when nothing is
     /// selected or the backend cannot watch.
     pub fn watch(&mut self, wake: Box<dyn Fn() + Send + Sync>) -> Option<Subscription> {
+        if self.notify.is_some() {
+            // RFC 5465: every mailbox of the account may have something to say.
+            return self.backend.as_mut()?.watch_account(wake).ok();
+        }
         let State::Selected(sel) = &self.state else {
             return None;
         };
@@ -1284,6 +1300,7 @@ impl Session {
     /// under QRESYNC, RFC 7162 §3.2.10). Called by NOOP and by the driver when woken
     /// during IDLE.
     pub fn poll_changes(&mut self) {
+        self.poll_notify();
         let State::Selected(sel) = &self.state else {
             return;
         };
@@ -1295,9 +1312,11 @@ impl Session {
             return;
         };
         self.report_expunged(changes.expunged);
+        let first_new = self.selected().map_or(0, |s| s.uids.len() + 1);
         let newest = self.report_added(&changes.added);
         if let Some(newest) = newest {
             self.claim_recent(newest);
+            self.notify_fetch_new(first_new);
         }
         self.report_flag_changes(&changes.flags_changed);
         // RFC 5267 §4.3.2: context updates with the EXISTS / FETCH that caused them.

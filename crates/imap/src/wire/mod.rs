@@ -13,8 +13,9 @@ pub mod encode;
 pub mod extended;
 pub mod framer;
 pub mod imap_url;
-pub mod search_return;
 pub mod metadata;
+pub mod notify;
+pub mod search_return;
 
 pub use decode::{DecodeError, decode_command};
 pub use framer::{Frame, Framer, LineFrame, Rejection};

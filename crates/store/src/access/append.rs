@@ -2,6 +2,7 @@
 //! also the insertion COPY uses.
 
 use super::{AccessError, Folder, MailAccess, Message, UNIQUE, expected_path, keep_synced, now};
+use crate::change::ChangeKind;
 use crate::error::StoreError;
 use crate::flags::Flags;
 use crate::mailbox::{self, mtime_ns};
@@ -160,7 +161,7 @@ impl MailAccess {
             .and_then(|()| self.index_files(folder, dir, &files, new_before, cur_before));
         match indexed {
             Ok((uids, modseq)) => {
-                self.announce(folder.id, modseq);
+                self.announce(folder.id, modseq, ChangeKind::added());
                 Ok(uids)
             }
             Err(e) => {

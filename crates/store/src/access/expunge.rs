@@ -2,6 +2,7 @@
 //! MOVE's source side): files first, then the index rows, remembered for QRESYNC.
 
 use super::{AccessError, Folder, MailAccess, Message, expected_path, find_file, keep_synced};
+use crate::change::{ChangeKind, MessageEvents};
 use crate::error::StoreError;
 use crate::flags::SystemFlag;
 use crate::mailbox::mtime_ns;
@@ -75,7 +76,11 @@ impl MailAccess {
         tx.commit()?;
         drop(conn);
         if !gone.is_empty() {
-            self.announce(folder.id, last_modseq);
+            self.announce(
+                folder.id,
+                last_modseq,
+                ChangeKind::Messages(MessageEvents::EXPUNGED),
+            );
         }
         gone.sort_unstable();
         Ok(gone)

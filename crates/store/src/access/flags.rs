@@ -3,6 +3,7 @@
 
 use super::messages::{MESSAGE_COLS, message_from_row};
 use super::{AccessError, Folder, MailAccess, Message, expected_path, find_file, keep_synced};
+use crate::change::{ChangeKind, MessageEvents};
 use crate::error::StoreError;
 use crate::flags::Flags;
 use crate::mailbox::mtime_ns;
@@ -108,7 +109,11 @@ impl MailAccess {
         tx.commit()?;
         drop(conn);
         if let Some(last) = result.updated.last() {
-            self.announce(folder.id, last.modseq);
+            self.announce(
+                folder.id,
+                last.modseq,
+                ChangeKind::Messages(MessageEvents::FLAGS),
+            );
         }
         Ok(result)
     }

@@ -2,6 +2,7 @@
 //! DELETE, RENAME, SUBSCRIBE, reconciliation with the Maildir, SELECT and STATUS.
 
 use super::{AccessError, MailAccess, Message, UNIQUE, now};
+use crate::change::{ChangeKind, MessageEvents};
 use crate::error::StoreError;
 use crate::folder_name;
 use crate::mailbox::{self, ensure_maildir};
@@ -151,9 +152,20 @@ impl MailAccess {
                 continue;
             }
             let dir = self.dir_of(&partial)?;
+            let existed = dir.join("cur").is_dir();
             ensure_maildir(&dir, true)?;
             let conn = self.store.mail_conn();
-            mailbox::get_or_create(&conn, self.account.id, &partial, now())?;
+            let mb = mailbox::get_or_create(&conn, self.account.id, &partial, now())?;
+            drop(conn);
+            if !existed {
+                self.announce(
+                    mb.id,
+                    0,
+                    ChangeKind::Created {
+                        name: partial.as_str().into(),
+                    },
+                );
+            }
         }
         self.require(&name)
     }
@@ -204,7 +216,13 @@ impl MailAccess {
         )?;
         drop(conn);
         let _ = std::fs::remove_dir_all(&doomed);
-        self.announce(folder.id, folder.highestmodseq);
+        self.announce(
+            folder.id,
+            folder.highestmodseq,
+            ChangeKind::Deleted {
+                name: folder.name.as_str().into(),
+            },
+        );
         Ok(())
     }
 
@@ -242,14 +260,29 @@ impl MailAccess {
         let _m = self.store.maildir_lock();
         let _c = self.store.commit_lock();
         let conn = self.store.mail_conn();
+        let mut renamed = Vec::with_capacity(moves.len());
         for old in moves {
-            let new = format!("{to}{}", &old[from.len()..]);
+            let new = format!("{to}{}", old.get(from.len()..).unwrap_or_default());
             let (od, nd) = (self.dir_of(&old)?, self.dir_of(&new)?);
             std::fs::rename(&od, &nd).map_err(|e| StoreError::io(&od, e))?;
-            conn.execute(
-                "UPDATE mailboxes SET name = ?1 WHERE account_id = ?2 AND name = ?3",
-                params![new, self.account.id, old],
-            )?;
+            let id: Option<i64> = conn
+                .prepare_cached(
+                    "UPDATE mailboxes SET name = ?1 WHERE account_id = ?2 AND name = ?3 RETURNING id",
+                )?
+                .query_row(params![new, self.account.id, old], |r| r.get(0))
+                .optional()?;
+            renamed.push((id.unwrap_or(0), old, new));
+        }
+        drop(conn);
+        for (id, old, new) in renamed {
+            self.announce(
+                id,
+                0,
+                ChangeKind::Renamed {
+                    from: old.into(),
+                    to: new.into(),
+                },
+            );
         }
         Ok(())
     }
@@ -267,9 +300,20 @@ impl MailAccess {
         } else {
             "DELETE FROM subscriptions WHERE account_id = ?1 AND name = ?2"
         };
-        self.store
+        let changed = self
+            .store
             .mail_conn()
             .execute(sql, params![self.account.id, name])?;
+        if changed > 0 {
+            self.announce(
+                0,
+                0,
+                ChangeKind::Subscription {
+                    name: name.into(),
+                    subscribed: on,
+                },
+            );
+        }
         Ok(())
     }
 
@@ -342,7 +386,16 @@ impl MailAccess {
             reconcile(&mut conn, folder.id, self.account.id, &dir, force, now())?
         };
         if report.changed() {
-            self.announce(folder.id, report.highestmodseq);
+            let events = MessageEvents {
+                added: report.added > 0,
+                expunged: report.removed > 0,
+                flags: report.updated > 0,
+            };
+            self.announce(
+                folder.id,
+                report.highestmodseq,
+                ChangeKind::Messages(events),
+            );
         }
         Ok(report)
     }

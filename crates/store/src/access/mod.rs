@@ -28,6 +28,7 @@ pub use folders::{Folder, FolderStatus};
 pub use messages::{Changes, Message};
 pub use metadata::{MetadataChange, MetadataDepth, MetadataEntry};
 
+use crate::change::ChangeKind;
 use crate::directory::Account;
 use crate::folder_name::{self, NameError};
 use crate::handle::{MailboxChange, Store};
@@ -150,11 +151,12 @@ impl MailAccess {
         mailbox::folder_dir(&self.maildir, &name).ok_or(AccessError::BadName(NameError::Empty))
     }
 
-    fn announce(&self, mailbox_id: i64, highestmodseq: u64) {
+    fn announce(&self, mailbox_id: i64, highestmodseq: u64, kind: ChangeKind) {
         self.store.announce(MailboxChange {
             account_id: self.account.id,
             mailbox_id,
             highestmodseq,
+            kind,
         });
     }
 }

@@ -87,6 +87,7 @@ pub(super) fn index_rows(
                             account_id: req.account.id,
                             mailbox_id: mbox.id,
                             highestmodseq: modseq,
+                            kind: crate::change::ChangeKind::added(),
                         },
                     );
                     appended.push(Some(Appended {
