@@ -110,10 +110,10 @@ impl Indexer {
             .unwrap_or_default()
             .into_iter()
             .collect();
-        if let Ok(mut stmt) = self.conn.prepare("SELECT id FROM mailboxes") {
-            if let Ok(rows) = stmt.query_map([], |r| r.get::<_, i64>(0)) {
-                all.extend(rows.flatten());
-            }
+        if let Ok(mut stmt) = self.conn.prepare("SELECT id FROM mailboxes")
+            && let Ok(rows) = stmt.query_map([], |r| r.get::<_, i64>(0))
+        {
+            all.extend(rows.flatten());
         }
         all
     }
