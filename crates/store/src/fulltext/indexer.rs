@@ -49,6 +49,7 @@ pub(crate) fn spawn(
     std::thread::Builder::new()
         .name("fulltext-indexer".into())
         .spawn(move || {
+            lower_priority();
             let indexer = Indexer {
                 store,
                 conn,
@@ -60,6 +61,19 @@ pub(crate) fn spawn(
         })
         .map_err(|e| StoreError::io("fulltext-indexer thread", e))?;
     Ok(())
+}
+
+/// The indexer yields the processor to everything else (nice 19): on a busy server it fills
+/// the gaps, so IMAP commands and delivery keep their speed while it catches up.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        // setpriority(2) on a thread id sets that thread's nice value on Linux.
+        let tid = rustix::thread::gettid();
+        if let Err(e) = rustix::process::setpriority_process(Some(tid), 19) {
+            tracing::debug!(error = %e, "full-text indexer: cannot lower its priority");
+        }
+    }
 }
 
 struct Indexer {
