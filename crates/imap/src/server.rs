@@ -288,7 +288,19 @@ impl Server {
                 (s.take_output(), s.user().is_some())
             };
             conn.write(&out).await?;
-            let action = if authenticated {
+            // A light command (a FETCH of a message or two that changes nothing) runs right
+            // here: handing it to a blocking thread would cost more than the command.
+            let light = if authenticated {
+                lock(session).advance_light()
+            } else {
+                None
+            };
+            let action = if let Some(action) = light {
+                if action.is_none() && lock(session).has_pending_input() {
+                    continue;
+                }
+                action
+            } else if authenticated {
                 let advancing = blocking(session, |s| s.advance());
                 tokio::pin!(advancing);
                 loop {

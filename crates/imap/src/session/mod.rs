@@ -43,6 +43,7 @@ pub mod capability;
 mod catenate;
 mod context;
 mod fetch;
+mod light;
 mod mailboxes;
 pub mod metadata;
 mod notify;

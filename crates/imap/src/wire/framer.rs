@@ -218,6 +218,20 @@ impl Framer {
         self.buf.len() + self.cmd.len()
     }
 
+    /// The next command line when a whole one without a literal is received and not yet
+    /// framed (line end excluded); nothing is consumed.
+    pub fn peek_line(&self) -> Option<&[u8]> {
+        if !self.at_command_start() {
+            return None;
+        }
+        let end = memchr::memchr(b'\n', &self.buf)?;
+        let line = strip_eol(self.buf.get(..=end)?);
+        match announcement(line) {
+            Ok(None) => Some(line),
+            _ => None,
+        }
+    }
+
     /// True between commands (no partial command held).
     pub fn at_command_start(&self) -> bool {
         self.state == State::Line && self.cmd.is_empty()
