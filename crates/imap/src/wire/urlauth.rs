@@ -349,7 +349,7 @@ fn command(name: &str, args: Vec<Arg>) -> Result<UrlauthCommand, String> {
     };
     match name {
         "GENURLAUTH" => {
-            if args.is_empty() || args.len() % 2 != 0 {
+            if args.is_empty() || !args.len().is_multiple_of(2) {
                 return Err("expected URL and mechanism pairs".into());
             }
             let mut out = Vec::new();

@@ -16,6 +16,8 @@
 //! - `/private/specialuse` (RFC 6154 §4) is the folder's special-use attribute
 //!   (`mailboxes.special_use`), read and written through the same calls; it is not counted.
 //! - They live in the index only: an index rebuilt from the Maildir has none.
+//! - The table also holds each mailbox's URLAUTH key (RFC 4467) under a reserved name
+//!   outside `/private` and `/shared` ([`super::urlauth_key`]): never shown, set or counted.
 
 use super::{AccessError, MailAccess};
 use rusqlite::{Connection, OptionalExtension, params};
