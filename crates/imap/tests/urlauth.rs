@@ -165,6 +165,8 @@ fn other_users_follow_the_access_identifier() {
         ("authuser", true),
         ("anonymous", true),
         ("user+alice@example.test", true),
+        // A bare name is a user at the URL's host.
+        ("user+alice", true),
         ("user+carol@example.test", false),
         // Only the submission server may use these (RFC 4467 §3).
         ("submit+alice@example.test", false),

@@ -107,7 +107,6 @@ impl Session {
         let domain = owner.rsplit_once('@').map(|(_, d)| d);
         host.eq_ignore_ascii_case(&self.cfg.hostname)
             || domain.is_some_and(|d| host.eq_ignore_ascii_case(d))
-            || host.eq_ignore_ascii_case("localhost")
     }
 
     fn is_current_user(&self, name: &str) -> bool {
@@ -227,7 +226,7 @@ impl Session {
         }
         // RFC 4467 §3: who may use the URL.
         let admitted = match &url.access {
-            Access::User(name) => self.is_current_user(name),
+            Access::User(name) => self.is_current_user(&qualified(name, &url.host)),
             Access::AuthUser | Access::Anonymous => true,
             // Only the submission server may use these.
             Access::Submit(_) => false,
@@ -297,10 +296,15 @@ fn host_name(host: &str) -> &str {
 /// bare local part (`imap://fred@example.com/...` is fred@example.com's mailbox, as
 /// clients that log in with full addresses write it).
 pub fn owner_address(url: &AuthUrl) -> String {
-    if url.user.contains('@') {
-        url.user.clone()
+    qualified(&url.user, &url.host)
+}
+
+/// A user name as an account address: a bare local part is taken at the URL's host.
+fn qualified(user: &str, host: &str) -> String {
+    if user.contains('@') {
+        user.to_string()
     } else {
-        format!("{}@{}", url.user, host_name(&url.host))
+        format!("{user}@{}", host_name(host))
     }
 }
 
@@ -400,6 +404,17 @@ mod tests {
     use super::*;
 
     const KEY: &[u8] = &[7u8; 32];
+
+    #[test]
+    fn bare_users_are_taken_at_the_host() {
+        assert_eq!(qualified("fred", "example.com:143"), "fred@example.com");
+        assert_eq!(
+            qualified("fred@example.org", "example.com"),
+            "fred@example.org"
+        );
+        assert_eq!(host_name("[::1]:143"), "[::1]");
+        assert_eq!(host_name("example.com:"), "example.com:");
+    }
 
     #[test]
     fn tokens_are_bound_to_the_exact_url() {
