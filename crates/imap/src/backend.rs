@@ -616,6 +616,45 @@ pub trait MailboxBackend: Send {
         )))
     }
 
+    /// RFC 4467 §7 URLAUTH: the access key of `mailbox` of the account `owner` (`None`:
+    /// the logged-in one); with `create` a key is made when the mailbox has none (only for
+    /// the own account). `None` when it has no key (reset, or never made).
+    fn urlauth_key(
+        &mut self,
+        owner: Option<&str>,
+        mailbox: &str,
+        create: bool,
+    ) -> BackendResult<Option<Vec<u8>>> {
+        let _ = (owner, mailbox, create);
+        Err(BackendError::Cannot(
+            "URLAUTH is not offered by this server".into(),
+        ))
+    }
+
+    /// RFC 4467 §6.2 RESETKEY: forgets the key of the own `mailbox`, or (`None`) of every
+    /// mailbox of the account, which invalidates their URLAUTH URLs.
+    fn reset_urlauth_keys(&mut self, mailbox: Option<&str>) -> BackendResult<()> {
+        let _ = mailbox;
+        Err(BackendError::Cannot(
+            "URLAUTH is not offered by this server".into(),
+        ))
+    }
+
+    /// RFC 4467 §6.3 URLFETCH: the UIDVALIDITY of `mailbox` of the account `owner` (`None`:
+    /// the logged-in one) and the message `uid` in it.
+    fn urlauth_message(
+        &mut self,
+        owner: Option<&str>,
+        mailbox: &str,
+        uid: u32,
+    ) -> BackendResult<(u32, Vec<u8>)> {
+        if owner.is_some() {
+            return Err(BackendError::NoPermission);
+        }
+        let validity = self.status(mailbox)?.uid_validity;
+        Ok((validity, self.message(mailbox, uid)?))
+    }
+
     /// RFC 5465 NOTIFY: starts following the account's change feed afresh (`true`: what
     /// happened before is not reported) or stops (`false`).
     fn follow_account(&mut self, on: bool) -> BackendResult<()> {

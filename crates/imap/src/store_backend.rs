@@ -695,6 +695,54 @@ impl<M: MailIndex + MessageBlobs + 'static> MailboxBackend for StoreMailboxes<M>
             .map_err(metadata_err)
     }
 
+    fn urlauth_key(
+        &mut self,
+        owner: Option<&str>,
+        mailbox: &str,
+        create: bool,
+    ) -> BackendResult<Option<Vec<u8>>> {
+        match owner {
+            None => self.access.urlauth_key(mailbox, create).map_err(err),
+            Some(address) => match self.access.open_other(address).map_err(err)? {
+                Some(other) => other.urlauth_key(mailbox, false).map_err(err),
+                None => Err(BackendError::NoSuchMailbox),
+            },
+        }
+    }
+
+    fn reset_urlauth_keys(&mut self, mailbox: Option<&str>) -> BackendResult<()> {
+        self.access.reset_urlauth_keys(mailbox).map_err(err)
+    }
+
+    fn urlauth_message(
+        &mut self,
+        owner: Option<&str>,
+        mailbox: &str,
+        uid: u32,
+    ) -> BackendResult<(u32, Vec<u8>)> {
+        let Some(address) = owner else {
+            let folder = self.folder(mailbox)?;
+            let m = self.row(&folder, uid)?;
+            let raw = self.access.read(&folder, &m).map_err(err)?;
+            return Ok((folder.uidvalidity, raw));
+        };
+        let other = self
+            .access
+            .open_other(address)
+            .map_err(err)?
+            .ok_or(BackendError::NoSuchMailbox)?;
+        let folder = other
+            .folder(mailbox)
+            .map_err(err)?
+            .ok_or(BackendError::NoSuchMailbox)?;
+        let m = other
+            .message_by_uid(folder.id, uid)
+            .map_err(err)?
+            .ok_or_else(|| BackendError::Cannot("The message has been expunged".into()))?;
+        let raw = other.read(&folder, &m).map_err(err)?;
+        Ok((folder.uidvalidity, raw))
+    }
+
     fn follow_account(&mut self, on: bool) -> BackendResult<()> {
         self.feed = on.then(|| {
             crate::account_feed::AccountFeed::new(

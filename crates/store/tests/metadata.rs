@@ -328,3 +328,61 @@ fn specialuse_entry_is_the_folder_attribute() {
     );
     assert!(matches!(r, Err(AccessError::MetadataInvalid(_))), "{r:?}");
 }
+
+/// URLAUTH keys (RFC 4467 §7) live in the metadata table under a reserved name that
+/// annotations never show, cannot set and do not count.
+#[test]
+fn urlauth_keys_stay_out_of_the_annotations() {
+    let f = fixture();
+    assert_eq!(f.mail.urlauth_key("INBOX", false).unwrap(), None);
+    let key = f.mail.urlauth_key("INBOX", true).unwrap().unwrap();
+    assert_eq!(key.len(), 32);
+    // The same key until it is reset; each mailbox has its own.
+    assert_eq!(
+        f.mail.urlauth_key("INBOX", true).unwrap(),
+        Some(key.clone())
+    );
+    let sent = f.mail.urlauth_key("Sent", true).unwrap().unwrap();
+    assert_ne!(sent, key);
+    assert!(matches!(
+        f.mail.urlauth_key("Nowhere", true),
+        Err(AccessError::NoSuchFolder(_))
+    ));
+
+    for root in ["/private", "/shared"] {
+        assert_eq!(
+            get(&f.mail, Some("INBOX"), &[root], MetadataDepth::Infinity),
+            vec![]
+        );
+    }
+    assert!(
+        f.mail
+            .set_metadata(
+                Some("INBOX"),
+                &[(
+                    mailward_store::access::urlauth_key::URLAUTH_KEY_ENTRY.to_string(),
+                    Some(b"x".to_vec())
+                )]
+            )
+            .is_err()
+    );
+    // Keys are not entries: an account can still hold MAX_ENTRIES annotations.
+    let many: Vec<(String, Option<Vec<u8>>)> = (0..MAX_ENTRIES)
+        .map(|i| (format!("/private/n{i}"), Some(b"v".to_vec())))
+        .collect();
+    f.mail.set_metadata(None, &many).unwrap();
+
+    // RENAME of INBOX does not copy its key; RESETKEY forgets one or all.
+    f.mail.rename_folder("INBOX", "Old").unwrap();
+    assert_eq!(f.mail.urlauth_key("Old", false).unwrap(), None);
+    f.mail.reset_urlauth_keys(Some("INBOX")).unwrap();
+    assert_eq!(f.mail.urlauth_key("INBOX", false).unwrap(), None);
+    assert_eq!(f.mail.urlauth_key("Sent", false).unwrap(), Some(sent));
+    f.mail.reset_urlauth_keys(None).unwrap();
+    assert_eq!(f.mail.urlauth_key("Sent", false).unwrap(), None);
+
+    // Another account of the store, for URLFETCH of its URLs.
+    let other = f.mail.open_other("BOB@example.test").unwrap().unwrap();
+    assert_eq!(other.account().address, "bob@example.test");
+    assert!(f.mail.open_other("nobody@example.test").unwrap().is_none());
+}

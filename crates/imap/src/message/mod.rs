@@ -15,6 +15,7 @@
 //! the form an APPENDed message is stored in.
 
 pub mod address;
+pub mod binary;
 pub mod decode;
 pub mod envelope;
 pub mod header;

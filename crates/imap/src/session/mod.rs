@@ -54,6 +54,7 @@ mod search;
 pub mod selected;
 mod sort;
 mod thread;
+mod urlauth;
 
 pub use mailboxes::special_use_from;
 
@@ -628,6 +629,10 @@ impl Session {
                 // RFC 5464 GETMETADATA / SETMETADATA: read by `wire::metadata`.
                 if let Some(parsed) = wire::metadata::parse(&bytes) {
                     return self.metadata_command(parsed);
+                }
+                // RFC 4467 GENURLAUTH / URLFETCH / RESETKEY: read by `wire::urlauth`.
+                if let Some(parsed) = wire::urlauth::parse(&bytes) {
+                    return self.urlauth_command(parsed);
                 }
                 if wire::notify::is_notify(&bytes) {
                     self.command = "NOTIFY";

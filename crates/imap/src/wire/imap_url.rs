@@ -48,7 +48,7 @@ pub enum UrlError {
 }
 
 /// RFC 3986 §2.1 percent-decoding; the result must be UTF-8 (RFC 5092 §5).
-fn percent_decode(s: &[u8]) -> Result<String, UrlError> {
+pub(crate) fn percent_decode(s: &[u8]) -> Result<String, UrlError> {
     let mut out = Vec::with_capacity(s.len());
     let mut i = 0;
     while let Some(&c) = s.get(i) {

@@ -16,6 +16,7 @@ pub mod imap_url;
 pub mod metadata;
 pub mod notify;
 pub mod search_return;
+pub mod urlauth;
 
 pub use decode::{DecodeError, decode_command};
 pub use framer::{Frame, Framer, LineFrame, Rejection};

@@ -16,6 +16,8 @@
 //! - `/private/specialuse` (RFC 6154 §4) is the folder's special-use attribute
 //!   (`mailboxes.special_use`), read and written through the same calls; it is not counted.
 //! - They live in the index only: an index rebuilt from the Maildir has none.
+//! - The table also holds each mailbox's URLAUTH key (RFC 4467) under a reserved name
+//!   outside `/private` and `/shared` ([`super::urlauth_key`]): never shown, set or counted.
 
 use super::{AccessError, MailAccess};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -109,8 +111,11 @@ fn key(mailbox_id: Option<i64>) -> i64 {
 
 fn count(conn: &Connection, account_id: i64) -> Result<u64, AccessError> {
     let n: i64 = conn
-        .prepare_cached("SELECT COUNT(*) FROM metadata WHERE account_id = ?1")?
-        .query_row([account_id], |r| r.get(0))?;
+        .prepare_cached("SELECT COUNT(*) FROM metadata WHERE account_id = ?1 AND name <> ?2")?
+        .query_row(
+            params![account_id, super::urlauth_key::URLAUTH_KEY_ENTRY],
+            |r| r.get(0),
+        )?;
     Ok(n.max(0) as u64)
 }
 
@@ -255,9 +260,15 @@ impl MailAccess {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         tx.prepare_cached(
             "INSERT OR REPLACE INTO metadata (account_id, mailbox_id, name, value) \
-             SELECT account_id, ?3, name, value FROM metadata WHERE account_id = ?1 AND mailbox_id = ?2",
+             SELECT account_id, ?3, name, value FROM metadata WHERE account_id = ?1 AND mailbox_id = ?2 \
+             AND name <> ?4",
         )?
-        .execute(params![self.account.id, from_id, to_id])?;
+        .execute(params![
+            self.account.id,
+            from_id,
+            to_id,
+            super::urlauth_key::URLAUTH_KEY_ENTRY
+        ])?;
         if count(&tx, self.account.id)? <= MAX_ENTRIES {
             tx.commit()?;
         }

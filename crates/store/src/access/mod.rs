@@ -18,6 +18,7 @@ mod folders;
 pub(crate) mod messages;
 pub mod metadata;
 mod quota;
+pub mod urlauth_key;
 
 pub use append::NewMessage;
 pub use cache::CachedStructure;

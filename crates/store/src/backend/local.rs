@@ -296,4 +296,16 @@ impl MailIndex for MailAccess {
     ) -> Result<(), AccessError> {
         MailAccess::set_metadata(self, mailbox, changes)
     }
+
+    fn urlauth_key(&self, mailbox: &str, create: bool) -> Result<Option<Vec<u8>>, AccessError> {
+        MailAccess::urlauth_key(self, mailbox, create)
+    }
+
+    fn reset_urlauth_keys(&self, mailbox: Option<&str>) -> Result<(), AccessError> {
+        MailAccess::reset_urlauth_keys(self, mailbox)
+    }
+
+    fn open_other(&self, address: &str) -> Result<Option<Self>, AccessError> {
+        MailAccess::open_other(self, address)
+    }
 }

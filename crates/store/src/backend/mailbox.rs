@@ -163,4 +163,13 @@ pub trait MailIndex: Send + Sync {
         mailbox: Option<&str>,
         changes: &[MetadataChange],
     ) -> Result<(), AccessError>;
+    /// RFC 4467 §7: the URLAUTH key of a mailbox, made when missing with `create`.
+    fn urlauth_key(&self, mailbox: &str, create: bool) -> Result<Option<Vec<u8>>, AccessError>;
+    /// RFC 4467 §6.2 RESETKEY: forgets the key of one mailbox or (`None`) of all.
+    fn reset_urlauth_keys(&self, mailbox: Option<&str>) -> Result<(), AccessError>;
+    /// Another account of the same store (RFC 4467 §6.3 URLFETCH of its URLs); `None` when
+    /// there is no such account.
+    fn open_other(&self, address: &str) -> Result<Option<Self>, AccessError>
+    where
+        Self: Sized;
 }
