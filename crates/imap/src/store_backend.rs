@@ -17,6 +17,11 @@ use mailward_store::{
     DirectoryStore, Folder, MailAccess, MailIndex, MailStore, Message, MessageBlobs, Store,
 };
 use rayon::prelude::*;
+
+/// Fewer messages than this are read on the calling thread: waking rayon's pool (whose
+/// idle workers then spin and yield) costs more than a few files, and under many sessions
+/// that spinning took a core from the commands themselves.
+const PARALLEL_FROM: usize = 16;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -612,13 +617,15 @@ impl<M: MailIndex + MessageBlobs + 'static> MailboxBackend for StoreMailboxes<M>
         let rows: Vec<&Message> = uids.iter().filter_map(|u| self.rows.get(u)).collect();
         let access = &self.access;
         let folder = &folder;
-        let mut found: Vec<u32> = rows
-            .par_iter()
-            .filter_map(|m| {
-                let raw = access.read(folder, m).ok()?;
-                matches(m.uid, &raw).then_some(m.uid)
-            })
-            .collect();
+        let check = |m: &&Message| {
+            let raw = access.read(folder, m).ok()?;
+            matches(m.uid, &raw).then_some(m.uid)
+        };
+        let mut found: Vec<u32> = if rows.len() < PARALLEL_FROM {
+            rows.iter().filter_map(check).collect()
+        } else {
+            rows.par_iter().filter_map(check).collect()
+        };
         found.sort_unstable();
         Ok(found)
     }
@@ -654,13 +661,15 @@ impl<M: MailIndex + MessageBlobs + 'static> MailboxBackend for StoreMailboxes<M>
         let rows: Vec<&Message> = uids.iter().filter_map(|u| self.rows.get(u)).collect();
         let access = &self.access;
         let folder = &folder;
-        Ok(rows
-            .par_iter()
-            .filter_map(|m| {
-                let raw = access.read(folder, m).ok()?;
-                f(m.uid, &raw)
-            })
-            .collect())
+        let map = |m: &&Message| {
+            let raw = access.read(folder, m).ok()?;
+            f(m.uid, &raw)
+        };
+        Ok(if rows.len() < PARALLEL_FROM {
+            rows.iter().filter_map(map).collect()
+        } else {
+            rows.par_iter().filter_map(map).collect()
+        })
     }
 
     fn get_metadata(
