@@ -70,6 +70,22 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     }
 }
 
+/// The mail access layer's commits (IMAP and POP3: flags, expunges, APPEND and COPY rows,
+/// folders, `\Recent` claims) are not fsynced one by one (`synchronous = NORMAL`: WAL keeps
+/// each commit whole and in order, and fsyncs at checkpoints), as Dovecot's default
+/// `mail_fsync = optimized` leaves flag and index updates to the kernel. Under ten busy
+/// sessions the fsync of every STORE, EXPUNGE and APPEND row serialised them all behind
+/// the disk (imaptest `logout=0`: 2,376 commands/s on disk, 6,504 on tmpfs). Nothing
+/// acknowledged is lost by it: an APPENDed or copied message's file is fsynced (file and
+/// directory) before its row is written, and after a crash the index is brought back in
+/// step with the Maildir ([`crate::sync::reconcile`]); a power cut may undo the last flag
+/// changes, as with Dovecot. Deliveries (the SMTP 250) and the queue keep `FULL` on their
+/// own writer connections.
+fn mail_access_durability(conn: &Connection) -> Result<(), StoreError> {
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    Ok(())
+}
+
 /// Connections of the mail access layer.
 const MAIL_CONNECTIONS: usize = 4;
 
@@ -109,7 +125,11 @@ impl Store {
         };
         let tx = start("store-queue")?;
         let dtx = start("store-deliver")?;
-        let mail_conns = [open()?, open()?, open()?, open()?].map(Mutex::new);
+        let mail_conns = [open()?, open()?, open()?, open()?];
+        for c in &mail_conns {
+            mail_access_durability(c)?;
+        }
+        let mail_conns = mail_conns.map(Mutex::new);
         Ok(Arc::new(Store {
             dir,
             conn: Mutex::new(conn),

@@ -135,7 +135,7 @@ impl MailAccess {
         dir: &Path,
         files: Vec<(std::path::PathBuf, Message)>,
     ) -> Result<Vec<u32>, AccessError> {
-        let _m = self.store.maildir_lock();
+        let maildir = self.store.maildir_lock();
         let cur_before = mtime_ns(&dir.join("cur"));
         let new_before = mtime_ns(&dir.join("new"));
         let mut placed: Vec<std::path::PathBuf> = Vec::with_capacity(files.len());
@@ -156,19 +156,22 @@ impl MailAccess {
             }
             placed.push(dest);
         }
-        let indexed = fsync_dir(&dir.join("cur"))
-            .map_err(AccessError::from)
-            .and_then(|()| self.index_files(folder, dir, &files, new_before, cur_before));
-        match indexed {
-            Ok((uids, modseq)) => {
-                self.announce(folder.id, modseq, ChangeKind::added());
-                Ok(uids)
-            }
+        let (uids, modseq) = match self.index_files(folder, dir, &files, new_before, cur_before) {
+            Ok(done) => done,
             Err(e) => {
                 remove_all(&placed, &[]);
-                Err(e)
+                return Err(e);
             }
-        }
+        };
+        drop(maildir);
+        // The renames are made durable before the client hears OK, but outside the Maildir
+        // lock, so other sessions' changes do not queue behind the disk. A crash before
+        // this fsync loses nothing acknowledged: a row whose file did not survive is
+        // removed when the index is reconciled with the Maildir, and the client was not
+        // told OK. Should the fsync itself fail, the rows stay and the client hears NO.
+        fsync_dir(&dir.join("cur"))?;
+        self.announce(folder.id, modseq, ChangeKind::added());
+        Ok(uids)
     }
 
     /// The index rows of files placed in `cur/`, in one transaction: (UIDs, last MODSEQ).
