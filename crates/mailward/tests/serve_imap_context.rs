@@ -6,66 +6,11 @@
 
 mod common_serve;
 
-use common_serve::Mailward;
-use serde_json::Value;
-use std::time::{Duration, Instant};
-
-const USER: &str = "bob@example.test";
-
-/// A running server with an IMAP listener.
-struct Imap {
-    m: Mailward,
-    imap: u16,
-}
-
-impl Imap {
-    fn start() -> Imap {
-        let m = Mailward::start_with_listeners(
-            "",
-            "imap = \"127.0.0.1:0\"\nimaps = []\npop3 = []\npop3s = []",
-        );
-        let imap = m.listener_port("imap");
-        m.add_account(USER, None);
-        Imap { m, imap }
-    }
-
-    /// Runs a scenario of `tests/py/imap_context.py`; returns its JSON output.
-    fn py(&self, scenario: &str) -> Value {
-        self.m
-            .run_py("imap_context.py", scenario, &[self.m.smtp, self.imap])
-    }
-
-    /// Waits until INBOX holds `n` messages (new/ and cur/).
-    fn wait_inbox(&self, n: usize) {
-        let base = self.m.maildir("bob");
-        let count = || {
-            ["new", "cur"]
-                .iter()
-                .filter_map(|d| std::fs::read_dir(base.join(d)).ok())
-                .map(|rd| rd.flatten().count())
-                .sum::<usize>()
-        };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while count() < n {
-            assert!(Instant::now() < deadline, "mail was not delivered");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-fn lines(v: &Value) -> Vec<String> {
-    v.as_array()
-        .map(|a| {
-            a.iter()
-                .map(|l| l.as_str().unwrap_or("").to_string())
-                .collect()
-        })
-        .unwrap_or_default()
-}
+use common_serve::{ImapScenarios, json_lines as lines};
 
 #[test]
 fn imaplib_update_contexts_follow_another_session() {
-    let s = Imap::start();
+    let s = ImapScenarios::start("imap_context.py");
     s.py("deliver");
     s.wait_inbox(3);
     let out = s.py("contexts");

@@ -6,19 +6,13 @@
 
 mod common_serve;
 
-use common_serve::Mailward;
+use common_serve::{Mailward, json_lines as lines};
 use serde_json::Value;
 
 const USER: &str = "bob@example.test";
 
 fn text(v: &Value) -> &str {
     v.as_str().unwrap_or("")
-}
-
-fn lines(v: &Value) -> Vec<String> {
-    v.as_array()
-        .map(|a| a.iter().map(|l| text(l).to_string()).collect())
-        .unwrap_or_default()
 }
 
 #[test]

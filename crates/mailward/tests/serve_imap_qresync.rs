@@ -6,62 +6,8 @@
 
 mod common_serve;
 
-use common_serve::Mailward;
+use common_serve::{ImapScenarios, json_lines as lines};
 use serde_json::Value;
-use std::time::{Duration, Instant};
-
-const USER: &str = "bob@example.test";
-
-/// A running server with an IMAP listener.
-struct Imap {
-    m: Mailward,
-    imap: u16,
-}
-
-impl Imap {
-    fn start() -> Imap {
-        let m = Mailward::start_with_listeners(
-            "",
-            "imap = \"127.0.0.1:0\"\nimaps = []\npop3 = []\npop3s = []",
-        );
-        let imap = m.listener_port("imap");
-        m.add_account(USER, None);
-        Imap { m, imap }
-    }
-
-    /// Runs a scenario of `tests/py/imap_qresync.py`; returns its JSON output.
-    fn py(&self, scenario: &str) -> Value {
-        self.m
-            .run_py("imap_qresync.py", scenario, &[self.m.smtp, self.imap])
-    }
-
-    /// Waits until INBOX holds `n` messages (new/ and cur/).
-    fn wait_inbox(&self, n: usize) {
-        let base = self.m.maildir("bob");
-        let count = || {
-            ["new", "cur"]
-                .iter()
-                .filter_map(|d| std::fs::read_dir(base.join(d)).ok())
-                .map(|rd| rd.flatten().count())
-                .sum::<usize>()
-        };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while count() < n {
-            assert!(Instant::now() < deadline, "mail was not delivered");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-fn lines(v: &Value) -> Vec<String> {
-    v.as_array()
-        .map(|a| {
-            a.iter()
-                .map(|l| l.as_str().unwrap_or("").to_string())
-                .collect()
-        })
-        .unwrap_or_default()
-}
 
 fn num(v: &Value) -> u64 {
     v.as_u64().unwrap_or(0)
@@ -78,7 +24,7 @@ fn modseq_of(line: &str) -> u64 {
 
 #[test]
 fn select_qresync_resynchronizes_and_vanished_is_live() {
-    let s = Imap::start();
+    let s = ImapScenarios::start("imap_qresync.py");
     s.py("deliver");
     s.wait_inbox(3);
 

@@ -396,3 +396,57 @@ pub fn debian_tool(name: &str, package: &str) -> Option<PathBuf> {
     }
     panic!("{name} is not installed: apt-get install {package} (or set MAILWARD_SKIP_PEERS=1)");
 }
+
+/// A server with SMTP and one IMAP listener (no POP3) and the account `bob@example.test`,
+/// for the IMAP scenario scripts of `tests/py/` that take `SMTP_PORT IMAP_PORT`.
+pub struct ImapScenarios {
+    pub m: Mailward,
+    pub imap: u16,
+    script: &'static str,
+}
+
+impl ImapScenarios {
+    pub fn start(script: &'static str) -> ImapScenarios {
+        let m = Mailward::start_with_listeners(
+            "",
+            "imap = \"127.0.0.1:0\"\nimaps = []\npop3 = []\npop3s = []",
+        );
+        let imap = m.listener_port("imap");
+        m.add_account("bob@example.test", None);
+        ImapScenarios { m, imap, script }
+    }
+
+    /// Runs one scenario of the script; returns its JSON output.
+    pub fn py(&self, scenario: &str) -> serde_json::Value {
+        self.m
+            .run_py(self.script, scenario, &[self.m.smtp, self.imap])
+    }
+
+    /// Waits until bob's INBOX holds `n` messages (new/ and cur/).
+    pub fn wait_inbox(&self, n: usize) {
+        let base = self.m.maildir("bob");
+        let count = || {
+            ["new", "cur"]
+                .iter()
+                .filter_map(|d| std::fs::read_dir(base.join(d)).ok())
+                .map(|rd| rd.flatten().count())
+                .sum::<usize>()
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while count() < n {
+            assert!(Instant::now() < deadline, "mail was not delivered");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+/// A JSON array of strings (a scenario's raw response lines) as strings.
+pub fn json_lines(v: &serde_json::Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .map(|l| l.as_str().unwrap_or("").to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}

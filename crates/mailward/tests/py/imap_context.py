@@ -8,49 +8,17 @@ Usage: imap_context.py SCENARIO SMTP_PORT IMAP_PORT
 Each scenario asserts what a client sees and prints one JSON line with the raw untagged
 lines, for the Rust test to check. Exit status 0 = the scenario held.
 """
-import imaplib
 import json
 import re
-import smtplib
 import socket
 import sys
-from testenv import HOST, USER, PASSWORD, ctx
-
-
-def send(p, subject):
-    msg = (
-        "From: Alice <alice@remote.test>\r\nTo: bob@example.test\r\n"
-        f"Subject: {subject}\r\nMessage-ID: <{subject}@remote.test>\r\n"
-        "\r\nBody of " + subject + ".\r\n"
-    )
-    s = smtplib.SMTP(HOST, p["smtp"], timeout=20)
-    s.ehlo("client.remote.test")
-    s.sendmail("alice@remote.test", [USER], msg.encode("utf-8"))
-    s.quit()
-
-
-def connect(p):
-    c = imaplib.IMAP4(HOST, p["imap"], timeout=20)
-    c.starttls(ctx())
-    c.login(USER, PASSWORD)
-    return c
+from testenv import connect, exchange, send_mail
 
 
 def raw(c, command, expect="OK"):
-    """Sends one command line; returns (tag, untagged lines) once the tagged reply (which
-    must be `expect`) arrives."""
-    tag = c._new_tag().decode()
-    c.send(f"{tag} {command}\r\n".encode())
-    lines = []
-    while True:
-        line = c.readline()
-        if not line:
-            raise AssertionError(f"connection closed during {command}")
-        line = line.decode("utf-8", "replace").rstrip("\r\n")
-        if line.startswith(tag + " "):
-            assert line.startswith(f"{tag} {expect}"), (command, lines, line)
-            return tag, lines
-        lines.append(line)
+    """One command line; (tag, untagged lines) once the tagged reply (`expect`) arrives."""
+    tag, _, lines = exchange(c, command, expect)
+    return tag, lines
 
 
 def read_until(c, pattern):
@@ -74,7 +42,7 @@ def ok(r):
 
 def deliver(p):
     for s in ["first", "second", "third"]:
-        send(p, s)
+        send_mail(p["smtp"], s)
     print(json.dumps({"sent": 3}))
 
 

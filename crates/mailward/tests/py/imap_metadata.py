@@ -13,17 +13,10 @@ import json
 import re
 import socket
 import sys
-from testenv import HOST, USER, PASSWORD, ctx
+from testenv import connect
 
 imaplib.Commands["GETMETADATA"] = ("AUTH", "SELECTED")
 imaplib.Commands["SETMETADATA"] = ("AUTH", "SELECTED")
-
-
-def connect(p):
-    c = imaplib.IMAP4(HOST, p["imap"], timeout=20)
-    c.starttls(ctx())
-    c.login(USER, PASSWORD)
-    return c
 
 
 def getmeta(c, *args):

@@ -7,54 +7,19 @@ imaplib does not know NOTIFY or IDLE: those go as raw command lines.
 Usage: imap_notify.py SCENARIO SMTP_PORT IMAP_PORT
 Prints one JSON object with the untagged lines seen, for the Rust test to check.
 """
-import imaplib
 import json
 import re
-import smtplib
 import socket
 import sys
 import time
-from testenv import HOST, USER, PASSWORD, ctx
-
-
-def send(p, subject):
-    msg = (
-        "From: Alice <alice@remote.test>\r\nTo: bob@example.test\r\n"
-        f"Subject: {subject}\r\nMessage-ID: <{subject.replace(' ', '-')}@remote.test>\r\n"
-        "\r\nBody of " + subject + ".\r\n"
-    )
-    s = smtplib.SMTP(HOST, p["smtp"], timeout=20)
-    s.ehlo("client.remote.test")
-    s.sendmail("alice@remote.test", [USER], msg.encode("utf-8"))
-    s.quit()
-
-
-def connect(p):
-    c = imaplib.IMAP4(HOST, p["imap"], timeout=20)
-    c.starttls(ctx())
-    c.login(USER, PASSWORD)
-    return c
-
-
-def line_of(c):
-    line = c.readline()
-    if not line:
-        raise AssertionError("connection closed")
-    return line.decode("utf-8", "replace").rstrip("\r\n")
+from testenv import connect, exchange, line_of, send_mail
 
 
 def raw(c, command, expect="OK"):
     """One command line; its untagged lines once the tagged reply (`expect`) arrives, and
     that reply without the tag."""
-    tag = c._new_tag().decode()
-    c.send(f"{tag} {command}\r\n".encode())
-    lines = []
-    while True:
-        line = line_of(c)
-        if line.startswith(tag + " "):
-            assert line.startswith(f"{tag} {expect}"), (command, lines, line)
-            return lines, line[len(tag) + 1:]
-        lines.append(line)
+    _, tagged, lines = exchange(c, command, expect)
+    return lines, tagged
 
 
 def until(c, pattern, seen):
@@ -111,7 +76,7 @@ def notify(p):
     ok(b.close())
     ok(b.delete("Work"))
     out["delete"] = until(a, r"^\* LIST .*Work", idle)
-    send(p, "delivered while idling")
+    send_mail(p["smtp"], "delivered while idling")
     out["exists"] = until(a, r"^\* \d+ EXISTS", idle)
     out["new_fetch"] = until(a, r"^\* \d+ FETCH", idle)
     a.send(b"DONE\r\n")

@@ -7,54 +7,22 @@ Usage: imap_qresync.py SCENARIO SMTP_PORT IMAP_PORT
 Each scenario asserts what a client sees and prints one JSON line with the raw untagged
 lines, for the Rust test to check. Exit status 0 = the scenario held.
 """
-import imaplib
 import json
 import re
-import smtplib
 import socket
-import ssl
 import sys
-from testenv import HOST, USER, PASSWORD, ctx
+from testenv import connect, exchange, send_mail
 
 # The tagged reply (without the tag) of the last run of each raw command.
 TAGGED = {}
 
 
-def send(p, subject):
-    msg = (
-        "From: Alice <alice@remote.test>\r\nTo: bob@example.test\r\n"
-        f"Subject: {subject}\r\nMessage-ID: <{subject.replace(' ', '-')}@remote.test>\r\n"
-        "\r\nBody of " + subject + ".\r\n"
-    )
-    s = smtplib.SMTP(HOST, p["smtp"], timeout=20)
-    s.ehlo("client.remote.test")
-    s.sendmail("alice@remote.test", [USER], msg.encode("utf-8"))
-    s.quit()
-
-
-def connect(p):
-    c = imaplib.IMAP4(HOST, p["imap"], timeout=20)
-    c.starttls(ctx())
-    c.login(USER, PASSWORD)
-    return c
-
-
 def raw(c, command, expect="OK"):
-    """Sends one command line; returns its untagged lines (CRLF stripped) once the tagged
-    reply (which must be `expect`) arrives."""
-    tag = c._new_tag().decode()
-    c.send(f"{tag} {command}\r\n".encode())
-    lines = []
-    while True:
-        line = c.readline()
-        if not line:
-            raise AssertionError(f"connection closed during {command}")
-        line = line.decode("utf-8", "replace").rstrip("\r\n")
-        if line.startswith(tag + " "):
-            assert line.startswith(f"{tag} {expect}"), (command, lines, line)
-            TAGGED[command] = line[len(tag) + 1:]
-            return lines
-        lines.append(line)
+    """One command line; its untagged lines once the tagged reply (`expect`) arrives (the
+    reply is kept in TAGGED)."""
+    _, tagged, lines = exchange(c, command, expect)
+    TAGGED[command] = tagged
+    return lines
 
 
 def code(lines, name):
@@ -84,7 +52,7 @@ def read_until(c, pattern):
 
 def deliver(p):
     for s in ["first", "second", "third"]:
-        send(p, s)
+        send_mail(p["smtp"], s)
     print(json.dumps({"sent": 3}))
 
 

@@ -7,12 +7,11 @@ Usage: imap_urlauth.py SCENARIO IMAP_PORT
 Each scenario asserts what a client sees and prints one JSON line for the Rust test to
 check. Exit status 0 = the scenario held.
 """
-import imaplib
 import json
 import re
 import socket
 import sys
-from testenv import HOST, USER, PASSWORD, ctx
+from testenv import connect
 
 MESSAGE = (
     b"From: bob@example.test\r\nSubject: urlauth\r\nMIME-Version: 1.0\r\n"
@@ -21,13 +20,6 @@ MESSAGE = (
     b"--b\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n"
     b"AAEC/w==\r\n--b--\r\n"
 )
-
-
-def connect(p):
-    c = imaplib.IMAP4(HOST, p["imap"], timeout=20)
-    c.starttls(ctx())
-    c.login(USER, PASSWORD)
-    return c
 
 
 def read_response(c):
