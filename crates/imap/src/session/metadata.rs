@@ -15,9 +15,8 @@
 //! exist. No unsolicited METADATA responses are sent (§4.4 makes them optional), so
 //! `ENABLE METADATA` enables nothing.
 
-use super::{Action, Session, State, respond, split_tagged};
+use super::{Action, Session, respond};
 use crate::backend::{MetadataDepth, MetadataEntry, MetadataError, SpecialUse};
-use crate::wire::encode;
 use crate::wire::metadata::{GetMetadata, MetadataCommand, Parsed, SetMetadata, Use, entry_name};
 use imap_codec::imap_types::core::Tag;
 use std::collections::BTreeMap;
@@ -101,32 +100,15 @@ impl Session {
     /// or selected state only (RFC 5464 §4.2, §4.3); the updates of the selected mailbox
     /// follow, before the tagged completion (RFC 9051 §7.4.1).
     pub(super) fn metadata_command(&mut self, parsed: Parsed) -> Option<Action> {
-        self.command = parsed.name;
-        let tag = parsed.tag.as_deref().and_then(encode::tag);
-        if self.user.is_none() {
-            let text = format!("{} not allowed now: log in first", parsed.name);
-            return self.bad(tag, None, &text);
-        }
-        let cmd = match parsed.result {
-            Ok(c) => c,
-            Err(why) => return self.bad(tag, None, &why),
-        };
-        let Some(tag) = tag else {
-            return self.bad(None, None, "Invalid tag");
-        };
-        let before = self.output.len();
-        match cmd {
-            MetadataCommand::Get(g) => self.get_metadata(&tag, g),
-            MetadataCommand::Set(s) => self.set_metadata(&tag, s),
-        }
-        if matches!(self.state, State::Selected(_)) {
-            let tail = self.output.split_off(before);
-            let (body, tagged) = split_tagged(&tail, tag.as_ref().as_bytes());
-            self.output.extend_from_slice(body);
-            self.poll_changes();
-            self.output.extend_from_slice(tagged);
-        }
-        None
+        self.own_parsed_command(
+            parsed.name,
+            parsed.tag.as_deref(),
+            parsed.result,
+            |s, tag, cmd| match cmd {
+                MetadataCommand::Get(g) => s.get_metadata(tag, g),
+                MetadataCommand::Set(set) => s.set_metadata(tag, set),
+            },
+        )
     }
 
     /// The mailbox argument: `None` for the server (`""`, RFC 5464 §4.1), else the mailbox's

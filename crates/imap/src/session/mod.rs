@@ -48,6 +48,7 @@ mod mailboxes;
 pub mod metadata;
 mod notify;
 mod notify_filter;
+mod own_parsed;
 pub mod qresync;
 pub mod respond;
 mod search;

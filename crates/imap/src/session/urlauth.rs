@@ -16,10 +16,9 @@
 //!   the current user.
 //! - RESETKEY (§6.2) forgets the key of a mailbox, or of every mailbox of the user.
 
-use super::{Action, Session, split_tagged};
+use super::{Action, Session};
 use crate::backend::BackendError;
 use crate::message::{Message, binary, section, split_section, structure};
-use crate::wire::encode;
 use crate::wire::imap_url;
 use crate::wire::urlauth::{Access, AuthUrl, FetchUrl, Parsed, UrlauthCommand, parse_auth_url};
 use imap_codec::imap_types::core::Tag;
@@ -67,36 +66,19 @@ impl Session {
     /// authenticated or selected state only (RFC 4467 §6); the updates of the selected
     /// mailbox follow, before the tagged completion (RFC 9051 §7.4.1).
     pub(super) fn urlauth_command(&mut self, parsed: Parsed) -> Option<Action> {
-        self.command = parsed.name;
-        let tag = parsed.tag.as_deref().and_then(encode::tag);
-        if self.user.is_none() {
-            let text = format!("{} not allowed now: log in first", parsed.name);
-            return self.bad(tag, None, &text);
-        }
-        let cmd = match parsed.result {
-            Ok(c) => c,
-            Err(why) => return self.bad(tag, None, &why),
-        };
-        let Some(tag) = tag else {
-            return self.bad(None, None, "Invalid tag");
-        };
-        let before = self.output.len();
-        match cmd {
-            UrlauthCommand::Genurlauth(urls) => self.genurlauth(&tag, &urls),
-            UrlauthCommand::Urlfetch(urls) => self.urlfetch(&tag, &urls),
-            UrlauthCommand::Resetkey {
-                mailbox,
-                mechanisms,
-            } => self.resetkey(&tag, mailbox.as_deref(), &mechanisms),
-        }
-        if matches!(self.state, super::State::Selected(_)) {
-            let tail = self.output.split_off(before);
-            let (body, tagged) = split_tagged(&tail, tag.as_ref().as_bytes());
-            self.output.extend_from_slice(body);
-            self.poll_changes();
-            self.output.extend_from_slice(tagged);
-        }
-        None
+        self.own_parsed_command(
+            parsed.name,
+            parsed.tag.as_deref(),
+            parsed.result,
+            |s, tag, cmd| match cmd {
+                UrlauthCommand::Genurlauth(urls) => s.genurlauth(tag, &urls),
+                UrlauthCommand::Urlfetch(urls) => s.urlfetch(tag, &urls),
+                UrlauthCommand::Resetkey {
+                    mailbox,
+                    mechanisms,
+                } => s.resetkey(tag, mailbox.as_deref(), &mechanisms),
+            },
+        )
     }
 
     /// The URL's server is this one: its host (port aside) is our name or the domain of the
