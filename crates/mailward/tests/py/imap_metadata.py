@@ -13,7 +13,7 @@ import json
 import re
 import socket
 import sys
-from testenv import connect
+from testenv import connect, read_response
 
 imaplib.Commands["GETMETADATA"] = ("AUTH", "SELECTED")
 imaplib.Commands["SETMETADATA"] = ("AUTH", "SELECTED")
@@ -29,21 +29,6 @@ def getmeta(c, *args):
 def setmeta(c, mailbox, pairs):
     typ, dat = c._simple_command("SETMETADATA", mailbox, pairs)
     return typ, dat
-
-
-def read_response(c):
-    """One response line with any literals it carries (`{n}` or `~{n}` at a line end),
-    as bytes."""
-    out = b""
-    while True:
-        line = c.readline()
-        if not line:
-            raise AssertionError("connection closed")
-        out += line
-        m = re.search(rb"~?\{(\d+)\}\r\n$", line)
-        if not m:
-            return out
-        out += c.read(int(m.group(1)))
 
 
 def raw(c, command, literals=(), expect="OK"):

@@ -11,7 +11,7 @@ import json
 import re
 import socket
 import sys
-from testenv import connect
+from testenv import connect, read_response
 
 MESSAGE = (
     b"From: bob@example.test\r\nSubject: urlauth\r\nMIME-Version: 1.0\r\n"
@@ -20,20 +20,6 @@ MESSAGE = (
     b"--b\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n"
     b"AAEC/w==\r\n--b--\r\n"
 )
-
-
-def read_response(c):
-    """One response with the literals it carries (`{n}` or `~{n}` at a line end)."""
-    out = b""
-    while True:
-        line = c.readline()
-        if not line:
-            raise AssertionError("connection closed")
-        out += line
-        m = re.search(rb"~?\{(\d+)\}\r\n$", line)
-        if not m:
-            return out
-        out += c.read(int(m.group(1)))
 
 
 def raw(c, command):

@@ -58,3 +58,19 @@ def exchange(c, command, expect="OK"):
             assert line.startswith(f"{tag} {expect}"), (command, lines, line)
             return tag, line[len(tag) + 1:], lines
         lines.append(line)
+
+
+def read_response(c):
+    """One response of an imaplib session with the literals it carries (`{n}` or `~{n}` at
+    a line end), as bytes."""
+    import re
+    out = b""
+    while True:
+        line = c.readline()
+        if not line:
+            raise AssertionError("connection closed")
+        out += line
+        m = re.search(rb"~?\{(\d+)\}\r\n$", line)
+        if not m:
+            return out
+        out += c.read(int(m.group(1)))
