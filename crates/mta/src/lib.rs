@@ -9,6 +9,7 @@ pub mod body;
 pub mod framing;
 pub mod headers;
 pub mod numbers;
+pub mod outbound;
 pub mod policy;
 pub mod received;
 pub mod reply;
