@@ -14,7 +14,8 @@ use crate::backend::{
 use mailward_event::{Event, Protocol, Reason, Scope};
 use mailward_store::access::{AccessError, FlagOp};
 use mailward_store::{
-    DirectoryStore, Folder, MailAccess, MailIndex, MailStore, Message, MessageBlobs, Store,
+    DirectoryStore, Folder, MailAccess, MailIndex, MailStore, MailboxChange, Message, MessageBlobs,
+    Store,
 };
 use rayon::prelude::*;
 
@@ -784,23 +785,12 @@ impl<M: MailIndex + MessageBlobs + 'static> MailboxBackend for StoreMailboxes<M>
             },
             None => wake,
         };
-        let Ok(handle) = tokio::runtime::Handle::try_current() else {
-            return Err(BackendError::Unavailable("no runtime to watch on".into()));
-        };
-        let mut rx = self.access.subscribe_changes();
         let account = self.access.account().id;
-        let task = handle.spawn(async move {
-            use tokio::sync::broadcast::error::RecvError;
-            loop {
-                match rx.recv().await {
-                    Ok(c) if c.account_id == account => wake(),
-                    Ok(_) => {}
-                    Err(RecvError::Lagged(_)) => wake(),
-                    Err(RecvError::Closed) => break,
-                }
-            }
-        });
-        Ok(Subscription(Box::new(AbortOnDrop(task))))
+        watch_changes(
+            self.access.subscribe_changes(),
+            move |c| c.account_id == account,
+            wake,
+        )
     }
 
     fn watch(
@@ -809,25 +799,38 @@ impl<M: MailIndex + MessageBlobs + 'static> MailboxBackend for StoreMailboxes<M>
         wake: Box<dyn Fn() + Send + Sync>,
     ) -> BackendResult<Subscription> {
         let folder = self.folder(mailbox)?;
-        let Ok(handle) = tokio::runtime::Handle::try_current() else {
-            return Err(BackendError::Unavailable("no runtime to watch on".into()));
-        };
-        let mut rx = self.access.subscribe_changes();
         let account = self.access.account().id;
         let id = folder.id;
-        let task = handle.spawn(async move {
-            use tokio::sync::broadcast::error::RecvError;
-            loop {
-                match rx.recv().await {
-                    Ok(c) if c.account_id == account && c.mailbox_id == id => wake(),
-                    Ok(_) => {}
-                    Err(RecvError::Lagged(_)) => wake(),
-                    Err(RecvError::Closed) => break,
-                }
-            }
-        });
-        Ok(Subscription(Box::new(AbortOnDrop(task))))
+        watch_changes(
+            self.access.subscribe_changes(),
+            move |c| c.account_id == account && c.mailbox_id == id,
+            wake,
+        )
     }
+}
+
+/// A task that calls `wake` for every committed change `wanted` accepts (and when it fell
+/// behind and may have missed some), until the subscription is dropped.
+fn watch_changes(
+    mut rx: tokio::sync::broadcast::Receiver<MailboxChange>,
+    wanted: impl Fn(&MailboxChange) -> bool + Send + 'static,
+    wake: Box<dyn Fn() + Send + Sync>,
+) -> BackendResult<Subscription> {
+    let Ok(handle) = tokio::runtime::Handle::try_current() else {
+        return Err(BackendError::Unavailable("no runtime to watch on".into()));
+    };
+    let task = handle.spawn(async move {
+        use tokio::sync::broadcast::error::RecvError;
+        loop {
+            match rx.recv().await {
+                Ok(c) if wanted(&c) => wake(),
+                Ok(_) => {}
+                Err(RecvError::Lagged(_)) => wake(),
+                Err(RecvError::Closed) => break,
+            }
+        }
+    });
+    Ok(Subscription(Box::new(AbortOnDrop(task))))
 }
 
 /// Stops the watching task when the subscription is dropped.

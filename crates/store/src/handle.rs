@@ -4,7 +4,7 @@
 
 use crate::directory;
 use crate::error::StoreError;
-use crate::fulltext::indexer::{self, IndexerStats};
+use crate::fulltext::indexer;
 use crate::fulltext::{Extractor, FullText};
 use crate::layout::DataDir;
 use crate::mailbox;
@@ -43,7 +43,7 @@ pub struct Store {
     /// Logins verified a short while ago (memory only).
     pub(crate) verified: crate::directory::verified::VerifiedLogins,
     /// The full-text index and its indexer, once started ([`Store::start_fulltext`]).
-    fulltext: std::sync::OnceLock<(Arc<FullText>, Arc<IndexerStats>)>,
+    fulltext: std::sync::OnceLock<Arc<FullText>>,
 }
 
 /// A mailbox changed: messages arrived, flags changed or messages went (sessions that
@@ -157,21 +157,15 @@ impl Store {
             return Ok(());
         }
         let index = Arc::new(FullText::open(&self.dir.fulltext_path())?);
-        let stats = Arc::new(IndexerStats::default());
-        if self.fulltext.set((index.clone(), stats.clone())).is_err() {
+        if self.fulltext.set(index.clone()).is_err() {
             return Ok(());
         }
-        indexer::spawn(self, index, extract, stats)
+        indexer::spawn(self, index, extract)
     }
 
     /// The full-text index, when started.
     pub fn fulltext(&self) -> Option<&Arc<FullText>> {
-        self.fulltext.get().map(|(f, _)| f)
-    }
-
-    /// What the full-text indexer has done, when started.
-    pub fn fulltext_stats(&self) -> Option<&Arc<IndexerStats>> {
-        self.fulltext.get().map(|(_, s)| s)
+        self.fulltext.get()
     }
 
     /// Listens to every committed mailbox change (deliveries, flag changes, expunges).

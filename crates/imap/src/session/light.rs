@@ -43,14 +43,12 @@ pub fn is_light_line(line: &[u8]) -> bool {
         rest.get(..space).unwrap_or(&[]),
         rest.get(space..).unwrap_or(&[]),
     );
-    let numbers = set.split(|&b| b == b',');
-    if set.is_empty()
-        || set.split(|&b| b == b',').count() > MAX_LIGHT_MESSAGES
-        || !numbers
-            .into_iter()
-            .all(|n| !n.is_empty() && n.iter().all(u8::is_ascii_digit))
-    {
-        return false;
+    let mut numbers = 0;
+    for n in set.split(|&b| b == b',') {
+        numbers += 1;
+        if n.is_empty() || !n.iter().all(u8::is_ascii_digit) || numbers > MAX_LIGHT_MESSAGES {
+            return false;
+        }
     }
     let items = items.to_ascii_uppercase();
     let has = |needle: &[u8]| memchr::memmem::find(&items, needle).is_some();

@@ -303,12 +303,14 @@ impl Session {
         let Some(b) = self.backend.as_deref_mut() else {
             return Err(None);
         };
-        let mut considered: Vec<u32> = all.to_vec();
-        if let Err(e) = index_candidates(b, &name, &key, &mut considered) {
-            self.backend_no(tag, &e);
-            return Err(None);
-        }
-        let mut metas = match b.metas(&name, &considered) {
+        let narrowed = match index_candidates(b, &name, &key, &all) {
+            Ok(n) => n,
+            Err(e) => {
+                self.backend_no(tag, &e);
+                return Err(None);
+            }
+        };
+        let mut metas = match b.metas(&name, narrowed.as_deref().unwrap_or(&all)) {
             Ok(m) => m,
             Err(e) => {
                 self.backend_no(tag, &e);
@@ -426,23 +428,27 @@ impl Session {
     }
 }
 
-/// Keeps of `uids` (ascending, of `mailbox`) the messages the full-text index cannot rule
-/// out for `key`: a message without every trigram of a needle the key needs cannot match
-/// (the others are still checked exactly, RFC 9051 §6.4.4 substrings). Done before any
-/// per-message data is read, so a search for a rare string in a big mailbox reads little.
+/// The messages of `uids` (ascending, of `mailbox`) the full-text index cannot rule out
+/// for `key`, or `None` when it cannot narrow: a message without every trigram of a needle
+/// the key needs cannot match (the others are still checked exactly, RFC 9051 §6.4.4
+/// substrings). Done before any per-message data is read, so a search for a rare string in
+/// a big mailbox reads little.
 pub(super) fn index_candidates(
     b: &mut dyn MailboxBackend,
     mailbox: &str,
     key: &K,
-    uids: &mut Vec<u32>,
-) -> BackendResult<()> {
-    if uids.len() > 1
-        && let Some(filter) = key.index_filter()
-    {
-        let r = filter.resolve(b, mailbox)?;
-        uids.retain(|&uid| r.admits(uid));
+    uids: &[u32],
+) -> BackendResult<Option<Vec<u32>>> {
+    if uids.len() < 2 {
+        return Ok(None);
     }
-    Ok(())
+    let Some(filter) = key.index_filter() else {
+        return Ok(None);
+    };
+    let r = filter.resolve(b, mailbox)?;
+    Ok(Some(
+        uids.iter().copied().filter(|&u| r.admits(u)).collect(),
+    ))
 }
 
 /// The UIDs among `metas` (messages of `mailbox`) that `key` matches, ascending: on index

@@ -16,28 +16,17 @@ use crate::handle::{MailboxChange, Store};
 use crate::mailbox;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use std::collections::BTreeSet;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
 /// Messages read and added per index transaction.
 const BATCH: usize = 256;
 
-/// What the indexer has done since start (for `mailward bench` and the logs).
-#[derive(Debug, Default)]
-pub struct IndexerStats {
-    pub messages_indexed: AtomicU64,
-    pub messages_removed: AtomicU64,
-    /// Passes over a mailbox that found it up to date or brought it there.
-    pub passes: AtomicU64,
-}
-
 /// Starts the indexer thread. It holds the store weakly and ends when the store is gone.
 pub(crate) fn spawn(
     store: &Arc<Store>,
     index: Arc<FullText>,
     extract: Extractor,
-    stats: Arc<IndexerStats>,
 ) -> Result<(), StoreError> {
     let conn = Connection::open_with_flags(
         store.data_dir().db_path(),
@@ -55,7 +44,6 @@ pub(crate) fn spawn(
                 conn,
                 index,
                 extract,
-                stats,
             };
             indexer.run(changes);
         })
@@ -81,7 +69,6 @@ struct Indexer {
     conn: Connection,
     index: Arc<FullText>,
     extract: Extractor,
-    stats: Arc<IndexerStats>,
 }
 
 impl Indexer {
@@ -134,7 +121,6 @@ impl Indexer {
 
     /// Brings one mailbox's entries up to date.
     fn catch_up(&self, store: &Store, mailbox_id: i64) -> Result<(), StoreError> {
-        self.stats.passes.fetch_add(1, Ordering::Relaxed);
         let found: Option<(String, u32, String, String)> = self
             .conn
             .prepare_cached(
@@ -183,9 +169,6 @@ impl Indexer {
                 })
                 .collect();
             self.index.add(mailbox_id, uidvalidity, &docs, last)?;
-            self.stats
-                .messages_indexed
-                .fetch_add(docs.len() as u64, Ordering::Relaxed);
             through = last;
             if self.store.strong_count() == 0 {
                 return Ok(());
@@ -217,10 +200,6 @@ impl Indexer {
             .into_iter()
             .filter(|u| !present.contains(u))
             .collect();
-        self.index.remove(mailbox_id, &gone)?;
-        self.stats
-            .messages_removed
-            .fetch_add(gone.len() as u64, Ordering::Relaxed);
-        Ok(())
+        self.index.remove(mailbox_id, &gone)
     }
 }

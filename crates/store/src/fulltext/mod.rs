@@ -232,19 +232,6 @@ impl FullText {
             })
             .optional()?)
     }
-
-    /// Size of the index on disk (database and WAL), in bytes.
-    pub fn disk_bytes(&self) -> u64 {
-        ["", "-wal"]
-            .iter()
-            .filter_map(|s| {
-                let mut p = self.path.as_os_str().to_owned();
-                p.push(s);
-                std::fs::metadata(PathBuf::from(p)).ok()
-            })
-            .map(|m| m.len())
-            .sum()
-    }
 }
 
 #[cfg(test)]
