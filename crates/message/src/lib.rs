@@ -4,6 +4,7 @@
 //! tracer that reads it (see `received`).
 
 pub mod datetime;
+pub mod dsn;
 pub mod ipclass;
 pub mod received;
 

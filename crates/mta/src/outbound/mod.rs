@@ -1,6 +1,6 @@
-//! Outbound delivery (issue 15), built in steps: where a message for a domain goes
-//! ([`route`]) and the delivery status notifications mailward sends ([`dsn`]) come first; the SMTP client, TLS policy and the queue runner's remote
-//! attempts follow and use it.
+//! Outbound delivery (issue 15): where a message for a domain goes ([`route`]), the SMTP
+//! client that hands it over, and the transport the queue runner calls for remote
+//! recipients. The delivery status notifications mailward sends are built by
+//! `mailward_message::dsn`, shared with the queue runner and the tracer.
 
-pub mod dsn;
 pub mod route;

@@ -7,24 +7,7 @@
 //! Pure logic over what DNS answered: the resolver that asks is separate, so this is tested
 //! without one.
 
-/// One MX record as DNS gave it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MxRecord {
-    pub preference: u16,
-    /// The exchange's name (a trailing dot is allowed).
-    pub exchange: String,
-}
-
-/// What DNS said about a domain's MX records.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum MxAnswer {
-    /// MX records (at least one).
-    Records(Vec<MxRecord>),
-    /// The name exists but has no MX records (NODATA).
-    NoRecords,
-    /// The name does not exist (NXDOMAIN).
-    NoSuchDomain,
-}
+pub use mailward_auth::{MxAnswer, MxRecord};
 
 /// One host to try, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]

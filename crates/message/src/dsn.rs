@@ -9,7 +9,7 @@
 //! one line and cut to a safe length before it goes into a header field, so no reply can
 //! add fields or parts to the report.
 
-use mailward_message::datetime::format_rfc5322;
+use crate::datetime::format_rfc5322;
 
 /// RFC 3464 §2.3.3 Action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,6 +17,8 @@ pub enum Action {
     Failed,
     Delayed,
     Delivered,
+    /// Handed to a server that does not offer DSN (RFC 3461 §6.2.6.2, NOTIFY=SUCCESS).
+    Relayed,
 }
 
 impl Action {
@@ -25,6 +27,7 @@ impl Action {
             Action::Failed => "failed",
             Action::Delayed => "delayed",
             Action::Delivered => "delivered",
+            Action::Relayed => "relayed",
         }
     }
 }
@@ -111,6 +114,18 @@ fn subject(recipients: &[RecipientReport]) -> &'static str {
     }
 }
 
+/// The report's kind in its Message-ID, so a delay notice and the failure report that may
+/// follow it for the same message never share one.
+fn kind(recipients: &[RecipientReport]) -> &'static str {
+    if recipients.iter().any(|r| r.action == Action::Failed) {
+        "failed"
+    } else if recipients.iter().any(|r| r.action == Action::Delayed) {
+        "delayed"
+    } else {
+        "delivered"
+    }
+}
+
 fn human_text(r: &Report<'_>) -> String {
     let mut t = format!(
         "This is the mail system at host {}.\r\n\r\n",
@@ -190,10 +205,11 @@ pub fn build(r: &Report<'_>) -> Vec<u8> {
     push(
         &mut m,
         &format!(
-            "From: Mail Delivery System <MAILER-DAEMON@{host}>\r\nTo: <{to}>\r\nSubject: {subject}\r\nDate: {date}\r\nMessage-ID: <{id}.dsn@{host}>\r\nAuto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status;\r\n\tboundary=\"{b}\"\r\n\r\nThis is a MIME-encapsulated message.\r\n\r\n",
+            "From: Mail Delivery System <MAILER-DAEMON@{host}>\r\nTo: <{to}>\r\nSubject: {subject}\r\nDate: {date}\r\nMessage-ID: <{id}.{kind}@{host}>\r\nAuto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status;\r\n\tboundary=\"{b}\"\r\n\r\nThis is a MIME-encapsulated message.\r\n\r\n",
             host = one_line(r.reporting_mta),
             to = one_line(r.sender),
             subject = subject(r.recipients),
+            kind = kind(r.recipients),
             date = format_rfc5322(r.now, 0),
             id = one_line(r.queue_id),
         ),
