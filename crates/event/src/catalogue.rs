@@ -132,6 +132,9 @@ catalogue! {
     Bounced(Bounced<'a>) = "bounced", Info;
     /// A recipient was given up after the queue's maximum age.
     Expired(Expired<'a>) = "expired", Info;
+    /// A delivery status notification about this message was queued for its sender (RFC
+    /// 3464); `report_id` is the report's own queue ID.
+    ReportQueued(ReportQueued<'a>) = "report_queued", Info;
     /// The queue could not be scanned.
     QueueScanFailed(Reason<'a>) = "queue_scan_failed", Warn;
     /// A queue record could not be updated after a delivery attempt.
@@ -373,6 +376,12 @@ pub struct Delivered<'a> {
     pub delay: f64,
     /// `sent`.
     pub status: Text<'a>,
+    /// Remote delivery: TLS as negotiated (`TLSv1_3 TLS13_AES_256_GCM_SHA384 verified`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls: Option<Text<'a>>,
+    /// Remote delivery: the server's reply to the end of data.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reply: Option<Text<'a>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -382,6 +391,9 @@ pub struct Deferred<'a> {
     pub reason: Text<'a>,
     pub attempt: u32,
     pub delay: f64,
+    /// Remote delivery: the host that answered (`mx.b.test[192.0.2.1]:25`), if one did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relay: Option<Text<'a>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -391,6 +403,17 @@ pub struct Bounced<'a> {
     pub reason: Text<'a>,
     /// `5.2.2`.
     pub dsn: Text<'a>,
+    /// Remote delivery: the host that refused it, if one did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relay: Option<Text<'a>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ReportQueued<'a> {
+    pub report_id: Text<'a>,
+    /// The original sender.
+    pub to: Text<'a>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -6,6 +6,7 @@
 
 mod cmd;
 mod config;
+mod outbound;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

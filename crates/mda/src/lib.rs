@@ -3,6 +3,9 @@
 //! retries with back-off for temporary failures, expiry.
 
 pub mod deliver;
+pub mod remote;
+mod report;
 pub mod runner;
 
+pub use remote::{Delivery, RemoteTransport};
 pub use runner::{QueueRunner, RetrySettings};

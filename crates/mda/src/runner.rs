@@ -4,13 +4,18 @@
 //! never makes a duplicate.
 
 use crate::deliver::local_copy;
-use mailward_event::{Bounced, Deferred, Delivered, Event, Expired, Reason, Scope};
-use mailward_store::queue::{self, Envelope, Notice, NoticeReceiver, RcptState};
+use crate::remote::{RemoteTransport, domain_of};
+use crate::report;
+use mailward_event::{Bounced, Deferred, Delivered, Event, Expired, Reason, ReportQueued, Scope};
+use mailward_message::dsn::Action;
+use mailward_store::queue::{
+    self, Envelope, Notice, NoticeReceiver, QueueRcpt, RcptOutcome, RcptState,
+};
 use mailward_store::{
     DeliverRequest, DirectoryStore, MailStore, QueueStore, Recipient, Store, StoreError, ids,
 };
-use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::collections::{BTreeMap, HashSet};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 use tokio::sync::{Semaphore, watch};
 
@@ -26,6 +31,11 @@ pub struct RetrySettings {
     pub scan_interval: Duration,
     /// Messages delivered at the same time.
     pub concurrency: usize,
+    /// A recipient still pending this long after arrival gets a delay notice (RFC 3464
+    /// `delayed`), once.
+    pub delay_warning: Duration,
+    /// This server's name: `Reporting-MTA` and `MAILER-DAEMON@` of the reports it sends.
+    pub hostname: String,
 }
 
 /// Shared state of the runner, over any store with a queue, a directory and mailboxes
@@ -35,12 +45,10 @@ pub struct QueueRunner<S = Store> {
     retry: RetrySettings,
     in_flight: Mutex<HashSet<String>>,
     slots: Arc<Semaphore>,
-}
-
-enum Outcome {
-    Delivered,
-    Deferred(String),
-    Failed(String, &'static str),
+    /// Outbound delivery for recipients that are not local; `None`: they wait.
+    remote: Option<Arc<dyn RemoteTransport>>,
+    /// Itself, so an attempt can start the delivery of a report it queued.
+    me: Weak<QueueRunner<S>>,
 }
 
 /// Where an attempt's message came from.
@@ -53,13 +61,25 @@ enum Source {
 }
 
 impl<S: QueueStore + DirectoryStore + MailStore> QueueRunner<S> {
+    /// A runner that delivers local recipients only (remote ones wait in the queue).
     pub fn new(store: Arc<S>, retry: RetrySettings) -> Arc<QueueRunner<S>> {
+        QueueRunner::with_remote(store, retry, None)
+    }
+
+    /// A runner that hands remote recipients to `remote`.
+    pub fn with_remote(
+        store: Arc<S>,
+        retry: RetrySettings,
+        remote: Option<Arc<dyn RemoteTransport>>,
+    ) -> Arc<QueueRunner<S>> {
         let slots = Arc::new(Semaphore::new(retry.concurrency.max(1)));
-        Arc::new(QueueRunner {
+        Arc::new_cyclic(|me| QueueRunner {
             store,
             retry,
             in_flight: Mutex::new(HashSet::new()),
             slots,
+            remote,
+            me: me.clone(),
         })
     }
 
@@ -190,6 +210,7 @@ impl<S: QueueStore + DirectoryStore + MailStore> QueueRunner<S> {
                             reason: format!("spool file unreadable: {e}").into(),
                             attempt: fresh.attempts + 1,
                             delay: fresh.envelope.delay_secs(ids::unix_now_ms()),
+                            relay: None,
                         }));
                         let next = ids::unix_now() + self.backoff(fresh.attempts).as_secs() as i64;
                         let _ = self
@@ -209,7 +230,16 @@ impl<S: QueueStore + DirectoryStore + MailStore> QueueRunner<S> {
         };
         let now = ids::unix_now();
         let expired = now - env.created > self.retry.max_age.as_secs() as i64;
-        let delay = env.delay_secs(ids::unix_now_ms());
+        let warn = now - env.created > self.retry.delay_warning.as_secs() as i64;
+        let mut tally = Tally {
+            attempt: attempts + 1,
+            delay: env.delay_secs(ids::unix_now_ms()),
+            expired,
+            warn,
+            lines: Vec::new(),
+        };
+        // Local recipients now; remote ones grouped by domain, one transaction each.
+        let mut remote: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         for idx in 0..env.rcpts.len() {
             let Some(rcpt) = env.rcpts.get(idx).cloned() else {
                 continue;
@@ -217,44 +247,56 @@ impl<S: QueueStore + DirectoryStore + MailStore> QueueRunner<S> {
             if rcpt.state != RcptState::Pending {
                 continue;
             }
-            let outcome = self
-                .deliver_rcpt(&env, idx, &rcpt.address, &body, fresh)
-                .await;
-            let Some(r) = env.rcpts.get_mut(idx) else {
-                continue;
+            let outcome = match self.store.resolve(&rcpt.address) {
+                Ok(Recipient::NotLocal) => {
+                    remote
+                        .entry(domain_of(&rcpt.address))
+                        .or_default()
+                        .push(idx);
+                    continue;
+                }
+                Ok(Recipient::Local { accounts, remote }) => {
+                    let local = self
+                        .deliver_local(&env, idx, &rcpt.address, &accounts, &body, fresh)
+                        .await;
+                    if remote.is_empty() || !matches!(local, Outcome::Delivered { .. }) {
+                        local
+                    } else {
+                        self.forward(&env, idx, &remote, &body).await
+                    }
+                }
+                Ok(Recipient::Unknown) => Outcome::Failed {
+                    reason: "user unknown".into(),
+                    status: "5.1.1".into(),
+                    relay: None,
+                    reply: None,
+                },
+                Err(e) => Outcome::deferred(format!("directory lookup failed: {e}")),
             };
-            r.attempts += 1;
-            match outcome {
-                Outcome::Delivered => r.state = RcptState::Delivered,
-                Outcome::Failed(reason, dsn) => {
-                    Scope::message(&env.id).emit(Event::Bounced(Bounced {
-                        to: rcpt.address.as_str().into(),
-                        reason: reason.as_str().into(),
-                        dsn: dsn.into(),
-                    }));
-                    r.state = RcptState::Failed;
-                    r.last_error = Some(reason);
-                }
-                Outcome::Deferred(reason) if expired => {
-                    Scope::message(&env.id).emit(Event::Expired(Expired {
-                        to: rcpt.address.as_str().into(),
-                        reason: reason.as_str().into(),
-                    }));
-                    r.state = RcptState::Failed;
-                    r.last_error = Some(reason);
-                }
-                Outcome::Deferred(reason) => {
-                    Scope::message(&env.id).emit(Event::Deferred(Deferred {
-                        to: rcpt.address.as_str().into(),
-                        reason: reason.as_str().into(),
-                        attempt: attempts + 1,
-                        delay,
-                    }));
-                    r.last_error = Some(reason);
-                }
+            tally.apply(&mut env, idx, outcome);
+        }
+        for (domain, idxs) in &remote {
+            let outcomes = match &self.remote {
+                Some(t) => t.deliver(&env, &body, domain, idxs).await,
+                None => idxs
+                    .iter()
+                    .map(|&i| {
+                        (
+                            i,
+                            RcptOutcome::Deferred {
+                                reason: "remote delivery is not configured".into(),
+                                relay: None,
+                            },
+                        )
+                    })
+                    .collect(),
+            };
+            for (idx, o) in outcomes {
+                tally.apply(&mut env, idx, Outcome::from_remote(o));
             }
         }
-        let done = env.rcpts.iter().all(|r| r.state != RcptState::Pending);
+        let reported = self.send_reports(&mut env, tally.lines, &body).await;
+        let done = reported && env.rcpts.iter().all(|r| r.state != RcptState::Pending);
         let result = if done {
             self.store.remove_queued(&env.id).await
         } else {
@@ -268,6 +310,143 @@ impl<S: QueueStore + DirectoryStore + MailStore> QueueRunner<S> {
         }
     }
 
+    /// Queues the report this attempt owes the sender (and one for recipients an
+    /// administrator bounced). False when it could not be queued: the message stays, so the
+    /// report is tried again.
+    async fn send_reports(
+        &self,
+        env: &mut Envelope,
+        mut lines: Vec<report::Line>,
+        body: &[u8],
+    ) -> bool {
+        for (idx, r) in env.rcpts.iter().enumerate() {
+            if r.state == RcptState::Failed
+                && !r.reported
+                && report::wants(r, "FAILURE")
+                && !lines.iter().any(|l| l.index == idx)
+            {
+                lines.push(report::Line {
+                    index: idx,
+                    action: Action::Failed,
+                    status: "5.0.0".into(),
+                    remote_mta: None,
+                    reply: None,
+                    note: None,
+                });
+            }
+        }
+        let now = ids::unix_now();
+        let until = env.created + self.retry.max_age.as_secs() as i64;
+        let ok = match report::build(env, &lines, &self.retry.hostname, body, now, until) {
+            None => true,
+            Some(message) => self.queue_report(env, message).await,
+        };
+        if ok {
+            for r in env.rcpts.iter_mut() {
+                if r.state != RcptState::Pending {
+                    r.reported = true;
+                }
+            }
+        }
+        ok
+    }
+
+    /// Queues a report to `original.sender` from the null sender (RFC 3461 §6.2) and starts
+    /// its delivery.
+    async fn queue_report(&self, original: &Envelope, message: Vec<u8>) -> bool {
+        let now_ms = ids::unix_now_ms();
+        let report = Envelope {
+            id: ids::queue_id(),
+            created: now_ms.div_euclid(1000),
+            created_ms: now_ms,
+            sender: String::new(),
+            rcpts: vec![QueueRcpt {
+                address: original.sender.clone(),
+                ..Default::default()
+            }],
+            size: message.len() as u64,
+            message_id: None,
+            body: None,
+            smtputf8: false,
+            ret: None,
+            envid: None,
+            auth_user: None,
+            remote_ip: String::new(),
+            session: original.session.clone(),
+        };
+        match self.store.enqueue(report.clone(), Arc::new(message)).await {
+            Ok(()) => {
+                Scope::message(&original.id).emit(Event::ReportQueued(ReportQueued {
+                    report_id: report.id.as_str().into(),
+                    to: original.sender.as_str().into(),
+                }));
+                if let Some(me) = self.me.upgrade() {
+                    me.spawn(report, 0, Source::Notice);
+                }
+                true
+            }
+            Err(e) => {
+                Scope::message(&original.id).emit(Event::QueueUpdateFailed(Reason::new(format!(
+                    "report not queued: {e}"
+                ))));
+                false
+            }
+        }
+    }
+
+    /// An alias's remote targets (`alias add team@a.test x@b.test`): sent as recipients of
+    /// their own, each keeping the alias as its ORCPT; the recipient counts as delivered
+    /// only when every target took it.
+    async fn forward(
+        &self,
+        env: &Envelope,
+        idx: usize,
+        targets: &[String],
+        body: &[u8],
+    ) -> Outcome {
+        let Some(transport) = &self.remote else {
+            return Outcome::deferred(format!(
+                "forwarding to {} needs remote delivery, which is not configured",
+                targets.join(",")
+            ));
+        };
+        let Some(orig) = env.rcpts.get(idx) else {
+            return Outcome::deferred("recipient vanished".into());
+        };
+        let mut fwd = env.clone();
+        fwd.rcpts = targets
+            .iter()
+            .map(|t| QueueRcpt {
+                address: t.clone(),
+                orcpt: Some(format!("rfc822;{}", orig.address)),
+                notify: orig.notify.clone(),
+                ..Default::default()
+            })
+            .collect();
+        let mut by_domain: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for (i, t) in targets.iter().enumerate() {
+            by_domain.entry(domain_of(t)).or_default().push(i);
+        }
+        let mut worst: Option<Outcome> = None;
+        for (domain, idxs) in &by_domain {
+            for (_, o) in transport.deliver(&fwd, body, domain, idxs).await {
+                let o = Outcome::from_remote(o);
+                let rank = |o: &Outcome| match o {
+                    Outcome::Delivered { .. } => 0,
+                    Outcome::Deferred { .. } => 1,
+                    Outcome::Failed { .. } => 2,
+                };
+                if worst.as_ref().is_none_or(|w| rank(&o) > rank(w)) {
+                    worst = Some(o);
+                }
+            }
+        }
+        worst.unwrap_or(Outcome::Delivered {
+            remote: None,
+            dsn_passed: false,
+        })
+    }
+
     fn backoff(&self, attempts: u32) -> Duration {
         let factor = 1u32.checked_shl(attempts.min(20)).unwrap_or(u32::MAX);
         self.retry
@@ -276,25 +455,17 @@ impl<S: QueueStore + DirectoryStore + MailStore> QueueRunner<S> {
             .min(self.retry.max_delay)
     }
 
-    async fn deliver_rcpt(
+    /// The copies for a local recipient's accounts (one for an account, several for an
+    /// alias).
+    async fn deliver_local(
         &self,
         env: &Envelope,
         idx: usize,
         address: &str,
+        accounts: &[mailward_store::Account],
         body: &[u8],
         fresh: bool,
     ) -> Outcome {
-        let resolved = self.store.resolve(address);
-        let (accounts, remote) = match resolved {
-            Ok(Recipient::Local { accounts, remote }) => (accounts, remote),
-            Ok(Recipient::NotLocal) => {
-                return Outcome::Deferred(
-                    "remote delivery is not available yet (no outbound transport)".into(),
-                );
-            }
-            Ok(Recipient::Unknown) => return Outcome::Failed("user unknown".into(), "5.1.1"),
-            Err(e) => return Outcome::Deferred(format!("directory lookup failed: {e}")),
-        };
         let mut deferred = None;
         for acct in accounts {
             let data = local_copy(&env.sender, &acct.address, body);
@@ -315,10 +486,10 @@ impl<S: QueueStore + DirectoryStore + MailStore> QueueRunner<S> {
                         Scope::message(&env.id).emit(Event::Delivered(Delivered {
                             to: address.into(),
                             mailbox: Some(mailbox.as_str().into()),
-                            relay: None,
                             uid: Some(a.uid),
                             delay,
                             status: "sent".into(),
+                            ..Default::default()
                         }));
                     }
                 }
@@ -326,20 +497,204 @@ impl<S: QueueStore + DirectoryStore + MailStore> QueueRunner<S> {
                     deferred = Some(format!("4.2.2 mailbox {} full: {e}", acct.address));
                 }
                 Err(e) if e.is_temporary() => deferred = Some(format!("{e}")),
-                Err(e) => return Outcome::Failed(e.to_string(), "5.3.0"),
+                Err(e) => {
+                    return Outcome::Failed {
+                        reason: e.to_string(),
+                        status: "5.3.0".into(),
+                        relay: None,
+                        reply: None,
+                    };
+                }
             }
         }
-        if !remote.is_empty() {
-            deferred.get_or_insert_with(|| {
-                format!(
-                    "forwarding to {} is not available yet (no outbound transport)",
-                    remote.join(",")
-                )
-            });
-        }
         match deferred {
-            Some(reason) => Outcome::Deferred(reason),
-            None => Outcome::Delivered,
+            Some(reason) => Outcome::deferred(reason),
+            None => Outcome::Delivered {
+                remote: None,
+                dsn_passed: false,
+            },
+        }
+    }
+}
+
+/// What one attempt did to its recipients: applied to the envelope as it goes, with the
+/// events and the report lines it owes.
+struct Tally {
+    attempt: u32,
+    delay: f64,
+    expired: bool,
+    /// Past the delay-warning time.
+    warn: bool,
+    lines: Vec<report::Line>,
+}
+
+impl Tally {
+    fn apply(&mut self, env: &mut Envelope, idx: usize, outcome: Outcome) {
+        let id = env.id.clone();
+        let Some(r) = env.rcpts.get_mut(idx) else {
+            return;
+        };
+        r.attempts += 1;
+        let to = r.address.clone();
+        match outcome {
+            Outcome::Delivered { remote, dsn_passed } => {
+                r.state = RcptState::Delivered;
+                r.last_error = None;
+                let is_remote = remote.is_some();
+                if let Some(sent) = remote {
+                    Scope::message(&id).emit(Event::Delivered(Delivered {
+                        to: to.as_str().into(),
+                        relay: Some(sent.relay.as_str().into()),
+                        delay: self.delay,
+                        status: "sent".into(),
+                        tls: sent.tls.as_deref().map(Into::into),
+                        reply: Some(sent.reply.as_str().into()),
+                        ..Default::default()
+                    }));
+                }
+                // RFC 3461 §5.2.2: a peer that offers DSN was given NOTIFY and reports
+                // itself; one that does not gets `relayed` from us (§6.2.6.2).
+                if report::wants(r, "SUCCESS") && !(is_remote && dsn_passed) {
+                    self.lines.push(report::Line {
+                        index: idx,
+                        action: if is_remote {
+                            Action::Relayed
+                        } else {
+                            Action::Delivered
+                        },
+                        status: "2.0.0".into(),
+                        remote_mta: None,
+                        reply: None,
+                        note: None,
+                    });
+                }
+            }
+            Outcome::Failed {
+                reason,
+                status,
+                relay,
+                reply,
+            } => {
+                Scope::message(&id).emit(Event::Bounced(Bounced {
+                    to: to.as_str().into(),
+                    reason: reason.as_str().into(),
+                    dsn: status.as_str().into(),
+                    relay: relay.as_deref().map(Into::into),
+                }));
+                r.state = RcptState::Failed;
+                r.last_error = Some(reason);
+                if report::wants(r, "FAILURE") {
+                    self.lines.push(report::Line {
+                        index: idx,
+                        action: Action::Failed,
+                        status,
+                        remote_mta: relay,
+                        reply,
+                        note: None,
+                    });
+                }
+            }
+            Outcome::Deferred { reason, relay } if self.expired => {
+                Scope::message(&id).emit(Event::Expired(Expired {
+                    to: to.as_str().into(),
+                    reason: reason.as_str().into(),
+                }));
+                r.state = RcptState::Failed;
+                r.last_error = Some(reason.clone());
+                if report::wants(r, "FAILURE") {
+                    // RFC 3463 §3.5: 4.4.7, the delivery time expired.
+                    self.lines.push(report::Line {
+                        index: idx,
+                        action: Action::Failed,
+                        status: "4.4.7".into(),
+                        remote_mta: relay,
+                        reply: None,
+                        note: Some(format!("gave up after the queue's maximum age: {reason}")),
+                    });
+                }
+            }
+            Outcome::Deferred { reason, relay } => {
+                Scope::message(&id).emit(Event::Deferred(Deferred {
+                    to: to.as_str().into(),
+                    reason: reason.as_str().into(),
+                    attempt: self.attempt,
+                    delay: self.delay,
+                    relay: relay.as_deref().map(Into::into),
+                }));
+                r.last_error = Some(reason.clone());
+                if self.warn && !r.delay_notified && report::wants(r, "DELAY") {
+                    r.delay_notified = true;
+                    self.lines.push(report::Line {
+                        index: idx,
+                        action: Action::Delayed,
+                        status: "4.0.0".into(),
+                        remote_mta: relay,
+                        reply: None,
+                        note: Some(reason),
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// Where the remote side of a delivery went.
+struct Sent {
+    relay: String,
+    reply: String,
+    tls: Option<String>,
+}
+
+/// One recipient's result in one attempt.
+enum Outcome {
+    Delivered {
+        /// `None` for a local delivery.
+        remote: Option<Sent>,
+        dsn_passed: bool,
+    },
+    Deferred {
+        reason: String,
+        relay: Option<String>,
+    },
+    Failed {
+        reason: String,
+        status: String,
+        relay: Option<String>,
+        reply: Option<String>,
+    },
+}
+
+impl Outcome {
+    fn deferred(reason: String) -> Outcome {
+        Outcome::Deferred {
+            reason,
+            relay: None,
+        }
+    }
+
+    fn from_remote(o: RcptOutcome) -> Outcome {
+        match o {
+            RcptOutcome::Sent {
+                relay,
+                reply,
+                tls,
+                dsn_passed,
+            } => Outcome::Delivered {
+                remote: Some(Sent { relay, reply, tls }),
+                dsn_passed,
+            },
+            RcptOutcome::Deferred { reason, relay } => Outcome::Deferred { reason, relay },
+            RcptOutcome::Failed {
+                reason,
+                status,
+                relay,
+                reply,
+            } => Outcome::Failed {
+                reason,
+                status,
+                relay,
+                reply,
+            },
         }
     }
 }

@@ -23,6 +23,7 @@ fn envelope(id: &str) -> Envelope {
             state: RcptState::Pending,
             attempts: 0,
             last_error: None,
+            ..Default::default()
         }],
         size: 20,
         message_id: None,
@@ -53,6 +54,8 @@ async fn a_full_notice_channel_loses_no_message_and_delays_none() {
             // for can deliver.
             scan_interval: Duration::from_secs(3600),
             concurrency: 4,
+            delay_warning: Duration::from_secs(4 * 3600),
+            hostname: "mx.example.test".into(),
         },
     );
     // The runner starts on an empty queue (its start-up scan finds nothing).

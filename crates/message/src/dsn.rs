@@ -50,6 +50,9 @@ pub struct RecipientReport {
     pub last_attempt: Option<i64>,
     /// For `delayed`: when mailward gives up.
     pub will_retry_until: Option<i64>,
+    /// Why, in words, when no server replied (a DNS answer, a loop, an expired message):
+    /// shown in the text for people.
+    pub note: Option<String>,
 }
 
 /// What one report is about.
@@ -150,6 +153,8 @@ fn human_text(r: &Report<'_>) -> String {
         if let Some(reply) = &x.smtp_reply {
             let host = x.remote_mta.as_deref().unwrap_or("the remote server");
             t.push_str(&format!("; {} said: {}", one_line(host), one_line(reply)));
+        } else if let Some(note) = &x.note {
+            t.push_str(&format!("; {}", one_line(note)));
         }
         t.push_str("\r\n");
     }
@@ -275,6 +280,7 @@ mod tests {
             smtp_reply: Some(reply.into()),
             last_attempt: Some(1_796_000_000),
             will_retry_until: None,
+            note: None,
         }
     }
 

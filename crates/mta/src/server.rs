@@ -525,6 +525,7 @@ impl<B: QueueStore + DirectoryStore> Server<B> {
                     state: RcptState::Pending,
                     attempts: 0,
                     last_error: None,
+                    ..Default::default()
                 })
                 .collect(),
             size,

@@ -195,7 +195,9 @@ async fn serve(loaded: Loaded) -> anyhow::Result<()> {
     }
 
     let (stop_tx, stop_rx) = watch::channel(false);
-    let runner = QueueRunner::new(
+    let resolver = crate::outbound::resolver(cfg)?;
+    let outbound = crate::outbound::transport(&loaded, resolver)?;
+    let runner = QueueRunner::with_remote(
         store.clone(),
         RetrySettings {
             initial_delay: cfg.queue.retry_initial,
@@ -203,7 +205,10 @@ async fn serve(loaded: Loaded) -> anyhow::Result<()> {
             max_age: cfg.queue.max_age,
             scan_interval: cfg.queue.scan_interval,
             concurrency: cfg.queue.concurrency,
+            delay_warning: cfg.queue.delay_warning,
+            hostname: cfg.server.hostname.clone(),
         },
+        Some(Arc::new(crate::outbound::Remote(outbound))),
     );
     let runner_task = tokio::spawn(runner.run(notify_rx, stop_rx.clone()));
     let pop3_task = tokio::spawn(pop3.clone().run(pop3_bound, stop_rx.clone()));

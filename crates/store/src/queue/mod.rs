@@ -5,12 +5,14 @@
 //! [`notice`] is the bounded hand-off of new messages to the runner.
 
 pub mod notice;
+mod outcome;
 mod spool;
 pub mod spool_temp;
 
 pub use notice::{
     NOTICE_CAPACITY, Notice, NoticeReceiver, NoticeSender, QueuedNotice, notice_channel,
 };
+pub use outcome::RcptOutcome;
 pub use spool_temp::SpoolTemp;
 
 use crate::error::StoreError;
@@ -18,16 +20,17 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
 /// Where one recipient stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RcptState {
+    #[default]
     Pending,
     Delivered,
     Failed,
 }
 
 /// One envelope recipient with its RFC 3461 DSN parameters.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QueueRcpt {
     pub address: String,
     /// RFC 3461 §4.2 ORCPT, as given.
@@ -41,6 +44,17 @@ pub struct QueueRcpt {
     pub attempts: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
+    /// A delay notice (RFC 3464 `delayed`) went to the sender for this recipient.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub delay_notified: bool,
+    /// The report its final state asks for (failure, or success under NOTIFY=SUCCESS) was
+    /// queued, or none was due; false on a recipient an administrator just bounced.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub reported: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// The envelope of a queued message (everything but the body).

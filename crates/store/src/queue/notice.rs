@@ -133,6 +133,7 @@ mod tests {
                     state: RcptState::Pending,
                     attempts: 0,
                     last_error: None,
+                    ..Default::default()
                 }],
                 size: 0,
                 message_id: None,

@@ -165,6 +165,7 @@ mod tests {
                 state: RcptState::Pending,
                 attempts: 0,
                 last_error: None,
+                ..Default::default()
             }],
             size: 5,
             message_id: None,

@@ -3,6 +3,10 @@
 //! the line and the key: every section denies unknown fields and every value is parsed
 //! while the TOML is read, so toml's span points at the culprit.
 
+mod outbound;
+
+pub use outbound::{DnsSection, OutboundSection, RouteSection, split_host_port};
+
 use anyhow::{Context, bail};
 use mailward_mta::Cidr;
 use serde::{Deserialize, Deserializer};
@@ -33,6 +37,13 @@ pub struct Config {
     pub submission: SubmissionSection,
     #[serde(default)]
     pub search: SearchSection,
+    #[serde(default)]
+    pub dns: DnsSection,
+    #[serde(default)]
+    pub outbound: OutboundSection,
+    /// `[[route]]` tables: fixed next hops per domain.
+    #[serde(default)]
+    pub route: Vec<RouteSection>,
 }
 
 /// `[search]`: how IMAP SEARCH finds text.
@@ -177,6 +188,19 @@ pub struct RelaySection {
     /// Offer AUTH without TLS to loopback clients on the smtp listener.
     #[serde(default = "yes")]
     pub plaintext_auth_on_loopback: bool,
+    /// A smarthost (`smtp.isp.test:587`): every message leaves through it; absent =
+    /// deliver by MX.
+    pub host: Option<String>,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    /// A file holding the smarthost password (first line), instead of `password`.
+    pub password_file: Option<PathBuf>,
+    /// TLS to the smarthost: `encrypt` when credentials are set, else `may`.
+    #[serde(default, deserialize_with = "outbound::de_tls_opt")]
+    pub tls: Option<mailward_mta::outbound::TlsPolicy>,
+    /// TLS from the first byte (port 465, RFC 8314) instead of STARTTLS.
+    #[serde(default)]
+    pub implicit_tls: bool,
 }
 
 impl Default for RelaySection {
@@ -184,6 +208,12 @@ impl Default for RelaySection {
         RelaySection {
             networks: default_networks(),
             plaintext_auth_on_loopback: true,
+            host: None,
+            username: None,
+            password: None,
+            password_file: None,
+            tls: None,
+            implicit_tls: false,
         }
     }
 }
@@ -306,6 +336,12 @@ pub struct QueueSection {
     pub scan_interval: Duration,
     #[serde(default = "d_concurrency")]
     pub concurrency: usize,
+    /// A recipient still waiting this long gets a delay notice (RFC 3464), once.
+    #[serde(
+        default = "outbound::d_delay_warning",
+        deserialize_with = "de_duration"
+    )]
+    pub delay_warning: Duration,
 }
 
 impl Default for QueueSection {
@@ -316,6 +352,7 @@ impl Default for QueueSection {
             max_age: d_max_age(),
             scan_interval: d_scan(),
             concurrency: d_concurrency(),
+            delay_warning: outbound::d_delay_warning(),
         }
     }
 }
@@ -513,6 +550,9 @@ pub fn embedded_default() -> Config {
         logging: LoggingSection::default(),
         submission: SubmissionSection::default(),
         search: SearchSection::default(),
+        dns: DnsSection::default(),
+        outbound: OutboundSection::default(),
+        route: Vec::new(),
     }
 }
 
@@ -641,7 +681,7 @@ command_timeout = "5m"
 
     #[test]
     fn sample_config_documents_valid_keys() {
-        let text = include_str!("../../../mailward.sample.toml");
+        let text = include_str!("../../../../mailward.sample.toml");
         let c = parse(text, Path::new("mailward.sample.toml")).unwrap();
         assert_eq!(c.listen.submissions.len(), 1);
         assert_eq!(c.limits.auth_block, Duration::from_secs(600));

@@ -1,0 +1,100 @@
+//! Outbound delivery as `mailward serve` wires it: the shared resolver (`[dns]`), the SMTP
+//! client (`[outbound]`, `[[route]]`, the smarthost in `[relay]`), and the adapter that lets
+//! the queue runner (`mailward-mda`) hand remote recipients to it (`mailward-mta`): protocol
+//! crates do not depend on each other, so the binary joins them.
+
+use crate::config::{self, Loaded, split_host_port};
+use anyhow::Context;
+use mailward_auth::Resolver;
+use mailward_mda::{Delivery, RemoteTransport};
+use mailward_mta::outbound::{
+    ClientTls, Job, Outbound, OutboundConfig, Route, Smarthost, Timeouts, TlsPolicy,
+};
+use mailward_store::queue::Envelope;
+use std::sync::Arc;
+
+/// The transport for the queue runner.
+pub struct Remote(pub Arc<Outbound>);
+
+impl RemoteTransport for Remote {
+    fn deliver<'a>(
+        &'a self,
+        envelope: &'a Envelope,
+        body: &'a [u8],
+        domain: &'a str,
+        rcpts: &'a [usize],
+    ) -> Delivery<'a> {
+        Box::pin(self.0.deliver(Job {
+            envelope,
+            body,
+            domain,
+            rcpts,
+        }))
+    }
+}
+
+/// The resolver `[dns] resolver` names, or the system's.
+pub fn resolver(cfg: &config::Config) -> anyhow::Result<Resolver> {
+    Resolver::from_config(&cfg.dns.resolver).context("cannot set up the DNS resolver")
+}
+
+/// The SMTP client from the configuration.
+pub fn transport(loaded: &Loaded, resolver: Resolver) -> anyhow::Result<Arc<Outbound>> {
+    let cfg = &loaded.config;
+    let o = &cfg.outbound;
+    let mut out = OutboundConfig::new(cfg.server.hostname.clone());
+    out.tls = o.tls;
+    out.port = o.port;
+    out.per_destination = o.per_destination.max(1);
+    out.idle_keep = o.idle_keep;
+    out.timeouts = Timeouts {
+        connect: o.connect_timeout,
+        greeting: o.command_timeout,
+        command: o.command_timeout,
+        data_init: o.command_timeout.min(Timeouts::default().data_init),
+        data_block: o.command_timeout.min(Timeouts::default().data_block),
+        data_end: o.data_timeout,
+    };
+    for r in &cfg.route {
+        let (host, port) = split_host_port(&r.host, 25)
+            .with_context(|| format!("[[route]] for {}: host {:?}", r.domain, r.host))?;
+        out.routes.push(Route {
+            domain: r.domain.trim_end_matches('.').to_ascii_lowercase(),
+            host,
+            port,
+            tls: r.tls,
+        });
+    }
+    if let Some(h) = &cfg.relay.host {
+        let default_port = if cfg.relay.implicit_tls { 465 } else { 25 };
+        let (host, port) =
+            split_host_port(h, default_port).with_context(|| format!("[relay] host {h:?}"))?;
+        let password = match (&cfg.relay.password, &cfg.relay.password_file) {
+            (Some(p), _) => Some(p.clone()),
+            (None, Some(f)) => {
+                let path = loaded.resolve(f);
+                let text = std::fs::read_to_string(&path).with_context(|| {
+                    format!("{}: cannot read the smarthost password", path.display())
+                })?;
+                Some(text.lines().next().unwrap_or_default().to_string())
+            }
+            (None, None) => None,
+        };
+        let has_credentials = cfg.relay.username.is_some() && password.is_some();
+        out.smarthost = Some(Smarthost {
+            host,
+            port,
+            implicit_tls: cfg.relay.implicit_tls,
+            username: cfg.relay.username.clone(),
+            password,
+            tls: cfg.relay.tls.unwrap_or(if has_credentials {
+                TlsPolicy::Encrypt
+            } else {
+                TlsPolicy::May
+            }),
+        });
+    }
+    let ca = o.ca_file.as_ref().map(|f| loaded.resolve(f));
+    let tls = ClientTls::new(ca.as_deref()).context("cannot set up outbound TLS")?;
+    Ok(Outbound::new(out, resolver, tls))
+}
