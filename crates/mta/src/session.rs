@@ -868,6 +868,7 @@ impl Session {
         }
         if let Some(user) = self.auth_user.clone()
             && !from.address.is_empty()
+            && self.cfg.header_from_policy == HeaderFromPolicy::Reject
             && !self.dir.may_send_as(&user, &from.address)
         {
             return self.reject(

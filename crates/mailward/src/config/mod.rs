@@ -73,9 +73,9 @@ fn d_true() -> bool {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SubmissionSection {
-    /// `reject` (default): an authenticated user's `From:` must be its own address,
-    /// sub-address or alias, unless its own `Sender:` names who sent it (RFC 5322 §3.6.2);
-    /// `allow`: anything.
+    /// `reject` (default): an authenticated user's `From:` and MAIL FROM must be its own
+    /// address, sub-address or alias, unless its own `Sender:` names who sent it (RFC 5322
+    /// §3.6.2); `allow`: anything (a smarthost for other servers).
     #[serde(default)]
     pub header_from_policy: HeaderFromPolicy,
 }

@@ -120,6 +120,12 @@ impl Mailward {
         })
     }
 
+    /// Starts a server whose whole configuration is `config(dir)` (it must listen on at
+    /// least three listeners and log to `dir/mailward.log`).
+    pub fn launch_with(config: impl FnOnce(&Path) -> String) -> Mailward {
+        Mailward::launch(config)
+    }
+
     /// Writes the configuration `config(dir)` into a new temporary directory and starts.
     fn launch(config: impl FnOnce(&Path) -> String) -> Mailward {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -259,11 +265,14 @@ impl Mailward {
             .collect()
     }
 
+    /// The Maildir of `user` (a local part at example.test, or a whole address).
     pub fn maildir(&self, user: &str) -> PathBuf {
+        let (local, domain) = user.split_once('@').unwrap_or((user, "example.test"));
         self.dir
             .path()
-            .join("data/mail/example.test")
-            .join(user)
+            .join("data/mail")
+            .join(domain)
+            .join(local)
             .join("Maildir")
     }
 

@@ -147,12 +147,15 @@ pub fn list(conn: &Connection) -> Result<Vec<QueueEntry>, StoreError> {
     rows.map(|r| decode(r?)).collect()
 }
 
-/// Entries due at `now` (at most `limit`).
+/// `next_attempt` of a message on hold (`mailward queue hold`): never due until released.
+pub const HELD: i64 = i64::MAX;
+
+/// Entries due at `now` (at most `limit`); held ones never are.
 pub fn due(conn: &Connection, now: i64, limit: usize) -> Result<Vec<QueueEntry>, StoreError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT envelope, next_attempt, attempts, created_ms FROM queue WHERE next_attempt <= ?1 ORDER BY next_attempt LIMIT ?2",
+        "SELECT envelope, next_attempt, attempts, created_ms FROM queue WHERE next_attempt <= ?1 AND next_attempt < ?3 ORDER BY next_attempt LIMIT ?2",
     )?;
-    let rows = stmt.query_map(params![now, limit as i64], row_to_entry)?;
+    let rows = stmt.query_map(params![now, limit as i64, HELD], row_to_entry)?;
     rows.map(|r| decode(r?)).collect()
 }
 
@@ -166,9 +169,9 @@ pub fn due_or_new(
     limit: usize,
 ) -> Result<Vec<QueueEntry>, StoreError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT envelope, next_attempt, attempts, created_ms FROM queue WHERE next_attempt <= ?1 OR attempts = 0 ORDER BY next_attempt LIMIT ?2",
+        "SELECT envelope, next_attempt, attempts, created_ms FROM queue WHERE (next_attempt <= ?1 OR attempts = 0) AND next_attempt < ?3 ORDER BY next_attempt LIMIT ?2",
     )?;
-    let rows = stmt.query_map(params![now, limit as i64], row_to_entry)?;
+    let rows = stmt.query_map(params![now, limit as i64, HELD], row_to_entry)?;
     rows.map(|r| decode(r?)).collect()
 }
 
@@ -182,7 +185,60 @@ pub fn get(conn: &Connection, id: &str) -> Result<Option<QueueEntry>, StoreError
     row.map(decode).transpose()
 }
 
-/// Makes every entry due now (`mailward queue flush`). Returns how many.
+/// Makes every entry due now (`mailward queue flush`, `retry --all`), held ones excepted.
+/// Returns how many.
 pub fn flush(conn: &Connection, now: i64) -> Result<usize, StoreError> {
-    Ok(conn.execute("UPDATE queue SET next_attempt = ?1", [now])?)
+    Ok(conn.execute(
+        "UPDATE queue SET next_attempt = ?1 WHERE next_attempt < ?2",
+        params![now, HELD],
+    )?)
+}
+
+/// Makes one entry due now (`mailward queue retry ID`); a held one stays held. False when
+/// there is no such entry.
+pub fn retry(conn: &Connection, id: &str, now: i64) -> Result<bool, StoreError> {
+    Ok(conn.execute(
+        "UPDATE queue SET next_attempt = ?1 WHERE id = ?2 AND next_attempt < ?3",
+        params![now, id, HELD],
+    )? > 0)
+}
+
+/// Puts an entry on hold (`mailward queue hold ID`): no attempt until it is released. An
+/// attempt already running finishes, and its outcome keeps the hold.
+pub fn hold(conn: &Connection, id: &str) -> Result<bool, StoreError> {
+    Ok(conn.execute(
+        "UPDATE queue SET next_attempt = ?1 WHERE id = ?2",
+        params![HELD, id],
+    )? > 0)
+}
+
+/// Releases a held entry and makes it due now (`mailward queue release ID`).
+pub fn release(conn: &Connection, id: &str, now: i64) -> Result<bool, StoreError> {
+    Ok(conn.execute(
+        "UPDATE queue SET next_attempt = ?1 WHERE id = ?2",
+        params![now, id],
+    )? > 0)
+}
+
+/// Fails every pending recipient of an entry (`mailward queue bounce ID`) and makes it due
+/// now, so the runner sends the sender a failure report and removes it. False when there
+/// is no such entry.
+pub fn bounce(conn: &Connection, id: &str, now: i64, reason: &str) -> Result<bool, StoreError> {
+    let Some(entry) = get(conn, id)? else {
+        return Ok(false);
+    };
+    let mut env = entry.envelope;
+    for r in env
+        .rcpts
+        .iter_mut()
+        .filter(|r| r.state == RcptState::Pending)
+    {
+        r.state = RcptState::Failed;
+        r.last_error = Some(reason.to_string());
+        r.reported = false;
+    }
+    Ok(conn.execute(
+        "UPDATE queue SET envelope = ?1, next_attempt = ?2 WHERE id = ?3",
+        params![serde_json::to_string(&env)?, now, id],
+    )? > 0)
 }

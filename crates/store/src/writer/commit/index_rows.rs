@@ -104,8 +104,8 @@ pub(super) fn index_rows(
                     attempts,
                     ..
                 } => {
-                    tx.prepare_cached("UPDATE queue SET envelope = ?1, next_attempt = ?2, attempts = ?3 WHERE id = ?4")?
-                        .execute(params![serde_json::to_string(envelope)?, next_attempt, attempts, envelope.id])?;
+                    tx.prepare_cached("UPDATE queue SET envelope = ?1, next_attempt = CASE WHEN next_attempt = ?5 THEN ?5 ELSE ?2 END, attempts = ?3 WHERE id = ?4")?
+                        .execute(params![serde_json::to_string(envelope)?, next_attempt, attempts, envelope.id, crate::queue::HELD])?;
                     appended.push(None);
                 }
                 Prep::Remove { id, .. } => {

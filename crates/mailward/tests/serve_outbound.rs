@@ -1,0 +1,363 @@
+//! Outbound delivery between real processes (issue 15): two mailward instances on
+//! 127.0.0.2 and 127.0.0.3 find each other through a real DNS server (Debian's dnsmasq)
+//! serving MX and A records; mail that cannot go (unknown user, NXDOMAIN, null MX) comes
+//! back to the sender as a delivery status notification; a smarthost with AUTH; a peer
+//! without SMTPUTF8.
+
+mod common_serve;
+
+use common_serve::{Mailward, PASSWORD, debian_tool};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A private dnsmasq on 127.0.0.1, authoritative for `.test` (NXDOMAIN for the rest).
+struct Dns {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Dns {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_udp_port() -> u16 {
+    let s = std::net::UdpSocket::bind("127.0.0.1:0").expect("udp bind");
+    s.local_addr().expect("addr").port()
+}
+
+/// A TCP port free on both 127.0.0.2 and 127.0.0.3 (the two instances' SMTP port: MX
+/// hosts are all reached on one port).
+fn free_port_on_both() -> u16 {
+    for _ in 0..50 {
+        let a = std::net::TcpListener::bind("127.0.0.2:0").expect("bind 127.0.0.2");
+        let port = a.local_addr().expect("addr").port();
+        if std::net::TcpListener::bind(("127.0.0.3", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no port free on both 127.0.0.2 and 127.0.0.3");
+}
+
+fn start_dns(records: &[&str]) -> Option<Dns> {
+    let dnsmasq = debian_tool("dnsmasq", "dnsmasq-base")?;
+    let port = free_udp_port();
+    let mut cmd = Command::new(dnsmasq);
+    cmd.args([
+        "--keep-in-foreground",
+        "--no-resolv",
+        "--no-hosts",
+        "--bind-interfaces",
+        "--listen-address=127.0.0.1",
+        "--local=/test/",
+        "--log-facility=-",
+    ])
+    .arg(format!("--port={port}"))
+    .args(records)
+    .stdout(Stdio::null())
+    .stderr(Stdio::null());
+    let child = cmd.spawn().expect("start dnsmasq");
+    // Ready when it answers on its port.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::UdpSocket::bind(("127.0.0.1", port)).is_ok() {
+        assert!(Instant::now() < deadline, "dnsmasq did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Some(Dns { child, port })
+}
+
+/// One instance serving `domain` as `mx.<domain>` on `ip`.
+fn instance(domain: &str, ip: &str, smtp_port: u16, dns_port: u16, extra: &str) -> Mailward {
+    let domain = domain.to_string();
+    let ip = ip.to_string();
+    let extra = extra.to_string();
+    Mailward::launch_with(move |dir: &Path| {
+        format!(
+            r#"[server]
+hostname = "mx.{domain}"
+data_dir = "{data}"
+
+[listen]
+smtp = ["{ip}:{smtp_port}"]
+submission = ["{ip}:0"]
+imap = "{ip}:0"
+
+[[domains]]
+name = "{domain}"
+
+[relay]
+networks = []
+
+[dns]
+resolver = "127.0.0.1:{dns_port}"
+
+[outbound]
+port = {smtp_port}
+connect_timeout = "3s"
+command_timeout = "10s"
+data_timeout = "10s"
+
+[queue]
+retry_initial = "1s"
+scan_interval = "1s"
+
+[logging]
+file = "{log}"
+{extra}
+"#,
+            data = dir.join("data").display(),
+            log = dir.join("mailward.log").display(),
+        )
+    })
+}
+
+fn py(args: &[&str]) -> serde_json::Value {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/py/outbound.py");
+    let out = Command::new("python3")
+        .arg(script)
+        .args(args)
+        .output()
+        .expect("python3");
+    assert!(
+        out.status.success(),
+        "outbound.py {args:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(stdout.lines().last().unwrap_or("null")).expect("JSON from outbound.py")
+}
+
+/// Waits until `m`'s log has an event `event` for recipient `to`.
+fn wait_event(m: &Mailward, event: &str, to: &str) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(l) = m
+            .log_lines()
+            .into_iter()
+            .find(|l| l["event"] == event && l["to"] == to)
+        {
+            return l;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no {event} event for {to}; log:\n{}",
+            m.log_tail(30)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn mx_records(port_records: &[&str]) -> Vec<String> {
+    let mut v = vec![
+        "--mx-host=a.test,mx.a.test,10".to_string(),
+        "--mx-host=b.test,mx.b.test,10".to_string(),
+        "--host-record=mx.a.test,127.0.0.2".to_string(),
+        "--host-record=mx.b.test,127.0.0.3".to_string(),
+        "--mx-host=nullmx.test,.,0".to_string(),
+    ];
+    v.extend(port_records.iter().map(|s| s.to_string()));
+    v
+}
+
+fn submit(
+    a: &Mailward,
+    user: &str,
+    to: &[&str],
+    subject: &str,
+    body: Option<&Path>,
+) -> serde_json::Value {
+    let port = a.listener_port("submission").to_string();
+    let rcpts = to.join(",");
+    let mut args = vec!["submit", &port, user, PASSWORD, user, &rcpts, subject];
+    let body_s;
+    if let Some(b) = body {
+        body_s = b.display().to_string();
+        args.push(&body_s);
+    }
+    py(&args)
+}
+
+fn mail_files(m: &Mailward, user: &str) -> Vec<(PathBuf, String)> {
+    m.inbox(user)
+}
+
+#[test]
+fn mail_goes_from_a_to_b_by_mx_and_what_cannot_go_comes_back_as_a_dsn() {
+    let records = mx_records(&[]);
+    let records: Vec<&str> = records.iter().map(String::as_str).collect();
+    let Some(dns) = start_dns(&records) else {
+        return;
+    };
+    let port = free_port_on_both();
+    let a = instance("a.test", "127.0.0.2", port, dns.port, "");
+    let b = instance("b.test", "127.0.0.3", port, dns.port, "");
+    a.add_account("alice@a.test", None);
+    b.add_account("bob@b.test", None);
+
+    let refused = submit(
+        &a,
+        "alice@a.test",
+        &[
+            "bob@b.test",
+            "nobody@b.test",
+            "x@nxdomain.test",
+            "y@nullmx.test",
+        ],
+        "hello over MX",
+        None,
+    );
+    assert_eq!(
+        refused["refused"],
+        serde_json::json!({}),
+        "submission took all four"
+    );
+
+    // bob reads it on B over IMAP, with A's Received header (TLS between the two).
+    let delivered = wait_event(&a, "delivered", "bob@b.test");
+    assert_eq!(delivered["relay"], format!("mx.b.test[127.0.0.3]:{port}"));
+    assert!(
+        delivered["tls"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("TLSv1_3"),
+        "STARTTLS was offered, so it was used: {delivered}"
+    );
+    wait_event(&b, "delivered", "bob@b.test");
+    let imap = b.listener_port("imap").to_string();
+    let msgs = py(&["imap_messages", &imap, "bob@b.test", PASSWORD]);
+    let msgs = msgs.as_array().expect("messages");
+    assert_eq!(msgs.len(), 1, "delivered exactly once: {msgs:?}");
+    assert_eq!(msgs[0]["subject"], "hello over MX");
+    let received = msgs[0]["received"].to_string();
+    assert!(received.contains("by mx.b.test"), "{received}");
+    assert!(received.contains("by mx.a.test"), "{received}");
+
+    // The rest failed at once, each with its reason, and alice gets one report.
+    let nobody = wait_event(&a, "bounced", "nobody@b.test");
+    assert_eq!(nobody["dsn"], "5.1.1");
+    assert_eq!(wait_event(&a, "bounced", "x@nxdomain.test")["dsn"], "5.1.2");
+    assert_eq!(wait_event(&a, "bounced", "y@nullmx.test")["dsn"], "5.1.10");
+    let report = a.wait_for_mail("alice@a.test", "multipart/report");
+    assert!(report.contains("From: Mail Delivery System <MAILER-DAEMON@mx.a.test>"));
+    assert!(
+        report.contains("Return-Path: <>"),
+        "sent from the null sender"
+    );
+    for (rcpt, status) in [
+        ("nobody@b.test", "5.1.1"),
+        ("x@nxdomain.test", "5.1.2"),
+        ("y@nullmx.test", "5.1.10"),
+    ] {
+        let block =
+            format!("Final-Recipient: rfc822; {rcpt}\r\nAction: failed\r\nStatus: {status}");
+        assert!(report.contains(&block), "{block} in\n{report}");
+    }
+    assert!(report.contains("Remote-MTA: dns; mx.b.test"));
+    assert!(report.contains("Diagnostic-Code: smtp; 550 5.1.1"));
+    assert!(!report.contains("Final-Recipient: rfc822; bob@b.test"));
+
+    // The queue is empty on both sides.
+    for m in [&a, &b] {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !m.cli(&["queue", "list", "--json"], None).trim().is_empty() {
+            assert!(Instant::now() < deadline, "queue not empty");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    // `mailward trace` reads the report.
+    let (path, _) = mail_files(&a, "alice@a.test")
+        .into_iter()
+        .find(|(_, t)| t.contains("multipart/report"))
+        .expect("report file");
+    let trace = a.cli(&["trace", &path.display().to_string()], None);
+    assert!(
+        trace.contains("Undelivered Mail Returned to Sender"),
+        "{trace}"
+    );
+}
+
+#[test]
+fn a_smarthost_with_auth_carries_everything() {
+    let records = mx_records(&[]);
+    let records: Vec<&str> = records.iter().map(String::as_str).collect();
+    let Some(dns) = start_dns(&records) else {
+        return;
+    };
+    let port = free_port_on_both();
+    // B is the smarthost: A sends everything to B's submission port with bob's password
+    // (B lets its authenticated users send any From:, as an ISP's relay does).
+    let b = instance(
+        "b.test",
+        "127.0.0.3",
+        port,
+        dns.port,
+        "[submission]\nheader_from_policy = \"allow\"\n",
+    );
+    b.add_account("bob@b.test", None);
+    b.add_account("carol@b.test", None);
+    let b_submission = b.listener_port("submission");
+    let a = Mailward::launch_with(|dir: &Path| {
+        format!(
+            r#"[server]
+hostname = "mx.a.test"
+data_dir = "{data}"
+
+[listen]
+smtp = ["127.0.0.2:{port}"]
+submission = ["127.0.0.2:0"]
+imap = "127.0.0.2:0"
+
+[[domains]]
+name = "a.test"
+
+[relay]
+networks = []
+host = "127.0.0.3:{b_submission}"
+username = "bob@b.test"
+password = "{PASSWORD}"
+
+[dns]
+resolver = "127.0.0.1:{dns}"
+
+[queue]
+retry_initial = "1s"
+scan_interval = "1s"
+
+[logging]
+file = "{log}"
+"#,
+            data = dir.join("data").display(),
+            log = dir.join("mailward.log").display(),
+            dns = dns.port,
+        )
+    });
+    a.add_account("alice@a.test", None);
+    submit(
+        &a,
+        "alice@a.test",
+        &["carol@b.test"],
+        "via the smarthost",
+        None,
+    );
+    let sent = wait_event(&a, "delivered", "carol@b.test");
+    assert_eq!(
+        sent["relay"],
+        format!("127.0.0.3[127.0.0.3]:{b_submission}")
+    );
+    assert!(
+        sent["tls"].as_str().is_some(),
+        "credentials only over TLS: {sent}"
+    );
+    // B took it on its submission port from the authenticated bob.
+    let queued = b
+        .log_lines()
+        .into_iter()
+        .find(|l| l["event"] == "queued" && l["to"] == "carol@b.test")
+        .expect("queued on B");
+    assert_eq!(queued["user"], "bob@b.test");
+    b.wait_for_mail("carol@b.test", "via the smarthost");
+}
