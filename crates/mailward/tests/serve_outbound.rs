@@ -4,6 +4,8 @@
 //! back to the sender as a delivery status notification; a smarthost with AUTH; a peer
 //! without SMTPUTF8.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test: a panic is a failing test.
+
 mod common_serve;
 
 use common_serve::{Mailward, PASSWORD, debian_tool};
