@@ -363,3 +363,313 @@ file = "{log}"
     assert_eq!(queued["user"], "bob@b.test");
     b.wait_for_mail("carol@b.test", "via the smarthost");
 }
+
+/// A peer without SMTPUTF8 (Python's smtpd: 8BITMIME, no PIPELINING, CHUNKING, STARTTLS or
+/// DSN) behind a `[[route]]`.
+struct PlainPeer {
+    child: Child,
+    port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl Drop for PlainPeer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl PlainPeer {
+    fn start() -> PlainPeer {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("free port");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/py/outbound.py");
+        let child = Command::new("python3")
+            .arg(script)
+            .args(["plain_peer", &port.to_string()])
+            .arg(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the plain peer");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "plain peer did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        PlainPeer { child, port, dir }
+    }
+
+    /// The messages it took: (the JSON envelope line, the message).
+    fn messages(&self) -> Vec<(serde_json::Value, String)> {
+        let mut out = Vec::new();
+        for e in std::fs::read_dir(self.dir.path())
+            .expect("peer dir")
+            .flatten()
+        {
+            if e.path().extension().is_some_and(|x| x == "eml") {
+                let text = std::fs::read_to_string(e.path()).unwrap_or_default();
+                let (head, msg) = text.split_once('\n').unwrap_or(("null", ""));
+                out.push((
+                    serde_json::from_str(head).unwrap_or_default(),
+                    msg.to_string(),
+                ));
+            }
+        }
+        out
+    }
+}
+
+#[test]
+fn an_internationalised_message_is_refused_not_mangled_by_a_peer_without_smtputf8() {
+    let peer = PlainPeer::start();
+    let records = mx_records(&[]);
+    let records: Vec<&str> = records.iter().map(String::as_str).collect();
+    let Some(dns) = start_dns(&records) else {
+        return;
+    };
+    let port = free_port_on_both();
+    let a = instance(
+        "a.test",
+        "127.0.0.2",
+        port,
+        dns.port,
+        &format!(
+            "[[route]]\ndomain = \"plain.test\"\nhost = \"127.0.0.1:{}\"\n",
+            peer.port
+        ),
+    );
+    a.add_account("alice@a.test", None);
+    // An 8-bit body with plain ASCII addresses goes as BODY=8BITMIME (the peer offers it).
+    let body = tempfile::NamedTempFile::new().expect("tmp");
+    std::fs::write(
+        body.path(),
+        "From: <alice@a.test>\r\nTo: <carol@plain.test>\r\nSubject: eight bits\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\nGrüße aus Köln\r\n",
+    )
+    .expect("write body");
+    submit(
+        &a,
+        "alice@a.test",
+        &["carol@plain.test"],
+        "eight bits",
+        Some(body.path()),
+    );
+    wait_event(&a, "delivered", "carol@plain.test");
+    let got = peer.messages();
+    assert_eq!(got.len(), 1);
+    let options = got[0].0["options"].to_string();
+    assert!(options.contains("\"BODY=8BITMIME\""), "{options}");
+    assert!(
+        options.contains("\"SIZE="),
+        "SIZE offered, so declared: {options}"
+    );
+    assert!(got[0].1.contains("Grüße aus Köln"), "8-bit body intact");
+
+    // An address that needs SMTPUTF8 is refused with 5.6.7 and reported, not downgraded.
+    submit(
+        &a,
+        "alice@a.test",
+        &["jörg@plain.test"],
+        "utf8 address",
+        None,
+    );
+    let bounced = wait_event(&a, "bounced", "jörg@plain.test");
+    assert_eq!(bounced["dsn"], "5.6.7", "{bounced}");
+    assert!(
+        bounced["reason"]
+            .as_str()
+            .unwrap_or("")
+            .contains("SMTPUTF8")
+    );
+    let report = a.wait_for_mail("alice@a.test", "Status: 5.6.7");
+    assert!(report.contains("Action: failed"));
+    assert_eq!(peer.messages().len(), 1, "nothing mangled reached the peer");
+}
+
+/// A private Postfix from `../shared/peers/postfix_maildir.sh` (root only), stopped on drop.
+struct Postfix {
+    script: PathBuf,
+    port: u16,
+    state: PathBuf,
+    maildirs: tempfile::TempDir,
+}
+
+impl Drop for Postfix {
+    fn drop(&mut self) {
+        let _ = Command::new("bash")
+            .arg(&self.script)
+            .args(["stop", &self.port.to_string()])
+            .env("PF_STATE", &self.state)
+            .output();
+    }
+}
+
+fn start_postfix() -> Option<Postfix> {
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/peers/postfix_maildir.sh");
+    if !script.exists() {
+        eprintln!("SKIPPED: ../shared/peers is absent (Postfix interop)");
+        return None;
+    }
+    if !Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+    {
+        eprintln!("SKIPPED: Postfix interop needs root (postfix master)");
+        return None;
+    }
+    debian_tool("postfix", "postfix")?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port");
+    let maildirs = tempfile::tempdir().expect("tempdir");
+    let state = PathBuf::from(format!("/tmp/pf-mw-outbound-{port}"));
+    let out = Command::new("bash")
+        .arg(&script)
+        .args(["start", &port.to_string()])
+        .arg(maildirs.path())
+        .env("PF_STATE", &state)
+        .output()
+        .expect("run postfix_maildir.sh");
+    assert!(
+        out.status.success(),
+        "postfix did not start: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(Postfix {
+        script,
+        port,
+        state,
+        maildirs,
+    })
+}
+
+impl Postfix {
+    fn postconf(&self, settings: &[&str]) {
+        let conf = self.state.join("conf");
+        for s in settings {
+            let ok = Command::new("postconf")
+                .arg("-c")
+                .arg(&conf)
+                .args(["-e", s])
+                .status()
+                .is_ok_and(|st| st.success());
+            assert!(ok, "postconf -e {s}");
+        }
+        let ok = Command::new("postfix")
+            .arg("-c")
+            .arg(&conf)
+            .arg("reload")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|st| st.success());
+        assert!(ok, "postfix reload");
+    }
+
+    fn maildir_files(&self, user: &str) -> Vec<String> {
+        let dir = self
+            .maildirs
+            .path()
+            .join("example.test")
+            .join(user)
+            .join("new");
+        std::fs::read_dir(dir)
+            .map(|rd| {
+                rd.flatten()
+                    .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+#[test]
+fn mailward_and_postfix_deliver_to_each_other() {
+    let records = mx_records(&[]);
+    let records: Vec<&str> = records.iter().map(String::as_str).collect();
+    let Some(dns) = start_dns(&records) else {
+        return;
+    };
+    let Some(postfix) = start_postfix() else {
+        return;
+    };
+    let port = free_port_on_both();
+    let a = instance(
+        "a.test",
+        "127.0.0.2",
+        port,
+        dns.port,
+        &format!(
+            "[[route]]\ndomain = \"example.test\"\nhost = \"127.0.0.1:{}\"\n",
+            postfix.port
+        ),
+    );
+    let b = instance("b.test", "127.0.0.3", port, dns.port, "");
+    a.add_account("alice@a.test", None);
+    b.add_account("bob@b.test", None);
+
+    // mailward to Postfix.
+    submit(
+        &a,
+        "alice@a.test",
+        &["user1@example.test"],
+        "mailward to postfix",
+        None,
+    );
+    let sent = wait_event(&a, "delivered", "user1@example.test");
+    assert_eq!(
+        sent["relay"],
+        format!("127.0.0.1[127.0.0.1]:{}", postfix.port)
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let delivered = loop {
+        if let Some(m) = postfix
+            .maildir_files("user1")
+            .into_iter()
+            .find(|m| m.contains("mailward to postfix"))
+        {
+            break m;
+        }
+        assert!(Instant::now() < deadline, "Postfix never delivered it");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(delivered.contains("by mx.a.test (mailward)"), "{delivered}");
+
+    // Postfix to mailward: Postfix relays everything to B.
+    postfix.postconf(&[
+        &format!("relayhost = [127.0.0.3]:{port}"),
+        "default_transport = smtp",
+        "relay_transport = smtp",
+    ]);
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", postfix.port)).expect("postfix");
+    s.set_read_timeout(Some(Duration::from_secs(10))).ok();
+    let script = format!(
+        "EHLO client.test\r\nMAIL FROM:<dave@bench.test>\r\nRCPT TO:<bob@b.test>\r\nDATA\r\n"
+    );
+    use std::io::{Read, Write};
+    let mut buf = [0u8; 4096];
+    let _ = s.read(&mut buf);
+    for line in script.split_inclusive("\r\n") {
+        s.write_all(line.as_bytes()).expect("write");
+        std::thread::sleep(Duration::from_millis(100));
+        let _ = s.read(&mut buf);
+    }
+    s.write_all(b"From: dave@bench.test\r\nTo: bob@b.test\r\nSubject: postfix to mailward\r\n\r\nhello\r\n.\r\nQUIT\r\n")
+        .expect("write");
+    let _ = s.read(&mut buf);
+    let text = b.wait_for_mail("bob@b.test", "postfix to mailward");
+    assert!(text.contains("by mx.bench.test (Postfix)"), "{text}");
+    let queued = b
+        .log_lines()
+        .into_iter()
+        .find(|l| l["event"] == "queued" && l["to"] == "bob@b.test")
+        .expect("queued on B");
+    assert_eq!(queued["from"], "dave@bench.test");
+}
