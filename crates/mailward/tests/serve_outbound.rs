@@ -650,9 +650,8 @@ fn mailward_and_postfix_deliver_to_each_other() {
     ]);
     let mut s = std::net::TcpStream::connect(("127.0.0.1", postfix.port)).expect("postfix");
     s.set_read_timeout(Some(Duration::from_secs(10))).ok();
-    let script = format!(
-        "EHLO client.test\r\nMAIL FROM:<dave@bench.test>\r\nRCPT TO:<bob@b.test>\r\nDATA\r\n"
-    );
+    let script =
+        "EHLO client.test\r\nMAIL FROM:<dave@bench.test>\r\nRCPT TO:<bob@b.test>\r\nDATA\r\n";
     use std::io::{Read, Write};
     let mut buf = [0u8; 4096];
     let _ = s.read(&mut buf);
