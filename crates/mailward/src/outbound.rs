@@ -47,6 +47,7 @@ pub fn transport(loaded: &Loaded, resolver: Resolver) -> anyhow::Result<Arc<Outb
     out.port = o.port;
     out.per_destination = o.per_destination.max(1);
     out.idle_keep = o.idle_keep;
+    out.mta_sts = o.mta_sts;
     out.timeouts = Timeouts {
         connect: o.connect_timeout,
         greeting: o.command_timeout,

@@ -73,6 +73,19 @@ fn start_dns(records: &[&str]) -> Option<Dns> {
 
 /// One instance serving `domain` as `mx.<domain>` on `ip`.
 fn instance(domain: &str, ip: &str, smtp_port: u16, dns_port: u16, extra: &str) -> Mailward {
+    instance_full(domain, ip, smtp_port, dns_port, "", extra)
+}
+
+/// [`instance`] with more `[outbound]` keys.
+fn instance_full(
+    domain: &str,
+    ip: &str,
+    smtp_port: u16,
+    dns_port: u16,
+    outbound: &str,
+    extra: &str,
+) -> Mailward {
+    let outbound = outbound.to_string();
     let domain = domain.to_string();
     let ip = ip.to_string();
     let extra = extra.to_string();
@@ -101,7 +114,7 @@ port = {smtp_port}
 connect_timeout = "3s"
 command_timeout = "10s"
 data_timeout = "10s"
-
+{outbound}
 [queue]
 retry_initial = "1s"
 scan_interval = "1s"
@@ -671,4 +684,197 @@ fn mailward_and_postfix_deliver_to_each_other() {
         .find(|l| l["event"] == "queued" && l["to"] == "bob@b.test")
         .expect("queued on B");
     assert_eq!(queued["from"], "dave@bench.test");
+}
+
+/// A test CA and certificates signed by it (openssl), in `dir`.
+fn make_certs(dir: &Path, names: &[(&str, &[&str])]) {
+    let run = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=mailward test CA",
+    ]);
+    for (file, sans) in names {
+        let san = sans
+            .iter()
+            .map(|n| format!("DNS:{n}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        std::fs::write(
+            dir.join(format!("{file}.ext")),
+            format!("subjectAltName={san}\n"),
+        )
+        .expect("ext");
+        run(&[
+            "req",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            &format!("{file}.key"),
+            "-out",
+            &format!("{file}.csr"),
+            "-subj",
+            &format!("/CN={}", sans[0]),
+        ]);
+        run(&[
+            "x509",
+            "-req",
+            "-in",
+            &format!("{file}.csr"),
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            &format!("{file}.pem"),
+            "-days",
+            "2",
+            "-extfile",
+            &format!("{file}.ext"),
+        ]);
+    }
+}
+
+#[test]
+fn mta_sts_enforce_sends_only_over_verified_tls_to_the_listed_mx() {
+    if !Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+    {
+        eprintln!("SKIPPED: the MTA-STS test serves its policy on port 443 (needs root)");
+        return;
+    }
+    let certs = tempfile::tempdir().expect("tempdir");
+    make_certs(
+        certs.path(),
+        &[
+            ("mx", &["mx.b.test"]),
+            ("sts", &["mta-sts.b.test", "mta-sts.c.test"]),
+        ],
+    );
+    let policies = certs.path().join("policies");
+    std::fs::create_dir_all(&policies).expect("mkdir");
+    // b.test lists its real MX; c.test's MX is the same server, whose certificate does not
+    // name mx.c.test: enforce must refuse to send there.
+    std::fs::write(
+        policies.join("mta-sts.b.test.txt"),
+        "version: STSv1\r\nmode: enforce\r\nmx: mx.b.test\r\nmax_age: 86400\r\n",
+    )
+    .expect("policy");
+    std::fs::write(
+        policies.join("mta-sts.c.test.txt"),
+        "version: STSv1\r\nmode: enforce\r\nmx: *.c.test\r\nmax_age: 86400\r\n",
+    )
+    .expect("policy");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/py/https_policy.py");
+    let https = Command::new("python3")
+        .arg(script)
+        .arg("127.0.0.4")
+        .arg(certs.path().join("sts.pem"))
+        .arg(certs.path().join("sts.key"))
+        .arg(&policies)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("https server");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect("127.0.0.4:443").is_err() {
+        assert!(Instant::now() < deadline, "https server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    struct Kill(Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _https = Kill(https);
+    let records = mx_records(&[
+        "--txt-record=_mta-sts.b.test,v=STSv1; id=1",
+        "--txt-record=_mta-sts.c.test,v=STSv1; id=1",
+        "--host-record=mta-sts.b.test,127.0.0.4",
+        "--host-record=mta-sts.c.test,127.0.0.4",
+        "--mx-host=c.test,mx.c.test,10",
+        "--host-record=mx.c.test,127.0.0.3",
+    ]);
+    let records: Vec<&str> = records.iter().map(String::as_str).collect();
+    let Some(dns) = start_dns(&records) else {
+        return;
+    };
+    let port = free_port_on_both();
+    let b = instance(
+        "b.test",
+        "127.0.0.3",
+        port,
+        dns.port,
+        &format!(
+            "[tls]\ncert = \"{}\"\nkey = \"{}\"\n",
+            certs.path().join("mx.pem").display(),
+            certs.path().join("mx.key").display()
+        ),
+    );
+    let ca = certs.path().join("ca.pem");
+    let a = instance_full(
+        "a.test",
+        "127.0.0.2",
+        port,
+        dns.port,
+        &format!("ca_file = \"{}\"\n", ca.display()),
+        "",
+    );
+    a.add_account("alice@a.test", None);
+    b.add_account("bob@b.test", None);
+    submit(
+        &a,
+        "alice@a.test",
+        &["bob@b.test", "carol@c.test"],
+        "under MTA-STS",
+        None,
+    );
+    let sent = wait_event(&a, "delivered", "bob@b.test");
+    assert!(
+        sent["tls"].as_str().unwrap_or("").ends_with("verified"),
+        "enforce: verified TLS to mx.b.test: {sent}"
+    );
+    let deferred = wait_event(&a, "deferred", "carol@c.test");
+    let reason = deferred["reason"].as_str().unwrap_or("");
+    assert!(
+        reason.contains("TLS"),
+        "a certificate not valid for mx.c.test: {reason}"
+    );
+    assert!(
+        !b.log_lines()
+            .iter()
+            .any(|l| l["event"] == "rcpt" && l["to"] == "carol@c.test"),
+        "nothing was sent to carol's MX without verified TLS"
+    );
 }

@@ -72,6 +72,13 @@ pub struct OutboundSection {
     /// How long an idle connection waits for the next message to the same host.
     #[serde(default = "d_idle", deserialize_with = "de_duration")]
     pub idle_keep: Duration,
+    /// Honour destination domains' MTA-STS policies (RFC 8461).
+    #[serde(default = "d_true")]
+    pub mta_sts: bool,
+}
+
+fn d_true() -> bool {
+    true
 }
 
 impl Default for OutboundSection {
@@ -85,6 +92,7 @@ impl Default for OutboundSection {
             data_timeout: d_data(),
             per_destination: d_per_destination(),
             idle_keep: d_idle(),
+            mta_sts: true,
         }
     }
 }

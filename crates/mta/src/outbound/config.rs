@@ -117,6 +117,8 @@ pub struct OutboundConfig {
     pub messages_per_connection: u32,
     /// More `Received:` fields than this and the message is looping (RFC 5321 §6.3).
     pub max_hops: usize,
+    /// Honour MTA-STS policies (RFC 8461) of destination domains.
+    pub mta_sts: bool,
 }
 
 impl OutboundConfig {
@@ -134,6 +136,7 @@ impl OutboundConfig {
             idle_keep: Duration::from_secs(5),
             messages_per_connection: 100,
             max_hops: 50,
+            mta_sts: true,
         }
     }
 

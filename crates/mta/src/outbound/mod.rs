@@ -6,6 +6,7 @@
 pub mod config;
 pub mod conn;
 pub mod error;
+pub mod mta_sts;
 pub mod pool;
 pub mod reply;
 pub mod route;

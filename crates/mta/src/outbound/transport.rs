@@ -6,6 +6,7 @@
 
 use super::config::{OutboundConfig, Smarthost, TlsPolicy};
 use super::conn::Connection;
+use super::mta_sts::{Applies, Mode, MtaSts};
 use super::pool::Pool;
 use super::route::{self, NoRoute};
 use super::session::{self, Capabilities, RcptReply, SessionError, Transaction, TxRcpt};
@@ -46,6 +47,7 @@ pub struct Outbound {
     tls: ClientTls,
     pool: Pool,
     destinations: Mutex<HashMap<String, Arc<Semaphore>>>,
+    sts: MtaSts,
 }
 
 impl Outbound {
@@ -58,6 +60,7 @@ impl Outbound {
             tls,
             pool: Pool::default(),
             destinations: Mutex::new(HashMap::new()),
+            sts: MtaSts::default(),
         });
         if tokio::runtime::Handle::try_current().is_ok() {
             tokio::spawn(reap_idle(Arc::downgrade(&out)));
@@ -146,16 +149,38 @@ impl Outbound {
                 reply: None,
             }
         })?;
+        let mut hops = hops;
+        let mut tls = self.cfg.tls;
+        if self.cfg.mta_sts
+            && let Applies::Policy(p) = self.sts.policy_for(domain, &self.resolver, &self.tls).await
+            && p.mode == Mode::Enforce
+        {
+            // RFC 8461 §4.1-4.2: only MX hosts the policy names, over TLS with a
+            // certificate valid for the MX name; anything else waits.
+            hops.retain(|h| p.matches(&h.host));
+            if hops.is_empty() {
+                return Err(deferred(
+                    &format!("MTA-STS (enforce): no MX host of {domain} matches its policy"),
+                    None,
+                ));
+            }
+            tls = TlsPolicy::Verify;
+        }
         Ok(hops
             .into_iter()
             .map(|h| Target {
                 host: h.host,
                 port: self.cfg.port,
-                tls: self.cfg.tls,
+                tls,
                 implicit_tls: false,
                 credentials: None,
             })
             .collect())
+    }
+
+    /// The MTA-STS policy cache (its port can be moved for tests).
+    pub fn mta_sts(&self) -> &MtaSts {
+        &self.sts
     }
 
     /// The message to one host: a pooled connection or a new one to each of its addresses
