@@ -877,4 +877,24 @@ fn mta_sts_enforce_sends_only_over_verified_tls_to_the_listed_mx() {
             .any(|l| l["event"] == "rcpt" && l["to"] == "carol@c.test"),
         "nothing was sent to carol's MX without verified TLS"
     );
+
+    // RFC 8689: a REQUIRETLS message goes only over verified TLS to a hop that offers
+    // REQUIRETLS (B does, over TLS) and passes the option on.
+    submit(
+        &a,
+        "alice@a.test",
+        &["bob@b.test"],
+        "REQUIRETLS please",
+        None,
+    );
+    b.wait_for_mail("bob@b.test", "REQUIRETLS please");
+    let sent = a
+        .log_lines()
+        .into_iter()
+        .rfind(|l| l["event"] == "delivered" && l["to"] == "bob@b.test")
+        .expect("delivered");
+    assert!(
+        sent["tls"].as_str().unwrap_or("").ends_with("verified"),
+        "{sent}"
+    );
 }

@@ -368,6 +368,7 @@ impl<S: QueueStore + DirectoryStore + MailStore> QueueRunner<S> {
             message_id: None,
             body: None,
             smtputf8: false,
+            requiretls: false,
             ret: None,
             envid: None,
             auth_user: None,

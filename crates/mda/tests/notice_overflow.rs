@@ -29,6 +29,7 @@ fn envelope(id: &str) -> Envelope {
         message_id: None,
         body: None,
         smtputf8: false,
+        requiretls: false,
         ret: None,
         envid: None,
         auth_user: None,

@@ -532,6 +532,7 @@ impl<B: QueueStore + DirectoryStore> Server<B> {
             message_id: message_id.clone(),
             body: sub.body_type.clone(),
             smtputf8: sub.smtputf8,
+            requiretls: sub.requiretls,
             ret: sub.ret.clone(),
             envid: sub.envid.clone(),
             auth_user: sub.auth_user.clone(),

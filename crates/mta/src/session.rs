@@ -125,6 +125,8 @@ pub struct Submission {
     pub body: Body,
     pub body_type: Option<String>,
     pub smtputf8: bool,
+    /// RFC 8689 REQUIRETLS: every next hop must be verified TLS with REQUIRETLS.
+    pub requiretls: bool,
     pub ret: Option<String>,
     pub envid: Option<String>,
     pub helo: String,
@@ -199,6 +201,7 @@ struct Transaction {
     rcpts: Vec<RcptInfo>,
     body_type: Option<String>,
     smtputf8: bool,
+    requiretls: bool,
     ret: Option<String>,
     envid: Option<String>,
     /// CHUNKING body collected so far (and not spooled).
@@ -642,6 +645,9 @@ impl Session {
             extensions.push(Extension::Auth(&["PLAIN", "LOGIN"]));
         }
         extensions.push(Extension::Dsn);
+        if self.tls.is_some() {
+            extensions.push(Extension::RequireTls);
+        }
         let reply = Reply::ehlo(&self.cfg.hostname, &host, self.remote_ip, &extensions);
         self.reply(reply);
         None
@@ -885,6 +891,11 @@ impl Session {
         } else {
             None
         };
+        let requiretls = from.flags & smtp_proto::MAIL_REQUIRETLS != 0;
+        if requiretls && self.tls.is_none() {
+            // RFC 8689 §4.1: REQUIRETLS was not offered outside TLS.
+            return self.reject(Reply::REQUIRETLS_NEEDS_TLS, "REQUIRETLS without TLS");
+        }
         let ret = if from.flags & smtp_proto::MAIL_RET_FULL != 0 {
             Some("FULL".to_string())
         } else if from.flags & smtp_proto::MAIL_RET_HDRS != 0 {
@@ -901,6 +912,7 @@ impl Session {
             from: from.address,
             body_type,
             smtputf8: from.flags & smtp_proto::MAIL_SMTPUTF8 != 0,
+            requiretls,
             ret,
             envid: from.env_id,
             declared_size: from.size as u64,
@@ -1103,6 +1115,7 @@ impl Session {
             rcpts: tx.rcpts.clone(),
             body_type: tx.body_type.clone(),
             smtputf8: tx.smtputf8,
+            requiretls: tx.requiretls,
             ret: tx.ret.clone(),
             envid: tx.envid.clone(),
             ..Transaction::default()
@@ -1118,6 +1131,7 @@ impl Session {
             body,
             body_type: tx.body_type,
             smtputf8: tx.smtputf8,
+            requiretls: tx.requiretls,
             ret: tx.ret,
             envid: tx.envid,
             helo: self.helo.clone().unwrap_or_default(),

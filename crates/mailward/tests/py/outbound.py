@@ -1,7 +1,8 @@
 """Clients for the outbound-delivery tests (serve_outbound.rs).
 
     outbound.py submit PORT USER PASSWORD FROM TO[,TO...] SUBJECT [BODYFILE]
-        submission with STARTTLS and AUTH; prints {"queued": "<reply>"}
+        submission with STARTTLS and AUTH (with the REQUIRETLS option when SUBJECT starts
+        with it); prints {"refused": {...}}
     outbound.py imap_subjects PORT USER PASSWORD
         the subjects (and Received/DKIM headers) of the INBOX, as JSON
     outbound.py plain_peer PORT DIR
@@ -37,6 +38,8 @@ def submit(port, user, password, sender, rcpts, subject, body_file=None):
     s.ehlo("client.test")
     s.login(user, password)
     opts = ["SMTPUTF8"] if any(ord(c) > 127 for c in sender + "".join(rcpts)) else []
+    if subject.startswith("REQUIRETLS"):
+        opts.append("REQUIRETLS")
     refused = s.sendmail(sender, rcpts, msg, mail_options=opts)
     s.quit()
     print(json.dumps({"refused": {k: v[0] for k, v in refused.items()}}))

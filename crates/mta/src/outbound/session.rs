@@ -221,6 +221,8 @@ pub struct Transaction<'a> {
     /// `BODY=8BITMIME` / `BINARYMIME` to send (already checked against the peer).
     pub body_type: Option<&'a str>,
     pub smtputf8: bool,
+    /// RFC 8689 §4.2: passed on (the peer offers REQUIRETLS: checked before).
+    pub requiretls: bool,
     /// RFC 3461 parameters, passed on only to a peer that offers DSN.
     pub ret: Option<&'a str>,
     pub envid: Option<&'a str>,
@@ -255,6 +257,9 @@ pub async fn send(
     }
     if tx.smtputf8 {
         mail.push_str(" SMTPUTF8");
+    }
+    if tx.requiretls {
+        mail.push_str(" REQUIRETLS");
     }
     if dsn {
         if let Some(ret) = tx.ret {

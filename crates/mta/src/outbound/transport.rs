@@ -100,7 +100,12 @@ impl Outbound {
         let Ok(_permit) = slots.acquire_owned().await else {
             return all(deferred("delivery is shutting down", None));
         };
-        let targets = match self.targets(job.domain).await {
+        // RFC 8689 §4.2.1: REQUIRETLS wants verified TLS at every hop; §5: a message
+        // marked `TLS-Required: No` is sent without regard to MTA-STS (opportunistic TLS
+        // still applies).
+        let requiretls = job.envelope.requiretls;
+        let ignore_policy = !requiretls && tls_required_no(job.body);
+        let targets = match self.targets(job.domain, requiretls, ignore_policy).await {
             Ok(t) => t,
             Err(outcome) => return all(outcome),
         };
@@ -118,7 +123,26 @@ impl Outbound {
     }
 
     /// Where mail for `domain` goes, or the outcome for all its recipients when nowhere.
-    async fn targets(&self, domain: &str) -> Result<Vec<Target>, RcptOutcome> {
+    async fn targets(
+        &self,
+        domain: &str,
+        requiretls: bool,
+        ignore_policy: bool,
+    ) -> Result<Vec<Target>, RcptOutcome> {
+        let mut targets = self.targets_by_policy(domain, ignore_policy).await?;
+        if requiretls {
+            for t in &mut targets {
+                t.tls = TlsPolicy::Verify;
+            }
+        }
+        Ok(targets)
+    }
+
+    async fn targets_by_policy(
+        &self,
+        domain: &str,
+        ignore_policy: bool,
+    ) -> Result<Vec<Target>, RcptOutcome> {
         if let Some(s) = &self.cfg.smarthost {
             return Ok(vec![smarthost_target(s)]);
         }
@@ -152,6 +176,7 @@ impl Outbound {
         let mut hops = hops;
         let mut tls = self.cfg.tls;
         if self.cfg.mta_sts
+            && !ignore_policy
             && let Applies::Policy(p) = self.sts.policy_for(domain, &self.resolver, &self.tls).await
             && p.mode == Mode::Enforce
         {
@@ -435,6 +460,13 @@ fn prepare<'a>(
         Some("8BITMIME") if caps.has(EXT_8BIT_MIME) => Some("8BITMIME"),
         _ => None,
     };
+    // RFC 8689 §4.2.1: the next hop must offer REQUIRETLS, or the message is returned.
+    if env.requiretls && !caps.has(smtp_proto::EXT_REQUIRE_TLS) {
+        return Err((
+            "REQUIRETLS message and the server does not offer REQUIRETLS".into(),
+            "5.7.30",
+        ));
+    }
     let mut smtputf8 = false;
     if env.smtputf8 {
         let needs = !env.sender.is_ascii()
@@ -471,6 +503,7 @@ fn prepare<'a>(
         body,
         body_type,
         smtputf8,
+        requiretls: env.requiretls,
         ret: env.ret.as_deref(),
         envid: env.envid.as_deref(),
     })
@@ -482,6 +515,16 @@ fn header_section(msg: &[u8]) -> &[u8] {
         .or_else(|| memchr::memmem::find(msg, b"\n\n"))
         .unwrap_or(msg.len());
     msg.get(..end).unwrap_or(msg)
+}
+
+/// RFC 8689 §5: `TLS-Required: No` in the header.
+fn tls_required_no(msg: &[u8]) -> bool {
+    header_section(msg).split(|&b| b == b'\n').any(|l| {
+        l.get(..13)
+            .is_some_and(|p| p.eq_ignore_ascii_case(b"tls-required:"))
+            && l.get(13..)
+                .is_some_and(|v| v.trim_ascii().eq_ignore_ascii_case(b"no"))
+    })
 }
 
 /// How many `Received:` fields the header has.

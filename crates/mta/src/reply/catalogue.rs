@@ -116,6 +116,9 @@ replies! {
     ALREADY_AUTHENTICATED = 503 (5, 5, 1) "Error: already authenticated";
     /// RFC 4954 §4: AUTH during a mail transaction gets `503`.
     AUTH_IN_TRANSACTION = 503 (5, 5, 1) "Error: MAIL transaction in progress";
+    /// RFC 8689 §4.1: REQUIRETLS is only taken over a TLS session; RFC 3463/5248 X.7.10
+    /// (encryption needed).
+    REQUIRETLS_NEEDS_TLS = 530 (5, 7, 10) "REQUIRETLS needs a TLS session";
     /// RFC 4954 §6: `538 5.7.11` when the mechanism needs an encrypted channel.
     ENCRYPTION_REQUIRED = 538 (5, 7, 11)
         "Encryption required for requested authentication mechanism";

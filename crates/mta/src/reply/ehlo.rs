@@ -26,6 +26,8 @@ pub enum Extension {
     Auth(&'static [&'static str]),
     /// RFC 3461 §2: `DSN`.
     Dsn,
+    /// RFC 8689 §2: `REQUIRETLS`, offered only over TLS.
+    RequireTls,
 }
 
 impl fmt::Display for Extension {
@@ -40,6 +42,7 @@ impl fmt::Display for Extension {
             Extension::StartTls => f.write_str("STARTTLS"),
             Extension::Auth(mechanisms) => write!(f, "AUTH {}", mechanisms.join(" ")),
             Extension::Dsn => f.write_str("DSN"),
+            Extension::RequireTls => f.write_str("REQUIRETLS"),
         }
     }
 }

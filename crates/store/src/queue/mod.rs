@@ -79,6 +79,9 @@ pub struct Envelope {
     /// RFC 6531 SMTPUTF8.
     #[serde(default)]
     pub smtputf8: bool,
+    /// RFC 8689 REQUIRETLS: only verified TLS to next hops that offer REQUIRETLS.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub requiretls: bool,
     /// RFC 3461 §4.3 RET (`FULL`/`HDRS`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ret: Option<String>,

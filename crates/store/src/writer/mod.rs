@@ -171,6 +171,7 @@ mod tests {
             message_id: None,
             body: None,
             smtputf8: false,
+            requiretls: false,
             ret: None,
             envid: None,
             auth_user: None,
