@@ -6,6 +6,7 @@
 
 use super::config::{OutboundConfig, Smarthost, TlsPolicy};
 use super::conn::Connection;
+use super::error::ClientError;
 use super::mta_sts::{Applies, Mode, MtaSts};
 use super::pool::Pool;
 use super::route::{self, NoRoute};
@@ -216,9 +217,11 @@ impl Outbound {
         job: &Job<'_>,
     ) -> Result<Vec<(usize, RcptOutcome)>, RcptOutcome> {
         let keep = self.cfg.idle_keep;
-        while let Some(mut idle) = self.pool.take(&target.host, target.port, keep) {
-            if session::reset(&mut idle.conn, self.cfg.timeouts.command).await {
-                return Ok(self.transact(target, idle.conn, idle.caps, job).await);
+        // A kept connection is used without a probe: if the server closed it meanwhile,
+        // the MAIL reply never comes, nothing was taken, and a fresh connection follows.
+        while let Some(idle) = self.pool.take(&target.host, target.port, keep) {
+            if let Some(results) = self.transact(target, idle.conn, idle.caps, job, true).await {
+                return Ok(results);
             }
         }
         let addresses = match self.resolver.addresses(&target.host).await {
@@ -234,7 +237,11 @@ impl Outbound {
         let mut last = deferred(&format!("{}: no address", target.host), None);
         for ip in addresses {
             match self.open(target, ip).await {
-                Ok((conn, caps)) => return Ok(self.transact(target, conn, caps, job).await),
+                Ok((conn, caps)) => {
+                    if let Some(results) = self.transact(target, conn, caps, job, false).await {
+                        return Ok(results);
+                    }
+                }
                 Err(e) => last = e,
             }
         }
@@ -318,13 +325,15 @@ impl Outbound {
     }
 
     /// One transaction on a ready session; the connection goes back to the pool after it.
+    /// `None` when a `reused` connection turned out closed before MAIL was answered.
     async fn transact(
         &self,
         target: &Target,
         mut conn: Connection,
         caps: Capabilities,
         job: &Job<'_>,
-    ) -> Vec<(usize, RcptOutcome)> {
+        reused: bool,
+    ) -> Option<Vec<(usize, RcptOutcome)>> {
         let relay = conn.relay();
         let env = job.envelope;
         let all = |o: RcptOutcome| {
@@ -337,12 +346,12 @@ impl Outbound {
             Ok(tx) => tx,
             Err((reason, status)) => {
                 self.release(target, conn, caps);
-                return all(RcptOutcome::Failed {
+                return Some(all(RcptOutcome::Failed {
                     reason: format!("{relay}: {reason}"),
                     status: status.into(),
                     relay: Some(relay),
                     reply: None,
-                });
+                }));
             }
         };
         let replies = session::send(&mut conn, &caps, &tx, &self.cfg.timeouts).await;
@@ -357,9 +366,10 @@ impl Outbound {
                     .map(|(&i, r)| (i, outcome_of(r, &relay, tls.clone(), dsn_passed)))
                     .collect();
                 self.release(target, conn, caps);
-                out
+                Some(out)
             }
-            Err(e) => all(deferred(&format!("{relay}: {e}"), Some(relay.clone()))),
+            Err(ClientError::Closed("MAIL") | ClientError::Io("MAIL", _)) if reused => None,
+            Err(e) => Some(all(deferred(&format!("{relay}: {e}"), Some(relay.clone())))),
         }
     }
 
