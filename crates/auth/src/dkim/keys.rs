@@ -247,6 +247,11 @@ fn is_hidden(path: &Path) -> bool {
         .is_none_or(|n| n.starts_with('.'))
 }
 
+/// The key directory of a data directory: `<data_dir>/dkim`.
+pub fn key_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("dkim")
+}
+
 /// Where the key of `domain` and `selector` lives under the key directory `dir`.
 pub fn key_path(dir: &Path, domain: &str, selector: &str) -> PathBuf {
     dir.join(domain.to_ascii_lowercase())

@@ -25,7 +25,7 @@ mod signed_fields;
 mod signer;
 
 pub use keys::{
-    DkimKey, KeyAlgorithm, key_path, store_new_key, validate_domain, validate_selector,
+    DkimKey, KeyAlgorithm, key_dir, key_path, store_new_key, validate_domain, validate_selector,
 };
 pub use record::{dns_name, txt_record, zone_file_strings};
 pub use signed_fields::SIGNED_FIELDS;

@@ -69,13 +69,15 @@ impl Signer {
     }
 
     /// Signs `message` (RFC 5322 in its wire form: CRLF line ends, the bytes that will be
-    /// sent) with the keys of the domain of its `From:` address, exactly that domain (a
-    /// parent domain's key does not sign, RFC 6376 §3.5 `d=` need only be what the
-    /// signer controls; we keep it what the author wrote).
+    /// sent) with the keys of the domain of its `From:` address, that exact domain: a
+    /// subdomain's mail is not signed with its parent's key (`d=` is then the author's
+    /// domain, what DMARC aligns strictly with). A body whose last line lacks its CRLF is
+    /// signed as it arrives, with the CRLF the SMTP client adds before the final "."
+    /// (RFC 5321 §4.1.1.4).
     ///
     /// Returns the `DKIM-Signature:` fields, each CRLF-terminated, to put in front of the
-    /// message unchanged; `None` when no key fits: no key for the domain, no `From:` field,
-    /// more than one, or addresses of several domains in it.
+    /// message, which is sent unchanged; `None` when no key fits: no key for the domain, no
+    /// `From:` field, more than one, or addresses of several domains in it.
     ///
     /// Each signature: `a=rsa-sha256` or `ed25519-sha256`, `c=relaxed/relaxed`, `t=` now,
     /// `h=` the present fields of [`super::SIGNED_FIELDS`] and `List-*`, `From` once more.
