@@ -132,3 +132,25 @@ fn sign_with(key: &DkimKey, fields: &[String], message: &[u8]) -> Result<Vec<u8>
     signature.write_header(&mut header);
     Ok(header)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The delivery side shares one signer between tasks (`Arc<Signer>`).
+    #[test]
+    fn signer_is_shared_between_threads() {
+        fn shared<T: Send + Sync>() {}
+        shared::<Signer>();
+    }
+
+    #[test]
+    fn an_empty_signer_signs_nothing() {
+        let signer = Signer::default();
+        assert!(signer.is_empty());
+        let msg = b"From: a@example.com\r\nSubject: x\r\n\r\nbody\r\n";
+        assert_eq!(signer.sign(msg).unwrap(), None);
+        assert_eq!(signer.sign(b"").unwrap(), None);
+        assert_eq!(signer.sign(b"\r\n\r\n").unwrap(), None);
+    }
+}
