@@ -1,8 +1,10 @@
 //! Mail authentication and the DNS it needs (DESIGN.md, `crates/auth`): one resolver for
 //! the whole server ([`dns::Resolver`], hickory with its cache, `[dns] resolver` in the
 //! configuration), used by outbound routing (MX, A/AAAA) and by the SPF, DKIM, DMARC and
-//! ARC checks that come next.
+//! ARC checks that come next; DKIM signing of outbound mail ([`dkim::Signer`]).
 
+pub mod dkim;
 pub mod dns;
 
+pub use dkim::{DkimError, Signer as DkimSigner};
 pub use dns::{DnsError, MxAnswer, MxRecord, Resolver};

@@ -41,6 +41,8 @@ enum Command {
     Alias(cmd::alias::AliasArgs),
     /// Inspect and manage the mail queue.
     Queue(cmd::queue::QueueArgs),
+    /// DKIM signing keys for outbound mail.
+    Dkim(cmd::dkim::DkimArgs),
 }
 
 fn main() -> ExitCode {
@@ -59,6 +61,7 @@ fn main() -> ExitCode {
         Command::Account(args) => cmd::account::run(cli.config, args),
         Command::Alias(args) => cmd::alias::run(cli.config, args),
         Command::Queue(args) => cmd::queue::run(cli.config, args),
+        Command::Dkim(args) => cmd::dkim::run(cli.config, args),
     };
     match result {
         Ok(code) => code,

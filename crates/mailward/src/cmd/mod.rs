@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod alias;
+pub mod dkim;
 pub mod logs;
 pub mod queue;
 pub mod serve;
