@@ -97,5 +97,14 @@ pub fn transport(loaded: &Loaded, resolver: Resolver) -> anyhow::Result<Arc<Outb
     }
     let ca = o.ca_file.as_ref().map(|f| loaded.resolve(f));
     let tls = ClientTls::new(ca.as_deref()).context("cannot set up outbound TLS")?;
-    Ok(Outbound::new(out, resolver, tls))
+    // DKIM keys written by `mailward dkim keygen` (read once, at start).
+    let keys = mailward_auth::dkim::key_dir(&loaded.data_dir());
+    let signer = mailward_auth::DkimSigner::load(&keys)
+        .with_context(|| format!("{}: cannot load the DKIM keys", keys.display()))?;
+    Ok(Outbound::with_signer(
+        out,
+        resolver,
+        tls,
+        Some(Arc::new(signer)),
+    ))
 }

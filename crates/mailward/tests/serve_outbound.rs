@@ -196,6 +196,29 @@ fn submit(
     py(&args)
 }
 
+/// python3-dkim's verdict on `message` (`0 pass`), with `records` as its DNS; `None` (and a
+/// notice) when Debian's python3-dkim is missing.
+fn verify_dkim(message: &str, records: &serde_json::Value) -> Option<String> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let msg = dir.path().join("msg.eml");
+    let rec = dir.path().join("records.json");
+    // IMAP gave the message with CRLF line ends; keep them as they are.
+    std::fs::write(&msg, message).expect("write");
+    std::fs::write(&rec, records.to_string()).expect("write");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../auth/tests/dkim_verify.py");
+    let out = Command::new("/usr/bin/python3")
+        .arg(script)
+        .arg(&msg)
+        .arg(&rec)
+        .output()
+        .ok()?;
+    if out.status.code() == Some(3) {
+        eprintln!("SKIPPED: DKIM verification: python3-dkim is not installed");
+        return None;
+    }
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
 fn mail_files(m: &Mailward, user: &str) -> Vec<(PathBuf, String)> {
     m.inbox(user)
 }
@@ -208,10 +231,32 @@ fn mail_goes_from_a_to_b_by_mx_and_what_cannot_go_comes_back_as_a_dsn() {
         return;
     };
     let port = free_port_on_both();
-    let a = instance("a.test", "127.0.0.2", port, dns.port, "");
+    let mut a = instance("a.test", "127.0.0.2", port, dns.port, "");
     let b = instance("b.test", "127.0.0.3", port, dns.port, "");
     a.add_account("alice@a.test", None);
     b.add_account("bob@b.test", None);
+    // a.test signs with DKIM (keys are read at start: restart A after keygen).
+    let keygen = a.cli(
+        &[
+            "dkim",
+            "keygen",
+            "a.test",
+            "--selector",
+            "s1",
+            "--algorithm",
+            "ed25519",
+        ],
+        None,
+    );
+    let record = |key: &str| {
+        keygen
+            .lines()
+            .find_map(|l| l.strip_prefix(key).map(|v| v.trim().to_string()))
+            .unwrap_or_else(|| panic!("no {key} in keygen output: {keygen}"))
+    };
+    let dkim_records = serde_json::json!({ record("Name:"): record("Value:") });
+    a.kill9();
+    a.spawn();
 
     let refused = submit(
         &a,
@@ -250,6 +295,16 @@ fn mail_goes_from_a_to_b_by_mx_and_what_cannot_go_comes_back_as_a_dsn() {
     let received = msgs[0]["received"].to_string();
     assert!(received.contains("by mx.b.test"), "{received}");
     assert!(received.contains("by mx.a.test"), "{received}");
+    // The message carries a DKIM signature of a.test that an independent verifier accepts.
+    let dkim = msgs[0]["dkim"].to_string();
+    assert!(dkim.contains("d=a.test") && dkim.contains("s=s1"), "{dkim}");
+    if let Some(verdict) = verify_dkim(msgs[0]["raw"].as_str().unwrap_or(""), &dkim_records) {
+        assert_eq!(
+            verdict.trim(),
+            "0 pass",
+            "python3-dkim on the message bob received"
+        );
+    }
 
     // The rest failed at once, each with its reason, and alice gets one report.
     let nobody = wait_event(&a, "bounced", "nobody@b.test");

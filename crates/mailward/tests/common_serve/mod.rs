@@ -145,12 +145,13 @@ impl Mailward {
         m
     }
 
-    /// The port of the listener named `listener` (`imap`, `pop3s`, ...), from its
+    /// The port of the listener named `listener` (`imap`, `pop3s`, ...), from its latest
     /// `listening` log event; waits up to 20 s for it.
     pub fn listener_port(&self, listener: &str) -> u16 {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
-            let found = self.log_lines().into_iter().find_map(|l| {
+            // The latest: a restarted server listens on new ephemeral ports.
+            let found = self.log_lines().into_iter().rev().find_map(|l| {
                 (l["event"] == "listening" && l["listener"] == listener)
                     .then(|| {
                         l["address"]

@@ -49,12 +49,25 @@ pub struct Outbound {
     pool: Pool,
     destinations: Mutex<HashMap<String, Arc<Semaphore>>>,
     sts: MtaSts,
+    /// DKIM keys of the local domains (RFC 6376): mail whose `From:` is one of them is
+    /// signed on its way out.
+    signer: Option<Arc<mailward_auth::DkimSigner>>,
 }
 
 impl Outbound {
     /// Builds the transport; inside a tokio runtime it also starts the task that closes
     /// idle connections.
     pub fn new(cfg: OutboundConfig, resolver: Resolver, tls: ClientTls) -> Arc<Outbound> {
+        Outbound::with_signer(cfg, resolver, tls, None)
+    }
+
+    /// [`Outbound::new`] with DKIM signing.
+    pub fn with_signer(
+        cfg: OutboundConfig,
+        resolver: Resolver,
+        tls: ClientTls,
+        signer: Option<Arc<mailward_auth::DkimSigner>>,
+    ) -> Arc<Outbound> {
         let out = Arc::new(Outbound {
             cfg,
             resolver,
@@ -62,6 +75,7 @@ impl Outbound {
             pool: Pool::default(),
             destinations: Mutex::new(HashMap::new()),
             sts: MtaSts::default(),
+            signer: signer.filter(|s| !s.is_empty()),
         });
         if tokio::runtime::Handle::try_current().is_ok() {
             tokio::spawn(reap_idle(Arc::downgrade(&out)));
@@ -82,6 +96,11 @@ impl Outbound {
 
     /// Delivers `job`; one outcome per index of `job.rcpts`, in that order.
     pub async fn deliver(&self, job: Job<'_>) -> Vec<(usize, RcptOutcome)> {
+        let signed = self.sign(&job);
+        let job = match &signed {
+            Some(body) => Job { body, ..job },
+            None => job,
+        };
         let all = |o: RcptOutcome| job.rcpts.iter().map(|&i| (i, o.clone())).collect();
         // RFC 5321 §6.3: a message that went round more than `max_hops` times is looping.
         let hops = received_count(job.body);
@@ -121,6 +140,29 @@ impl Outbound {
             }
         }
         all(last)
+    }
+
+    /// The message with its `DKIM-Signature:` fields in front, when a local domain's key
+    /// fits its `From:`; `None` to send it as it is.
+    fn sign(&self, job: &Job<'_>) -> Option<Vec<u8>> {
+        let signer = self.signer.as_ref()?;
+        match signer.sign(job.body) {
+            Ok(Some(fields)) => {
+                let mut out = Vec::with_capacity(fields.len() + job.body.len());
+                out.extend_from_slice(&fields);
+                out.extend_from_slice(job.body);
+                Some(out)
+            }
+            Ok(None) => None,
+            Err(e) => {
+                mailward_event::Scope::message(&job.envelope.id).emit(
+                    mailward_event::Event::DkimSignFailed(mailward_event::Reason::new(
+                        e.to_string(),
+                    )),
+                );
+                None
+            }
+        }
     }
 
     /// Where mail for `domain` goes, or the outcome for all its recipients when nowhere.
