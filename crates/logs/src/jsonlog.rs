@@ -54,7 +54,7 @@ pub fn parse_line(line: &str) -> Option<Record<'_>> {
             queue_id?,
             owned(d.to),
             Status::Deferred,
-            None,
+            d.relay.map(owned),
             None,
             Some(owned(d.reason)),
             Some(d.delay),
@@ -62,16 +62,17 @@ pub fn parse_line(line: &str) -> Option<Record<'_>> {
             false,
         ),
         Logged::Bounced(d) => {
+            let remote = d.relay.is_some();
             let mut rec = delivery(
                 queue_id?,
                 owned(d.to),
                 Status::Bounced,
-                None,
+                d.relay.map(owned),
                 None,
                 Some(owned(d.reason)),
                 None,
                 None,
-                false,
+                remote,
             );
             if let Event::Delivery(del) = &mut rec {
                 del.dsn = Some(owned(d.dsn)).filter(|d| !d.is_empty());
@@ -89,6 +90,12 @@ pub fn parse_line(line: &str) -> Option<Record<'_>> {
             None,
             false,
         ),
+        // The report mailward queued about this message (its own queue ID ties the two
+        // flows, as Postfix's `sender non-delivery notification: ID` does).
+        Logged::ReportQueued(r) => Event::Notification {
+            qid: queue_id?,
+            notice_qid: owned(r.report_id),
+        },
         Logged::RcptRejected(r) => reject(
             queue_id,
             "RCPT",

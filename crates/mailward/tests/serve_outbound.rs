@@ -338,6 +338,19 @@ fn mail_goes_from_a_to_b_by_mx_and_what_cannot_go_comes_back_as_a_dsn() {
             std::thread::sleep(Duration::from_millis(100));
         }
     }
+    // `mailward logs flows` tells the remote delivery's whole story, the report tied to it.
+    let flows = a.cli(&["logs", "flows", &a.log.display().to_string()], None);
+    assert!(
+        flows.contains(&format!(
+            "to <bob@b.test>  sent  relay mx.b.test[127.0.0.3]:{port}"
+        )),
+        "{flows}"
+    );
+    assert!(flows.contains("to <nobody@b.test>  bounced"), "{flows}");
+    assert!(
+        flows.contains("delivery status notification for"),
+        "{flows}"
+    );
     // `mailward trace` reads the report.
     let (path, _) = mail_files(&a, "alice@a.test")
         .into_iter()
