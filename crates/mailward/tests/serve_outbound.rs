@@ -966,3 +966,128 @@ fn mta_sts_enforce_sends_only_over_verified_tls_to_the_listed_mx() {
         "{sent}"
     );
 }
+
+/// A port where nothing listens (connections are refused at once).
+fn dead_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr").port()
+}
+
+#[test]
+fn a_recipient_that_keeps_failing_gets_one_delay_notice_then_expires_with_a_report() {
+    let port = free_port_on_both();
+    let dead = dead_port();
+    let a = instance_full(
+        "a.test",
+        "127.0.0.2",
+        port,
+        9,
+        "",
+        &format!("[[route]]\ndomain = \"dead.test\"\nhost = \"127.0.0.1:{dead}\"\n"),
+    );
+    // The test's [queue] has retry_initial 1s; these make warning and expiry quick.
+    let config = std::fs::read_to_string(&a.config).expect("config");
+    let config = config.replace(
+        "[queue]\n",
+        "[queue]\ndelay_warning = \"2s\"\nmax_age = \"6s\"\nretry_max = \"1s\"\n",
+    );
+    std::fs::write(&a.config, config).expect("config");
+    let mut a = a;
+    a.kill9();
+    a.spawn();
+    a.add_account("alice@a.test", None);
+    submit(
+        &a,
+        "alice@a.test",
+        &["zoe@dead.test"],
+        "to a dead host",
+        None,
+    );
+    let deferred = wait_event(&a, "deferred", "zoe@dead.test");
+    assert!(
+        deferred["reason"]
+            .as_str()
+            .unwrap_or("")
+            .contains("connect"),
+        "{deferred}"
+    );
+    let delayed = a.wait_for_mail("alice@a.test", "Action: delayed");
+    assert!(delayed.contains("Subject: Delayed Mail (still being retried)"));
+    assert!(delayed.contains("Will-Retry-Until:"));
+    let failed = a.wait_for_mail("alice@a.test", "Action: failed");
+    assert!(failed.contains("Status: 4.4.7"), "{failed}");
+    wait_event(&a, "expired", "zoe@dead.test");
+    // One delay notice, one failure report: nothing more.
+    std::thread::sleep(Duration::from_secs(2));
+    let reports = a
+        .inbox("alice@a.test")
+        .into_iter()
+        .filter(|(_, t)| t.contains("multipart/report"))
+        .count();
+    assert_eq!(reports, 2);
+    assert!(a.cli(&["queue", "list", "--json"], None).trim().is_empty());
+}
+
+#[test]
+fn queue_hold_release_and_bounce_act_on_a_waiting_message() {
+    let port = free_port_on_both();
+    let dead = dead_port();
+    let a = instance_full(
+        "a.test",
+        "127.0.0.2",
+        port,
+        9,
+        "",
+        &format!("[[route]]\ndomain = \"dead.test\"\nhost = \"127.0.0.1:{dead}\"\n"),
+    );
+    a.add_account("alice@a.test", None);
+    submit(
+        &a,
+        "alice@a.test",
+        &["zoe@dead.test"],
+        "held then bounced",
+        None,
+    );
+    wait_event(&a, "deferred", "zoe@dead.test");
+    let listed = a.cli(&["queue", "list", "--json"], None);
+    let entry: serde_json::Value =
+        serde_json::from_str(listed.lines().next().expect("one entry")).expect("json");
+    let id = entry["envelope"]["id"].as_str().expect("id").to_string();
+    assert_eq!(entry["envelope"]["rcpts"][0]["state"], "pending");
+    assert!(
+        entry["envelope"]["rcpts"][0]["last_error"]
+            .as_str()
+            .unwrap_or("")
+            .contains(&dead.to_string()),
+        "the last error names the host: {entry}"
+    );
+
+    a.cli(&["queue", "hold", &id], None);
+    assert!(a.cli(&["queue", "list"], None).contains("held"));
+    let attempts = |m: &Mailward| {
+        m.log_lines()
+            .iter()
+            .filter(|l| l["event"] == "deferred" && l["to"] == "zoe@dead.test")
+            .count()
+    };
+    let before = attempts(&a);
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(attempts(&a), before, "no attempt while held");
+
+    a.cli(&["queue", "release", &id], None);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while attempts(&a) == before {
+        assert!(Instant::now() < deadline, "released but not attempted");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    a.cli(&["queue", "bounce", &id], None);
+    let report = a.wait_for_mail("alice@a.test", "Action: failed");
+    assert!(report.contains("Final-Recipient: rfc822; zoe@dead.test"));
+    assert!(report.contains("bounced by the postmaster"), "{report}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !a.cli(&["queue", "list", "--json"], None).trim().is_empty() {
+        assert!(Instant::now() < deadline, "bounced message still queued");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
