@@ -5,4 +5,4 @@
 
 pub mod dns;
 
-pub use dns::{DnsError, MxAnswer, MxRecord, Resolver};
+pub use dns::{DnsError, MxAnswer, MxRecord, Resolver, TlsaRecord};

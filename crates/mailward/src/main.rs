@@ -41,6 +41,10 @@ enum Command {
     Alias(cmd::alias::AliasArgs),
     /// Inspect and manage the mail queue.
     Queue(cmd::queue::QueueArgs),
+    /// Connect to a mail server and test it: banner, EHLO, AUTH before and after TLS,
+    /// STARTTLS with the certificate chain and its expiry, an open-relay test, and for a
+    /// domain its MX, MTA-STS and DANE records.
+    Probe(cmd::probe::ProbeArgs),
 }
 
 fn main() -> ExitCode {
@@ -59,6 +63,7 @@ fn main() -> ExitCode {
         Command::Account(args) => cmd::account::run(cli.config, args),
         Command::Alias(args) => cmd::alias::run(cli.config, args),
         Command::Queue(args) => cmd::queue::run(cli.config, args),
+        Command::Probe(args) => cmd::probe::run(cli.config, args),
     };
     match result {
         Ok(code) => code,
