@@ -7,4 +7,4 @@ pub mod dkim;
 pub mod dns;
 
 pub use dkim::{DkimError, Signer as DkimSigner};
-pub use dns::{DnsError, MxAnswer, MxRecord, Resolver};
+pub use dns::{DnsError, MxAnswer, MxRecord, Resolver, TlsaRecord};

@@ -11,6 +11,7 @@ pub mod headers;
 pub mod numbers;
 pub mod outbound;
 pub mod policy;
+pub mod probe;
 pub mod received;
 pub mod reply;
 pub mod server;

@@ -18,3 +18,16 @@ pub enum MxAnswer {
     /// The name does not exist (NXDOMAIN).
     NoSuchDomain,
 }
+
+/// One TLSA record (RFC 6698 §2.1), for DANE (RFC 7672).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsaRecord {
+    /// Certificate usage (§2.1.1): 0 PKIX-TA, 1 PKIX-EE, 2 DANE-TA, 3 DANE-EE.
+    pub usage: u8,
+    /// Selector (§2.1.2): 0 the whole certificate, 1 its SubjectPublicKeyInfo.
+    pub selector: u8,
+    /// Matching type (§2.1.3): 0 exact, 1 SHA-256, 2 SHA-512.
+    pub matching: u8,
+    /// Certificate association data.
+    pub data: Vec<u8>,
+}

@@ -6,12 +6,12 @@
 
 mod answer;
 
-pub use answer::{MxAnswer, MxRecord};
+pub use answer::{MxAnswer, MxRecord, TlsaRecord};
 
 use hickory_resolver::config::{ConnectionConfig, NameServerConfig, ResolverConfig, ResolverOpts};
 use hickory_resolver::net::{DnsError as HickoryDnsError, NetError};
 use hickory_resolver::proto::op::ResponseCode;
-use hickory_resolver::proto::rr::RData;
+use hickory_resolver::proto::rr::{RData, RecordType};
 use mail_auth::MessageAuthenticator;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -187,6 +187,33 @@ impl Resolver {
                 })
                 .collect()),
             Err(e) => Err(classify(name, "TXT", e)),
+        }
+    }
+
+    /// The TLSA records at `name` (`_25._tcp.mx.example.`, RFC 7672 §2.2), as DNS gave
+    /// them. This resolver does not validate DNSSEC, so the answer is not authenticated:
+    /// DANE needs a validating resolver before these may be used to refuse a certificate.
+    pub async fn tlsa(&self, name: &str) -> Result<Vec<TlsaRecord>, DnsError> {
+        match self
+            .inner
+            .resolver()
+            .lookup(fqdn(name).as_str(), RecordType::TLSA)
+            .await
+        {
+            Ok(lookup) => Ok(lookup
+                .answers()
+                .iter()
+                .filter_map(|r| match &r.data {
+                    RData::TLSA(t) => Some(TlsaRecord {
+                        usage: t.cert_usage.into(),
+                        selector: t.selector.into(),
+                        matching: t.matching.into(),
+                        data: t.cert_data.clone(),
+                    }),
+                    _ => None,
+                })
+                .collect()),
+            Err(e) => Err(classify(name, "TLSA", e)),
         }
     }
 }

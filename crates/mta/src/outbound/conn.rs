@@ -22,6 +22,8 @@ pub struct TlsInfo {
     pub cipher: String,
     /// The certificate chain was verified against the trusted roots for the host's name.
     pub verified: bool,
+    /// The certificates the server presented, its own first (for `probe` and DANE).
+    pub chain: Vec<rustls::pki_types::CertificateDer<'static>>,
 }
 
 impl std::fmt::Display for TlsInfo {
@@ -164,6 +166,10 @@ impl Connection {
                 .map(|c| format!("{:?}", c.suite()))
                 .unwrap_or_default(),
             verified,
+            chain: session
+                .peer_certificates()
+                .map(<[_]>::to_vec)
+                .unwrap_or_default(),
         };
         Ok(Connection {
             io: Box::new(stream),

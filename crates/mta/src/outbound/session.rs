@@ -94,6 +94,17 @@ pub async fn ehlo(
     helo_name: &str,
     command: Duration,
 ) -> Result<Capabilities, SessionError> {
+    ehlo_raw(conn, helo_name, command)
+        .await
+        .map(|(caps, _)| caps)
+}
+
+/// [`ehlo`], also returning the reply's bytes as the server sent them (for `probe`).
+pub async fn ehlo_raw(
+    conn: &mut Connection,
+    helo_name: &str,
+    command: Duration,
+) -> Result<(Capabilities, Vec<u8>), SessionError> {
     conn.write(format!("EHLO {helo_name}\r\n").as_bytes(), command, "EHLO")
         .await?;
     let raw = conn.read_raw(command, "EHLO").await?;
@@ -103,12 +114,13 @@ pub async fn ehlo(
         let parsed = EhloResponse::parse(&mut it).map_err(|e| {
             ClientError::Reply(reply::ReplyError::NotSmtp(format!("EHLO reply: {e:?}")))
         })?;
-        return Ok(Capabilities {
+        let caps = Capabilities {
             esmtp: true,
             bits: parsed.capabilities,
             size: parsed.size,
             auth: parsed.auth_mechanisms,
-        });
+        };
+        return Ok((caps, raw));
     }
     if !first.is_permanent() {
         return Err(SessionError::Refused {
@@ -118,14 +130,15 @@ pub async fn ehlo(
     }
     conn.write(format!("HELO {helo_name}\r\n").as_bytes(), command, "HELO")
         .await?;
-    let helo = conn.read_reply(command, "HELO").await?;
+    let raw = conn.read_raw(command, "HELO").await?;
+    let helo = reply::parse(&raw).map_err(ClientError::from)?;
     if !helo.is_positive() {
         return Err(SessionError::Refused {
             stage: "HELO",
             reply: helo,
         });
     }
-    Ok(Capabilities::default())
+    Ok((Capabilities::default(), raw))
 }
 
 /// Sends STARTTLS; true when the server said 220 (RFC 3207 §4), false when it refused.

@@ -75,12 +75,22 @@ impl ClientTls {
 
     /// Would this chain pass for `name`? (Checked after a lax handshake, for the log.)
     pub fn would_verify(&self, chain: &[CertificateDer<'static>], name: &ServerName<'_>) -> bool {
+        self.verify_chain(chain, name).is_ok()
+    }
+
+    /// Why this chain fails for `name`, for `probe` (`invalid peer certificate: UnknownIssuer`).
+    pub fn verify_chain(
+        &self,
+        chain: &[CertificateDer<'static>],
+        name: &ServerName<'_>,
+    ) -> Result<(), String> {
         let Some((end, intermediates)) = chain.split_first() else {
-            return false;
+            return Err("no certificate presented".into());
         };
         self.verifier
             .verify_server_cert(end, intermediates, name, &[], UnixTime::now())
-            .is_ok()
+            .map(|_| ())
+            .map_err(|e| e.to_string())
     }
 }
 
