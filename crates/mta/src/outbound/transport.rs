@@ -262,6 +262,12 @@ impl Outbound {
         // A kept connection is used without a probe: if the server closed it meanwhile,
         // the MAIL reply never comes, nothing was taken, and a fresh connection follows.
         while let Some(idle) = self.pool.take(&target.host, target.port, keep) {
+            // A connection opened for a laxer policy (plaintext, or TLS not verified) never
+            // carries a message that needs more.
+            if !satisfies(&idle.conn, target.tls) {
+                tokio::spawn(session::quit(idle.conn));
+                continue;
+            }
             if let Some(results) = self.transact(target, idle.conn, idle.caps, job, true).await {
                 return Ok(results);
             }
@@ -422,6 +428,15 @@ impl Outbound {
         } else {
             tokio::spawn(session::quit(conn));
         }
+    }
+}
+
+/// Does `conn` give what `policy` asks of TLS?
+fn satisfies(conn: &Connection, policy: TlsPolicy) -> bool {
+    match policy {
+        TlsPolicy::None | TlsPolicy::May => true,
+        TlsPolicy::Encrypt => conn.tls.is_some(),
+        TlsPolicy::Verify => conn.tls.as_ref().is_some_and(|t| t.verified),
     }
 }
 
@@ -629,6 +644,30 @@ async fn reap_idle(out: Weak<Outbound>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn regress_a_kept_connection_never_carries_mail_that_needs_more_tls() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut conn = Connection::connect("mx.test", addr, std::time::Duration::from_secs(2))
+            .await
+            .unwrap();
+        // Plaintext (STARTTLS not offered, or an opportunistic handshake that failed).
+        assert!(satisfies(&conn, TlsPolicy::May));
+        assert!(!satisfies(&conn, TlsPolicy::Encrypt));
+        assert!(!satisfies(&conn, TlsPolicy::Verify));
+        conn.tls = Some(super::super::conn::TlsInfo {
+            version: "TLSv1_3".into(),
+            cipher: "x".into(),
+            verified: false,
+            chain: Vec::new(),
+        });
+        assert!(satisfies(&conn, TlsPolicy::Encrypt));
+        assert!(
+            !satisfies(&conn, TlsPolicy::Verify),
+            "MTA-STS enforce needs verified TLS"
+        );
+    }
 
     #[test]
     fn received_fields_are_counted_in_the_header_only() {
