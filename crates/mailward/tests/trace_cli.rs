@@ -442,3 +442,71 @@ fn phishing_fixtures_get_verdicts_and_headers_only_skips_content() {
     assert!(report["content"].is_null());
     assert_ne!(report["verdict"], "phishing-likely");
 }
+
+/// A bounce mailward wrote (issue 15) traced as a delivery report: each recipient's fate in
+/// words, and the returned message's hops, geolocated like the message's own.
+#[test]
+fn a_mailward_bounce_is_traced_as_a_delivery_report() {
+    use mailward_message::dsn::{self, Action, RecipientReport};
+    let original = message("figures", "81.2.69.142");
+    let recipients = [RecipientReport {
+        final_recipient: "bob@example.net".into(),
+        original_recipient: None,
+        action: Action::Failed,
+        status: "5.1.1".into(),
+        remote_mta: Some("mail.example.net".into()),
+        smtp_reply: Some("550 5.1.1 <bob@example.net>: user unknown".into()),
+        last_attempt: Some(1_704_103_300),
+        will_retry_until: None,
+        note: None,
+    }];
+    let bounce = dsn::build(&dsn::Report {
+        reporting_mta: "mx.relay.example",
+        queue_id: "QX1",
+        arrival: 1_704_103_207,
+        envid: None,
+        sender: "alice@example.org",
+        recipients: &recipients,
+        ret_full: Some(true),
+        original: original.as_bytes(),
+        now: 1_704_103_310,
+        boundary: "=_mailward_QX1",
+    });
+    let mut args = vec!["--json"];
+    let city = shared().map(|s| s.join("testdata/geoip/GeoIP2-City-Test.mmdb"));
+    if let Some(city) = &city {
+        args.extend(["--geoip", path_str(city)]);
+    }
+    let out = mailward(&args, Some(&bounce));
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    let reports = json_lines(&out);
+    let d = &reports[0]["dsn"];
+    assert_eq!(d["reporting_mta"], "mx.relay.example");
+    assert_eq!(d["queue_id"], "QX1");
+    assert_eq!(d["recipients"][0]["action"], "failed");
+    assert_eq!(
+        d["recipients"][0]["status_meaning"],
+        "bad destination mailbox address"
+    );
+    assert_eq!(
+        d["returned"]["message"]["message_id"],
+        "<figures@example.org>"
+    );
+    assert_eq!(d["returned"]["hops"][0]["from_host"], "client.example.org");
+    if city.is_some() {
+        assert_eq!(d["returned"]["hops"][0]["geo"]["city"], "London");
+    }
+
+    let text = stdout(&mailward(&[], Some(&bounce)));
+    assert!(
+        text.contains("Delivery report delivery-status from mx.relay.example"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "bob@example.net failed 5.1.1 permanent failure: bad destination mailbox address"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("Hops of the returned message"), "{text}");
+}

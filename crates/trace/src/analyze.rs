@@ -3,6 +3,7 @@
 use crate::authres;
 use crate::content;
 use crate::domains::{address_domain, organizational_domain, same_organization};
+use crate::dsn;
 use crate::findings::{self, Context};
 use crate::headers::{self, RawHeaders};
 use crate::hops::build_hops;
@@ -57,52 +58,20 @@ pub fn analyze_with(
     let message = parsed.decoded.as_ref();
 
     // Message identity.
-    let from = message.and_then(Message::from).and_then(Address::first);
-    let from_name = from.and_then(|a| a.name()).map(str::to_string);
-    report.message = MessageInfo {
-        subject: message.and_then(Message::subject).map(str::to_string),
-        from: from.map(|a| match (a.name(), a.address()) {
-            (Some(n), Some(ad)) => format!("{n} <{ad}>"),
-            (None, Some(ad)) => ad.to_string(),
-            (Some(n), None) => n.to_string(),
-            (None, None) => String::new(),
-        }),
-        from_address: from.and_then(|a| a.address()).map(lower_domain),
-        to: message
-            .and_then(Message::to)
-            .map(|t| {
-                t.iter()
-                    .filter_map(|a| a.address())
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default(),
-        date: None,
-        message_id: message
-            .and_then(Message::message_id)
-            .map(|id| format!("<{id}>")),
-        return_path: raw_headers.first("return-path").map(clean_path),
-        reply_to: message
-            .and_then(Message::reply_to)
-            .and_then(Address::first)
-            .and_then(|a| a.address())
-            .map(str::to_string),
-        sender: message
-            .and_then(Message::sender)
-            .and_then(Address::first)
-            .and_then(|a| a.address())
-            .map(str::to_string),
-        header_bytes: header_len,
-    };
+    let from_name = message
+        .and_then(Message::from)
+        .and_then(Address::first)
+        .and_then(|a| a.name())
+        .map(str::to_string);
+    let (info, date_unix) = message_info(&raw_headers, message, header_len);
+    report.message = info;
     let date_raw = raw_headers.first("date");
-    let date_unix = date_raw.and_then(|d| datetime::parse_rfc5322_date(d).map(|(t, _)| t));
     if let (Some(d), None) = (date_raw, date_unix) {
         report.warnings.push(format!(
             "the Date header could not be parsed: {}",
             shorten(d)
         ));
     }
-    report.message.date = date_unix.map(datetime::format_rfc3339_utc);
 
     // Hops, trust, origin.
     let received: Vec<&str> = raw_headers.all("received").collect();
@@ -234,7 +203,67 @@ pub fn analyze_with(
     report.verdict = verdict;
     report.verdict_findings = deciding;
     report.content = body.map(|b| content::report(&b, &signals));
+
+    // A delivery status notification: what it reports and the message it returns.
+    if header_len < raw.len()
+        && raw_headers
+            .first("content-type")
+            .is_some_and(dsn::is_report)
+        && let Some((dsn, notes)) = dsn::read(raw)
+    {
+        report.dsn = Some(dsn);
+        report.warnings.extend(notes);
+    }
     report
+}
+
+/// The identifying headers of a message (`message` holds the decoded ones), and its
+/// `Date:` as Unix seconds when it parses.
+pub(crate) fn message_info(
+    raw_headers: &RawHeaders<'_>,
+    message: Option<&Message<'_>>,
+    header_len: usize,
+) -> (MessageInfo, Option<i64>) {
+    let from = message.and_then(Message::from).and_then(Address::first);
+    let date_unix = raw_headers
+        .first("date")
+        .and_then(|d| datetime::parse_rfc5322_date(d).map(|(t, _)| t));
+    let info = MessageInfo {
+        subject: message.and_then(Message::subject).map(str::to_string),
+        from: from.map(|a| match (a.name(), a.address()) {
+            (Some(n), Some(ad)) => format!("{n} <{ad}>"),
+            (None, Some(ad)) => ad.to_string(),
+            (Some(n), None) => n.to_string(),
+            (None, None) => String::new(),
+        }),
+        from_address: from.and_then(|a| a.address()).map(lower_domain),
+        to: message
+            .and_then(Message::to)
+            .map(|t| {
+                t.iter()
+                    .filter_map(|a| a.address())
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default(),
+        date: date_unix.map(datetime::format_rfc3339_utc),
+        message_id: message
+            .and_then(Message::message_id)
+            .map(|id| format!("<{id}>")),
+        return_path: raw_headers.first("return-path").map(clean_path),
+        reply_to: message
+            .and_then(Message::reply_to)
+            .and_then(Address::first)
+            .and_then(|a| a.address())
+            .map(str::to_string),
+        sender: message
+            .and_then(Message::sender)
+            .and_then(Address::first)
+            .and_then(|a| a.address())
+            .map(str::to_string),
+        header_bytes: header_len,
+    };
+    (info, date_unix)
 }
 
 /// Length of the header block: up to and including the first empty line, or everything.
@@ -271,7 +300,7 @@ fn shorten(s: &str) -> String {
     }
 }
 
-fn canonical_header_name(lower: &str) -> &'static str {
+pub(crate) fn canonical_header_name(lower: &str) -> &'static str {
     match lower {
         "x-originating-ip" => "X-Originating-IP",
         "x-sender-ip" => "X-Sender-IP",

@@ -180,6 +180,14 @@ impl GeoDb {
                 hop.geo = self.lookup(ip);
             }
         }
+        // The hops of a message returned in a delivery report.
+        if let Some(back) = report.dsn.as_mut().and_then(|d| d.returned.as_mut()) {
+            for hop in &mut back.hops {
+                if let Some(ip) = hop.from_ip.filter(|ip| IpClass::of(*ip).is_public()) {
+                    hop.geo = self.lookup(ip);
+                }
+            }
+        }
         let Some(origin) = report.origin.as_mut() else {
             return;
         };

@@ -156,6 +156,7 @@ const LOOKED_UP: &[&str] = &[
     "list-unsubscribe",
     "list-post",
     "precedence",
+    "content-type",
 ];
 
 /// The id of a header name no lookup asks for.

@@ -8,6 +8,7 @@ pub mod analyze;
 pub mod authres;
 pub mod content;
 pub mod domains;
+pub mod dsn;
 pub mod findings;
 pub mod forward;
 pub mod geo;

@@ -32,6 +32,83 @@ pub struct Report {
     pub verdict_findings: Vec<&'static str>,
     /// What the body holds: links and attachments (None when only headers were read).
     pub content: Option<ContentReport>,
+    /// The delivery status notification the message is (RFC 3464), None for other mail.
+    pub dsn: Option<DsnReport>,
+}
+
+/// A delivery status notification (RFC 3464, RFC 6533): what the reporting server says
+/// happened to each recipient, and the message that came back with it.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DsnReport {
+    /// `delivery-status` (RFC 3464) or `global-delivery-status` (RFC 6533).
+    pub kind: String,
+    /// The server that wrote the report (`Reporting-MTA`, the `dns;` type left out).
+    pub reporting_mta: Option<String>,
+    /// `DSN-Gateway`, when a gateway translated a foreign report.
+    pub dsn_gateway: Option<String>,
+    /// `Received-From-MTA`: where the reporting server had the message from.
+    pub received_from_mta: Option<String>,
+    /// `Arrival-Date`, RFC 3339 UTC.
+    pub arrival_date: Option<String>,
+    /// `Original-Envelope-Id` (RFC 3461 ENVID).
+    pub original_envelope_id: Option<String>,
+    /// The reporting server's queue ID (`X-Mailward-Queue-ID`, `X-Postfix-Queue-ID`), to
+    /// look the message up in its queue and logs.
+    pub queue_id: Option<String>,
+    /// The field `queue_id` came from.
+    pub queue_id_field: Option<String>,
+    /// One entry per recipient, in the report's order, at most 100.
+    pub recipients: Vec<DsnRecipient>,
+    /// Recipient groups past the limit, not read.
+    pub recipients_omitted: usize,
+    /// A limit was reached: part of the report was not read.
+    pub truncated: bool,
+    /// The returned message (RFC 3462 §2: the third part), None when there is none.
+    pub returned: Option<ReturnedMessage>,
+}
+
+/// What the report says about one recipient (RFC 3464 §2.3).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DsnRecipient {
+    /// `Final-Recipient`: the address delivery was attempted to (`rfc822;` left out).
+    pub final_recipient: Option<String>,
+    /// `Original-Recipient`: the address as the sender gave it (RFC 3461 ORCPT).
+    pub original_recipient: Option<String>,
+    /// `failed`, `delayed`, `delivered`, `relayed` or `expanded` (lower-cased; another
+    /// word as written).
+    pub action: Option<String>,
+    /// The RFC 3463 status code, e.g. `5.1.1` (as written when it is not one).
+    pub status: Option<String>,
+    /// `success`, `persistent transient failure` or `permanent failure` (RFC 3463 §3.1).
+    pub status_class: Option<String>,
+    /// The code in words, e.g. `bad destination mailbox address`.
+    pub status_meaning: Option<String>,
+    /// `Remote-MTA`: the server that gave the answer (`dns;` left out).
+    pub remote_mta: Option<String>,
+    /// `Diagnostic-Code`: the answer itself, e.g. `smtp; 550 5.1.1 user unknown`.
+    pub diagnostic_code: Option<String>,
+    /// `Last-Attempt-Date`, RFC 3339 UTC.
+    pub last_attempt_date: Option<String>,
+    /// `Will-Retry-Until` (delayed recipients), RFC 3339 UTC.
+    pub will_retry_until: Option<String>,
+    /// `Final-Log-ID`: the reporting server's log entry for this recipient.
+    pub final_log_id: Option<String>,
+}
+
+/// The message returned in a report: its identity and where it had gone.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ReturnedMessage {
+    /// `message` (the whole message came back: `message/rfc822`, `message/global`) or
+    /// `headers` (its header only: `text/rfc822-headers`, `message/global-headers`).
+    pub content: String,
+    /// Its identifying headers.
+    pub message: MessageInfo,
+    /// One hop per `Received:` header of the returned message, oldest first.
+    pub hops: Vec<Hop>,
+    /// Where the trusted part of its chain ends.
+    pub trust: TrustBoundary,
+    /// Where it started, as far as its trusted chain shows.
+    pub origin: Option<Origin>,
 }
 
 pub use crate::content::Verdict;

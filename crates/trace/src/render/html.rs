@@ -5,7 +5,7 @@
 
 use super::summary::Summary;
 use super::{clean, geo_line, human_delay, truncate};
-use crate::report::{Hop, Report};
+use crate::report::{DsnReport, Hop, Report};
 use std::fmt::Write;
 
 /// Escapes text for HTML element content and quoted attribute values (also valid in SVG).
@@ -110,8 +110,11 @@ pub fn message(report: &Report, n: usize, out: &mut String) {
     );
     info(report, out);
     diagram(report, out);
-    hop_table(report, out);
+    hop_table(&report.hops, out);
     analysis(report, out);
+    if let Some(dsn) = &report.dsn {
+        delivery_report(dsn, out);
+    }
     findings(report, out);
     out.push_str("</section>\n");
 }
@@ -274,15 +277,15 @@ fn diagram(report: &Report, out: &mut String) {
     out.push_str("</svg>\n");
 }
 
-fn hop_table(report: &Report, out: &mut String) {
-    if report.hops.is_empty() {
+fn hop_table(hops: &[Hop], out: &mut String) {
+    if hops.is_empty() {
         return;
     }
     out.push_str(
         "<table class=\"hops\"><tr><th>#</th><th>received (UTC)</th><th>delay</th><th>from</th>\
          <th>IP</th><th>geo</th><th>by</th><th>with</th><th>TLS</th><th>id</th></tr>",
     );
-    for hop in &report.hops {
+    for hop in hops {
         let class = if hop.trusted {
             ""
         } else {
@@ -397,6 +400,122 @@ fn analysis(report: &Report, out: &mut String) {
         );
     }
     out.push_str("</table>\n");
+}
+
+/// A delivery status notification: the per-message fields, a table of recipients with
+/// their status in words, and the returned message with its hop table.
+fn delivery_report(dsn: &DsnReport, out: &mut String) {
+    out.push_str("<h3>Delivery report</h3><table class=\"info\">");
+    row(out, "Kind", &dsn.kind);
+    let queue = dsn
+        .queue_id
+        .as_deref()
+        .map(|id| match dsn.queue_id_field.as_deref() {
+            Some(field) => format!("{id} ({field})"),
+            None => id.to_string(),
+        });
+    for (label, value) in [
+        ("Reporting MTA", dsn.reporting_mta.as_deref()),
+        ("Queue ID", queue.as_deref()),
+        ("Arrival", dsn.arrival_date.as_deref()),
+        ("Envelope ID", dsn.original_envelope_id.as_deref()),
+        ("Received from", dsn.received_from_mta.as_deref()),
+        ("DSN gateway", dsn.dsn_gateway.as_deref()),
+    ] {
+        if let Some(value) = value {
+            row(out, label, value);
+        }
+    }
+    out.push_str("</table>\n");
+    if !dsn.recipients.is_empty() {
+        out.push_str(
+            "<table class=\"recipients\"><tr><th>recipient</th><th>action</th><th>status</th>\
+             <th>remote MTA</th><th>diagnostic</th><th>last attempt</th><th>retry until</th></tr>",
+        );
+        for r in &dsn.recipients {
+            let opt = |v: Option<&str>| escape(v.unwrap_or(""));
+            let action = r.action.as_deref().unwrap_or("");
+            let class = match action {
+                "failed" => "critical",
+                "delayed" => "warning",
+                "delivered" | "relayed" | "expanded" => "pass",
+                _ => "",
+            };
+            let mut status = r.status.clone().unwrap_or_default();
+            if let Some(meaning) = r.status_meaning.as_deref() {
+                let _ = write!(
+                    status,
+                    " ({}: {meaning})",
+                    r.status_class.as_deref().unwrap_or("")
+                );
+            }
+            let mut recipient = r.final_recipient.clone().unwrap_or_default();
+            if let Some(orig) = r.original_recipient.as_deref()
+                && Some(orig) != r.final_recipient.as_deref()
+            {
+                let _ = write!(recipient, " (originally {orig})");
+            }
+            let _ = write!(
+                out,
+                "<tr><td>{}</td><td class=\"{class}\">{}</td><td>{}</td><td>{}</td><td><code>{}</code></td>\
+                 <td>{}</td><td>{}</td></tr>",
+                escape(&recipient),
+                escape(action),
+                escape(&status),
+                opt(r.remote_mta.as_deref()),
+                opt(r.diagnostic_code.as_deref()),
+                opt(r.last_attempt_date.as_deref()),
+                opt(r.will_retry_until.as_deref()),
+            );
+        }
+        out.push_str("</table>\n");
+    }
+    if dsn.recipients_omitted > 0 {
+        let _ = writeln!(
+            out,
+            "<p>{} more recipients not read.</p>",
+            dsn.recipients_omitted
+        );
+    }
+    let Some(back) = &dsn.returned else {
+        out.push_str("<p>No returned message or header.</p>\n");
+        return;
+    };
+    let _ = write!(
+        out,
+        "<h3>Returned {}</h3><table class=\"info\">",
+        if back.content == "message" {
+            "message"
+        } else {
+            "message header"
+        }
+    );
+    let m = &back.message;
+    for (label, value) in [
+        ("Message-ID", m.message_id.as_deref()),
+        ("From", m.from.as_deref()),
+        ("Subject", m.subject.as_deref()),
+        ("Date", m.date.as_deref()),
+    ] {
+        if let Some(value) = value {
+            row(out, label, value);
+        }
+    }
+    if !m.to.is_empty() {
+        row(out, "To", &m.to.join(", "));
+    }
+    row(
+        out,
+        "Trust",
+        &format!(
+            "{} of {} hops trusted. {}",
+            back.trust.trusted_hops,
+            back.hops.len(),
+            back.trust.reason
+        ),
+    );
+    out.push_str("</table>\n");
+    hop_table(&back.hops, out);
 }
 
 fn findings(report: &Report, out: &mut String) {

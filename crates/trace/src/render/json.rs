@@ -9,8 +9,8 @@
 
 use crate::report::{
     Alignment, AttachmentReport, AuthResult, Authentication, ContentReport, DkimSignature,
-    Evidence, Finding, Geo, Hop, LinkReport, MessageInfo, Origin, Provider, Report, Severity,
-    TrustBoundary, Verdict,
+    DsnRecipient, DsnReport, Evidence, Finding, Geo, Hop, LinkReport, MessageInfo, Origin,
+    Provider, Report, ReturnedMessage, Severity, TrustBoundary, Verdict,
 };
 use mailward_message::IpClass;
 use std::net::IpAddr;
@@ -169,6 +169,59 @@ impl WriteJson for Report {
             "verdict" => &self.verdict,
             "verdict_findings" => &self.verdict_findings,
             "content" => &self.content,
+            "dsn" => &self.dsn,
+        );
+    }
+}
+
+impl WriteJson for DsnReport {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        object!(
+            out,
+            "kind" => &self.kind,
+            "reporting_mta" => &self.reporting_mta,
+            "dsn_gateway" => &self.dsn_gateway,
+            "received_from_mta" => &self.received_from_mta,
+            "arrival_date" => &self.arrival_date,
+            "original_envelope_id" => &self.original_envelope_id,
+            "queue_id" => &self.queue_id,
+            "queue_id_field" => &self.queue_id_field,
+            "recipients" => &self.recipients,
+            "recipients_omitted" => &self.recipients_omitted,
+            "truncated" => &self.truncated,
+            "returned" => &self.returned,
+        );
+    }
+}
+
+impl WriteJson for DsnRecipient {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        object!(
+            out,
+            "final_recipient" => &self.final_recipient,
+            "original_recipient" => &self.original_recipient,
+            "action" => &self.action,
+            "status" => &self.status,
+            "status_class" => &self.status_class,
+            "status_meaning" => &self.status_meaning,
+            "remote_mta" => &self.remote_mta,
+            "diagnostic_code" => &self.diagnostic_code,
+            "last_attempt_date" => &self.last_attempt_date,
+            "will_retry_until" => &self.will_retry_until,
+            "final_log_id" => &self.final_log_id,
+        );
+    }
+}
+
+impl WriteJson for ReturnedMessage {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        object!(
+            out,
+            "content" => &self.content,
+            "message" => &self.message,
+            "hops" => &self.hops,
+            "trust" => &self.trust,
+            "origin" => &self.origin,
         );
     }
 }
@@ -666,6 +719,29 @@ mod tests {
                 }],
             }),
             warnings: vec!["w\u{1}".into()],
+            dsn: Some(DsnReport {
+                kind: "delivery-status".into(),
+                reporting_mta: Some("mx.a.example".into()),
+                queue_id: Some("Q\"1".into()),
+                recipients: vec![
+                    DsnRecipient {
+                        final_recipient: Some("b@b.example".into()),
+                        action: Some("failed".into()),
+                        status: Some("5.1.1".into()),
+                        status_meaning: Some("bad destination mailbox address".into()),
+                        ..Default::default()
+                    },
+                    DsnRecipient::default(),
+                ],
+                recipients_omitted: 3,
+                returned: Some(ReturnedMessage {
+                    content: "headers".into(),
+                    hops: vec![Hop::default()],
+                    origin: Some(Origin::default()),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }),
             ..Default::default()
         };
         let mut ours = Vec::new();

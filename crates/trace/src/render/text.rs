@@ -3,7 +3,7 @@
 //! codes, no crate), and every header-derived string goes through [`super::clean`].
 
 use super::{clean, geo_line, human_delay, truncate};
-use crate::report::{Hop, Report, Severity};
+use crate::report::{DsnReport, Hop, Report, Severity};
 use std::fmt::Write;
 
 /// ANSI SGR styles; all empty when colour is off.
@@ -80,6 +80,9 @@ pub fn render(report: &Report, color: bool, out: &mut String) {
     hops(report, &p, out);
     trust_origin_provider(report, &p, out);
     authentication(report, &p, out);
+    if let Some(dsn) = &report.dsn {
+        delivery_report(dsn, &p, out);
+    }
     findings(report, &p, out);
     out.push('\n');
 }
@@ -149,6 +152,11 @@ fn hops(report: &Report, p: &Palette, out: &mut String) {
         "\n{}Hops{} (oldest first; * = past the trust boundary)",
         p.bold, p.reset
     );
+    hop_table(&report.hops, p, out);
+}
+
+/// The table of `hops`: number, time, delay, sender, receiver, protocol.
+fn hop_table(hops: &[Hop], p: &Palette, out: &mut String) {
     struct Row {
         index: String,
         time: String,
@@ -159,8 +167,7 @@ fn hops(report: &Report, p: &Palette, out: &mut String) {
         with: String,
         trusted: bool,
     }
-    let rows: Vec<Row> = report
-        .hops
+    let rows: Vec<Row> = hops
         .iter()
         .map(|hop| {
             let delay_style = match hop.delay_seconds {
@@ -350,6 +357,149 @@ fn authentication(report: &Report, p: &Palette, out: &mut String) {
             let _ = write!(line, " => {result}");
         }
         field(out, p, "DKIM-Sig", &line);
+    }
+}
+
+/// A delivery status notification: the reporting server, each recipient's fate and the
+/// returned message with its hops.
+fn delivery_report(dsn: &DsnReport, p: &Palette, out: &mut String) {
+    let mut line = dsn.kind.clone();
+    if let Some(mta) = dsn.reporting_mta.as_deref() {
+        let _ = write!(line, " from {mta}");
+    }
+    let _ = writeln!(
+        out,
+        "\n{}Delivery report{} {}",
+        p.bold,
+        p.reset,
+        clean(&line)
+    );
+    if let Some(id) = dsn.queue_id.as_deref() {
+        let mut line = id.to_string();
+        if let Some(field) = dsn.queue_id_field.as_deref() {
+            let _ = write!(line, " ({field})");
+        }
+        field(out, p, "Queue ID", &line);
+    }
+    for (label, value) in [
+        ("Arrival", dsn.arrival_date.as_deref()),
+        ("Envelope-ID", dsn.original_envelope_id.as_deref()),
+        ("From MTA", dsn.received_from_mta.as_deref()),
+        ("DSN gateway", dsn.dsn_gateway.as_deref()),
+    ] {
+        if let Some(value) = value {
+            field(out, p, label, value);
+        }
+    }
+    if dsn.recipients.is_empty() {
+        field(out, p, "Recipients", "none named");
+    }
+    for r in &dsn.recipients {
+        let action = r.action.as_deref().unwrap_or("?");
+        let style = match action {
+            "failed" => p.red,
+            "delayed" => p.yellow,
+            "delivered" | "relayed" | "expanded" => p.green,
+            _ => "",
+        };
+        let mut status = String::new();
+        if let Some(code) = r.status.as_deref() {
+            let _ = write!(status, " {}", truncate(code, 40));
+        }
+        match (r.status_class.as_deref(), r.status_meaning.as_deref()) {
+            (Some(class), Some(meaning)) => {
+                let _ = write!(status, " {class}: {meaning}");
+            }
+            (Some(class), None) => {
+                let _ = write!(status, " {class}");
+            }
+            _ => {}
+        }
+        let _ = writeln!(
+            out,
+            "{}{:<LABEL$}{} {} {style}{}{}{}",
+            p.bold,
+            "Recipient",
+            p.reset,
+            clean(r.final_recipient.as_deref().unwrap_or("?")),
+            clean(action),
+            if style.is_empty() { "" } else { p.reset },
+            clean(&status),
+        );
+        // The original address only when it says something the final one does not.
+        let original = r
+            .original_recipient
+            .as_deref()
+            .filter(|o| Some(*o) != r.final_recipient.as_deref());
+        for (label, value) in [
+            ("original", original),
+            ("remote MTA", r.remote_mta.as_deref()),
+            ("diagnostic", r.diagnostic_code.as_deref()),
+            ("last try", r.last_attempt_date.as_deref()),
+            ("retry until", r.will_retry_until.as_deref()),
+            ("log ID", r.final_log_id.as_deref()),
+        ] {
+            if let Some(value) = value {
+                let _ = writeln!(
+                    out,
+                    "{:<LABEL$}   {}{label:<11}{} {}",
+                    "",
+                    p.dim,
+                    p.reset,
+                    clean(&truncate(value, 300))
+                );
+            }
+        }
+    }
+    if dsn.recipients_omitted > 0 {
+        field(
+            out,
+            p,
+            "",
+            &format!("{} more recipients not read", dsn.recipients_omitted),
+        );
+    }
+    let Some(back) = &dsn.returned else {
+        field(
+            out,
+            p,
+            "Returned",
+            "nothing (no original message or header)",
+        );
+        return;
+    };
+    let what = if back.content == "message" {
+        "the whole message"
+    } else {
+        "its header"
+    };
+    field(out, p, "Returned", what);
+    let m = &back.message;
+    for (label, value) in [
+        ("  Message-ID", m.message_id.as_deref()),
+        ("  From", m.from.as_deref()),
+        ("  Subject", m.subject.as_deref()),
+        ("  Date", m.date.as_deref()),
+    ] {
+        if let Some(value) = value {
+            field(out, p, label, value);
+        }
+    }
+    if !m.to.is_empty() {
+        field(out, p, "  To", &m.to.join(", "));
+    }
+    if back.hops.is_empty() {
+        field(out, p, "  Hops", "none (no Received headers)");
+    } else {
+        let _ = writeln!(
+            out,
+            "  {}Hops of the returned message{} ({} of {} trusted)",
+            p.bold,
+            p.reset,
+            back.trust.trusted_hops,
+            back.hops.len()
+        );
+        hop_table(&back.hops, p, out);
     }
 }
 
