@@ -361,6 +361,17 @@ fn mail_goes_from_a_to_b_by_mx_and_what_cannot_go_comes_back_as_a_dsn() {
         trace.contains("Undelivered Mail Returned to Sender"),
         "{trace}"
     );
+    assert!(
+        trace.contains(
+            "nobody@b.test failed 5.1.1 permanent failure: bad destination mailbox address"
+        ),
+        "{trace}"
+    );
+    assert!(trace.contains("recipient address has null MX"), "{trace}");
+    assert!(
+        trace.contains("Subject    hello over MX"),
+        "the returned message: {trace}"
+    );
 }
 
 #[test]
