@@ -85,7 +85,20 @@ fn instance_full(
     outbound: &str,
     extra: &str,
 ) -> Mailward {
-    let outbound = outbound.to_string();
+    // `[outbound]` keys given by the caller replace the defaults below.
+    let mut defaults = String::new();
+    for line in [
+        "connect_timeout = \"3s\"",
+        "command_timeout = \"10s\"",
+        "data_timeout = \"10s\"",
+    ] {
+        let key = line.split(' ').next().unwrap_or_default();
+        if !outbound.lines().any(|l| l.starts_with(&format!("{key} "))) {
+            defaults.push_str(line);
+            defaults.push('\n');
+        }
+    }
+    let outbound = format!("{defaults}{outbound}");
     let domain = domain.to_string();
     let ip = ip.to_string();
     let extra = extra.to_string();
@@ -111,9 +124,6 @@ resolver = "127.0.0.1:{dns_port}"
 
 [outbound]
 port = {smtp_port}
-connect_timeout = "3s"
-command_timeout = "10s"
-data_timeout = "10s"
 {outbound}
 [queue]
 retry_initial = "1s"
@@ -1101,4 +1111,58 @@ fn queue_hold_release_and_bounce_act_on_a_waiting_message() {
         assert!(Instant::now() < deadline, "bounced message still queued");
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+#[test]
+fn a_destination_that_never_answers_costs_one_time_out_not_one_per_message() {
+    // A host that accepts connections and never says a word.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let silent_port = silent.local_addr().expect("addr").port();
+    let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = accepted.clone();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in silent.incoming().flatten() {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            held.push(s);
+        }
+    });
+    let port = free_port_on_both();
+    let a = instance_full(
+        "a.test",
+        "127.0.0.2",
+        port,
+        9,
+        "per_destination = 1\ncommand_timeout = \"2s\"\n",
+        &format!("[[route]]\ndomain = \"silent.test\"\nhost = \"127.0.0.1:{silent_port}\"\n"),
+    );
+    // retry_initial 1s in the test configuration: the destination stays dead that long.
+    a.add_account("alice@a.test", None);
+    let rcpts: Vec<String> = (0..6).map(|i| format!("r{i}@silent.test")).collect();
+    for r in &rcpts {
+        submit(&a, "alice@a.test", &[r], &format!("to {r}"), None);
+    }
+    for r in &rcpts {
+        wait_event(&a, "deferred", r);
+    }
+    let suspended = a
+        .log_lines()
+        .iter()
+        .filter(|l| {
+            l["event"] == "deferred"
+                && l["reason"]
+                    .as_str()
+                    .is_some_and(|r| r.contains("temporarily suspended"))
+        })
+        .count();
+    assert!(
+        suspended >= 1,
+        "later messages were deferred without a connection"
+    );
+    let n = accepted.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(
+        n < rcpts.len(),
+        "{n} connections for {} messages",
+        rcpts.len()
+    );
 }

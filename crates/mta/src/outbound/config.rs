@@ -119,6 +119,10 @@ pub struct OutboundConfig {
     pub max_hops: usize,
     /// Honour MTA-STS policies (RFC 8461) of destination domains.
     pub mta_sts: bool,
+    /// After no host of a destination could be reached, its other messages are deferred
+    /// without a connection for this long (Postfix's dead destination): a black-holed
+    /// domain costs one round of connect time-outs, not one per queued message.
+    pub dead_time: Duration,
 }
 
 impl OutboundConfig {
@@ -137,6 +141,7 @@ impl OutboundConfig {
             messages_per_connection: 100,
             max_hops: 50,
             mta_sts: true,
+            dead_time: Duration::from_secs(60),
         }
     }
 

@@ -49,6 +49,8 @@ pub struct Outbound {
     pool: Pool,
     destinations: Mutex<HashMap<String, Arc<Semaphore>>>,
     sts: MtaSts,
+    /// Destinations none of whose hosts answered: until when, and why.
+    dead: Mutex<HashMap<String, (std::time::Instant, String)>>,
     /// DKIM keys of the local domains (RFC 6376): mail whose `From:` is one of them is
     /// signed on its way out.
     signer: Option<Arc<mailward_auth::DkimSigner>>,
@@ -75,6 +77,7 @@ impl Outbound {
             pool: Pool::default(),
             destinations: Mutex::new(HashMap::new()),
             sts: MtaSts::default(),
+            dead: Mutex::new(HashMap::new()),
             signer: signer.filter(|s| !s.is_empty()),
         });
         if tokio::runtime::Handle::try_current().is_ok() {
@@ -120,6 +123,14 @@ impl Outbound {
         let Ok(_permit) = slots.acquire_owned().await else {
             return all(deferred("delivery is shutting down", None));
         };
+        // Checked after the wait for a slot: the attempts that held the slots may just
+        // have found the destination dead.
+        if let Some(reason) = self.dead_reason(&key) {
+            return all(deferred(
+                &format!("delivery to {key} temporarily suspended: {reason}"),
+                None,
+            ));
+        }
         // RFC 8689 §4.2.1: REQUIRETLS wants verified TLS at every hop; §5: a message
         // marked `TLS-Required: No` is sent without regard to MTA-STS (opportunistic TLS
         // still applies).
@@ -139,7 +150,37 @@ impl Outbound {
                 Err(outcome) => last = outcome,
             }
         }
+        if let RcptOutcome::Deferred { reason, .. } = &last {
+            self.mark_dead(&key, reason);
+        }
         all(last)
+    }
+
+    fn dead_reason(&self, key: &str) -> Option<String> {
+        let mut map = self.dead.lock().unwrap_or_else(|p| p.into_inner());
+        match map.get(key) {
+            Some((until, reason)) if *until > std::time::Instant::now() => Some(reason.clone()),
+            Some(_) => {
+                map.remove(key);
+                None
+            }
+            None => None,
+        }
+    }
+
+    fn mark_dead(&self, key: &str, reason: &str) {
+        if self.cfg.dead_time.is_zero() {
+            return;
+        }
+        let mut map = self.dead.lock().unwrap_or_else(|p| p.into_inner());
+        map.retain(|_, (until, _)| *until > std::time::Instant::now());
+        map.insert(
+            key.to_string(),
+            (
+                std::time::Instant::now() + self.cfg.dead_time,
+                reason.to_string(),
+            ),
+        );
     }
 
     /// The message with its `DKIM-Signature:` fields in front, when a local domain's key
