@@ -128,6 +128,27 @@ impl Connection {
         !self.buf.is_empty()
     }
 
+    /// True when nothing from the server is waiting to be read: nothing left over after
+    /// the last reply, and nothing on the socket (looked at without waiting). A server that
+    /// said something unasked is out of step with the commands (RFC 5321 §4.2).
+    pub async fn is_quiet(&mut self) -> bool {
+        if self.has_unread() {
+            return false;
+        }
+        let mut probe = [0u8; 512];
+        match tokio::time::timeout(Duration::ZERO, self.io.read(&mut probe)).await {
+            // Nothing there yet.
+            Err(_) => true,
+            // Bytes, the end of the stream or an error: not a connection to go on with.
+            Ok(Ok(n)) => {
+                self.buf
+                    .extend_from_slice(probe.get(..n).unwrap_or_default());
+                false
+            }
+            Ok(Err(_)) => false,
+        }
+    }
+
     /// Runs the TLS handshake over this connection (after `220` to STARTTLS, or at once
     /// for implicit TLS).
     pub async fn start_tls(
