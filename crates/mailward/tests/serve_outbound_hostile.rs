@@ -376,3 +376,35 @@ fn regress_an_unsolicited_reply_on_an_idle_connection_is_not_taken_for_the_next_
     );
     s.assert_healthy();
 }
+
+/// A server that says 220 to STARTTLS and then nothing: under the opportunistic policy the
+/// handshake's time-out is a failed handshake like any other (RFC 7435 §3), so the message
+/// goes in plaintext on the next connection. It was deferred on every attempt instead, so
+/// such a destination never got its mail.
+#[test]
+fn regress_a_stalled_tls_handshake_falls_back_to_plaintext_when_tls_is_opportunistic() {
+    let mut s = setup("starttls_stall", None);
+    let qid = s.send_one("alice@remote.test", "carol", "tls-stall");
+    let delivered = s.m.wait_for_event("delivered", Some(&qid));
+    assert!(delivered["tls"].is_null(), "sent in plaintext: {delivered}");
+    assert!(events_of(&s.m, "deferred", &qid).is_empty());
+    assert_eq!(s.dest.count("starttls"), 1);
+    assert_eq!(
+        s.dest.accepted(),
+        vec!["<tls-stall-1@sender.test>".to_string()]
+    );
+    s.assert_healthy();
+}
+
+/// The same stall with `tls = "encrypt"`: deferred, with the TLS failure as the reason.
+#[test]
+fn a_stalled_tls_handshake_defers_when_tls_is_required() {
+    let mut s = setup("starttls_stall", Some("encrypt"));
+    let qid = s.send_one("alice@remote.test", "carol", "tls-stall-required");
+    let first = s.deferred(&qid, 1);
+    let reason = first["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("TLS failed"), "{reason}");
+    assert_eq!(s.dest.count("accepted"), 0);
+    s.assert_still_queued(&qid, "TLS failed");
+    s.assert_healthy();
+}

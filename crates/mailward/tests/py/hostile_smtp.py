@@ -25,6 +25,7 @@ Modes:
   extra_reply            a stray `250` line right after its EHLO reply
   data_250               `250` to DATA instead of `354` (and no message taken)
   idle_chatter           0.3 s after each accepted message, an unsolicited `250` line
+  starttls_stall         like starttls_garbage, but silence instead of the garbage
 """
 import json
 import os
@@ -124,18 +125,19 @@ class Session(socketserver.BaseRequestHandler):
                     self.send(b"250 " + b"a" * (1 << 20) + b"\r\n")
                     return self.wait_for_close()
                 caps = [b"hostile.test", b"PIPELINING", b"8BITMIME", b"SIZE 10000000"]
-                if MODE == "starttls_garbage":
+                if MODE in ("starttls_garbage", "starttls_stall"):
                     caps.append(b"STARTTLS")
                 reply = b"".join(b"250-" + c + b"\r\n" for c in caps[:-1])
                 reply += b"250 " + caps[-1] + b"\r\n"
                 if MODE == "extra_reply":
                     reply += b"250 2.0.0 and one more\r\n"
                 self.send(reply)
-            elif line.upper() == b"STARTTLS" and MODE == "starttls_garbage":
+            elif line.upper() == b"STARTTLS" and MODE in ("starttls_garbage", "starttls_stall"):
                 record(event="starttls")
                 self.send(b"220 2.0.0 go ahead\r\n")
                 self.request.recv(65536)  # the ClientHello
-                self.send(b"this is not TLS at all\r\n" * 8)
+                if MODE == "starttls_garbage":
+                    self.send(b"this is not TLS at all\r\n" * 8)
                 return self.wait_for_close()
             elif verb == b"MAIL":
                 rcpts = []

@@ -166,9 +166,11 @@ impl Connection {
             ..
         } = self;
         let connector = if strict { &tls.strict } else { &tls.lax };
+        // A handshake that never ends is a failed handshake like any other, so the
+        // opportunistic policy goes on in plaintext (RFC 7435 §3) instead of deferring.
         let stream = tokio::time::timeout(timeout, connector.connect(server_name.clone(), io))
             .await
-            .map_err(|_| ClientError::Timeout("TLS handshake"))?
+            .map_err(|_| ClientError::Tls(format!("no handshake within {timeout:?}")))?
             .map_err(|e| ClientError::Tls(e.to_string()))?;
         let (_, session) = stream.get_ref();
         let verified = strict
