@@ -120,6 +120,13 @@ fn endless_continuation_lines_in_the_greeting_defer() {
     deferred_twice_for("continuation_greeting", "reply of more than 128 lines");
 }
 
+/// A line every 0.3 s never reaches the line limit: the greeting's time-out is for the
+/// whole reply, not for each read, so it still fires after 2 s.
+#[test]
+fn slow_endless_continuation_lines_time_out_and_defer() {
+    deferred_twice_for("slow_continuation", "timed out waiting for greeting");
+}
+
 #[test]
 fn endless_continuation_lines_after_ehlo_defer() {
     deferred_twice_for("continuation_ehlo", "reply of more than 128 lines");

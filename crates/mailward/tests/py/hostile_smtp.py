@@ -11,6 +11,8 @@ acknowledges it. Exits by itself after LIFETIME seconds, so a test that dies lea
 Modes:
   accept                 a well-behaved server (DELAY_MS before the 250 to the final dot)
   continuation_greeting  `220-` lines without end instead of a greeting
+  slow_continuation      `220-` lines without end, one every 0.3 s (never 128 of them
+                         within the client's time-out)
   continuation_ehlo      a greeting, then `250-` lines without end after EHLO
   long_line              a greeting, then a 1 MB line as the EHLO reply
   http                   an HTTP response instead of a greeting
@@ -81,12 +83,13 @@ class Session(socketserver.BaseRequestHandler):
         line, self.buf = self.buf.split(b"\n", 1)
         return line.rstrip(b"\r")
 
-    def endless(self, prefix):
+    def endless(self, prefix, pause=0.0):
         """Continuation lines until the client hangs up (or the connection limit)."""
         n = 0
         while time.monotonic() < self.deadline:
             n += 1
             self.send(b"%s-line %d of a reply that never ends\r\n" % (prefix, n))
+            time.sleep(pause)
 
     def wait_for_close(self):
         """Reads and ignores until the client hangs up (or the connection limit)."""
@@ -104,6 +107,8 @@ class Session(socketserver.BaseRequestHandler):
     def session(self):
         if MODE == "continuation_greeting":
             return self.endless(b"220")
+        if MODE == "slow_continuation":
+            return self.endless(b"220", 0.3)
         if MODE == "http":
             self.send(b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/html\r\n"
                       b"Content-Length: 22\r\nConnection: close\r\n\r\n<h1>Bad Request</h1>\r\n")
