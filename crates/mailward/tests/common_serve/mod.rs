@@ -104,6 +104,12 @@ impl Mailward {
         })
     }
 
+    /// Starts the test configuration plus `extra` as `edit` rewrites it (to change a key
+    /// of a section the test configuration already has, e.g. `[queue] concurrency`).
+    pub fn start_edited(extra: &str, edit: impl FnOnce(String) -> String) -> Mailward {
+        Mailward::launch(|dir| edit(config_text(dir, extra)))
+    }
+
     /// Like [`Mailward::start`] with the smtp listener on a fixed free port (so clients can
     /// reconnect after a restart) and loopback trusted.
     pub fn start_fixed_smtp(extra: &str) -> Mailward {

@@ -130,6 +130,27 @@ impl Connection {
         !self.buf.is_empty()
     }
 
+    /// True when nothing from the server is waiting to be read: nothing left over after
+    /// the last reply, and nothing on the socket (looked at without waiting). A server that
+    /// said something unasked is out of step with the commands (RFC 5321 §4.2).
+    pub async fn is_quiet(&mut self) -> bool {
+        if self.has_unread() {
+            return false;
+        }
+        let mut probe = [0u8; 512];
+        match tokio::time::timeout(Duration::ZERO, self.io.read(&mut probe)).await {
+            // Nothing there yet.
+            Err(_) => true,
+            // Bytes, the end of the stream or an error: not a connection to go on with.
+            Ok(Ok(n)) => {
+                self.buf
+                    .extend_from_slice(probe.get(..n).unwrap_or_default());
+                false
+            }
+            Ok(Err(_)) => false,
+        }
+    }
+
     /// Runs the TLS handshake over this connection (after `220` to STARTTLS, or at once
     /// for implicit TLS).
     pub async fn start_tls(
@@ -147,9 +168,11 @@ impl Connection {
             ..
         } = self;
         let connector = if strict { &tls.strict } else { &tls.lax };
+        // A handshake that never ends is a failed handshake like any other, so the
+        // opportunistic policy goes on in plaintext (RFC 7435 §3) instead of deferring.
         let stream = tokio::time::timeout(timeout, connector.connect(server_name.clone(), io))
             .await
-            .map_err(|_| ClientError::Timeout("TLS handshake"))?
+            .map_err(|_| ClientError::Tls(format!("no handshake within {timeout:?}")))?
             .map_err(|e| ClientError::Tls(e.to_string()))?;
         let (_, session) = stream.get_ref();
         let verified = strict

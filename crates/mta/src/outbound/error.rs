@@ -18,4 +18,11 @@ pub enum ClientError {
     Reply(#[from] ReplyError),
     #[error("TLS failed: {0}")]
     Tls(String),
+    /// RFC 5321 §4.2: one reply per command, in order. Bytes that arrived before a command
+    /// was sent would be taken for its reply, and every later reply for the one before.
+    #[error("the server sent a reply no command asked for (before {0})")]
+    Unsolicited(&'static str),
+    /// A reply the command cannot have (RFC 5321 §4.3.2), e.g. 250 to DATA.
+    #[error("unexpected reply to {0}: {1}")]
+    Unexpected(&'static str, String),
 }

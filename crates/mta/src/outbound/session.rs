@@ -201,8 +201,12 @@ pub async fn authenticate(
     }
 }
 
-/// RSET before a connection is reused; true when the server is still there and willing.
+/// RSET before a connection is reused; true when the server is still there and willing,
+/// and said nothing while the connection was idle (that would be read as the reply to RSET).
 pub async fn reset(conn: &mut Connection, command: Duration) -> bool {
+    if !conn.is_quiet().await {
+        return false;
+    }
     if conn.write(b"RSET\r\n", command, "RSET").await.is_err() {
         return false;
     }
@@ -260,6 +264,11 @@ pub async fn send(
     tx: &Transaction<'_>,
     t: &super::config::Timeouts,
 ) -> Result<Vec<RcptReply>, ClientError> {
+    // Whatever the server sent before MAIL would be read as the reply to MAIL, and so on:
+    // a 250 to RCPT taken for the reply to DATA counted a message as sent that never was.
+    if !conn.is_quiet().await {
+        return Err(ClientError::Unsolicited("MAIL"));
+    }
     let dsn = caps.has(EXT_DSN);
     let mut mail = format!("MAIL FROM:<{}>", tx.sender);
     if caps.has(EXT_SIZE) {
@@ -365,7 +374,10 @@ pub async fn send(
                 conn.read_reply(t.data_init, "DATA").await?
             }
         };
-        if go.code != 354 {
+        if go.is_positive() {
+            // RFC 5321 §4.3.2: DATA is answered 354 or refused; a 2xx is no message taken.
+            return Err(ClientError::Unexpected("DATA", go.one_line()));
+        } else if go.code != 354 {
             Some(go)
         } else {
             let stuffed = dot_stuff(tx.body);
