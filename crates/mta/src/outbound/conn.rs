@@ -124,6 +124,27 @@ impl Connection {
         .map_err(|e| ClientError::Io(stage, e.to_string()))
     }
 
+    /// Writes a message body in blocks of 64 KiB, each under its own `timeout` (RFC 5321
+    /// §4.5.3.2.5: the data block time-out is per write, so a large message on a slow link
+    /// is not cut off while it moves).
+    pub async fn write_blocks(
+        &mut self,
+        bytes: &[u8],
+        timeout: Duration,
+        stage: &'static str,
+    ) -> Result<(), ClientError> {
+        for block in bytes.chunks(64 * 1024) {
+            tokio::time::timeout(timeout, self.io.write_all(block))
+                .await
+                .map_err(|_| ClientError::Timeout(stage))?
+                .map_err(|e| ClientError::Io(stage, e.to_string()))?;
+        }
+        tokio::time::timeout(timeout, self.io.flush())
+            .await
+            .map_err(|_| ClientError::Timeout(stage))?
+            .map_err(|e| ClientError::Io(stage, e.to_string()))
+    }
+
     /// Bytes the server sent that no command asked for yet (RFC 2920 §3.1: nothing may
     /// follow the reply to STARTTLS before the handshake).
     pub fn has_unread(&self) -> bool {

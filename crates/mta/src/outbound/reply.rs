@@ -17,6 +17,12 @@ pub const MAX_LINES: usize = 128;
 pub enum ReplyError {
     #[error("reply longer than {MAX_REPLY} octets")]
     TooLong,
+    /// smtp-proto keeps at most 4096 octets of a reply's text (its lines joined).
+    #[error(
+        "reply text longer than {} octets",
+        smtp_proto::response::parser::MAX_RESPONSE_LENGTH
+    )]
+    TextTooLong,
     #[error("reply of more than {MAX_LINES} lines")]
     TooManyLines,
     #[error("not an SMTP reply: {0}")]
@@ -140,7 +146,7 @@ pub fn parse(raw: &[u8]) -> Result<Reply, ReplyError> {
             status: (r.esc[0] != 0).then_some(r.esc),
             text: r.message,
         }),
-        Err(smtp_proto::Error::ResponseTooLong) => Err(ReplyError::TooLong),
+        Err(smtp_proto::Error::ResponseTooLong) => Err(ReplyError::TextTooLong),
         Err(e) => Err(ReplyError::NotSmtp(format!("{e:?}"))),
     }
 }

@@ -364,7 +364,7 @@ pub async fn send(
         // RFC 3030 §2: BDAT <size> LAST, then exactly that many octets.
         let head = format!("BDAT {} LAST\r\n", tx.body.len());
         conn.write(head.as_bytes(), t.data_block, "BDAT").await?;
-        conn.write(tx.body, t.data_block, "BDAT").await?;
+        conn.write_blocks(tx.body, t.data_block, "BDAT").await?;
         Some(conn.read_reply(t.data_end, "end of data").await?)
     } else {
         let go = match data_reply {
@@ -381,7 +381,7 @@ pub async fn send(
             Some(go)
         } else {
             let stuffed = dot_stuff(tx.body);
-            conn.write(&stuffed, t.data_block, "DATA").await?;
+            conn.write_blocks(&stuffed, t.data_block, "DATA").await?;
             Some(conn.read_reply(t.data_end, "end of data").await?)
         }
     };

@@ -92,6 +92,11 @@ impl Outbound {
 
     fn destination_slots(&self, key: &str) -> Arc<Semaphore> {
         let mut map = self.destinations.lock().unwrap_or_else(|p| p.into_inner());
+        // Destinations nobody is sending to give their entry back (the map would otherwise
+        // grow with every domain ever written to).
+        if map.len() > 4096 {
+            map.retain(|_, s| Arc::strong_count(s) > 1);
+        }
         map.entry(key.to_string())
             .or_insert_with(|| Arc::new(Semaphore::new(self.cfg.per_destination.max(1))))
             .clone()
