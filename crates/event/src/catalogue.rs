@@ -137,6 +137,8 @@ catalogue! {
     ReportQueued(ReportQueued<'a>) = "report_queued", Info;
     /// The queue could not be scanned.
     QueueScanFailed(Reason<'a>) = "queue_scan_failed", Warn;
+    /// The system's resolver configuration could not be used; a fallback is (`reason`).
+    ResolverFallback(Reason<'a>) = "resolver_fallback", Warn;
     /// A message could not be DKIM-signed (a key or signing error); it was sent unsigned.
     DkimSignFailed(Reason<'a>) = "dkim_sign_failed", Warn;
     /// A queue record could not be updated after a delivery attempt.

@@ -33,9 +33,25 @@ impl RemoteTransport for Remote {
     }
 }
 
-/// The resolver `[dns] resolver` names, or the system's.
+/// The resolver `[dns] resolver` names, or the system's. A machine without a usable
+/// `/etc/resolv.conf` still serves (local mail needs no DNS): its resolver asks
+/// 127.0.0.1:53, and remote mail waits until DNS answers.
 pub fn resolver(cfg: &config::Config) -> anyhow::Result<Resolver> {
-    Resolver::from_config(&cfg.dns.resolver).context("cannot set up the DNS resolver")
+    if !cfg.dns.resolver.is_empty() {
+        return Resolver::with_servers(&cfg.dns.resolver).context("cannot set up the DNS resolver");
+    }
+    match Resolver::system() {
+        Ok(r) => Ok(r),
+        Err(e) => {
+            mailward_event::Scope::service().emit(mailward_event::Event::ResolverFallback(
+                mailward_event::Reason::new(format!(
+                    "system resolver unusable ({e}); asking 127.0.0.1:53"
+                )),
+            ));
+            Resolver::with_servers(&[std::net::SocketAddr::from(([127, 0, 0, 1], 53))])
+                .context("cannot set up the DNS resolver")
+        }
+    }
 }
 
 /// The SMTP client from the configuration.
