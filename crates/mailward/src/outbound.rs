@@ -64,12 +64,9 @@ pub fn transport(loaded: &Loaded, resolver: Resolver) -> anyhow::Result<Arc<Outb
     out.per_destination = o.per_destination.max(1);
     out.idle_keep = o.idle_keep;
     out.mta_sts = o.mta_sts;
-    // A dead destination is left alone for a minute, or until the next retry when retries
-    // come sooner.
-    out.dead_time = cfg
-        .queue
-        .retry_initial
-        .min(std::time::Duration::from_secs(60));
+    // A dead destination is left alone for a minute, and always for less than the first
+    // retry: the message whose attempt found it dead connects again when its retry comes.
+    out.dead_time = (cfg.queue.retry_initial / 2).min(std::time::Duration::from_secs(60));
     out.timeouts = Timeouts {
         connect: o.connect_timeout,
         greeting: o.command_timeout,

@@ -462,7 +462,13 @@ impl Outbound {
                 self.release(target, conn, caps);
                 Some(out)
             }
-            Err(ClientError::Closed("MAIL") | ClientError::Io("MAIL", _)) if reused => None,
+            // A kept connection the server closed meanwhile, or one it chattered on while
+            // idle: nothing was sent, a fresh connection takes the message.
+            Err(
+                ClientError::Closed("MAIL")
+                | ClientError::Io("MAIL", _)
+                | ClientError::Unsolicited("MAIL"),
+            ) if reused => None,
             Err(e) => Some(all(deferred(&format!("{relay}: {e}"), Some(relay.clone())))),
         }
     }
