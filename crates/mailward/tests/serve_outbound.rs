@@ -85,6 +85,20 @@ fn instance_full(
     outbound: &str,
     extra: &str,
 ) -> Mailward {
+    instance_with(domain, ip, smtp_port, dns_port, outbound, "", extra)
+}
+
+/// [`instance_full`] with more `[relay]` keys (a smarthost).
+fn instance_with(
+    domain: &str,
+    ip: &str,
+    smtp_port: u16,
+    dns_port: u16,
+    outbound: &str,
+    relay: &str,
+    extra: &str,
+) -> Mailward {
+    let relay = relay.to_string();
     // `[outbound]` keys given by the caller replace the defaults below.
     let mut defaults = String::new();
     for line in [
@@ -118,7 +132,7 @@ name = "{domain}"
 
 [relay]
 networks = []
-
+{relay}
 [dns]
 resolver = "127.0.0.1:{dns_port}"
 
@@ -404,41 +418,17 @@ fn a_smarthost_with_auth_carries_everything() {
     b.add_account("bob@b.test", None);
     b.add_account("carol@b.test", None);
     let b_submission = b.listener_port("submission");
-    let a = Mailward::launch_with(|dir: &Path| {
-        format!(
-            r#"[server]
-hostname = "mx.a.test"
-data_dir = "{data}"
-
-[listen]
-smtp = ["127.0.0.2:{port}"]
-submission = ["127.0.0.2:0"]
-imap = "127.0.0.2:0"
-
-[[domains]]
-name = "a.test"
-
-[relay]
-networks = []
-host = "127.0.0.3:{b_submission}"
-username = "bob@b.test"
-password = "{PASSWORD}"
-
-[dns]
-resolver = "127.0.0.1:{dns}"
-
-[queue]
-retry_initial = "1s"
-scan_interval = "1s"
-
-[logging]
-file = "{log}"
-"#,
-            data = dir.join("data").display(),
-            log = dir.join("mailward.log").display(),
-            dns = dns.port,
-        )
-    });
+    let a = instance_with(
+        "a.test",
+        "127.0.0.2",
+        port,
+        dns.port,
+        "",
+        &format!(
+            "host = \"127.0.0.3:{b_submission}\"\nusername = \"bob@b.test\"\npassword = \"{PASSWORD}\"\n"
+        ),
+        "",
+    );
     a.add_account("alice@a.test", None);
     submit(
         &a,

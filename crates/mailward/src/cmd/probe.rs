@@ -180,13 +180,8 @@ fn resolver_servers(
     given
         .iter()
         .map(|s| {
-            let s = s.trim();
-            s.parse::<SocketAddr>()
-                .or_else(|_| {
-                    s.parse::<std::net::IpAddr>()
-                        .map(|ip| SocketAddr::new(ip, 53))
-                })
-                .map_err(|_| anyhow::anyhow!("invalid --resolver {s:?} (expected IP or IP:PORT)"))
+            crate::config::parse_resolver(s)
+                .ok_or_else(|| anyhow::anyhow!("invalid --resolver {s:?} (expected IP or IP:PORT)"))
         })
         .collect()
 }

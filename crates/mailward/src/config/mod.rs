@@ -5,7 +5,7 @@
 
 mod outbound;
 
-pub use outbound::{DnsSection, OutboundSection, RouteSection, split_host_port};
+pub use outbound::{DnsSection, OutboundSection, RouteSection, parse_resolver, split_host_port};
 
 use anyhow::{Context, bail};
 use mailward_mta::Cidr;
@@ -148,14 +148,19 @@ enum OneOrMany {
     Many(Vec<String>),
 }
 
-/// `"ip:port"`, `""` (not served) or a list of `"ip:port"`.
-fn de_addrs<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<SocketAddr>, D::Error> {
-    let list = match OneOrMany::deserialize(d)? {
+/// A string (`""` = none) or a list of strings.
+fn one_or_many<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    Ok(match OneOrMany::deserialize(d)? {
         OneOrMany::One(s) if s.trim().is_empty() => Vec::new(),
         OneOrMany::One(s) => vec![s],
         OneOrMany::Many(v) => v,
-    };
-    list.iter()
+    })
+}
+
+/// `"ip:port"`, `""` (not served) or a list of `"ip:port"`.
+fn de_addrs<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<SocketAddr>, D::Error> {
+    one_or_many(d)?
+        .iter()
         .map(|s| {
             s.trim().parse::<SocketAddr>().map_err(|_| {
                 serde::de::Error::custom(format!(

@@ -16,32 +16,25 @@ pub struct DnsSection {
     pub resolver: Vec<SocketAddr>,
 }
 
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum OneOrMany {
-    One(String),
-    Many(Vec<String>),
+/// A name server: `"IP:PORT"`, or `"IP"` for port 53.
+pub fn parse_resolver(s: &str) -> Option<SocketAddr> {
+    let s = s.trim();
+    s.parse::<SocketAddr>().ok().or_else(|| {
+        s.parse::<std::net::IpAddr>()
+            .ok()
+            .map(|ip| SocketAddr::new(ip, 53))
+    })
 }
 
 fn de_resolvers<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<SocketAddr>, D::Error> {
-    let list = match OneOrMany::deserialize(d)? {
-        OneOrMany::One(s) if s.trim().is_empty() => Vec::new(),
-        OneOrMany::One(s) => vec![s],
-        OneOrMany::Many(v) => v,
-    };
-    list.iter()
+    super::one_or_many(d)?
+        .iter()
         .map(|s| {
-            let s = s.trim();
-            s.parse::<SocketAddr>()
-                .or_else(|_| {
-                    s.parse::<std::net::IpAddr>()
-                        .map(|ip| SocketAddr::new(ip, 53))
-                })
-                .map_err(|_| {
-                    serde::de::Error::custom(format!(
-                        "invalid resolver {s:?} (expected \"ip\" or \"ip:port\")"
-                    ))
-                })
+            parse_resolver(s).ok_or_else(|| {
+                serde::de::Error::custom(format!(
+                    "invalid resolver {s:?} (expected \"ip\" or \"ip:port\")"
+                ))
+            })
         })
         .collect()
 }
