@@ -90,8 +90,32 @@ fn port_25_delivers_to_maildir_with_trace_headers_and_logs() {
     for ev in ["connect", "helo", "mail_from", "rcpt", "disconnect"] {
         assert!(log.iter().any(|l| l["event"] == ev), "no {ev} event");
     }
-    // The queue is empty once delivered.
-    assert!(m.cli(&["queue", "list"], None).contains("0 message(s)"));
+    // Once delivered, the queue holds only the success report NOTIFY=SUCCESS asked for
+    // (RFC 3461 §5.2.2), from the null sender to alice, waiting for remote delivery.
+    let q = m.cli(&["queue", "list", "--json"], None);
+    let rows: Vec<serde_json::Value> = q
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    assert_eq!(rows.len(), 1, "{q}");
+    assert_eq!(rows[0]["envelope"]["sender"], "");
+    assert_eq!(
+        rows[0]["envelope"]["rcpts"][0]["address"],
+        "alice@remote.test"
+    );
+    let report = m.cli(
+        &[
+            "queue",
+            "show",
+            rows[0]["envelope"]["id"].as_str().expect("id"),
+        ],
+        None,
+    );
+    assert!(report.contains("Action: delivered"), "{report}");
+    assert!(
+        report.contains("Final-Recipient: rfc822; bob+news@example.test"),
+        "{report}"
+    );
 }
 
 #[test]
@@ -138,7 +162,7 @@ fn submissions_465_is_tls_from_the_first_byte_and_relays_for_users() {
         mail.contains("Return-Path: <postmaster@example.test>"),
         "{mail}"
     );
-    // The remote recipient waits in the queue (outbound delivery is a later issue).
+    // The remote recipient waits in the queue (no DNS answers in these tests).
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
         let q = m.cli(&["queue", "list"], None);
@@ -159,7 +183,8 @@ fn never_an_open_relay() {
     let m = server();
     let out = m.scenario("open_relay");
     assert_eq!(out["refused"].as_object().map(|o| o.len()), Some(9));
-    assert!(m.cli(&["queue", "list"], None).contains("0 message(s)"));
+    let q = m.cli(&["queue", "list"], None);
+    assert!(q.contains("0 message(s)"), "{q}");
 }
 
 #[test]

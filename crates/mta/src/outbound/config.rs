@@ -45,6 +45,8 @@ pub struct Route {
 }
 
 impl Route {
+    /// `domain` itself, or (for a route written `.parent`) any name below `parent` and
+    /// `parent` itself.
     pub fn matches(&self, domain: &str) -> bool {
         let d = domain.trim_end_matches('.').to_ascii_lowercase();
         match self.domain.strip_prefix('.') {
@@ -145,8 +147,49 @@ impl OutboundConfig {
         }
     }
 
-    /// The fixed route for `domain`, if any.
+    /// The fixed route for `domain`, if any: the route for the domain itself, else the one
+    /// for its longest matching parent (`.example.test`), whatever their order in the file.
     pub fn route_for(&self, domain: &str) -> Option<&Route> {
-        self.routes.iter().find(|r| r.matches(domain))
+        self.routes
+            .iter()
+            .filter(|r| r.matches(domain))
+            .max_by_key(|r| (!r.domain.starts_with('.'), r.domain.len()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn route(domain: &str, host: &str) -> Route {
+        Route {
+            domain: domain.into(),
+            host: host.into(),
+            port: 25,
+            tls: None,
+        }
+    }
+
+    #[test]
+    fn the_route_for_a_domain_itself_wins_over_a_parent_whatever_the_order() {
+        let mut cfg = OutboundConfig::new("mx.test");
+        cfg.routes = vec![
+            route(".test", "catch-all"),
+            route(".b.test", "b-parent"),
+            route("hostile.test", "exact"),
+        ];
+        assert_eq!(
+            cfg.route_for("hostile.test").map(|r| r.host.as_str()),
+            Some("exact")
+        );
+        assert_eq!(
+            cfg.route_for("x.b.test").map(|r| r.host.as_str()),
+            Some("b-parent")
+        );
+        assert_eq!(
+            cfg.route_for("other.test").map(|r| r.host.as_str()),
+            Some("catch-all")
+        );
+        assert_eq!(cfg.route_for("example.org"), None);
     }
 }
