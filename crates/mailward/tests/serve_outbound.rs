@@ -46,29 +46,41 @@ fn free_port_on_both() -> u16 {
 
 fn start_dns(records: &[&str]) -> Option<Dns> {
     let dnsmasq = debian_tool("dnsmasq", "dnsmasq-base")?;
-    let port = free_udp_port();
-    let mut cmd = Command::new(dnsmasq);
-    cmd.args([
-        "--keep-in-foreground",
-        "--no-resolv",
-        "--no-hosts",
-        "--bind-interfaces",
-        "--listen-address=127.0.0.1",
-        "--local=/test/",
-        "--log-facility=-",
-    ])
-    .arg(format!("--port={port}"))
-    .args(records)
-    .stdout(Stdio::null())
-    .stderr(Stdio::null());
-    let child = cmd.spawn().expect("start dnsmasq");
-    // Ready when it answers on its port.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while std::net::UdpSocket::bind(("127.0.0.1", port)).is_ok() {
-        assert!(Instant::now() < deadline, "dnsmasq did not start");
-        std::thread::sleep(Duration::from_millis(50));
+    // A port picked free may be taken again before dnsmasq binds it (tests run in
+    // parallel): a dnsmasq that exits is started again on another port.
+    for _ in 0..5 {
+        let port = free_udp_port();
+        let mut child = Command::new(&dnsmasq)
+            .args([
+                "--keep-in-foreground",
+                "--no-resolv",
+                "--no-hosts",
+                "--bind-interfaces",
+                "--listen-address=127.0.0.1",
+                "--local=/test/",
+                "--log-facility=-",
+            ])
+            .arg(format!("--port={port}"))
+            .args(records)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start dnsmasq");
+        // Ready when its port is taken; gone when it could not bind.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if std::net::UdpSocket::bind(("127.0.0.1", port)).is_err() {
+                return Some(Dns { child, port });
+            }
+            if child.try_wait().ok().flatten().is_some() || Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
-    Some(Dns { child, port })
+    panic!("dnsmasq did not start");
 }
 
 /// One instance serving `domain` as `mx.<domain>` on `ip`.
