@@ -33,6 +33,7 @@ enum Command {
     /// Reconstruct message flows and summaries from Postfix, Exim and mailward logs.
     Logs(cmd::logs::LogsArgs),
     /// Run the mail server: SMTP (25), submission (587), SMTPS (465), queue, local delivery,
+    /// outbound delivery by MX (STARTTLS, MTA-STS, DKIM signing, DSNs),
     /// IMAP (143, 993) and POP3 (110, 995).
     Serve(cmd::serve::ServeArgs),
     /// Manage mail accounts.
