@@ -40,7 +40,7 @@ fn whole_sample_tree_names_each_broken_file_and_exits_1() {
         "aggregate/invalid_xml.xml: invalid DMARC aggregate report",
         "report_with_upper_cased_pass.xml: invalid DMARC aggregate report",
         "empty.xml: empty file",
-        "failure/netease-failure-report.eml: no DMARC aggregate",
+        "failure/netease-failure-report.eml: no DMARC aggregate or SMTP TLS report found in this message: it is a failure (ruf",
     ] {
         assert!(stderr.contains(broken), "{broken} not in {stderr}");
     }

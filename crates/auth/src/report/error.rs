@@ -23,6 +23,11 @@ pub enum ReportError {
     Empty,
     #[error("no DMARC aggregate or SMTP TLS report found in this message")]
     NoReport,
+    #[error(
+        "no DMARC aggregate or SMTP TLS report found in this message: it is a failure \
+         (ruf, RFC 6591 feedback-report) report, which `dmarc read` does not read"
+    )]
+    FailureReport,
     #[error("cannot parse as an e-mail")]
     NotMail,
 }

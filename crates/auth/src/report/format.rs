@@ -49,3 +49,27 @@ impl InputFormat {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::InputFormat;
+    use std::path::Path;
+
+    #[test]
+    fn magic_numbers_win_over_a_wrong_extension() {
+        let p = Path::new("report.xml");
+        assert_eq!(InputFormat::detect(p, b"\x1f\x8b\x08"), InputFormat::Gzip);
+        assert_eq!(InputFormat::detect(p, b"PK\x03\x04"), InputFormat::Zip);
+    }
+
+    #[test]
+    fn maildir_files_without_extension_are_sniffed() {
+        let p = Path::new("1700000000.M1P2.host:2,S");
+        assert_eq!(InputFormat::detect(p, b"From: a@b\r\n"), InputFormat::Mail);
+        assert_eq!(
+            InputFormat::detect(p, b"\xef\xbb\xbf <?xml"),
+            InputFormat::Xml
+        );
+        assert_eq!(InputFormat::detect(p, b"\n{\"a\":1}"), InputFormat::Json);
+    }
+}

@@ -142,8 +142,23 @@ fn parse_mail(bytes: &[u8], limits: &Limits) -> Result<ReadReport, ReportError> 
     }
     match TlsReport::parse_rfc5322(bytes, cap) {
         Ok(report) => Ok(ReadReport::Tls(TlsSummary::from_report(&report))),
+        Err(MailAuthError::NoReportsFound) if is_failure_report(bytes) => {
+            Err(ReportError::FailureReport)
+        }
         Err(e) => Err(from_mail_auth(e, limits, ReportError::InvalidTls)),
     }
+}
+
+/// A DMARC failure report is `multipart/report; report-type=feedback-report` with a
+/// `message/feedback-report` part (RFC 6591 §3, RFC 5965 §2; some senders send only the
+/// part): told apart so the user knows why it was not read.
+fn is_failure_report(bytes: &[u8]) -> bool {
+    let has = |pattern: &[u8]| {
+        bytes
+            .windows(pattern.len())
+            .any(|w| w.eq_ignore_ascii_case(pattern))
+    };
+    has(b"report-type=feedback-report") || has(b"message/feedback-report")
 }
 
 fn from_mail_auth(
