@@ -1,11 +1,12 @@
 //! Mail authentication and the DNS it needs (DESIGN.md, `crates/auth`): one resolver for
 //! the whole server ([`dns::Resolver`], hickory with its cache, `[dns] resolver` in the
 //! configuration), used by outbound routing (MX, A/AAAA) and by the SPF, DKIM, DMARC and
-//! ARC checks that come next; DKIM signing of outbound mail ([`dkim::Signer`]); reading the
+//! ARC checks that come next; DKIM signing of outbound mail ([`dkim::Signer`]); auditing a domain's mail records ([`dnscheck`]); reading the
 //! DMARC aggregate and SMTP TLS reports others send ([`report`]).
 
 pub mod dkim;
 pub mod dns;
+pub mod dnscheck;
 pub mod report;
 
 pub use dkim::{DkimError, Signer as DkimSigner};

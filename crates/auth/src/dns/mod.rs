@@ -190,6 +190,22 @@ impl Resolver {
         }
     }
 
+    /// The host names an address maps back to (PTR at `in-addr.arpa`/`ip6.arpa`, RFC 1035
+    /// §3.5, RFC 3596 §2.5), without the trailing dot.
+    pub async fn ptr(&self, ip: IpAddr) -> Result<Vec<String>, DnsError> {
+        match self.inner.resolver().reverse_lookup(ip).await {
+            Ok(lookup) => Ok(lookup
+                .answers()
+                .iter()
+                .filter_map(|r| match &r.data {
+                    RData::PTR(p) => Some(p.0.to_ascii().trim_end_matches('.').to_string()),
+                    _ => None,
+                })
+                .collect()),
+            Err(e) => Err(classify(&ip.to_string(), "PTR", e)),
+        }
+    }
+
     /// The TLSA records at `name` (`_25._tcp.mx.example.`, RFC 7672 §2.2), as DNS gave
     /// them. This resolver does not validate DNSSEC, so the answer is not authenticated:
     /// DANE needs a validating resolver before these may be used to refuse a certificate.

@@ -1,0 +1,434 @@
+//! SPF (RFC 7208): exactly one `v=spf1` record (§4.5), its terms known and well formed
+//! (§4.6.1, §5, §6), the DNS-querying terms counted through `include:` and `redirect=` (at
+//! most 10, §4.6.4) with their void lookups (at most 2), include loops, and the policy of
+//! `all` (§5.1): `+all` lets anyone send as the domain.
+
+use super::report::Item;
+use super::txt_with_prefix;
+use crate::dns::{DnsError, MxAnswer, Resolver};
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+const CHECK: &str = "spf";
+/// RFC 7208 §4.6.4.
+const LOOKUP_LIMIT: usize = 10;
+const VOID_LIMIT: usize = 2;
+/// Records fetched while walking includes, at most: the walk stops well past the limit.
+const WALK_LIMIT: usize = 40;
+
+/// One term of a record (RFC 7208 §4.6.1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Term {
+    Mechanism {
+        qualifier: char,
+        /// Lower-case: `all`, `include`, `a`, `mx`, `ptr`, `ip4`, `ip6`, `exists`.
+        name: String,
+        /// The domain-spec or address, without its CIDR length.
+        arg: Option<String>,
+    },
+    Modifier {
+        /// Lower-case.
+        name: String,
+        value: String,
+    },
+}
+
+/// The terms of a `v=spf1` record, or what is wrong with it.
+fn parse(record: &str) -> Result<Vec<Term>, String> {
+    let mut words = record.split_ascii_whitespace();
+    match words.next() {
+        Some(v) if v.eq_ignore_ascii_case("v=spf1") => {}
+        _ => return Err("does not start with v=spf1".into()),
+    }
+    let mut terms = Vec::new();
+    for word in words {
+        terms.push(parse_term(word)?);
+    }
+    for name in ["redirect", "exp"] {
+        let n = terms
+            .iter()
+            .filter(|t| matches!(t, Term::Modifier { name: m, .. } if m == name))
+            .count();
+        if n > 1 {
+            // §6: each at most once.
+            return Err(format!(
+                "{name}= appears {n} times (at most once, RFC 7208 §6)"
+            ));
+        }
+    }
+    Ok(terms)
+}
+
+fn parse_term(word: &str) -> Result<Term, String> {
+    // A modifier: name "=" value, the name being ALPHA *( ALPHA / DIGIT / "-" / "_" / "." ).
+    if let Some((name, value)) = word.split_once('=')
+        && name.starts_with(|c: char| c.is_ascii_alphabetic())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
+        let name = name.to_ascii_lowercase();
+        if (name == "redirect" || name == "exp") && value.is_empty() {
+            return Err(format!("{word:?}: {name}= needs a domain"));
+        }
+        return Ok(Term::Modifier {
+            name,
+            value: value.to_string(),
+        });
+    }
+    let (qualifier, rest) = match word.chars().next() {
+        Some(q @ ('+' | '-' | '~' | '?')) => (q, &word[1..]),
+        _ => ('+', word),
+    };
+    let split = rest.find([':', '/']).unwrap_or(rest.len());
+    let name = rest[..split].to_ascii_lowercase();
+    let tail = &rest[split..];
+    let (arg, cidr) = match tail.strip_prefix(':') {
+        Some(a) => match name.as_str() {
+            // For addresses the `/` is the prefix length; for a and mx it follows the domain.
+            "ip4" | "ip6" | "a" | "mx" => match a.split_once('/') {
+                Some((d, c)) => (Some(d.to_string()), Some(c.to_string())),
+                None => (Some(a.to_string()), None),
+            },
+            _ => (Some(a.to_string()), None),
+        },
+        None => (None, tail.strip_prefix('/').map(str::to_string)),
+    };
+    let bad = |why: &str| Err(format!("{word:?}: {why}"));
+    match name.as_str() {
+        "all" if arg.is_none() && cidr.is_none() => {}
+        "all" => return bad("all takes no argument"),
+        "include" | "exists" => {
+            if arg.as_deref().is_none_or(str::is_empty) {
+                return bad("needs a domain");
+            }
+        }
+        "ptr" if cidr.is_none() => {}
+        "a" | "mx" => {
+            if let Some(c) = &cidr {
+                // a/mx dual-cidr: "/n" or "/n//m" or "//m".
+                let ok = c
+                    .split("//")
+                    .all(|p| p.is_empty() || p.parse::<u8>().is_ok_and(|n| n <= 128));
+                if !ok {
+                    return bad("bad CIDR length");
+                }
+            }
+        }
+        "ip4" => {
+            if arg
+                .as_deref()
+                .and_then(|a| a.parse::<Ipv4Addr>().ok())
+                .is_none()
+            {
+                return bad("ip4 needs an IPv4 address");
+            }
+            if cidr
+                .as_deref()
+                .is_some_and(|c| c.parse::<u8>().map_or(true, |n| n > 32))
+            {
+                return bad("IPv4 prefix length over 32");
+            }
+        }
+        "ip6" => {
+            if arg
+                .as_deref()
+                .and_then(|a| a.parse::<Ipv6Addr>().ok())
+                .is_none()
+            {
+                return bad("ip6 needs an IPv6 address");
+            }
+            if cidr
+                .as_deref()
+                .is_some_and(|c| c.parse::<u8>().map_or(true, |n| n > 128))
+            {
+                return bad("IPv6 prefix length over 128");
+            }
+        }
+        _ => return bad("unknown mechanism (RFC 7208 §5)"),
+    }
+    Ok(Term::Mechanism {
+        qualifier,
+        name,
+        arg,
+    })
+}
+
+/// What walking the include tree found.
+#[derive(Debug, Default)]
+struct Walk {
+    lookups: usize,
+    /// Names whose lookup gave nothing (NXDOMAIN/NODATA).
+    voids: Vec<String>,
+    /// Problems in included records, each one item.
+    failures: Vec<(String, String)>,
+    /// `a → b → a` chains.
+    loops: Vec<String>,
+}
+
+pub(crate) async fn check(resolver: &Resolver, domain: &str) -> Vec<Item> {
+    let records = match txt_with_prefix(resolver, domain, "v=spf1").await {
+        Ok(r) => r,
+        Err(e) => {
+            return vec![Item::fail(
+                CHECK,
+                domain,
+                format!("DNS lookup failed: {e}"),
+                "check that the domain's name servers answer",
+            )];
+        }
+    };
+    let record = match records.as_slice() {
+        [] => {
+            return vec![Item::fail(
+                CHECK,
+                domain,
+                "no SPF record: anyone may send as this domain",
+                format!(
+                    "publish `{domain}. IN TXT \"v=spf1 mx -all\"` (listing every host that sends for it)"
+                ),
+            )];
+        }
+        [one] => one.clone(),
+        many => {
+            return vec![Item::fail(
+                CHECK,
+                domain,
+                format!(
+                    "{} SPF records; receivers return permerror (RFC 7208 §4.5): {}",
+                    many.len(),
+                    many.join(" | ")
+                ),
+                "merge them into one v=spf1 record",
+            )];
+        }
+    };
+    let terms = match parse(&record) {
+        Ok(t) => t,
+        Err(why) => {
+            return vec![Item::fail(
+                CHECK,
+                domain,
+                format!("syntax error, receivers return permerror: {why}"),
+                "correct the record (RFC 7208 §4.6.1: mechanisms all, include, a, mx, ptr, ip4, ip6, exists; modifiers redirect=, exp=)",
+            )];
+        }
+    };
+    let mut items = vec![Item::pass(CHECK, domain, format!("one record: {record}"))];
+    items.push(all_policy(domain, &terms));
+    let walk = walk(resolver, domain, &terms).await;
+    for (subject, why) in walk.failures {
+        items.push(Item::fail(
+            CHECK,
+            subject,
+            why,
+            "fix or remove the include/redirect: receivers return permerror",
+        ));
+    }
+    for chain in &walk.loops {
+        items.push(Item::fail(
+            CHECK,
+            domain,
+            format!("include loop: {chain}"),
+            "remove the include that points back: receivers return permerror",
+        ));
+    }
+    if walk.lookups > LOOKUP_LIMIT {
+        items.push(Item::fail(
+            CHECK,
+            domain,
+            format!(
+                "{}{} DNS-querying terms (include, a, mx, ptr, exists, redirect) counted through includes; over the limit of {LOOKUP_LIMIT}, receivers return permerror (RFC 7208 §4.6.4)",
+                if walk.lookups >= WALK_LIMIT { "at least " } else { "" },
+                walk.lookups
+            ),
+            "replace includes and a/mx terms with ip4:/ip6: ranges, drop unused includes",
+        ));
+    } else {
+        items.push(Item::pass(
+            CHECK,
+            domain,
+            format!(
+                "{} DNS-querying terms counted through includes (limit {LOOKUP_LIMIT})",
+                walk.lookups
+            ),
+        ));
+    }
+    if walk.voids.len() > VOID_LIMIT {
+        items.push(Item::fail(
+            CHECK,
+            domain,
+            format!(
+                "{} void lookups (names without records: {}); over the limit of {VOID_LIMIT} (RFC 7208 §4.6.4)",
+                walk.voids.len(),
+                walk.voids.join(", ")
+            ),
+            "remove terms naming domains that do not exist",
+        ));
+    } else if !walk.voids.is_empty() {
+        items.push(Item::warn(
+            CHECK,
+            domain,
+            format!(
+                "void lookups (names without records): {}",
+                walk.voids.join(", ")
+            ),
+            "remove terms naming domains that do not exist",
+        ));
+    }
+    items
+}
+
+/// The verdict on the record's `all` (§5.1) or its absence (§4.7: neutral by default).
+fn all_policy(domain: &str, terms: &[Term]) -> Item {
+    let all = terms.iter().find_map(|t| match t {
+        Term::Mechanism {
+            qualifier, name, ..
+        } if name == "all" => Some(*qualifier),
+        _ => None,
+    });
+    let redirect = terms
+        .iter()
+        .any(|t| matches!(t, Term::Modifier { name, .. } if name == "redirect"));
+    match all {
+        Some('+') => Item::fail(
+            CHECK,
+            domain,
+            "+all: every host on the Internet passes SPF for this domain",
+            "end the record with -all (or ~all while testing)",
+        ),
+        Some('?') => Item::warn(
+            CHECK,
+            domain,
+            "?all: hosts not listed get neutral, as if there were no SPF",
+            "end the record with -all (or ~all)",
+        ),
+        Some('~') => Item::pass(CHECK, domain, "~all: hosts not listed soft-fail"),
+        Some(_) => Item::pass(CHECK, domain, "-all: hosts not listed fail"),
+        None if redirect => Item::pass(CHECK, domain, "no all: the redirect= target decides"),
+        None => Item::warn(
+            CHECK,
+            domain,
+            "no all mechanism: hosts not listed get neutral (RFC 7208 §4.7)",
+            "end the record with -all (or ~all)",
+        ),
+    }
+}
+
+/// Count the DNS-querying terms of `terms` and of every record included or redirected to,
+/// breadth first, noting void lookups, loops and broken included records.
+async fn walk(resolver: &Resolver, domain: &str, terms: &[Term]) -> Walk {
+    let mut w = Walk::default();
+    // (the record's domain, its terms, the chain of domains that led to it)
+    let mut queue = vec![(domain.to_string(), terms.to_vec(), vec![domain.to_string()])];
+    let mut fetched = 0usize;
+    while !queue.is_empty() {
+        let (here, terms, chain) = queue.remove(0);
+        for term in &terms {
+            let (name, target) = match term {
+                Term::Mechanism { name, arg, .. } => (name.as_str(), arg.clone()),
+                Term::Modifier { name, value } => (name.as_str(), Some(value.clone())),
+            };
+            if !matches!(name, "include" | "a" | "mx" | "ptr" | "exists" | "redirect") {
+                continue;
+            }
+            w.lookups += 1;
+            let target = target.unwrap_or_else(|| here.clone()).to_ascii_lowercase();
+            let target = target.trim_end_matches('.').to_string();
+            if target.contains('%') || w.lookups > WALK_LIMIT {
+                // A macro is expanded per message: its target cannot be known here.
+                continue;
+            }
+            match name {
+                "include" | "redirect" => {
+                    if chain.contains(&target) {
+                        w.loops.push(format!("{} → {target}", chain.join(" → ")));
+                        continue;
+                    }
+                    fetched += 1;
+                    if fetched > WALK_LIMIT {
+                        continue;
+                    }
+                    let subject = format!("{name}:{target} (from {here})");
+                    match txt_with_prefix(resolver, &target, "v=spf1").await {
+                        Ok(records) => match records.as_slice() {
+                            [] => {
+                                w.voids.push(target.clone());
+                                w.failures
+                                    .push((subject, "the target has no SPF record".into()));
+                            }
+                            [one] => match parse(one) {
+                                Ok(t) => {
+                                    let mut next = chain.clone();
+                                    next.push(target.clone());
+                                    queue.push((target, t, next));
+                                }
+                                Err(why) => w
+                                    .failures
+                                    .push((subject, format!("the target's record: {why}"))),
+                            },
+                            _ => w
+                                .failures
+                                .push((subject, "the target has more than one SPF record".into())),
+                        },
+                        Err(e) => w
+                            .failures
+                            .push((subject, format!("DNS lookup failed: {e}"))),
+                    }
+                }
+                "a" => {
+                    if let Err(DnsError::NoSuchDomain(_) | DnsError::NoRecords(..)) =
+                        resolver.addresses(&target).await
+                    {
+                        w.voids.push(target);
+                    }
+                }
+                "mx" => {
+                    if let Ok(MxAnswer::NoRecords | MxAnswer::NoSuchDomain) =
+                        resolver.mx(&target).await
+                    {
+                        w.voids.push(target);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    w
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terms_parse_and_errors_are_named() {
+        let t = parse("v=spf1 ip4:192.0.2.0/24 ip6:2001:db8::/32 a mx:example.org/24 include:_spf.example.net ~all").unwrap();
+        assert_eq!(t.len(), 6);
+        assert!(
+            parse("v=spf1 ip4:999.1.1.1 -all")
+                .unwrap_err()
+                .contains("ip4")
+        );
+        assert!(
+            parse("v=spf1 foo:bar -all")
+                .unwrap_err()
+                .contains("unknown mechanism")
+        );
+        assert!(parse("v=spf1 redirect=a.example redirect=b.example").is_err());
+        assert!(parse("v=spf1 include: -all").is_err());
+        // Unknown modifiers are allowed (§6).
+        assert!(parse("v=spf1 foo=bar -all").is_ok());
+    }
+
+    #[test]
+    fn all_qualifiers() {
+        let status = |r: &str| all_policy("d", &parse(r).unwrap()).status;
+        use super::super::report::Status;
+        assert_eq!(status("v=spf1 +all"), Status::Fail);
+        assert_eq!(status("v=spf1 all"), Status::Fail);
+        assert_eq!(status("v=spf1 mx ?all"), Status::Warn);
+        assert_eq!(status("v=spf1 mx"), Status::Warn);
+        assert_eq!(status("v=spf1 mx -all"), Status::Pass);
+        assert_eq!(status("v=spf1 redirect=x.example"), Status::Pass);
+    }
+}
