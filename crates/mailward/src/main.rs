@@ -46,6 +46,8 @@ enum Command {
     Dkim(cmd::dkim::DkimArgs),
     /// DMARC aggregate and SMTP TLS reports: `read` shows the ones other servers sent.
     Dmarc(cmd::dmarc::DmarcArgs),
+    /// Audit a domain's mail DNS records (MX, SPF, DMARC, DKIM, MTA-STS, TLS-RPT): `check`.
+    Dns(cmd::dns::DnsArgs),
     /// Connect to a mail server and test it: banner, EHLO, AUTH before and after TLS,
     /// STARTTLS with the certificate chain and its expiry, an open-relay test, and for a
     /// domain its MX, MTA-STS and DANE records.
@@ -70,6 +72,7 @@ fn main() -> ExitCode {
         Command::Queue(args) => cmd::queue::run(cli.config, args),
         Command::Dkim(args) => cmd::dkim::run(cli.config, args),
         Command::Dmarc(args) => cmd::dmarc::run(args),
+        Command::Dns(args) => cmd::dns::run(cli.config, args),
         Command::Probe(args) => cmd::probe::run(cli.config, args),
     };
     match result {
