@@ -260,7 +260,7 @@ pub(crate) async fn check(resolver: &Resolver, domain: &str) -> Vec<Item> {
             format!(
                 "{} void lookups (names without records: {}); over the limit of {VOID_LIMIT} (RFC 7208 §4.6.4)",
                 walk.voids.len(),
-                walk.voids.join(", ")
+                grouped(&walk.voids)
             ),
             "remove terms naming domains that do not exist",
         ));
@@ -270,12 +270,33 @@ pub(crate) async fn check(resolver: &Resolver, domain: &str) -> Vec<Item> {
             domain,
             format!(
                 "void lookups (names without records): {}",
-                walk.voids.join(", ")
+                grouped(&walk.voids)
             ),
             "remove terms naming domains that do not exist",
         ));
     }
     items
+}
+
+/// Names once each, with how many times when more than once: `a.example ×3, b.example`.
+fn grouped(names: &[String]) -> String {
+    let mut out: Vec<(String, usize)> = Vec::new();
+    for n in names {
+        match out.iter_mut().find(|(m, _)| m == n) {
+            Some((_, c)) => *c += 1,
+            None => out.push((n.clone(), 1)),
+        }
+    }
+    out.iter()
+        .map(|(n, c)| {
+            if *c > 1 {
+                format!("{n} ×{c}")
+            } else {
+                n.clone()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The verdict on the record's `all` (§5.1) or its absence (§4.7: neutral by default).
