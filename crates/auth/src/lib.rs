@@ -5,6 +5,7 @@
 
 pub mod dkim;
 pub mod dns;
+pub mod verify;
 
 pub use dkim::{DkimError, Signer as DkimSigner};
 pub use dns::{DnsError, MxAnswer, MxRecord, Resolver, TlsaRecord};
