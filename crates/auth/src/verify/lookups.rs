@@ -195,7 +195,7 @@ impl StaticDns {
             first_parsed::<DomainKey>(records)
         } else if text.starts_with("_dmarc.") {
             first_parsed::<Dmarc>(records)
-        } else if self.explanations.contains(name) {
+        } else if self.explanations.contains(name) && !records.iter().any(|r| is_spf(r)) {
             first_parsed::<Macro>(records)
         } else {
             first_parsed::<Spf>(records)
@@ -240,6 +240,13 @@ impl StaticDns {
         }
         Some(record_set(groups))
     }
+}
+
+/// RFC 7208 §4.5: a record that begins with `v=spf1` followed by a space or its end.
+fn is_spf(record: &[u8]) -> bool {
+    record.len() >= 6
+        && record[..6].eq_ignore_ascii_case(b"v=spf1")
+        && record.get(6).is_none_or(|&b| b == b' ')
 }
 
 /// Like `mail-auth`'s own look-up: the first record that parses wins.
