@@ -3,6 +3,8 @@
 //! their trailing lines (RFC 6376 §3.4.3-3.4.4), and RFC 8301's minimum RSA key size.
 //! Skipped, with a notice, when `/usr/bin/python3` with `dkim` or `openssl` is missing.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test: a panic is a failing test.
+
 use base64::Engine;
 use mailward_auth::verify::{Lookups, StaticDns, Status, verify_dkim};
 use std::path::Path;

@@ -1,6 +1,8 @@
 //! The DKIM1 vectors (`shared/testdata/dkim/dkim/NNN.txt`: RFC 6376 and RFC 8463 examples,
 //! real ietf.org/facebook/topicbox/github mail) verified with their key records from memory.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test: a panic is a failing test.
+
 mod common;
 
 use mailward_auth::verify::{Lookups, StaticDns, Status, verify_dkim};

@@ -1,6 +1,8 @@
 //! The RFC 7208 SPF conformance suite (`shared/testdata/spf/rfc7208-tests.yml`, 203 tests)
 //! through `check_spf_mail_from`, with each scenario's zone served from memory.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test: a panic is a failing test.
+
 mod common;
 
 use mailward_auth::verify::{Lookups, StaticDns, check_spf_mail_from};
