@@ -5,6 +5,7 @@
 //! bug as DKIM (see `verify/dkim.rs`): when every AMS uses `c=*/relaxed`, the chain is
 //! validated on the copy whose body tail has its whitespace removed (same canonical body).
 
+use super::arc_structure::structure_problem;
 use super::lookups::Lookups;
 use super::verdict::{Status, Verdict};
 use crate::dkim::body_tail::signing_copy;
@@ -29,6 +30,12 @@ pub async fn verify_arc(lookups: &Lookups<'_>, message: &[u8]) -> ArcCheck {
             sealers: Vec::new(),
         };
     };
+    if let Some(problem) = structure_problem(&parsed) {
+        return ArcCheck {
+            verdict: Verdict::because(Status::Fail, problem),
+            sealers: Vec::new(),
+        };
+    }
     let all_relaxed = !parsed.ams_headers.is_empty()
         && parsed
             .ams_headers

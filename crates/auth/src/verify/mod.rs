@@ -10,6 +10,7 @@
 //! [`MessageAuthenticator`]: mail_auth::MessageAuthenticator
 
 mod arc;
+mod arc_structure;
 mod auth_results;
 mod dkim;
 mod dmarc;
