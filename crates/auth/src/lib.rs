@@ -1,7 +1,9 @@
 //! Mail authentication and the DNS it needs (DESIGN.md, `crates/auth`): one resolver for
 //! the whole server ([`dns::Resolver`], hickory with its cache, `[dns] resolver` in the
 //! configuration), used by outbound routing (MX, A/AAAA) and by the SPF, DKIM, DMARC and
-//! ARC checks that come next; DKIM signing of outbound mail ([`dkim::Signer`]).
+//! ARC checks; DKIM signing of outbound mail ([`dkim::Signer`]); verification of inbound
+//! mail (SPF, DKIM, DMARC, ARC) and the `Authentication-Results:`/`Received-SPF:` fields
+//! ([`verify`], not wired into the SMTP server yet).
 
 pub mod dkim;
 pub mod dns;

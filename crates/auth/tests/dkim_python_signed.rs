@@ -156,3 +156,27 @@ async fn rsa_keys_under_1024_bits_fail() {
         "{reason:?}"
     );
 }
+
+#[tokio::test]
+async fn signatures_beyond_the_limit_are_not_verified() {
+    let Some(signer) = Signer::new(2048) else {
+        return;
+    };
+    let signed = signer.sign(MESSAGE, "relaxed/relaxed");
+    // Many copies of a malformed signature, then the good one below them.
+    let mut message = b"DKIM-Signature: v=1; a=rsa-sha256; d=example.com; s=sel; bh=; b=\r\n"
+        .repeat(3 * mailward_auth::verify::MAX_SIGNATURES);
+    message.extend_from_slice(&signed);
+    let authenticator = StaticDns::offline_authenticator().unwrap();
+    let mut dns = StaticDns::new();
+    dns.add_txt(
+        "sel._domainkey.example.com",
+        format!("v=DKIM1; k=rsa; p={}", signer.p),
+    );
+    let checks = verify_dkim(&Lookups::fixed(&authenticator, &dns), &message).await;
+    assert!(
+        checks.len() <= 2 * mailward_auth::verify::MAX_SIGNATURES,
+        "{}",
+        checks.len()
+    );
+}

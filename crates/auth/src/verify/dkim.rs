@@ -18,7 +18,8 @@ use std::borrow::Cow;
 
 /// At most this many `DKIM-Signature` fields are verified per message, the topmost first
 /// (RFC 6376 §6.1: verifiers MAY limit the number of signatures they try, to bound the
-/// DNS and CPU a message can cost). Those below are ignored.
+/// DNS and CPU a message can cost), and at most this many malformed ones reported. The
+/// others are ignored: they get no result.
 pub const MAX_SIGNATURES: usize = 8;
 
 /// RFC 8301 §3.2: verifiers MUST NOT accept RSA keys shorter than this.
@@ -44,7 +45,7 @@ pub async fn verify_dkim(lookups: &Lookups<'_>, message: &[u8]) -> Vec<DkimCheck
     let Some(mut original) = AuthenticatedMessage::parse(message) else {
         return Vec::new();
     };
-    original.dkim_headers.truncate(MAX_SIGNATURES);
+    limit_signatures(&mut original);
     let auth = lookups.authenticator();
     let outputs = auth.verify_dkim(lookups.params(&original)).await;
     let mut checks: Vec<DkimCheck> = Vec::with_capacity(outputs.len());
@@ -60,7 +61,7 @@ pub async fn verify_dkim(lookups: &Lookups<'_>, message: &[u8]) -> Vec<DkimCheck
         && let Cow::Owned(copy) = signing_copy(message, original.body_offset as usize)
         && let Some(mut trimmed) = AuthenticatedMessage::parse(&copy)
     {
-        trimmed.dkim_headers.truncate(MAX_SIGNATURES);
+        limit_signatures(&mut trimmed);
         let again = auth.verify_dkim(lookups.params(&trimmed)).await;
         // Both parses see the same header section, so the outputs line up one to one.
         if again.len() == outputs.len() {
@@ -72,6 +73,21 @@ pub async fn verify_dkim(lookups: &Lookups<'_>, message: &[u8]) -> Vec<DkimCheck
         }
     }
     checks
+}
+
+/// Keeps the first [`MAX_SIGNATURES`] signatures, and as many malformed ones (each is
+/// reported, so their number is bounded too).
+fn limit_signatures(message: &mut AuthenticatedMessage<'_>) {
+    message.dkim_headers.truncate(MAX_SIGNATURES);
+    let mut malformed = 0;
+    message.errors.retain(|e| {
+        if matches!(e.header, Error::Dkim(_)) {
+            malformed += 1;
+            malformed <= MAX_SIGNATURES
+        } else {
+            true
+        }
+    });
 }
 
 /// The DKIM outputs DMARC needs (`mail-auth`'s types), rebuilt from our checks: only the
