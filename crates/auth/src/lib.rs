@@ -3,10 +3,12 @@
 //! configuration), used by outbound routing (MX, A/AAAA) and by the SPF, DKIM, DMARC and
 //! ARC checks; DKIM signing of outbound mail ([`dkim::Signer`]); verification of inbound
 //! mail (SPF, DKIM, DMARC, ARC) and the `Authentication-Results:`/`Received-SPF:` fields
-//! ([`verify`], not wired into the SMTP server yet).
+//! ([`verify`], not wired into the SMTP server yet); reading the DMARC aggregate and SMTP TLS
+//! reports others send ([`report`]).
 
 pub mod dkim;
 pub mod dns;
+pub mod report;
 pub mod verify;
 
 pub use dkim::{DkimError, Signer as DkimSigner};

@@ -44,6 +44,8 @@ enum Command {
     Queue(cmd::queue::QueueArgs),
     /// DKIM signing keys for outbound mail.
     Dkim(cmd::dkim::DkimArgs),
+    /// DMARC aggregate and SMTP TLS reports: `read` shows the ones other servers sent.
+    Dmarc(cmd::dmarc::DmarcArgs),
     /// Connect to a mail server and test it: banner, EHLO, AUTH before and after TLS,
     /// STARTTLS with the certificate chain and its expiry, an open-relay test, and for a
     /// domain its MX, MTA-STS and DANE records.
@@ -67,6 +69,7 @@ fn main() -> ExitCode {
         Command::Alias(args) => cmd::alias::run(cli.config, args),
         Command::Queue(args) => cmd::queue::run(cli.config, args),
         Command::Dkim(args) => cmd::dkim::run(cli.config, args),
+        Command::Dmarc(args) => cmd::dmarc::run(args),
         Command::Probe(args) => cmd::probe::run(cli.config, args),
     };
     match result {

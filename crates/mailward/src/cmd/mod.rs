@@ -3,6 +3,7 @@
 pub mod account;
 pub mod alias;
 pub mod dkim;
+pub mod dmarc;
 pub mod logs;
 pub mod probe;
 pub mod queue;

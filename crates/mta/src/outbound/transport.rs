@@ -121,8 +121,8 @@ impl Outbound {
             });
         }
         let key = match &self.cfg.smarthost {
-            Some(s) => format!("relay:{}", s.host),
-            None => job.domain.to_string(),
+            Some(s) if self.cfg.route_for(job.domain).is_none() => format!("relay:{}", s.host),
+            _ => job.domain.to_string(),
         };
         let slots = self.destination_slots(&key);
         let Ok(_permit) = slots.acquire_owned().await else {
@@ -232,9 +232,8 @@ impl Outbound {
         domain: &str,
         ignore_policy: bool,
     ) -> Result<Vec<Target>, RcptOutcome> {
-        if let Some(s) = &self.cfg.smarthost {
-            return Ok(vec![smarthost_target(s)]);
-        }
+        // A route for the domain wins over the smarthost (internal domains go direct while
+        // the rest leaves through the relay), as Postfix's transport map wins over relayhost.
         if let Some(r) = self.cfg.route_for(domain) {
             return Ok(vec![Target {
                 host: r.host.clone(),
@@ -243,6 +242,9 @@ impl Outbound {
                 implicit_tls: false,
                 credentials: None,
             }]);
+        }
+        if let Some(s) = &self.cfg.smarthost {
+            return Ok(vec![smarthost_target(s)]);
         }
         let answer = self
             .resolver
