@@ -1,13 +1,17 @@
 //! Mail authentication and the DNS it needs (DESIGN.md, `crates/auth`): one resolver for
 //! the whole server ([`dns::Resolver`], hickory with its cache, `[dns] resolver` in the
 //! configuration), used by outbound routing (MX, A/AAAA) and by the SPF, DKIM, DMARC and
-//! ARC checks that come next; DKIM signing of outbound mail ([`dkim::Signer`]); auditing a domain's mail records ([`dnscheck`]); reading the
-//! DMARC aggregate and SMTP TLS reports others send ([`report`]).
+//! ARC checks; DKIM signing of outbound mail ([`dkim::Signer`]); verification of inbound
+//! mail (SPF, DKIM, DMARC, ARC) and the `Authentication-Results:`/`Received-SPF:` fields
+//! ([`verify`], not wired into the SMTP server yet); auditing a domain's mail records in
+//! DNS ([`dnscheck`], `mailward dns check`); reading the DMARC aggregate and SMTP TLS
+//! reports others send ([`report`]).
 
 pub mod dkim;
 pub mod dns;
 pub mod dnscheck;
 pub mod report;
+pub mod verify;
 
 pub use dkim::{DkimError, Signer as DkimSigner};
 pub use dns::{DnsError, MxAnswer, MxRecord, Resolver, TlsaRecord};

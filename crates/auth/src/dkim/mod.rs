@@ -16,7 +16,7 @@
 //! §3.4.2, §3.4.4). Its 0.13 relaxed body canonicalisation keeps whitespace-only lines at
 //! the end of the body; `body_tail` works around that.
 
-mod body_tail;
+pub(crate) mod body_tail;
 mod der;
 pub mod keygen;
 mod keys;

@@ -1,0 +1,31 @@
+//! Inbound mail authentication (issue 16): SPF (RFC 7208), DKIM verification (RFC 6376,
+//! RFC 8463, RFC 8301), DMARC (RFC 7489 / RFC 9989 as `mail-auth` 0.13 implements it) and
+//! ARC chain validation (RFC 8617), each through `mail-auth`'s [`MessageAuthenticator`]
+//! (the one behind [`crate::Resolver::authenticator`]), with results in our own small types
+//! ([`Verdict`]) that the SMTP server and `trace` can use, and the header fields that carry
+//! them: `Authentication-Results:` (RFC 8601) and `Received-SPF:` (RFC 7208 §9.1).
+//!
+//! Nothing here is wired into the SMTP server yet.
+//!
+//! [`MessageAuthenticator`]: mail_auth::MessageAuthenticator
+
+mod arc;
+mod arc_structure;
+mod auth_results;
+mod dkim;
+mod dmarc;
+mod lookups;
+mod received_spf;
+mod spf;
+mod strip;
+mod verdict;
+
+pub use arc::{ArcCheck, verify_arc};
+pub use auth_results::AuthenticationResults;
+pub use dkim::{DkimCheck, MAX_SIGNATURES, verify_dkim};
+pub use dmarc::{DmarcCheck, check_dmarc};
+pub use lookups::{Lookups, StaticDns};
+pub use received_spf::received_spf;
+pub use spf::{SpfCheck, SpfIdentity, check_spf_helo, check_spf_mail_from};
+pub use strip::remove_our_authentication_results;
+pub use verdict::{Status, Verdict};
