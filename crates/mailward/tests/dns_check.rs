@@ -4,67 +4,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // A test: a panic is a failing test.
 
+mod common_dns;
 mod common_serve;
 
-use common_serve::{BIN, config_text, debian_tool};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use common_dns::{Dns, start_dns};
 
-/// A private dnsmasq on 127.0.0.1, authoritative for `.test`.
-struct Dns {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Dns {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_udp_port() -> u16 {
-    let s = std::net::UdpSocket::bind("127.0.0.1:0").expect("udp bind");
-    s.local_addr().expect("addr").port()
-}
-
-fn start_dns(records: &[String]) -> Option<Dns> {
-    let dnsmasq = debian_tool("dnsmasq", "dnsmasq-base")?;
-    // A port picked free may be taken before dnsmasq binds it: start again on another.
-    for _ in 0..5 {
-        let port = free_udp_port();
-        let mut child = Command::new(&dnsmasq)
-            .args([
-                "--keep-in-foreground",
-                "--no-resolv",
-                "--no-hosts",
-                "--conf-file=/dev/null",
-                "--bind-interfaces",
-                "--listen-address=127.0.0.1",
-                "--local=/test/",
-                "--log-facility=-",
-            ])
-            .arg(format!("--port={port}"))
-            .args(records)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start dnsmasq");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if std::net::UdpSocket::bind(("127.0.0.1", port)).is_err() {
-                return Some(Dns { child, port });
-            }
-            if child.try_wait().ok().flatten().is_some() || Instant::now() > deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-    panic!("dnsmasq did not start");
-}
+use common_serve::{BIN, config_text};
+use std::process::{Command, Output};
 
 /// `--txt-record=NAME,STRING...` with the value cut into strings of at most 255 octets.
 fn txt(name: &str, value: &str) -> String {

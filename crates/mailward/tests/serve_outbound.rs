@@ -6,30 +6,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // A test: a panic is a failing test.
 
+mod common_dns;
 mod common_serve;
+
+use common_dns::start_dns;
 
 use common_serve::{Mailward, PASSWORD, debian_tool};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-/// A private dnsmasq on 127.0.0.1, authoritative for `.test` (NXDOMAIN for the rest).
-struct Dns {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Dns {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_udp_port() -> u16 {
-    let s = std::net::UdpSocket::bind("127.0.0.1:0").expect("udp bind");
-    s.local_addr().expect("addr").port()
-}
 
 /// A TCP port free on both 127.0.0.2 and 127.0.0.3 (the two instances' SMTP port: MX
 /// hosts are all reached on one port).
@@ -42,45 +27,6 @@ fn free_port_on_both() -> u16 {
         }
     }
     panic!("no port free on both 127.0.0.2 and 127.0.0.3");
-}
-
-fn start_dns(records: &[&str]) -> Option<Dns> {
-    let dnsmasq = debian_tool("dnsmasq", "dnsmasq-base")?;
-    // A port picked free may be taken again before dnsmasq binds it (tests run in
-    // parallel): a dnsmasq that exits is started again on another port.
-    for _ in 0..5 {
-        let port = free_udp_port();
-        let mut child = Command::new(&dnsmasq)
-            .args([
-                "--keep-in-foreground",
-                "--no-resolv",
-                "--no-hosts",
-                "--bind-interfaces",
-                "--listen-address=127.0.0.1",
-                "--local=/test/",
-                "--log-facility=-",
-            ])
-            .arg(format!("--port={port}"))
-            .args(records)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start dnsmasq");
-        // Ready when its port is taken; gone when it could not bind.
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if std::net::UdpSocket::bind(("127.0.0.1", port)).is_err() {
-                return Some(Dns { child, port });
-            }
-            if child.try_wait().ok().flatten().is_some() || Instant::now() > deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-    panic!("dnsmasq did not start");
 }
 
 /// One instance serving `domain` as `mx.<domain>` on `ip`.
