@@ -71,12 +71,7 @@ pub(crate) async fn check(
                     ));
                 }
             }
-            Err(e) => items.push(Item::fail(
-                CHECK,
-                name,
-                format!("DNS lookup failed: {e}"),
-                "check that the domain's name servers answer",
-            )),
+            Err(e) => items.push(Item::lookup_failed(CHECK, name, &e)),
         }
     }
     if guessed && items.is_empty() {

@@ -14,12 +14,7 @@ pub(crate) async fn check(resolver: &Resolver, domain: &str) -> Vec<Item> {
     let records = match txt_with_prefix(resolver, &name, "v=DMARC1").await {
         Ok(r) => r,
         Err(e) => {
-            return vec![Item::fail(
-                CHECK,
-                name,
-                format!("DNS lookup failed: {e}"),
-                "check that the domain's name servers answer",
-            )];
+            return vec![Item::lookup_failed(CHECK, name, &e)];
         }
     };
     match records.as_slice() {

@@ -70,6 +70,20 @@ impl Item {
         }
     }
 
+    /// A DNS lookup that failed: the item cannot be judged, so it fails.
+    pub fn lookup_failed(
+        check: &'static str,
+        subject: impl Into<String>,
+        e: &impl std::fmt::Display,
+    ) -> Item {
+        Item::fail(
+            check,
+            subject,
+            format!("DNS lookup failed: {e}"),
+            "check that the domain's name servers answer",
+        )
+    }
+
     pub fn fail(
         check: &'static str,
         subject: impl Into<String>,

@@ -169,12 +169,7 @@ pub(crate) async fn check(resolver: &Resolver, domain: &str) -> Vec<Item> {
     let records = match txt_with_prefix(resolver, domain, "v=spf1").await {
         Ok(r) => r,
         Err(e) => {
-            return vec![Item::fail(
-                CHECK,
-                domain,
-                format!("DNS lookup failed: {e}"),
-                "check that the domain's name servers answer",
-            )];
+            return vec![Item::lookup_failed(CHECK, domain, &e)];
         }
     };
     let record = match records.as_slice() {

@@ -12,12 +12,7 @@ pub(crate) async fn check(resolver: &Resolver, domain: &str) -> Vec<Item> {
     let records = match txt_with_prefix(resolver, &name, "v=TLSRPTv1").await {
         Ok(r) => r,
         Err(e) => {
-            return vec![Item::fail(
-                CHECK,
-                name,
-                format!("DNS lookup failed: {e}"),
-                "check that the domain's name servers answer",
-            )];
+            return vec![Item::lookup_failed(CHECK, name, &e)];
         }
     };
     let item = match records.as_slice() {
