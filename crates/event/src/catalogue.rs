@@ -435,8 +435,8 @@ pub struct MailAuth<'a> {
     /// Why a failing policy was not applied (`trusted_forwarder: ...`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub policy_override: Option<Text<'a>>,
-    /// Milliseconds the checks took, DNS included.
-    pub ms: u64,
+    /// Microseconds the checks took, DNS included.
+    pub us: u64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

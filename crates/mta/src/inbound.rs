@@ -120,7 +120,7 @@ fn event(a: &Assessment) -> MailAuth<'static> {
             .policy_override
             .as_ref()
             .map(|o| format!("{}: {}", o.kind(), o.comment()).into()),
-        ms: a.elapsed.as_millis() as u64,
+        us: u64::try_from(a.elapsed.as_micros()).unwrap_or(u64::MAX),
     }
 }
 
