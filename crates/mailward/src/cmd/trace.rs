@@ -54,7 +54,8 @@ pub struct TraceArgs {
     #[arg(long, value_name = "FILE.mmdb")]
     pub asn: Option<PathBuf>,
 
-    /// Re-verify DKIM and ARC signatures through DNS (reads whole messages).
+    /// Re-verify DKIM, ARC, SPF and DMARC with the server's own checks through DNS
+    /// (`[dns] resolver` of --config, else the system's; reads whole messages).
     #[arg(long)]
     pub verify: bool,
 
