@@ -72,7 +72,7 @@ async fn an_aligned_signed_message_passes_everything() {
     );
     for expected in [
         "Authentication-Results: mx.example.org;",
-        "spf=pass smtp.mailfrom=alice@example.com",
+        "spf=pass smtp.mailfrom=alice@example.com;\r\n\tspf=none reason=\"mta.example.com has no SPF record\" smtp.helo=mta.example.com;",
         "dkim=pass header.d=example.com header.s=sel header.a=ed25519-sha256",
         "dmarc=pass header.from=example.com policy.dmarc=reject",
         "arc=none",

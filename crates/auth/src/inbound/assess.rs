@@ -29,6 +29,9 @@ pub struct Client<'a> {
 pub struct Assessment {
     /// SPF on MAIL FROM, or on HELO for the null reverse-path (RFC 7208 §2.4).
     pub spf: SpfCheck,
+    /// SPF on the HELO identity as well (RFC 7208 §2.3 recommends it), when MAIL FROM was
+    /// not null and HELO named a domain; informational (DMARC uses MAIL FROM's).
+    pub spf_helo: Option<SpfCheck>,
     pub dkim: Vec<DkimCheck>,
     pub arc: ArcCheck,
     pub dmarc: DmarcCheck,
@@ -44,10 +47,11 @@ impl Assessment {
     pub fn header_fields(&self, settings: &InboundSettings) -> String {
         let mut fields = received_spf(&self.spf, &settings.receiver);
         let mut ar = AuthenticationResults::new(&settings.authserv_id);
-        ar.spf(&self.spf)
-            .dkim(&self.dkim)
-            .dmarc(&self.dmarc)
-            .arc(&self.arc);
+        ar.spf(&self.spf);
+        if let Some(helo) = &self.spf_helo {
+            ar.spf(helo);
+        }
+        ar.dkim(&self.dkim).dmarc(&self.dmarc).arc(&self.arc);
         fields.push_str(&ar.to_field());
         fields
     }
@@ -78,19 +82,32 @@ pub async fn assess(
             .await
         }
     };
+    let helo_is_domain = !client.mail_from.is_empty()
+        && client.helo.contains('.')
+        && !client.helo.starts_with('[')
+        && client.helo.parse::<IpAddr>().is_err();
+    let spf_helo = async {
+        if helo_is_domain {
+            Some(check_spf_helo(lookups, client.ip, client.helo, &settings.receiver).await)
+        } else {
+            None
+        }
+    };
     let first = tokio::time::timeout_at(deadline, async {
         tokio::join!(
             spf,
+            spf_helo,
             verify_dkim(lookups, message),
             verify_arc(lookups, message)
         )
     })
     .await;
     let late = || format!("DNS answers took longer than {}", seconds(settings.timeout));
-    let (spf, dkim, arc) = match first {
+    let (spf, spf_helo, dkim, arc) = match first {
         Ok(done) => done,
         Err(_) => (
             timed_out_spf(client, late()),
+            None,
             vec![DkimCheck {
                 verdict: Verdict::because(Status::TempError, late()),
                 domain: String::new(),
@@ -120,6 +137,7 @@ pub async fn assess(
     let (decision, policy_override) = decide(&dmarc, &arc, client.trusted, settings);
     Assessment {
         spf,
+        spf_helo,
         dkim,
         arc,
         dmarc,
@@ -152,7 +170,7 @@ fn timed_out_spf(client: &Client<'_>, reason: String) -> SpfCheck {
 
 /// `20 s`, or `300 ms` below a second.
 fn seconds(d: Duration) -> String {
-    if d.as_millis() % 1000 == 0 {
+    if d.as_millis().is_multiple_of(1000) {
         format!("{} s", d.as_secs())
     } else {
         format!("{} ms", d.as_millis())
