@@ -181,3 +181,59 @@ async fn a_silent_dns_server_gives_temperror_within_the_time_bound() {
         "{fields}"
     );
 }
+
+mod arbitrary_messages {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn header_line() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("From: a@example.com\r\n".to_string()),
+            Just("From: <\"x\"@[1.2.3.4]>, b@\r\n".to_string()),
+            Just("DKIM-Signature: v=1; a=rsa-sha256; d=example.com; s=sel; h=from; bh=; b=\r\n".to_string()),
+            Just("DKIM-Signature: v=1; a=ed25519-sha256; d=example.com; s=sel; c=relaxed/relaxed; h=from:from; bh=AAAA; b=AAAA\r\n".to_string()),
+            Just("ARC-Seal: i=1; a=rsa-sha256; cv=none; d=example.com; s=sel; b=AAAA\r\n".to_string()),
+            Just("ARC-Message-Signature: i=1; a=rsa-sha256; d=example.com; s=sel; h=from; bh=; b=\r\n".to_string()),
+            Just("ARC-Authentication-Results: i=1; x; spf=pass\r\n".to_string()),
+            Just("Authentication-Results: mx.example.org; dkim=pass\r\n".to_string()),
+            Just(" \tfolded continuation\r\n".to_string()),
+            "[ -~]{0,300}\r\n",
+            "[^\r\n]{0,80}\n",
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        /// Whatever the header section holds, the checks end, never panic, and the fields we
+        /// add are well formed (CRLF, no line over 998 octets, RFC 5322 §2.1.1).
+        #[test]
+        fn any_message_gives_well_formed_fields(
+            headers in proptest::collection::vec(header_line(), 0..12),
+            body in "[ -~\r\n]{0,200}",
+        ) {
+            let message = format!("{}\r\n{body}", headers.concat());
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let fields = rt.block_on(async {
+                let setup_zone = {
+                    let mut dns = StaticDns::new();
+                    dns.add_txt("example.com", "v=spf1 ip4:192.0.2.0/24 -all");
+                    dns.add_txt("_dmarc.example.com", "v=DMARC1; p=reject");
+                    dns.add_txt("sel._domainkey.example.com", "v=DKIM1; k=rsa; p=bm90IGEga2V5");
+                    dns
+                };
+                let authenticator = StaticDns::offline_authenticator().unwrap();
+                let lookups = Lookups::fixed(&authenticator, &setup_zone);
+                let settings = InboundSettings::new("mx.example.org");
+                assess(&lookups, &client("192.0.2.7"), message.as_bytes(), &settings)
+                    .await
+                    .header_fields(&settings)
+            });
+            prop_assert!(fields.ends_with("\r\n"));
+            for line in fields.split("\r\n") {
+                prop_assert!(line.len() < 998);
+                prop_assert!(!line.contains('\n') && !line.contains('\r'));
+            }
+        }
+    }
+}
