@@ -8,6 +8,7 @@
 //! - a spoofed From of a `p=reject` domain is refused at DATA with `550 5.7.1`;
 //! - one of a `p=quarantine` domain lands in Junk;
 //! - a signed message past the spool threshold is checked from its spool file;
+//! - mail from an authenticated client is not checked (submission, not inbound);
 //! - a checked message that an alias forwards outside leaves ARC-sealed (RFC 8617), and
 //!   python3-dkim validates the chain.
 
@@ -189,6 +190,11 @@ fn spf_dkim_dmarc_are_checked_and_the_policy_applied() {
     let big = m.wait_for_mail("bob", "Subject: big");
     assert!(big.contains("dkim=pass header.d=sender.test"), "{big}");
     assert!(big.len() > 300_000);
+
+    // Mail from an authenticated client is submission, not inbound: not checked.
+    let submitted = m.wait_for_mail("bob", "Subject: submitted");
+    assert!(!submitted.contains("Authentication-Results:"), "{submitted}");
+    assert!(!submitted.contains("Received-SPF:"), "{submitted}");
 
     // p=quarantine: into Junk, not INBOX.
     let junk = m.maildir("bob").join(".Junk");

@@ -67,4 +67,12 @@ results["quarantine"] = send(
 # A signed message past the spool threshold (checked from its spool file).
 big_body = "".join(f"line {n:06d} of a long signed message\r\n" for n in range(9000))
 results["big"] = send("alice@sender.test", signed(message("alice@sender.test", "big", big_body)))
+# Authenticated (AUTH on loopback): submission, not inbound, so not checked.
+s = smtplib.SMTP("127.0.0.1", port, timeout=60)
+s.ehlo("laptop.example.test")
+s.login("bob@example.test", "bob-secret")
+s.sendmail("bob@example.test", ["bob@example.test"],
+           message("bob@example.test", "submitted", "A note to self.\r\n"))
+s.quit()
+results["submitted"] = [250, ""]
 print(json.dumps(results))
