@@ -110,11 +110,17 @@ pub fn decide(
     }
     let reason =
         format!("DMARC policy of {domain} is {policy}: no SPF or DKIM pass aligned with it");
-    let decision = match (policy, settings.reject_as) {
-        ("reject", RejectAs::Reject) => Decision::Reject { reason },
-        _ => Decision::Junk { reason },
-    };
-    (decision, None)
+    match (policy, settings.reject_as) {
+        ("reject", RejectAs::Reject) => (Decision::Reject { reason }, None),
+        // Quarantined where the domain asked for rejection: a local policy (RFC 9990).
+        ("reject", RejectAs::Quarantine) => (
+            Decision::Junk { reason },
+            Some(PolicyOverride::LocalPolicy(
+                "p=reject delivered into Junk ([verify] dmarc_reject)".into(),
+            )),
+        ),
+        _ => (Decision::Junk { reason }, None),
+    }
 }
 
 #[cfg(test)]
@@ -176,13 +182,14 @@ mod tests {
     fn reject_can_be_lowered_to_quarantine() {
         let mut s = settings();
         s.reject_as = RejectAs::Quarantine;
-        let (d, _) = decide(
+        let (d, o) = decide(
             &dmarc(Status::Fail, Some("reject")),
             &arc(Status::None, &[]),
             None,
             &s,
         );
         assert_eq!(d.disposition(), "quarantine");
+        assert_eq!(o.map(|o| o.kind()), Some("local_policy"));
     }
 
     #[test]
