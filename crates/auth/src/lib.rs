@@ -11,6 +11,7 @@ pub mod dkim;
 pub mod dns;
 pub mod dnscheck;
 pub mod report;
+mod spf_syntax;
 pub mod verify;
 
 pub use dkim::{DkimError, Signer as DkimSigner};

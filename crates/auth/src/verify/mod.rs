@@ -17,6 +17,7 @@ mod dmarc;
 mod lookups;
 mod received_spf;
 mod spf;
+mod spf_audit;
 mod strip;
 mod verdict;
 
