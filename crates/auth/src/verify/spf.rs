@@ -135,8 +135,14 @@ async fn evaluate(lookups: &Lookups<'_>, params: SpfParameters<'_>) -> (SpfOutpu
         )
         .await;
     let questions = recorder.into_questions();
+    // A temperror ends the evaluation at the question that failed (the last one): asking it
+    // again would only wait for the same time-out.
+    let answered = match output.result() {
+        SpfResult::TempError => questions.split_last().map_or(&[][..], |(_, rest)| rest),
+        _ => &questions[..],
+    };
     let audit = Audit {
-        problem: audit(lookups, &questions).await,
+        problem: audit(lookups, answered).await,
         repeated: repeated_policy(&questions),
         questions: questions.len(),
     };
