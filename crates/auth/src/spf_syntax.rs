@@ -404,6 +404,52 @@ mod tests {
         assert!(parse(&huge).unwrap_err().contains("bytes long"));
     }
 
+    use proptest::prelude::*;
+
+    /// Records built from the pieces SPF syntax is made of, to reach deep into the parser.
+    fn spfish() -> impl Strategy<Value = String> {
+        let token = prop_oneof![
+            Just(" "),
+            Just("v=spf1"),
+            Just("ip4:"),
+            Just("ip6:"),
+            Just("a"),
+            Just("mx"),
+            Just("include:"),
+            Just("exists:"),
+            Just("redirect="),
+            Just("exp="),
+            Just("%{"),
+            Just("}"),
+            Just("%"),
+            Just("/"),
+            Just("//"),
+            Just(":"),
+            Just("."),
+            Just("-"),
+            Just("1"),
+            Just("32"),
+            Just("999"),
+            Just("ir"),
+            Just("example.com"),
+            Just("\u{e9}"),
+            Just("\u{0}"),
+        ];
+        proptest::collection::vec(token, 0..30).prop_map(|t| t.concat())
+    }
+
+    proptest! {
+        #[test]
+        fn parse_never_panics(record in spfish()) {
+            let _ = parse(&record);
+        }
+
+        #[test]
+        fn parse_never_panics_on_any_text(record in "\\PC{0,200}") {
+            let _ = parse(&record);
+        }
+    }
+
     #[test]
     fn version_needs_a_boundary() {
         assert!(is_spf_record(b"v=spf1 -all"));

@@ -69,9 +69,9 @@ pub async fn check_spf_mail_from(
     let mail_from = mail_from.trim_start_matches('<').trim_end_matches('>');
     let sender = if mail_from.is_empty() {
         format!("postmaster@{helo}")
-    } else if !mail_from.contains('@') {
+    } else if !mail_from.contains('@') || mail_from.starts_with('@') {
         // RFC 7208 §4.3: a sender without a local-part is taken as postmaster@domain.
-        format!("postmaster@{mail_from}")
+        format!("postmaster@{}", mail_from.trim_start_matches('@'))
     } else {
         mail_from.to_string()
     };
