@@ -44,8 +44,10 @@ pub(crate) fn parse(record: &str) -> Result<Vec<Term>, String> {
     }
     // §12: terms are separated by SP only, and every character is printable US-ASCII.
     if let Some(c) = record.chars().find(|&c| c != ' ' && !c.is_ascii_graphic()) {
+        // Named in ASCII: the reason ends up in a header field.
         return Err(format!(
-            "character {c:?} is not allowed in a record (RFC 7208 §12: printable US-ASCII and spaces)"
+            "character {} is not allowed in a record (RFC 7208 section 12: printable US-ASCII and spaces)",
+            c.escape_unicode()
         ));
     }
     let mut words = record.split(' ').filter(|w| !w.is_empty());
@@ -65,7 +67,7 @@ pub(crate) fn parse(record: &str) -> Result<Vec<Term>, String> {
         if n > 1 {
             // §6: each at most once.
             return Err(format!(
-                "{name}= appears {n} times (at most once, RFC 7208 §6)"
+                "{name}= appears {n} times (at most once, RFC 7208 section 6)"
             ));
         }
     }
@@ -86,7 +88,7 @@ fn parse_term(word: &str) -> Result<Term, String> {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
         {
-            return bad("not a valid modifier name (RFC 7208 §12)");
+            return bad("not a valid modifier name (RFC 7208 section 12)");
         }
         let name = name.to_ascii_lowercase();
         if name == "redirect" || name == "exp" {
@@ -174,7 +176,7 @@ fn parse_term(word: &str) -> Result<Term, String> {
                 cidr_length(c, 128).map_err(|why| format!("{word:?}: {why}"))?;
             }
         }
-        _ => return bad("unknown mechanism (RFC 7208 §5)"),
+        _ => return bad("unknown mechanism (RFC 7208 section 5)"),
     }
     Ok(Term::Mechanism {
         qualifier,
@@ -213,7 +215,7 @@ fn cidr_length(digits: &str, max: u8) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "bad CIDR length /{digits} (0 to {max}, RFC 7208 §5.6)"
+            "bad CIDR length /{digits} (0 to {max}, RFC 7208 section 5.6)"
         ))
     }
 }
@@ -236,7 +238,7 @@ fn dual_cidr(c: &str) -> Result<(), String> {
 /// macro-expand`.
 pub(crate) fn domain_spec(spec: &str) -> Result<(), String> {
     if spec.is_empty() {
-        return Err("needs a domain (RFC 7208 §12 domain-spec)".into());
+        return Err("needs a domain (RFC 7208 section 12 domain-spec)".into());
     }
     macro_string(spec)?;
     // Ends in a macro-expand (a `%{..}` or `%%`, `%_`, `%-`)?
@@ -246,14 +248,14 @@ pub(crate) fn domain_spec(spec: &str) -> Result<(), String> {
     let body = spec.strip_suffix('.').unwrap_or(spec);
     let Some((_, top)) = body.rsplit_once('.') else {
         return Err(format!(
-            "{spec:?} is not a domain name with a top-level label (RFC 7208 §12 domain-end)"
+            "{spec:?} is not a domain name with a top-level label (RFC 7208 section 12 domain-end)"
         ));
     };
     if toplabel(top) {
         Ok(())
     } else {
         Err(format!(
-            "{top:?} is not a valid top-level label (RFC 7208 §12 toplabel)"
+            "{top:?} is not a valid top-level label (RFC 7208 section 12 toplabel)"
         ))
     }
 }
@@ -286,7 +288,9 @@ pub(crate) fn macro_string(s: &str) -> Result<(), String> {
     while let Some(&b) = bytes.get(i) {
         if b != b'%' {
             if !(0x21..=0x7e).contains(&b) {
-                return Err(format!("byte {b:#04x} is not allowed (RFC 7208 §7.1)"));
+                return Err(format!(
+                    "byte {b:#04x} is not allowed (RFC 7208 section 7.1)"
+                ));
             }
             i += 1;
             continue;
@@ -298,15 +302,16 @@ pub(crate) fn macro_string(s: &str) -> Result<(), String> {
                     .get(i + 2..)
                     .and_then(|r| r.iter().position(|&c| c == b'}'))
                 else {
-                    return Err(format!("unclosed macro in {s:?} (RFC 7208 §7.1)"));
+                    return Err(format!("unclosed macro in {s:?} (RFC 7208 section 7.1)"));
                 };
                 let inner = bytes.get(i + 2..i + 2 + len).unwrap_or_default();
-                macro_expand(inner).map_err(|why| format!("{why} in {s:?} (RFC 7208 §7.1)"))?;
+                macro_expand(inner)
+                    .map_err(|why| format!("{why} in {s:?} (RFC 7208 section 7.1)"))?;
                 i += 3 + len;
             }
             _ => {
                 return Err(format!(
-                    "a lone % in {s:?} (write %% for a percent sign, RFC 7208 §7.1)"
+                    "a lone % in {s:?} (write %% for a percent sign, RFC 7208 section 7.1)"
                 ));
             }
         }
@@ -396,6 +401,13 @@ mod tests {
         ] {
             assert!(parse(bad).is_err(), "{bad} parsed");
         }
+    }
+
+    #[test]
+    fn regress_non_ascii_is_named_in_ascii() {
+        let why = parse("v=spf1 a:\u{e9}.example.com -all").unwrap_err();
+        assert!(why.contains("\\u{e9}"), "{why}");
+        assert!(why.is_ascii(), "{why}");
     }
 
     #[test]

@@ -298,3 +298,44 @@ async fn dmarc_record_with_duplicated_tags_takes_the_last_value() {
         "{ar}"
     );
 }
+
+#[tokio::test]
+async fn spf_include_target_with_two_records_is_a_permerror() {
+    let dns = zone_with(&[
+        ("example.com", "v=spf1 include:_spf.example.net -all"),
+        ("_spf.example.net", "v=spf1 ip4:192.0.2.0/24 -all"),
+        ("_spf.example.net", "v=spf1 ip4:198.51.100.0/24 -all"),
+    ]);
+    let (check, ar) = spf(&dns, CLIENT).await;
+    assert_eq!(check.verdict.status, Status::PermError, "{ar}");
+    assert!(
+        ar.contains("_spf.example.net publishes 2 SPF records"),
+        "{ar}"
+    );
+}
+
+#[tokio::test]
+async fn helo_check_gets_the_same_audit() {
+    let dns = zone_with(&[
+        ("mta.example.com", "v=spf1 ip4:192.0.2.10 -all"),
+        ("mta.example.com", "v=spf1 -all"),
+    ]);
+    let authenticator = StaticDns::offline_authenticator().unwrap();
+    let lookups = Lookups::fixed(&authenticator, &dns);
+    let ip: IpAddr = CLIENT.parse().unwrap();
+    let check = bounded(mailward_auth::verify::check_spf_helo(
+        &lookups,
+        ip,
+        "mta.example.com",
+        "mx.example.org",
+    ))
+    .await;
+    assert_eq!(check.verdict.status, Status::PermError, "{check:?}");
+    let mut ar = AuthenticationResults::new("mx.example.org");
+    ar.spf(&check);
+    let ar = ar.to_field();
+    assert!(
+        ar.contains("spf=permerror reason=\"mta.example.com publishes 2 SPF records; exactly one is allowed (RFC 7208 section 4.5)\" smtp.helo=mta.example.com"),
+        "{ar}"
+    );
+}

@@ -1,5 +1,11 @@
 //! SPF (RFC 7208): may this client IP send mail for the MAIL FROM domain (§2.4), or for the
 //! HELO/EHLO domain (§2.3)?
+//!
+//! `mail-auth` 0.13 evaluates the records; [`spf_audit`](super::spf_audit) then checks what
+//! it leaves out (two records, §12 syntax, void lookups) on the records it reached, and the
+//! client address and sender are normalised first (§5: IPv4-mapped IPv6; §4.3: no
+//! local-part). What is still `mail-auth`'s own behaviour is listed in
+//! `tests/spf_suite.rs` (`KNOWN_DEVIATIONS`).
 
 use super::lookups::Lookups;
 use super::spf_audit::{Kind, Recorder, audit};
@@ -212,13 +218,13 @@ fn check(
             Status::PermError,
             match (audit.repeated, audit.questions) {
                 (Some(name), _) => format!(
-                    "the SPF record of {domain} includes {name} again and again: an include or redirect loop (RFC 7208 §5.2, §4.6.4)"
+                    "the SPF record of {domain} includes {name} again and again: an include or redirect loop (RFC 7208 section 5.2, section 4.6.4)"
                 ),
                 (None, n) if n > 10 => format!(
-                    "the SPF record of {domain} needs more than 10 DNS-querying terms (RFC 7208 §4.6.4)"
+                    "the SPF record of {domain} needs more than 10 DNS-querying terms (RFC 7208 section 4.6.4)"
                 ),
                 (None, _) => format!(
-                    "the SPF record of {domain}, or one it includes or redirects to, is broken or missing (RFC 7208 §4.6, §5.2, §6.1)"
+                    "the SPF record of {domain}, or one it includes or redirects to, is broken or missing (RFC 7208 section 4.6, section 5.2, section 6.1)"
                 ),
             },
         ),

@@ -180,13 +180,13 @@ pub(crate) async fn audit(lookups: &Lookups<'_>, questions: &[(Kind, Box<str>)])
                     let text = String::from_utf8_lossy(one);
                     if let Err(why) = parse(&text) {
                         return Some(format!(
-                            "the SPF record of {shown} has a syntax error: {why} (RFC 7208 §4.6)"
+                            "the SPF record of {shown} has a syntax error: {why} (RFC 7208 section 4.6)"
                         ));
                     }
                 }
                 many => {
                     return Some(format!(
-                        "{shown} publishes {} SPF records; exactly one is allowed (RFC 7208 §4.5)",
+                        "{shown} publishes {} SPF records; exactly one is allowed (RFC 7208 section 4.5)",
                         many.len()
                     ));
                 }
@@ -197,7 +197,7 @@ pub(crate) async fn audit(lookups: &Lookups<'_>, questions: &[(Kind, Box<str>)])
             voids.push(format!("{shown} ({})", kind.as_str()));
             if voids.len() > VOID_LIMIT {
                 return Some(format!(
-                    "more than {VOID_LIMIT} void DNS lookups: {} (RFC 7208 §4.6.4)",
+                    "more than {VOID_LIMIT} void DNS lookups: {} (RFC 7208 section 4.6.4)",
                     voids.join(", ")
                 ));
             }
