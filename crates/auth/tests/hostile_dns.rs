@@ -262,11 +262,11 @@ async fn dkim_keys_that_are_not_keys_fail_permanently_with_a_reason() {
     }
 }
 
-/// RFC 7489 and RFC 9989 do not make a repeated tag an error; `mail-auth` keeps the last
-/// value. Pinned so a change is noticed: the message is judged, with a reason, under one of
-/// the policies the record states.
+/// DMARC records use DKIM's tag=value syntax (RFC 7489 §6.3), where a repeated tag makes
+/// the whole record invalid (RFC 6376 §3.2): `permerror` (RFC 7489 §11.2), no policy
+/// applied (§6.6.3), not the last `p=` (which `mail-auth` alone would apply).
 #[tokio::test]
-async fn dmarc_record_with_duplicated_tags_takes_the_last_value() {
+async fn dmarc_record_with_duplicated_tags_is_a_permerror_without_policy() {
     let mut dns = StaticDns::new();
     dns.add_txt("example.com", "v=spf1 ip4:192.0.2.0/24 -all");
     dns.add_txt(
@@ -291,12 +291,35 @@ async fn dmarc_record_with_duplicated_tags_takes_the_last_value() {
     let mut ar = AuthenticationResults::new("mx.example.org");
     ar.spf(&spf).dkim(&dkim).dmarc(&dmarc);
     let ar = ar.to_field();
-    assert_eq!(dmarc.verdict.status, Status::Fail, "{ar}");
-    assert_eq!(dmarc.policy, Some("quarantine"), "{ar}");
+    assert_eq!(dmarc.verdict.status, Status::PermError, "{ar}");
+    assert_eq!(dmarc.policy, None, "{ar}");
     assert!(
-        ar.contains("dmarc=fail reason=\"no SPF or DKIM pass aligned with example.com\""),
+        ar.contains("dmarc=permerror reason=\"the DMARC record at _dmarc.example.com gives p more than once, which makes it invalid (RFC 7489 section 6.3, RFC 6376 section 3.2)\" header.from=example.com"),
         "{ar}"
     );
+}
+
+#[tokio::test]
+async fn dmarc_record_without_duplicates_still_applies_its_policy() {
+    let mut dns = StaticDns::new();
+    dns.add_txt("example.com", "v=spf1 ip4:192.0.2.0/24 -all");
+    dns.add_txt("_dmarc.example.com", "v=DMARC1; p=reject; sp=none");
+    let authenticator = StaticDns::offline_authenticator().unwrap();
+    let lookups = Lookups::fixed(&authenticator, &dns);
+    let message =
+        b"From: News <news@example.com>\r\nTo: you@example.org\r\nSubject: hi\r\n\r\nHello\r\n";
+    let ip: IpAddr = "198.51.100.7".parse().unwrap();
+    let spf = bounded(check_spf_mail_from(
+        &lookups,
+        ip,
+        "mta.example.com",
+        "<news@example.com>",
+        "mx.example.org",
+    ))
+    .await;
+    let dmarc = bounded(check_dmarc(&lookups, message, &[], &spf)).await;
+    assert_eq!(dmarc.verdict.status, Status::Fail, "{dmarc:?}");
+    assert_eq!(dmarc.policy, Some("reject"), "{dmarc:?}");
 }
 
 #[tokio::test]

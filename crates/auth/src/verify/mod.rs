@@ -14,6 +14,7 @@ mod arc_structure;
 mod auth_results;
 mod dkim;
 mod dmarc;
+mod dmarc_audit;
 mod lookups;
 mod received_spf;
 mod spf;

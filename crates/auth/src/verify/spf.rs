@@ -11,7 +11,7 @@ use super::lookups::Lookups;
 use super::spf_audit::{Kind, Recorder, audit};
 use super::verdict::{Status, Verdict};
 use mail_auth::spf::verify::SpfParameters;
-use mail_auth::{Parameters, SpfOutput, SpfResult};
+use mail_auth::{SpfOutput, SpfResult};
 use std::net::IpAddr;
 
 /// Which identity was checked (RFC 7208 §2.3-2.4; `identity=` in `Received-SPF:`, §9.1).
@@ -131,14 +131,7 @@ async fn evaluate(lookups: &Lookups<'_>, params: SpfParameters<'_>) -> (SpfOutpu
     let recorder = Recorder::new(lookups);
     let output = lookups
         .authenticator()
-        .verify_spf(
-            Parameters::new(params)
-                .with_txt_cache(&recorder)
-                .with_mx_cache(&recorder)
-                .with_ptr_cache(&recorder)
-                .with_ipv4_cache(&recorder)
-                .with_ipv6_cache(&recorder),
-        )
+        .verify_spf(recorder.params(params))
         .await;
     let questions = recorder.into_questions();
     // A temperror ends the evaluation at the question that failed (the last one): asking it

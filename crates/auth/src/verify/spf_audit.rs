@@ -13,7 +13,7 @@
 
 use super::lookups::{Fixed, Lookups, StaticDns};
 use crate::spf_syntax::{is_spf_record, parse};
-use mail_auth::{MX, RecordSet, ResolverCache, Txt};
+use mail_auth::{MX, Parameters, RecordSet, ResolverCache, Txt};
 use std::borrow::Borrow;
 use std::hash::Hash;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -46,7 +46,8 @@ impl Kind {
     }
 }
 
-/// The caches handed to `mail-auth`: the usual ones ([`Fixed`]), noting every name asked.
+/// The caches handed to `mail-auth`: the usual ones ([`Fixed`]), noting every name asked
+/// (the DMARC audit, [`super::dmarc_audit`], uses it too).
 pub(crate) struct Recorder<'a> {
     inner: Fixed<'a>,
     asked: Mutex<Vec<(Kind, Box<str>)>>,
@@ -75,6 +76,16 @@ impl<'a> Recorder<'a> {
         if asked.len() < MAX_QUESTIONS {
             asked.push((kind, name.into()));
         }
+    }
+
+    /// `mail-auth`'s parameters with every cache being this recorder.
+    pub(crate) fn params<P>(&self, params: P) -> Parameters<'_, P, Self, Self, Self, Self, Self> {
+        Parameters::new(params)
+            .with_txt_cache(self)
+            .with_mx_cache(self)
+            .with_ptr_cache(self)
+            .with_ipv4_cache(self)
+            .with_ipv6_cache(self)
     }
 
     /// The questions asked, in order.
@@ -208,7 +219,7 @@ pub(crate) async fn audit(lookups: &Lookups<'_>, questions: &[(Kind, Box<str>)])
 
 /// Asks `name` again: from the fixed zone when there is one, else from the resolver behind
 /// the authenticator (whose cache holds the answer the evaluation just got).
-async fn ask(lookups: &Lookups<'_>, kind: Kind, name: &str) -> Answer {
+pub(crate) async fn ask(lookups: &Lookups<'_>, kind: Kind, name: &str) -> Answer {
     if let Some(zone) = lookups.zone() {
         return ask_zone(zone, kind, name);
     }
