@@ -4,8 +4,10 @@
 //! while the TOML is read, so toml's span points at the culprit.
 
 mod outbound;
+mod verify;
 
 pub use outbound::{DnsSection, OutboundSection, RouteSection, parse_resolver, split_host_port};
+pub use verify::VerifySection;
 
 use anyhow::{Context, bail};
 use mailward_mta::Cidr;
@@ -44,6 +46,9 @@ pub struct Config {
     /// `[[route]]` tables: fixed next hops per domain.
     #[serde(default)]
     pub route: Vec<RouteSection>,
+    /// SPF, DKIM, ARC and DMARC on port 25 mail.
+    #[serde(default)]
+    pub verify: VerifySection,
 }
 
 /// `[search]`: how IMAP SEARCH finds text.
@@ -558,6 +563,7 @@ pub fn embedded_default() -> Config {
         dns: DnsSection::default(),
         outbound: OutboundSection::default(),
         route: Vec::new(),
+        verify: VerifySection::default(),
     }
 }
 
