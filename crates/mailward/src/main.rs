@@ -64,14 +64,14 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
-        Command::Trace(args) => cmd::trace::run(args),
+        Command::Trace(args) => cmd::trace::run(cli.config, args),
         Command::Logs(args) => cmd::logs::run(args),
         Command::Serve(args) => cmd::serve::run(cli.config, args),
         Command::Account(args) => cmd::account::run(cli.config, args),
         Command::Alias(args) => cmd::alias::run(cli.config, args),
         Command::Queue(args) => cmd::queue::run(cli.config, args),
         Command::Dkim(args) => cmd::dkim::run(cli.config, args),
-        Command::Dmarc(args) => cmd::dmarc::run(args),
+        Command::Dmarc(args) => cmd::dmarc::run(cli.config, args),
         Command::Dns(args) => cmd::dns::run(cli.config, args),
         Command::Probe(args) => cmd::probe::run(cli.config, args),
     };

@@ -7,14 +7,18 @@
 //! - a message changed after signing is `dkim=fail`, `dmarc=fail` (its domain says `p=none`);
 //! - a spoofed From of a `p=reject` domain is refused at DATA with `550 5.7.1`;
 //! - one of a `p=quarantine` domain lands in Junk;
-//! - a signed message past the spool threshold is checked from its spool file.
+//! - a signed message past the spool threshold is checked from its spool file;
+//! - a checked message that an alias forwards outside leaves ARC-sealed (RFC 8617), and
+//!   python3-dkim validates the chain.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // A test: a panic is a failing test.
 
 mod common_dns;
+mod common_outbound;
 mod common_serve;
 
 use common_dns::start_dns;
+use common_outbound::{DOMAIN, Destination, route_to};
 use common_serve::{Mailward, debian_tool};
 use std::path::Path;
 use std::process::Command;
@@ -227,5 +231,153 @@ fn spf_dkim_dmarc_are_checked_and_the_policy_applied() {
             .any(|l| l["event"] == "rejected" && l["code"] == "550 5.7.1"),
         "{}",
         m.log_tail(30)
+    );
+}
+
+/// python3-dkim's `arc_verify` verdict (`pass ...`), with `records` (name → TXT) as DNS.
+fn python_arc_verify(python: &Path, message: &str, records: &serde_json::Value) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("m.eml"), message).unwrap();
+    std::fs::write(dir.path().join("r.json"), records.to_string()).unwrap();
+    let script = r#"
+import dkim, json, sys
+records = json.load(open(sys.argv[2]))
+def dnsfunc(name, timeout=5):
+    name = name.decode() if isinstance(name, bytes) else name
+    r = records.get(name.rstrip('.').lower())
+    return r.encode() if r is not None else None
+cv, results, reason = dkim.arc_verify(open(sys.argv[1], 'rb').read(), dnsfunc=dnsfunc)
+print(cv.decode(), reason)
+"#;
+    let out = Command::new(python)
+        .args(["-c", script])
+        .arg(dir.path().join("m.eml"))
+        .arg(dir.path().join("r.json"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+#[test]
+fn a_checked_message_forwarded_by_an_alias_leaves_arc_sealed() {
+    let Some(python) = debian_tool("python3", "python3") else {
+        return;
+    };
+    if !Command::new(&python)
+        .args(["-c", "import dkim"])
+        .status()
+        .is_ok_and(|s| s.success())
+    {
+        eprintln!("SKIPPED: python3-dkim not installed");
+        return;
+    }
+    let keys = tempfile::tempdir().unwrap();
+    let dkim = dkim_key(keys.path());
+    let Some(dns) = start_dns(&records(&dkim)) else {
+        return;
+    };
+    let dest = Destination::start("accept", 0);
+    let extra = format!(
+        "[dns]\nresolver = \"127.0.0.1:{}\"\n\n[verify]\ntimeout = \"10s\"\n{}",
+        dns.port,
+        route_to(dest.port, None)
+    );
+    let mut m = Mailward::start_edited(&extra, |text| {
+        text.replace("[dns]\nresolver = \"127.0.0.1:9\"\n", "")
+    });
+    // example.test's RSA key seals (keys are read at start: restart after keygen).
+    let keygen = m.cli(
+        &[
+            "dkim",
+            "keygen",
+            "example.test",
+            "--selector",
+            "arc",
+            "--algorithm",
+            "rsa",
+        ],
+        None,
+    );
+    let field = |key: &str| {
+        keygen
+            .lines()
+            .find_map(|l| l.strip_prefix(key).map(|v| v.trim().to_string()))
+            .unwrap_or_else(|| panic!("no {key} in keygen output: {keygen}"))
+    };
+    let records = serde_json::json!({
+        field("Name:"): field("Value:"),
+        "sel._domainkey.sender.test": dkim,
+    });
+    m.kill9();
+    m.spawn();
+    m.cli(
+        &[
+            "alias",
+            "add",
+            "team@example.test",
+            &format!("far@{DOMAIN}"),
+        ],
+        None,
+    );
+
+    let script = r#"
+import dkim, smtplib, sys
+key = open(sys.argv[2], 'rb').read()
+msg = (b"From: <alice@sender.test>\r\nTo: <team@example.test>\r\nSubject: for the team\r\n"
+       b"Date: Mon, 07 Dec 2026 10:00:00 +0000\r\nMessage-ID: <team@test>\r\n\r\nHello team.\r\n")
+msg = dkim.sign(msg, b"sel", b"sender.test", key, canonicalize=(b"relaxed", b"relaxed"),
+                include_headers=[b"from", b"to", b"subject", b"date", b"message-id"]) + msg
+s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=60)
+s.ehlo("mta.sender.test")
+s.sendmail("alice@sender.test", ["team@example.test"], msg)
+s.quit()
+"#;
+    let out = Command::new(&python)
+        .args(["-c", script])
+        .arg(m.smtp.to_string())
+        .arg(keys.path().join("dkim.pem"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let message = loop {
+        if let Some(text) = dest
+            .events()
+            .iter()
+            .find(|e| e["event"] == "accepted")
+            .and_then(|e| e["message"].as_str().map(str::to_string))
+        {
+            break text;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not forwarded: {}",
+            m.log_tail(20)
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert!(
+        message.starts_with("ARC-Seal: i=1; a=rsa-sha256;"),
+        "{message}"
+    );
+    assert!(message.contains("d=example.test"), "{message}");
+    assert!(
+        message.contains("ARC-Authentication-Results: i=1; mx.example.test;"),
+        "{message}"
+    );
+    let verdict = python_arc_verify(&python, &message, &records);
+    assert!(
+        verdict.starts_with("pass"),
+        "python3-dkim arc_verify: {verdict}\n{message}"
     );
 }

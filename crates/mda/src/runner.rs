@@ -374,7 +374,7 @@ impl<S: QueueStore + DirectoryStore + MailStore> QueueRunner<S> {
             auth_user: None,
             remote_ip: String::new(),
             session: original.session.clone(),
-            junk: None,
+            ..Default::default()
         };
         match self.store.enqueue(report.clone(), Arc::new(message)).await {
             Ok(()) => {
@@ -431,7 +431,10 @@ impl<S: QueueStore + DirectoryStore + MailStore> QueueRunner<S> {
         }
         let mut worst: Option<Outcome> = None;
         for (domain, idxs) in &by_domain {
-            for (_, o) in transport.deliver(&fwd, body, domain, idxs).await {
+            for (_, o) in transport
+                .forward(&fwd, body, domain, idxs, &orig.address)
+                .await
+            {
                 let o = Outcome::from_remote(o);
                 let rank = |o: &Outcome| match o {
                     Outcome::Delivered { .. } => 0,

@@ -671,6 +671,7 @@ impl<B: QueueStore + DirectoryStore> Server<B> {
             auth_user: sub.auth_user.clone(),
             remote_ip: sub.remote_ip.to_string(),
             session: sub.session.clone(),
+            helo: sub.helo.clone(),
             junk: None,
         }
     }

@@ -220,7 +220,10 @@ async fn serve(loaded: Loaded) -> anyhow::Result<()> {
             delay_warning: cfg.queue.delay_warning,
             hostname: cfg.server.hostname.clone(),
         },
-        Some(Arc::new(crate::outbound::Remote(outbound))),
+        Some(Arc::new(crate::outbound::Remote::new(
+            outbound,
+            cfg.verify.settings(&cfg.server.hostname).authserv_id,
+        ))),
     );
     let runner_task = tokio::spawn(runner.run(notify_rx, stop_rx.clone()));
     let pop3_task = tokio::spawn(pop3.clone().run(pop3_bound, stop_rx.clone()));

@@ -95,6 +95,9 @@ pub struct Envelope {
     pub remote_ip: String,
     #[serde(default)]
     pub session: String,
+    /// The client's HELO/EHLO name (for the checks made again when forwarding).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub helo: String,
     /// Local copies go into the recipient's Junk folder, for this reason (a DMARC
     /// `p=quarantine` failure, RFC 9989 §5.8); `None`: into INBOX.
     #[serde(default, skip_serializing_if = "Option::is_none")]
