@@ -152,7 +152,7 @@ fn timed_out_spf(client: &Client<'_>, reason: String) -> SpfCheck {
 
 /// `20 s`, or `300 ms` below a second.
 fn seconds(d: Duration) -> String {
-    if d.as_millis() % 1000 == 0 {
+    if d.as_millis().is_multiple_of(1000) {
         format!("{} s", d.as_secs())
     } else {
         format!("{} ms", d.as_millis())
