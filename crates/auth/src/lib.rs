@@ -12,6 +12,7 @@ pub mod dns;
 pub mod dnscheck;
 pub mod inbound;
 pub mod report;
+mod spf_syntax;
 pub mod verify;
 
 pub use dkim::{DkimError, Signer as DkimSigner};

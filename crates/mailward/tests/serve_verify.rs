@@ -193,7 +193,10 @@ fn spf_dkim_dmarc_are_checked_and_the_policy_applied() {
 
     // Mail from an authenticated client is submission, not inbound: not checked.
     let submitted = m.wait_for_mail("bob", "Subject: submitted");
-    assert!(!submitted.contains("Authentication-Results:"), "{submitted}");
+    assert!(
+        !submitted.contains("Authentication-Results:"),
+        "{submitted}"
+    );
     assert!(!submitted.contains("Received-SPF:"), "{submitted}");
 
     // p=quarantine: into Junk, not INBOX.

@@ -11,7 +11,7 @@ mod mta_sts;
 mod mx;
 pub mod report;
 mod spf;
-mod tags;
+pub(crate) mod tags;
 mod tlsrpt;
 
 pub use dkim::common_selectors;

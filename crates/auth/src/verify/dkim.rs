@@ -179,6 +179,9 @@ async fn check_of(lookups: &Lookups<'_>, output: &DkimOutput<'_>) -> DkimCheck {
         (DkimResult::Neutral(e), Some(_)) => Verdict::because(Status::Neutral, e.to_string()),
         (DkimResult::Fail(e), Some(s)) if s.a != Algorithm::Ed25519Sha256 => {
             match short_rsa_key(lookups, s).await {
+                Some(0) => {
+                    Verdict::because(Status::Fail, "the key record's p= is not an RSA public key")
+                }
                 Some(bits) => Verdict::because(
                     Status::Fail,
                     format!(

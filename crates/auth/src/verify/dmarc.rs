@@ -15,8 +15,10 @@
 //! Strict and relaxed alignment (`adkim=`, `aspf=`) are `mail-auth`'s; we only report them.
 
 use super::dkim::{DkimCheck, dmarc_output, outputs_for_dmarc};
+use super::dmarc_audit::broken_record;
 use super::lookups::Lookups;
 use super::spf::SpfCheck;
+use super::spf_audit::Recorder;
 use super::verdict::{Status, Verdict};
 use mail_auth::dmarc::verify::DmarcParameters;
 use mail_auth::dmarc::{Alignment, Policy};
@@ -60,10 +62,22 @@ pub async fn check_dmarc(
     let spf = spf_mail_from.to_output();
     let mail_from_domain = spf_mail_from.domain.clone();
     let params = DmarcParameters::new(&parsed, &outputs, &mail_from_domain, &spf);
+    let recorder = Recorder::new(lookups);
     let output = lookups
         .authenticator()
-        .verify_dmarc(lookups.params(params))
+        .verify_dmarc(recorder.params(params))
         .await;
+    // RFC 7489 §6.3 / RFC 6376 §3.2: a repeated tag makes the record invalid, which
+    // `mail-auth` does not see (it keeps the last value). Only when it found a record: its
+    // walk then ended on an answer, so asking again is answered from the cache.
+    if output.dmarc_record().is_some()
+        && let Some(why) = broken_record(lookups, &recorder.into_questions()).await
+    {
+        let mut check = none("");
+        check.verdict = Verdict::because(Status::PermError, why);
+        check.from_domain = output.domain().to_ascii_lowercase();
+        return check;
+    }
 
     let record = output.dmarc_record();
     let dkim_aligned = *output.dkim_result() == DmarcResult::Pass;

@@ -2,6 +2,8 @@
 //! of records ([`StaticDns`], for tests and offline work) put in front of it through
 //! `mail-auth`'s lookup caches (`mail_auth::ResolverCache`).
 
+use super::spf_audit::Answer;
+use crate::spf_syntax::is_spf_record;
 use mail_auth::common::parse::TxtRecordParser;
 use mail_auth::common::verify::DomainKey;
 use mail_auth::dmarc::Dmarc;
@@ -54,6 +56,16 @@ impl<'a> Lookups<'a> {
         self.authenticator
     }
 
+    /// The caches handed to `mail-auth` (the fixed zone, or none).
+    pub(crate) fn cache(&self) -> Fixed<'a> {
+        self.fixed
+    }
+
+    /// The fixed zone, when answers come from one.
+    pub(crate) fn zone(&self) -> Option<&'a StaticDns> {
+        self.fixed.0
+    }
+
     pub(crate) fn params<P>(
         &self,
         params: P,
@@ -72,9 +84,9 @@ impl<'a> Lookups<'a> {
 #[derive(Debug, Default, Clone)]
 pub struct StaticDns {
     txt: HashMap<Box<str>, Vec<Vec<u8>>>,
-    a: HashMap<Box<str>, Vec<Ipv4Addr>>,
-    aaaa: HashMap<Box<str>, Vec<Ipv6Addr>>,
-    mx: HashMap<Box<str>, Vec<(u16, String)>>,
+    pub(crate) a: HashMap<Box<str>, Vec<Ipv4Addr>>,
+    pub(crate) aaaa: HashMap<Box<str>, Vec<Ipv6Addr>>,
+    pub(crate) mx: HashMap<Box<str>, Vec<(u16, String)>>,
     ptr: HashMap<IpAddr, Vec<Box<str>>>,
     /// Names that exist (have some record, or were declared).
     names: HashSet<Box<str>>,
@@ -193,6 +205,36 @@ impl StaticDns {
             .map_err(|e| crate::DnsError::Temporary("offline resolver".into(), e.to_string()))
     }
 
+    /// The TXT records at `name` as they are stored (for the SPF audit).
+    pub(crate) fn raw_txt(&self, name: &str) -> Answer {
+        let name = key(name);
+        if self.timeouts.contains(&name) {
+            return Answer::Failed;
+        }
+        match self.txt.get(&name) {
+            Some(records) if !records.is_empty() => Answer::Records(records.clone()),
+            _ => Answer::Void,
+        }
+    }
+
+    /// Whether `name` has records in `map` (for the SPF audit's void lookups).
+    pub(crate) fn count<T>(
+        &self,
+        name: &str,
+        map: impl FnOnce(&StaticDns) -> &HashMap<Box<str>, Vec<T>>,
+    ) -> Answer {
+        let name = key(name);
+        if self.timeouts.contains(&name) {
+            return Answer::Failed;
+        }
+        match map(self).get(&name) {
+            Some(records) if !records.is_empty() => {
+                Answer::Records(vec![Vec::new(); records.len()])
+            }
+            _ => Answer::Void,
+        }
+    }
+
     fn txt_answer<Q>(&self, name: &Q) -> Option<Txt>
     where
         Box<str>: Borrow<Q>,
@@ -216,7 +258,7 @@ impl StaticDns {
             first_parsed::<DomainKey>(records)
         } else if text.starts_with("_dmarc.") {
             first_parsed::<Dmarc>(records)
-        } else if self.explanations.contains(name) && !records.iter().any(|r| is_spf(r)) {
+        } else if self.explanations.contains(name) && !records.iter().any(|r| is_spf_record(r)) {
             first_parsed::<Macro>(records)
         } else {
             first_parsed::<Spf>(records)
@@ -261,13 +303,6 @@ impl StaticDns {
         }
         Some(record_set(groups))
     }
-}
-
-/// RFC 7208 §4.5: a record that begins with `v=spf1` followed by a space or its end.
-fn is_spf(record: &[u8]) -> bool {
-    record.len() >= 6
-        && record[..6].eq_ignore_ascii_case(b"v=spf1")
-        && record.get(6).is_none_or(|&b| b == b' ')
 }
 
 /// Like `mail-auth`'s own look-up: the first record that parses wins.

@@ -15,9 +15,11 @@ mod auth_results;
 mod dkim;
 mod dkim_past_expiry;
 mod dmarc;
+mod dmarc_audit;
 mod lookups;
 mod received_spf;
 mod spf;
+mod spf_audit;
 mod strip;
 mod verdict;
 
