@@ -54,6 +54,11 @@ impl<'a> Lookups<'a> {
         self.authenticator
     }
 
+    /// The fixed answers as `mail-auth`'s TXT cache, for lookups made outside `params`.
+    pub(crate) fn txt_cache(&self) -> &Fixed<'a> {
+        &self.fixed
+    }
+
     pub(crate) fn params<P>(
         &self,
         params: P,
