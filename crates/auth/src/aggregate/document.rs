@@ -7,6 +7,7 @@ use super::evaluation::{Disposition, OverrideReason};
 use super::period::Period;
 use super::published::PolicyRequest;
 use super::rows::DomainAggregate;
+use base64::Engine;
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use mail_auth::report::{
@@ -140,22 +141,82 @@ pub fn report_file_name(report: &Report, submitter: &Submitter) -> String {
 }
 
 /// The report as an e-mail to `to` (RFC 9990 §5.5: Subject `Report Domain: ...
-/// Submitter: ... Report-ID: <...>`, the gzip file as an `application/gzip` attachment).
+/// Submitter: ... Report-ID: <...>` written plainly, a short text part, and the gzip file as
+/// an `application/gzip` attachment named as §5.1 says). `now_unix` dates it.
 pub fn report_message(
     report: &Report,
     submitter: &Submitter,
     to: &[String],
+    now_unix: i64,
 ) -> Result<Vec<u8>, AggregateError> {
-    let mut message = Vec::new();
-    report
-        .write_rfc5322(
-            &submitter.domain,
-            (submitter.org_name.as_str(), submitter.email.as_str()),
-            to.iter().map(String::as_str),
-            &mut message,
-        )
-        .map_err(AggregateError::Message)?;
-    Ok(message)
+    let gz = report_gzip(report)?;
+    let file_name = report_file_name(report, submitter);
+    let report_id = &report.report_metadata.report_id;
+    let domain = &report.policy_published.domain;
+    let boundary = format!("=_dmarc_{}", unique_id(&file_name));
+    let date = chrono::DateTime::from_timestamp(now_unix, 0)
+        .unwrap_or_default()
+        .format("%a, %d %b %Y %H:%M:%S +0000");
+    let to = to
+        .iter()
+        .map(|a| format!("<{}>", header_safe(a)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut m = String::with_capacity(gz.len() * 4 / 3 + 1024);
+    m.push_str(&format!(
+        "From: \"{}\" <{}>\r\n",
+        header_safe(&submitter.org_name).replace(['"', '\\'], ""),
+        header_safe(&submitter.email)
+    ));
+    m.push_str(&format!("To: {to}\r\n"));
+    // RFC 9990 §5.5: the Subject names the domain, the submitter and the report ID.
+    m.push_str(&format!(
+        "Subject: Report Domain: {} Submitter: {} Report-ID: <{}>\r\n",
+        header_safe(domain),
+        header_safe(&submitter.domain),
+        header_safe(report_id)
+    ));
+    m.push_str(&format!("Date: {date}\r\n"));
+    m.push_str(&format!(
+        "Message-ID: <{}.{now_unix}@{}>\r\n",
+        unique_id(report_id),
+        header_safe(&submitter.domain)
+    ));
+    // RFC 3834 §5: a machine wrote this; no auto-replies please.
+    m.push_str("Auto-Submitted: auto-generated\r\nMIME-Version: 1.0\r\n");
+    m.push_str(&format!(
+        "Content-Type: multipart/mixed; boundary=\"{boundary}\"\r\n\r\n"
+    ));
+    m.push_str(&format!(
+        "--{boundary}\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n\
+         This is a DMARC aggregate report (RFC 9990) from {}.\r\n\r\n\
+         Report Domain: {}\r\nSubmitter: {}\r\nReport-ID: {}\r\n\r\n",
+        header_safe(&submitter.org_name),
+        header_safe(domain),
+        header_safe(&submitter.domain),
+        header_safe(report_id)
+    ));
+    m.push_str(&format!(
+        "--{boundary}\r\nContent-Type: application/gzip\r\n\
+         Content-Transfer-Encoding: base64\r\n\
+         Content-Disposition: attachment; filename=\"{}\"\r\n\r\n",
+        header_safe(&file_name)
+    ));
+    let encoded = base64::engine::general_purpose::STANDARD.encode(&gz);
+    // RFC 2045 §6.8: encoded lines of at most 76 characters.
+    for line in encoded.as_bytes().chunks(76) {
+        m.push_str(&String::from_utf8_lossy(line));
+        m.push_str("\r\n");
+    }
+    m.push_str(&format!("--{boundary}--\r\n"));
+    Ok(m.into_bytes())
+}
+
+/// Printable ASCII only: configuration and DNS data never break the header section.
+fn header_safe(text: &str) -> String {
+    text.chars()
+        .filter(|c| c.is_ascii_graphic() || *c == ' ')
+        .collect()
 }
 
 /// A short stable hex digest (FNV-1a, 64 bits) of the report ID.

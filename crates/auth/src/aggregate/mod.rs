@@ -18,7 +18,7 @@ mod rows;
 pub use destinations::{Destination, DestinationVerdict, verify_destinations};
 pub use document::{Submitter, build_report, report_file_name, report_gzip, report_message};
 pub use error::AggregateError;
-pub use evaluation::{DkimAuth, Disposition, Evaluation, OverrideReason, Row, SpfAuth};
+pub use evaluation::{Disposition, DkimAuth, Evaluation, OverrideReason, Row, SpfAuth};
 pub use journal::{append_evaluations, evaluations_dir, read_period};
 pub use period::Period;
 pub use published::{PolicyRequest, PublishedPolicy, RuaUri};

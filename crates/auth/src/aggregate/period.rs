@@ -36,13 +36,19 @@ impl Period {
 
     pub fn previous(self) -> Period {
         Period {
-            date: self.date.checked_sub_days(Days::new(1)).unwrap_or(self.date),
+            date: self
+                .date
+                .checked_sub_days(Days::new(1))
+                .unwrap_or(self.date),
         }
     }
 
     pub fn next(self) -> Period {
         Period {
-            date: self.date.checked_add_days(Days::new(1)).unwrap_or(self.date),
+            date: self
+                .date
+                .checked_add_days(Days::new(1))
+                .unwrap_or(self.date),
         }
     }
 
@@ -89,9 +95,18 @@ mod tests {
     #[test]
     fn parses_named_and_dated_periods() {
         let now = 1_796_674_682;
-        assert_eq!(Period::parse("today", now).unwrap().to_string(), "2026-12-07");
-        assert_eq!(Period::parse("yesterday", now).unwrap().to_string(), "2026-12-06");
-        assert_eq!(Period::parse("2026-02-28", now).unwrap().next().to_string(), "2026-03-01");
+        assert_eq!(
+            Period::parse("today", now).unwrap().to_string(),
+            "2026-12-07"
+        );
+        assert_eq!(
+            Period::parse("yesterday", now).unwrap().to_string(),
+            "2026-12-06"
+        );
+        assert_eq!(
+            Period::parse("2026-02-28", now).unwrap().next().to_string(),
+            "2026-03-01"
+        );
         assert!(Period::parse("2026-13-01", now).is_err());
         assert!(Period::parse("last week", now).is_err());
     }

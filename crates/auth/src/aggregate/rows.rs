@@ -29,8 +29,7 @@ pub fn aggregate(
     domain: Option<&str>,
 ) -> Vec<DomainAggregate> {
     let wanted = domain.map(|d| d.trim_end_matches('.').to_ascii_lowercase());
-    let mut domains: BTreeMap<String, (i64, PublishedPolicy, BTreeMap<Row, u32>)> =
-        BTreeMap::new();
+    let mut domains: BTreeMap<String, (i64, PublishedPolicy, BTreeMap<Row, u32>)> = BTreeMap::new();
     for e in evaluations {
         if wanted.as_ref().is_some_and(|w| *w != e.policy.domain) {
             continue;
