@@ -6,6 +6,7 @@
 
 mod cmd;
 mod config;
+mod dmarc_reports;
 mod outbound;
 
 use clap::{Parser, Subcommand};
@@ -71,7 +72,7 @@ fn main() -> ExitCode {
         Command::Alias(args) => cmd::alias::run(cli.config, args),
         Command::Queue(args) => cmd::queue::run(cli.config, args),
         Command::Dkim(args) => cmd::dkim::run(cli.config, args),
-        Command::Dmarc(args) => cmd::dmarc::run(args),
+        Command::Dmarc(args) => cmd::dmarc::run(cli.config, args),
         Command::Dns(args) => cmd::dns::run(cli.config, args),
         Command::Probe(args) => cmd::probe::run(cli.config, args),
     };

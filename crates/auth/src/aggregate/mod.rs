@@ -24,3 +24,5 @@ pub use period::Period;
 pub use published::{PolicyRequest, PublishedPolicy, RuaUri};
 pub use recorder::Recorder;
 pub use rows::{DomainAggregate, aggregate};
+/// The report document (mail-auth's model; `to_xml` writes it).
+pub use mail_auth::report::Report;

@@ -3,6 +3,8 @@
 //! and source IP. Each file is read on its own: a broken one is named on stderr and the
 //! rest are still shown (exit 1 if any was refused). Source IPs are shown as sent: no
 //! reverse DNS or geolocation.
+//!
+//! `mailward dmarc report`: the reports we would send ([`super::dmarc_report`]).
 
 use mailward_auth::report::{
     AggregateSummary, Limits, ReadReport, TlsSummary, read_report_file, report_files,
@@ -29,11 +31,33 @@ enum DmarcCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Show the aggregate reports mailward would send (RFC 9990) for a period: per policy
+    /// domain its rows and `rua` destinations (which the external check refuses), or the XML.
+    Report {
+        /// Only this policy domain.
+        #[arg(long)]
+        domain: Option<String>,
+        /// `YYYY-MM-DD` (UTC), `today` or `yesterday`.
+        #[arg(long, default_value = "today")]
+        period: String,
+        /// Print the XML documents instead of tables.
+        #[arg(long, conflicts_with = "json")]
+        xml: bool,
+        /// Print one JSON object instead of tables.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
-pub fn run(args: DmarcArgs) -> anyhow::Result<ExitCode> {
+pub fn run(config_path: Option<PathBuf>, args: DmarcArgs) -> anyhow::Result<ExitCode> {
     match args.command {
         DmarcCommand::Read { paths, json } => read(&paths, json),
+        DmarcCommand::Report {
+            domain,
+            period,
+            xml,
+            json,
+        } => super::dmarc_report::run(config_path, domain.as_deref(), &period, xml, json),
     }
 }
 

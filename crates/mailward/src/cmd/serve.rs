@@ -211,6 +211,8 @@ async fn serve(loaded: Loaded) -> anyhow::Result<()> {
         Some(Arc::new(crate::outbound::Remote(outbound))),
     );
     let runner_task = tokio::spawn(runner.run(notify_rx, stop_rx.clone()));
+    // DMARC aggregate reports out (issue 16), when `[dmarc] send_reports` is on.
+    let _dmarc_reports = crate::dmarc_reports::start(&loaded, store.clone(), stop_rx.clone());
     let pop3_task = tokio::spawn(pop3.clone().run(pop3_bound, stop_rx.clone()));
     let imap_task = tokio::spawn(imap.clone().run(imap_bound, stop_rx.clone()));
     let server_task = tokio::spawn(server.clone().run(bound, stop_rx));
