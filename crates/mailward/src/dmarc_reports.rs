@@ -11,8 +11,9 @@ use crate::config::{Config, Loaded};
 use anyhow::Context;
 use mailward_auth::Resolver;
 use mailward_auth::aggregate::{
-    Destination, DomainAggregate, Report, Period, Submitter, aggregate, build_report, evaluations_dir,
-    read_period, report_file_name, report_gzip, report_message, verify_destinations,
+    Destination, DomainAggregate, Period, Report, Submitter, aggregate, build_report,
+    evaluations_dir, read_period, report_file_name, report_gzip, report_message,
+    verify_destinations,
 };
 use mailward_auth::verify::Lookups;
 use mailward_event::{Event, Reason, ReportQueued, Scope};
@@ -132,9 +133,7 @@ pub async fn send_due(
 ) -> anyhow::Result<usize> {
     let mut queued = 0;
     for period in recorded_periods(dir)? {
-        if !period.is_over(now - AFTER_PERIOD_END)
-            || period.end() < now - CATCH_UP_DAYS * 86_400
-        {
+        if !period.is_over(now - AFTER_PERIOD_END) || period.end() < now - CATCH_UP_DAYS * 86_400 {
             continue;
         }
         let (prepared, _) = prepare(dir, period, None, resolver, submitter).await?;
@@ -190,7 +189,8 @@ fn mark_sent(dir: &Path, period: Period, domain: &str) -> anyhow::Result<bool> {
         .open(&path)
     {
         Ok(file) => {
-            file.sync_all().with_context(|| path.display().to_string())?;
+            file.sync_all()
+                .with_context(|| path.display().to_string())?;
             Ok(true)
         }
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
@@ -205,13 +205,17 @@ async fn enqueue(p: &Prepared, submitter: &Submitter, store: &Store, now: i64) -
         if !d.verdict.allows() || !d.accepts(p.gzip.len() as u64) {
             continue;
         }
-        let message = match report_message(&p.report, submitter, &[d.address.clone()], now) {
-            Ok(m) => m,
-            Err(e) => {
-                failed(format!("DMARC report for {}: {e}", p.aggregate.policy.domain));
-                continue;
-            }
-        };
+        let message =
+            match report_message(&p.report, submitter, std::slice::from_ref(&d.address), now) {
+                Ok(m) => m,
+                Err(e) => {
+                    failed(format!(
+                        "DMARC report for {}: {e}",
+                        p.aggregate.policy.domain
+                    ));
+                    continue;
+                }
+            };
         let now_ms = ids::unix_now_ms();
         let envelope = Envelope {
             id: ids::queue_id(),

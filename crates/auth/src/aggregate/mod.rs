@@ -20,9 +20,9 @@ pub use document::{Submitter, build_report, report_file_name, report_gzip, repor
 pub use error::AggregateError;
 pub use evaluation::{Disposition, DkimAuth, Evaluation, OverrideReason, Row, SpfAuth};
 pub use journal::{append_evaluations, evaluations_dir, read_period};
+/// The report document (mail-auth's model; `to_xml` writes it).
+pub use mail_auth::report::Report;
 pub use period::Period;
 pub use published::{PolicyRequest, PublishedPolicy, RuaUri};
 pub use recorder::Recorder;
 pub use rows::{DomainAggregate, aggregate};
-/// The report document (mail-auth's model; `to_xml` writes it).
-pub use mail_auth::report::Report;

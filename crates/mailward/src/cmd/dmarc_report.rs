@@ -119,7 +119,10 @@ fn row_text(row: &Row) -> String {
         row.spf.result,
     );
     for d in &row.dkim {
-        s.push_str(&format!(" dkim_auth={}/{}:{}", d.domain, d.selector, d.result));
+        s.push_str(&format!(
+            " dkim_auth={}/{}:{}",
+            d.domain, d.selector, d.result
+        ));
     }
     if let Some((reason, comment)) = &row.overridden {
         s.push_str(&format!(" override={}", reason.as_str()));
