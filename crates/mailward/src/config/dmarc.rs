@@ -36,3 +36,27 @@ impl DmarcSection {
             .unwrap_or_else(|| format!("noreply-dmarc@{hostname}"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_come_from_the_host_name() {
+        let d: DmarcSection = toml::from_str("").unwrap();
+        assert!(!d.send_reports);
+        assert_eq!(d.org_name("mx.example.org"), "mx.example.org");
+        assert_eq!(
+            d.report_from("mx.example.org"),
+            "noreply-dmarc@mx.example.org"
+        );
+        let d: DmarcSection = toml::from_str(
+            "send_reports = true\norg_name = \"Example\"\nreport_from = \"r@example.org\"",
+        )
+        .unwrap();
+        assert!(d.send_reports);
+        assert_eq!(d.org_name("mx"), "Example");
+        assert_eq!(d.report_from("mx"), "r@example.org");
+        assert!(toml::from_str::<DmarcSection>("sned_reports = true").is_err());
+    }
+}
