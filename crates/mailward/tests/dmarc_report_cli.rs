@@ -5,8 +5,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // A test: a panic is a failing test.
 
+mod common_dns;
 mod common_serve;
 
+use common_dns::start_dns;
 use common_serve::{BIN, Mailward, config_text};
 use mailward_auth::aggregate::{
     Disposition, Evaluation, Period, PolicyRequest, PublishedPolicy, Row, RuaUri, SpfAuth,
@@ -18,7 +20,20 @@ use std::time::{Duration, Instant};
 
 const DAY: &str = "2026-12-01";
 
-fn evaluation(at: i64, ip: &str, aligned: bool) -> Evaluation {
+fn internal_rua() -> Vec<RuaUri> {
+    vec![
+        RuaUri {
+            address: "dmarc@sender.test".into(),
+            max_size: 0,
+        },
+        RuaUri {
+            address: "agg@reports.sender.test".into(),
+            max_size: 10,
+        },
+    ]
+}
+
+fn evaluation(at: i64, ip: &str, aligned: bool, rua: Vec<RuaUri>) -> Evaluation {
     Evaluation {
         at,
         policy: PublishedPolicy {
@@ -29,16 +44,7 @@ fn evaluation(at: i64, ip: &str, aligned: bool) -> Evaluation {
             strict_dkim: false,
             strict_spf: false,
             testing: false,
-            rua: vec![
-                RuaUri {
-                    address: "dmarc@sender.test".into(),
-                    max_size: 0,
-                },
-                RuaUri {
-                    address: "agg@reports.sender.test".into(),
-                    max_size: 10,
-                },
-            ],
+            rua,
         },
         row: Row {
             source_ip: ip.parse().unwrap(),
@@ -65,13 +71,27 @@ fn evaluation(at: i64, ip: &str, aligned: bool) -> Evaluation {
 
 /// Three aligned messages from one IP, two spoofed ones from another, on [`DAY`].
 fn record(data: &Path) {
+    record_with(data, internal_rua());
+}
+
+fn record_with(data: &Path, rua: Vec<RuaUri>) {
     let begin = Period::parse(DAY, 0).unwrap().begin();
     let mut all = Vec::new();
     for i in 0..3 {
-        all.push(evaluation(begin + 3600 + i, "192.0.2.10", true));
+        all.push(evaluation(
+            begin + 3600 + i,
+            "192.0.2.10",
+            true,
+            rua.clone(),
+        ));
     }
     for i in 0..2 {
-        all.push(evaluation(begin + 7200 + i, "198.51.100.7", false));
+        all.push(evaluation(
+            begin + 7200 + i,
+            "198.51.100.7",
+            false,
+            rua.clone(),
+        ));
     }
     append_evaluations(&data.join("dmarc"), &all).unwrap();
 }
@@ -210,4 +230,43 @@ fn serve_queues_each_finished_day_once_per_destination() {
     m.spawn();
     std::thread::sleep(Duration::from_secs(2));
     assert_eq!(queued_to(&m), vec!["dmarc@sender.test".to_string()]);
+}
+
+/// RFC 9990 external destinations, against a real DNS server: the destination that
+/// publishes `<policy-domain>._report._dmarc.<its domain>` gets the report, the other not.
+#[test]
+fn external_rua_needs_the_destinations_consent_in_dns() {
+    let Some(dns) = start_dns(&["--txt-record=sender.test._report._dmarc.partner.test,v=DMARC1"])
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("mailward.toml");
+    let text = config_text(dir.path(), "").replace(
+        "resolver = \"127.0.0.1:9\"",
+        &format!("resolver = \"127.0.0.1:{}\"", dns.port),
+    );
+    std::fs::write(&config, text).unwrap();
+    record_with(
+        &dir.path().join("data"),
+        vec![
+            RuaUri {
+                address: "reports@partner.test".into(),
+                max_size: 0,
+            },
+            RuaUri {
+                address: "victim@victim.test".into(),
+                max_size: 0,
+            },
+        ],
+    );
+    let text = run(&config, &["dmarc", "report", "--period", DAY]);
+    assert!(
+        text.contains("rua: reports@partner.test authorized (send)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("rua: victim@victim.test refused (not sent: no v=DMARC1 TXT at sender.test._report._dmarc.victim.test)"),
+        "{text}"
+    );
 }
