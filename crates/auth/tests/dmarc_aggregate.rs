@@ -7,8 +7,8 @@
 
 use mailward_auth::aggregate::{
     DestinationVerdict, Disposition, Evaluation, OverrideReason, Period, Recorder, Submitter,
-    aggregate, append_evaluations, build_report, evaluations_dir, read_period, report_file_name,
-    report_gzip, report_message, verify_destinations,
+    aggregate, append_evaluations, build_report, evaluations_dir, prune_before, read_period,
+    report_file_name, report_gzip, report_message, verify_destinations,
 };
 use mailward_auth::report::{Limits, ReadReport, read_report};
 use mailward_auth::verify::{Lookups, StaticDns, check_dmarc, check_spf_mail_from, verify_dkim};
@@ -256,4 +256,22 @@ async fn regress_torn_last_line_is_skipped_and_the_next_append_stays_whole() {
     append_evaluations(dir.path(), std::slice::from_ref(&e)).unwrap();
     let (read, skipped) = read_period(dir.path(), period).unwrap();
     assert_eq!((read.len(), skipped), (3, 1));
+}
+
+#[tokio::test]
+async fn old_days_are_pruned_and_recent_ones_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = evaluate(&zone(false), "192.0.2.10", NOW).await.unwrap();
+    let today = Period::containing(NOW);
+    let mut old = e.clone();
+    old.at = today.previous().previous().begin();
+    append_evaluations(dir.path(), &[e.clone(), old.clone()]).unwrap();
+    assert_eq!(prune_before(dir.path(), today.previous()).unwrap(), 1);
+    assert!(
+        read_period(dir.path(), Period::containing(old.at))
+            .unwrap()
+            .0
+            .is_empty()
+    );
+    assert_eq!(read_period(dir.path(), today).unwrap().0.len(), 1);
 }

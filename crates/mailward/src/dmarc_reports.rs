@@ -144,7 +144,23 @@ pub async fn send_due(
             queued += enqueue(&p, submitter, store, now).await;
         }
     }
+    prune_sent_marks(dir, now);
     Ok(queued)
+}
+
+/// Removes the sent marks of days too old to be sent anyway.
+fn prune_sent_marks(dir: &Path, now: i64) {
+    let Ok(entries) = std::fs::read_dir(dir.join("sent")) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if let Ok(period) = Period::parse(&name, 0)
+            && period.end() < now - (CATCH_UP_DAYS + 1) * 86_400
+        {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 /// The days with a recorded evaluations file, oldest first.

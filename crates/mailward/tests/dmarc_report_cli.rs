@@ -18,7 +18,15 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-const DAY: &str = "2026-12-01";
+/// Two days ago (UTC): a finished day the sender reports (it waits a few minutes after
+/// midnight, and catches up a week back).
+fn day() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    Period::containing(now).previous().previous().to_string()
+}
 
 fn internal_rua() -> Vec<RuaUri> {
     vec![
@@ -69,13 +77,13 @@ fn evaluation(at: i64, ip: &str, aligned: bool, rua: Vec<RuaUri>) -> Evaluation 
     }
 }
 
-/// Three aligned messages from one IP, two spoofed ones from another, on [`DAY`].
+/// Three aligned messages from one IP, two spoofed ones from another, on [`day`].
 fn record(data: &Path) {
     record_with(data, internal_rua());
 }
 
 fn record_with(data: &Path, rua: Vec<RuaUri>) {
-    let begin = Period::parse(DAY, 0).unwrap().begin();
+    let begin = Period::parse(&day(), 0).unwrap().begin();
     let mut all = Vec::new();
     for i in 0..3 {
         all.push(evaluation(
@@ -113,6 +121,7 @@ fn run(config: &Path, args: &[&str]) -> String {
 
 #[test]
 fn dmarc_report_shows_rows_destinations_and_xml() {
+    let day = day();
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("mailward.toml");
     std::fs::write(&config, config_text(dir.path(), "")).unwrap();
@@ -126,11 +135,13 @@ fn dmarc_report_shows_rows_destinations_and_xml() {
             "--domain",
             "sender.test",
             "--period",
-            DAY,
+            &day,
         ],
     );
     assert!(
-        text.contains("sender.test  2026-12-01: 5 message(s) in 2 row(s); p=reject"),
+        text.contains(&format!(
+            "sender.test  {day}: 5 message(s) in 2 row(s); p=reject"
+        )),
         "{text}"
     );
     assert!(
@@ -156,13 +167,20 @@ fn dmarc_report_shows_rows_destinations_and_xml() {
 
     let other = run(
         &config,
-        &["dmarc", "report", "--domain", "other.test", "--period", DAY],
+        &[
+            "dmarc",
+            "report",
+            "--domain",
+            "other.test",
+            "--period",
+            &day,
+        ],
     );
     assert!(other.contains("No DMARC evaluations recorded"), "{other}");
 
     let json: serde_json::Value = serde_json::from_str(&run(
         &config,
-        &["dmarc", "report", "--period", DAY, "--json"],
+        &["dmarc", "report", "--period", &day, "--json"],
     ))
     .unwrap();
     assert_eq!(json["reports"][0]["messages"], 5);
@@ -170,7 +188,7 @@ fn dmarc_report_shows_rows_destinations_and_xml() {
     assert_eq!(json["reports"][0]["destinations"][1]["sent"], false);
 
     // The XML is what `dmarc read` (the reading side) accepts, with the same counts.
-    let xml = run(&config, &["dmarc", "report", "--period", DAY, "--xml"]);
+    let xml = run(&config, &["dmarc", "report", "--period", &day, "--xml"]);
     let file = dir.path().join("report.xml");
     std::fs::write(&file, &xml).unwrap();
     let read: serde_json::Value = serde_json::from_str(&run(
@@ -220,7 +238,7 @@ fn serve_queues_each_finished_day_once_per_destination() {
         None,
     );
     assert!(
-        shown.contains("Subject: Report Domain: sender.test Submitter: mx.example.test Report-ID: <2026-12-01.sender.test@mx.example.test>"),
+        shown.contains(&format!("Subject: Report Domain: sender.test Submitter: mx.example.test Report-ID: <{}.sender.test@mx.example.test>", day())),
         "{shown}"
     );
     assert!(shown.contains("application/gzip"), "{shown}");
@@ -236,6 +254,7 @@ fn serve_queues_each_finished_day_once_per_destination() {
 /// publishes `<policy-domain>._report._dmarc.<its domain>` gets the report, the other not.
 #[test]
 fn external_rua_needs_the_destinations_consent_in_dns() {
+    let day = day();
     let Some(dns) = start_dns(&["--txt-record=sender.test._report._dmarc.partner.test,v=DMARC1"])
     else {
         return;
@@ -260,7 +279,7 @@ fn external_rua_needs_the_destinations_consent_in_dns() {
             },
         ],
     );
-    let text = run(&config, &["dmarc", "report", "--period", DAY]);
+    let text = run(&config, &["dmarc", "report", "--period", &day]);
     assert!(
         text.contains("rua: reports@partner.test authorized (send)"),
         "{text}"

@@ -22,6 +22,33 @@ fn day_file(dmarc_dir: &Path, period: Period) -> PathBuf {
     evaluations_dir(dmarc_dir).join(format!("{period}.jsonl"))
 }
 
+/// Deletes the day files of days before `oldest_kept` (evaluations are kept a few weeks,
+/// long enough to send and to look at with `mailward dmarc report`); returns how many.
+pub fn prune_before(dmarc_dir: &Path, oldest_kept: Period) -> Result<usize, AggregateError> {
+    let dir = evaluations_dir(dmarc_dir);
+    let entries = match std::fs::read_dir(&dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(AggregateError::io(&dir, e)),
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(day) = name.strip_suffix(".jsonl") else {
+            continue;
+        };
+        let Ok(period) = Period::parse(day, 0) else {
+            continue;
+        };
+        if period < oldest_kept {
+            let path = entry.path();
+            std::fs::remove_file(&path).map_err(|e| AggregateError::io(&path, e))?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
 /// Appends `evaluations` to the files of their days.
 pub fn append_evaluations(
     dmarc_dir: &Path,

@@ -19,10 +19,10 @@ pub use destinations::{Destination, DestinationVerdict, verify_destinations};
 pub use document::{Submitter, build_report, report_file_name, report_gzip, report_message};
 pub use error::AggregateError;
 pub use evaluation::{Disposition, DkimAuth, Evaluation, OverrideReason, Row, SpfAuth};
-pub use journal::{append_evaluations, evaluations_dir, read_period};
+pub use journal::{append_evaluations, evaluations_dir, prune_before, read_period};
 /// The report document (mail-auth's model; `to_xml` writes it).
 pub use mail_auth::report::Report;
 pub use period::Period;
 pub use published::{PolicyRequest, PublishedPolicy, RuaUri};
-pub use recorder::Recorder;
+pub use recorder::{KEEP_DAYS, Recorder};
 pub use rows::{DomainAggregate, aggregate};

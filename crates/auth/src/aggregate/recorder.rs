@@ -5,7 +5,8 @@
 
 use super::error::AggregateError;
 use super::evaluation::Evaluation;
-use super::journal::{append_evaluations, evaluations_dir};
+use super::journal::{append_evaluations, evaluations_dir, prune_before};
+use super::period::Period;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -15,6 +16,8 @@ use tokio::sync::mpsc;
 const QUEUE: usize = 16 * 1024;
 /// How many the writer appends in one write.
 const BATCH: usize = 1024;
+/// Days of evaluations kept: `mailward dmarc report --period` reaches back this far.
+pub const KEEP_DAYS: u32 = 32;
 
 /// The handle the SMTP sessions share.
 #[derive(Clone, Debug)]
@@ -72,7 +75,17 @@ impl Recorder {
 /// Appends what arrives until every `Recorder` is gone.
 fn write_loop(dir: &Path, mut receiver: mpsc::Receiver<Evaluation>, dropped: &AtomicU64) {
     let mut batch = Vec::with_capacity(BATCH);
+    let mut pruned_for: Option<Period> = None;
     while let Some(first) = receiver.blocking_recv() {
+        // Once a day (at the first evaluation of a new day), old day files go.
+        let today = Period::containing(first.at);
+        if pruned_for.is_none_or(|p| p < today) {
+            pruned_for = Some(today);
+            let oldest_kept = (0..KEEP_DAYS).fold(today, |p, _| p.previous());
+            if let Err(e) = prune_before(dir, oldest_kept) {
+                eprintln!("dmarc: old evaluations not removed: {e}");
+            }
+        }
         batch.push(first);
         while batch.len() < BATCH {
             match receiver.try_recv() {
