@@ -275,3 +275,14 @@ async fn old_days_are_pruned_and_recent_ones_kept() {
     );
     assert_eq!(read_period(dir.path(), today).unwrap().0.len(), 1);
 }
+
+#[tokio::test]
+async fn a_failing_message_under_test_mode_is_reported_as_policy_test_mode() {
+    let mut e = evaluate(&zone(false), "198.51.100.7", NOW).await.unwrap();
+    e.policy.testing = true;
+    let reports = aggregate([e], None);
+    let report = build_report(&reports[0], Period::containing(NOW), &submitter());
+    let xml = report.to_xml();
+    assert!(xml.contains("<type>policy_test_mode</type>"), "{xml}");
+    assert!(xml.contains("<testing>y</testing>"), "{xml}");
+}

@@ -3,7 +3,7 @@
 //! and the e-mail that carries it (§5.5).
 
 use super::error::AggregateError;
-use super::evaluation::{Disposition, OverrideReason};
+use super::evaluation::{Disposition, OverrideReason, Row};
 use super::period::Period;
 use super::published::PolicyRequest;
 use super::rows::DomainAggregate;
@@ -76,11 +76,7 @@ pub fn build_report(aggregate: &DomainAggregate, period: Period, submitter: &Sub
                         },
                         dkim: pass_or_fail(row.dkim_aligned),
                         spf: pass_or_fail(row.spf_aligned),
-                        reason: row
-                            .overridden
-                            .iter()
-                            .map(|(reason, comment)| override_reason(*reason, comment))
-                            .collect(),
+                        reason: reasons(row, policy.testing),
                     },
                 },
                 identifiers: Identifier {
@@ -250,6 +246,19 @@ fn pass_or_fail(aligned: bool) -> DmarcResult {
         DmarcResult::Pass
     } else {
         DmarcResult::Fail
+    }
+}
+
+/// Why the policy was not applied as published: the caller's override, else, for a
+/// failing message under `t=y` (RFC 9989 §4.7 test mode), `policy_test_mode`.
+fn reasons(row: &Row, testing: bool) -> Vec<PolicyOverrideReason> {
+    match &row.overridden {
+        Some((reason, comment)) => vec![override_reason(*reason, comment)],
+        None if testing && !row.dkim_aligned && !row.spf_aligned => vec![PolicyOverrideReason {
+            type_: PolicyOverride::PolicyTestMode,
+            comment: None,
+        }],
+        None => Vec::new(),
     }
 }
 
