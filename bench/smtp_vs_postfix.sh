@@ -13,6 +13,11 @@
 #           so files still in tmp/ are not counted)
 # Checks that each server's log reports MESSAGES deliveries. Prints msgs/s for both, the
 # ratios, mailward's RSS idle and peak under load, its CPU time, and the load average.
+# Inbound authentication is on in mailward (VERIFY=1, the default): a private dnsmasq
+# (Debian dnsmasq-base) answers for remote.test (SPF `v=spf1 ip4:127.0.0.1 -all`, DMARC
+# `p=reject`), so every message gets its SPF and DMARC checks and `Authentication-Results:`,
+# and the median time the checks took (the `mail_auth` event's `us`) is printed. Postfix
+# runs without milters (no checks). VERIFY=0 turns mailward's checks off.
 # Needs: Debian postfix (smtp-source), ../shared/peers/postfix_maildir.sh, a release build
 # (MAILWARD_BIN, default ${CARGO_TARGET_DIR:-target}/release/mailward; built if missing).
 set -euo pipefail
@@ -44,13 +49,25 @@ rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 rate() { awk -v a="$1" -v b="$2" -v n="$n" 'BEGIN {printf "%.1f", n/(b-a)}'; }
 load1() { cut -d' ' -f1 /proc/loadavg; }
+verify=${VERIFY:-1}; dns=; dns_port=${DNS_PORT:-25270}
+if [[ $verify == 1 ]]; then
+    dnsmasq=$(command -v dnsmasq || echo /usr/sbin/dnsmasq)
+    [[ -x $dnsmasq ]] || { echo "dnsmasq missing: apt-get install dnsmasq-base (or VERIFY=0)" >&2; exit 2; }
+    "$dnsmasq" --keep-in-foreground --no-resolv --no-hosts --conf-file=/dev/null \
+        --bind-interfaces --listen-address=127.0.0.1 --port="$dns_port" --local=/test/ \
+        --host-record=remote.test,192.0.2.1 \
+        "--txt-record=remote.test,v=spf1 ip4:127.0.0.1 -all" \
+        "--txt-record=_dmarc.remote.test,v=DMARC1; p=reject" 2>/dev/null & dns=$!
+    sleep 0.5
+fi
 mw=; cleanup() {
+    [[ -n $dns ]] && kill "$dns" 2>/dev/null || true
     [[ -n $mw ]] && kill "$mw" 2>/dev/null || true
     "$peers/postfix_maildir.sh" stop "$pf_port" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 
-echo "# $(date -u +%FT%TZ) nproc=$(nproc) postfix=$(postconf -h mail_version 2>/dev/null) runs=$runs"
+echo "# $(date -u +%FT%TZ) nproc=$(nproc) postfix=$(postconf -h mail_version 2>/dev/null) runs=$runs verify=$verify"
 echo "# cmd: ${src[*]} 127.0.0.1:PORT"
 printf "run\tload1\tmw_accept\tmw_deliver\tpf_accept\tpf_deliver\tmw_rss_idle_kb\tmw_rss_peak_kb\tmw_cpu_s\n"
 : > "$work/runs.tsv"
@@ -70,6 +87,11 @@ connections_per_ip = 1000
 [logging]
 file = "$d/mailward.log"
 TOML
+    if [[ $verify == 1 ]]; then
+        printf '[dns]\nresolver = "127.0.0.1:%s"\n' "$dns_port" >> "$d/mailward.toml"
+    else
+        printf '[verify]\ninbound = false\n' >> "$d/mailward.toml"
+    fi
     "$bin" account add user1@example.test --password-stdin --config "$d/mailward.toml" <<< "bench-pass" >/dev/null
     "$bin" serve --config "$d/mailward.toml" 2>/dev/null & mw=$!
     for _ in $(seq 100); do grep -q '"listening"' "$d/mailward.log" 2>/dev/null && break; sleep 0.1; done
@@ -89,6 +111,11 @@ TOML
     done
     kill "$mw"; wait "$mw" 2>/dev/null || true; mw=
     [[ $mw_logged -eq $n ]] || echo "run $r: mailward logged $mw_logged deliveries, expected $n" >&2
+    if [[ $verify == 1 ]]; then
+        checked=$(grep -c '"event":"mail_auth".*"spf":"pass".*"dmarc":"pass"' "$d/mailward.log" || true)
+        [[ $checked -eq $n ]] || echo "run $r: $checked of $n messages logged spf=pass dmarc=pass" >&2
+        grep -o '"event":"mail_auth".*"us":[0-9]*' "$d/mailward.log" | sed 's/.*"us"://' | median > "$d/auth_us.txt"
+    fi
     mw_a=$(rate "$t0" "$t1"); mw_d=$(rate "$t0" "$t2")
     mw_cpu=$(awk -v t=$((c1 - c0)) -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f", t/hz}')
 
@@ -116,4 +143,5 @@ printf "%-10s %14s %15s\n" mailward "$mw_a" "$mw_d"
 printf "%-10s %14s %15s\n" postfix "$pf_a" "$pf_d"
 awk -v a="$mw_d" -v b="$pf_d" -v c="$mw_a" -v d="$pf_a" \
     'BEGIN {printf "ratio mailward/postfix: deliver %.2fx, accept %.2fx\n", a/b, c/d}'
+[[ $verify == 1 ]] && echo "mailward inbound checks (SPF, DKIM, ARC, DMARC): median $(cat "$work"/run*/auth_us.txt | median) us per message (medians of the runs' medians)"
 echo "mailward RSS: idle $(( $(col 7) / 1024 )) MiB, peak under load $(( $(col 8) / 1024 )) MiB; CPU $(col 9) s per $n messages"

@@ -3,7 +3,7 @@
 //! configuration), used by outbound routing (MX, A/AAAA) and by the SPF, DKIM, DMARC and
 //! ARC checks; DKIM signing of outbound mail ([`dkim::Signer`]); verification of inbound
 //! mail (SPF, DKIM, DMARC, ARC) and the `Authentication-Results:`/`Received-SPF:` fields
-//! ([`verify`], not wired into the SMTP server yet); auditing a domain's mail records in
+//! ([`verify`]), and what the SMTP server does with them ([`inbound`]: DMARC policy); auditing a domain's mail records in
 //! DNS ([`dnscheck`], `mailward dns check`); reading the DMARC aggregate and SMTP TLS
 //! reports others send ([`report`]); recording DMARC evaluations and writing the aggregate
 //! reports we send ([`aggregate`]).
@@ -12,6 +12,7 @@ pub mod aggregate;
 pub mod dkim;
 pub mod dns;
 pub mod dnscheck;
+pub mod inbound;
 pub mod report;
 pub mod verify;
 

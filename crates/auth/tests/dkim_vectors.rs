@@ -5,7 +5,7 @@
 
 mod common;
 
-use mailward_auth::verify::{Lookups, StaticDns, Status, verify_dkim};
+use mailward_auth::verify::{Lookups, StaticDns, Status, verify_dkim, verify_dkim_past_expiry};
 
 #[tokio::test]
 async fn dkim_vectors_verify() {
@@ -33,8 +33,24 @@ async fn dkim_vectors_verify() {
             println!("SKIPPED as a pass: 005.txt is expired; checked to be neutral instead");
             assert_eq!(last.verdict.status, Status::Neutral, "{last:?}");
             assert!(last.verdict.reason.as_deref().unwrap().contains("expired"));
+            // For forensics (`trace --verify`): checked without its expiry, it verifies.
+            let (check, past) = verify_dkim_past_expiry(&lookups, &message)
+                .await
+                .pop()
+                .unwrap();
+            assert_eq!(check, *last, "the enforced verdict is unchanged");
+            let past = past.expect("an expired signature gets the re-check");
+            assert_eq!(past.expired_at, 1_667_930_064);
+            assert_eq!(past.otherwise.status, Status::Pass, "{past:?}");
             continue;
         }
+        // A signature that is not expired gets no re-check.
+        assert!(
+            verify_dkim_past_expiry(&lookups, &message)
+                .await
+                .iter()
+                .all(|(_, past)| past.is_none())
+        );
         assert_eq!(last.verdict.status, Status::Pass, "{name}: {checks:?}");
         passed += 1;
     }

@@ -56,7 +56,7 @@ async fn relaxed_spf_alignment_passes_with_a_subdomain() {
     assert_eq!(policy, Some("reject"));
     assert_eq!(
         ar,
-        "Authentication-Results: mx.example.org;\r\n\tspf=pass smtp.mailfrom=owner@bounces.example.com;\r\n\tdkim=none;\r\n\tdmarc=pass header.from=example.com;\r\n\tarc=none\r\n"
+        "Authentication-Results: mx.example.org;\r\n\tspf=pass smtp.mailfrom=owner@bounces.example.com;\r\n\tdkim=none;\r\n\tdmarc=pass header.from=example.com policy.dmarc=reject;\r\n\tarc=none\r\n"
     );
     assert_eq!(
         rspf,
@@ -69,7 +69,7 @@ async fn strict_spf_alignment_fails_with_a_subdomain() {
     let (ar, _, status, policy) = run(Some("v=DMARC1; p=quarantine; aspf=s"), CLIENT).await;
     assert_eq!(status, Status::Fail);
     assert_eq!(policy, Some("quarantine"));
-    assert!(ar.contains("\tdmarc=fail reason=\"no SPF or DKIM pass aligned with example.com\" header.from=example.com;"), "{ar}");
+    assert!(ar.contains("\tdmarc=fail reason=\"no SPF or DKIM pass aligned with example.com\" header.from=example.com policy.dmarc=quarantine;"), "{ar}");
 }
 
 #[tokio::test]

@@ -120,6 +120,9 @@ catalogue! {
     /// A message or a command carrying mail (MAIL, DATA, BDAT, a connection) refused with a
     /// 4xx/5xx reply.
     Rejected(Rejected<'a>) = "rejected", Info;
+    /// A message arriving on port 25 was checked: SPF, DKIM, ARC and DMARC, and what its
+    /// DMARC policy led to (`action`: `none`, `quarantine`, `reject`).
+    MailAuth(MailAuth<'a>) = "mail_auth", Info;
     /// A message is durable in the queue and was acknowledged with 250.
     Queued(Queued<'a>) = "queued", Info;
 
@@ -410,6 +413,30 @@ pub struct Bounced<'a> {
     /// Remote delivery: the host that refused it, if one did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub relay: Option<Text<'a>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MailAuth<'a> {
+    /// SPF result (RFC 7208 §2.6) for `spf_domain` (MAIL FROM, or HELO for `<>`).
+    pub spf: Text<'a>,
+    pub spf_domain: Text<'a>,
+    /// Each signature as `d=domain:result`, or `none`.
+    pub dkim: Text<'a>,
+    pub arc: Text<'a>,
+    pub dmarc: Text<'a>,
+    /// The RFC 5322.From domain DMARC evaluated.
+    pub from_domain: Text<'a>,
+    /// The policy that applied (`none`, `quarantine`, `reject`; `t=y` applied), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<Text<'a>>,
+    /// What was done: `none` (delivered), `quarantine` (into Junk), `reject` (550).
+    pub action: Text<'a>,
+    /// Why a failing policy was not applied (`trusted_forwarder: ...`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy_override: Option<Text<'a>>,
+    /// Microseconds the checks took, DNS included.
+    pub us: u64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

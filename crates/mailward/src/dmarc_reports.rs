@@ -252,6 +252,8 @@ async fn enqueue(p: &Prepared, submitter: &Submitter, store: &Store, now: i64) -
             auth_user: None,
             remote_ip: String::new(),
             session: String::new(),
+            helo: String::new(),
+            junk: None,
         };
         let id = envelope.id.clone();
         match store.enqueue(envelope, Arc::new(message)).await {

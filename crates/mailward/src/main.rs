@@ -66,7 +66,7 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
-        Command::Trace(args) => cmd::trace::run(args),
+        Command::Trace(args) => cmd::trace::run(cli.config, args),
         Command::Logs(args) => cmd::logs::run(args),
         Command::Serve(args) => cmd::serve::run(cli.config, args),
         Command::Account(args) => cmd::account::run(cli.config, args),

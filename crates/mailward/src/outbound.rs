@@ -6,15 +6,68 @@
 use crate::config::{self, Loaded, split_host_port};
 use anyhow::Context;
 use mailward_auth::Resolver;
-use mailward_mda::{Delivery, RemoteTransport};
+use mailward_auth::dkim::Arrival;
+use mailward_auth::verify::Lookups;
+use mailward_event::{Event, Reason, Scope};
+use mailward_mda::{Delivery, RemoteTransport, domain_of};
 use mailward_mta::outbound::{
     ClientTls, Job, Outbound, OutboundConfig, Route, Smarthost, Timeouts, TlsPolicy,
 };
 use mailward_store::queue::Envelope;
 use std::sync::Arc;
 
-/// The transport for the queue runner.
-pub struct Remote(pub Arc<Outbound>);
+/// The transport for the queue runner: the SMTP client, and ARC sealing of what aliases
+/// forward.
+pub struct Remote {
+    outbound: Arc<Outbound>,
+    /// Our authserv-id: a forwarded message is sealed only when it carries our
+    /// `Authentication-Results:` (we checked it on arrival).
+    authserv_id: String,
+}
+
+impl Remote {
+    pub fn new(outbound: Arc<Outbound>, authserv_id: String) -> Remote {
+        Remote {
+            outbound,
+            authserv_id,
+        }
+    }
+
+    /// The ARC set for the copy `alias` forwards, when there is one to add: the message was
+    /// checked on arrival (not submitted by a user), and the alias's domain has an RSA key.
+    async fn arc_set(&self, envelope: &Envelope, body: &[u8], alias: &str) -> Option<Vec<u8>> {
+        let signer = self.outbound.signer()?;
+        if envelope.auth_user.is_some()
+            || !mailward_auth::verify::has_our_authentication_results(body, &self.authserv_id)
+        {
+            return None;
+        }
+        let client_ip = envelope.remote_ip.parse().ok()?;
+        let arrival = Arrival {
+            client_ip,
+            helo: &envelope.helo,
+            mail_from: &envelope.sender,
+        };
+        let lookups = Lookups::live(self.outbound.resolver());
+        match signer
+            .arc_seal(
+                &lookups,
+                &domain_of(alias),
+                &self.authserv_id,
+                arrival,
+                body,
+            )
+            .await
+        {
+            Ok(set) => set,
+            Err(e) => {
+                Scope::message(&envelope.id)
+                    .emit(Event::DkimSignFailed(Reason::new(e.to_string())));
+                None
+            }
+        }
+    }
+}
 
 impl RemoteTransport for Remote {
     fn deliver<'a>(
@@ -24,12 +77,36 @@ impl RemoteTransport for Remote {
         domain: &'a str,
         rcpts: &'a [usize],
     ) -> Delivery<'a> {
-        Box::pin(self.0.deliver(Job {
+        Box::pin(self.outbound.deliver(Job {
             envelope,
             body,
             domain,
             rcpts,
         }))
+    }
+
+    fn forward<'a>(
+        &'a self,
+        envelope: &'a Envelope,
+        body: &'a [u8],
+        domain: &'a str,
+        rcpts: &'a [usize],
+        alias: &'a str,
+    ) -> Delivery<'a> {
+        Box::pin(async move {
+            let sealed = self
+                .arc_set(envelope, body, alias)
+                .await
+                .map(|set| [set.as_slice(), body].concat());
+            self.outbound
+                .deliver(Job {
+                    envelope,
+                    body: sealed.as_deref().unwrap_or(body),
+                    domain,
+                    rcpts,
+                })
+                .await
+        })
     }
 }
 

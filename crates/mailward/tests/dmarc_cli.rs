@@ -4,10 +4,12 @@
 //! status says whether any file was refused.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // A test: a panic is a failing test.
 
+mod common_dns;
+mod common_serve;
+
+use common_serve::BIN;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-const BIN: &str = env!("CARGO_BIN_EXE_mailward");
 
 fn samples() -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -22,7 +24,7 @@ fn samples() -> Option<PathBuf> {
 
 fn dmarc_read(args: &[&Path], json: bool) -> Output {
     let mut cmd = Command::new(BIN);
-    cmd.args(["dmarc", "read"]).args(args);
+    cmd.args(["dmarc", "read", "--no-dns"]).args(args);
     if json {
         cmd.arg("--json");
     }
@@ -123,4 +125,134 @@ fn missing_path_is_named_and_others_are_still_read() {
             .unwrap()
             .contains("total: 1 DMARC report(s)")
     );
+}
+
+/// The RFC 9990 example report with its two sources replaced by addresses the MaxMind test
+/// databases know (`shared/testdata/geoip/README.md`): 81.2.69.142 is GB in the City
+/// database, 1.128.0.1 is AS1221 "Telstra Pty Ltd" in the ASN one.
+fn report_with_known_sources(dir: &Path) -> Option<PathBuf> {
+    let samples = samples()?;
+    let text = std::fs::read_to_string(
+        samples.join("aggregate/rfc9990-example.net!example.com!1700000000!1700086399.xml"),
+    )
+    .unwrap();
+    let text = text
+        .replace("198.51.100.1", "81.2.69.142")
+        .replace("203.0.113.10", "1.128.0.1");
+    let path = dir.join("known-sources.xml");
+    std::fs::write(&path, text).unwrap();
+    Some(path)
+}
+
+fn geoip(name: &str) -> Option<PathBuf> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/testdata/geoip")
+        .join(name);
+    if path.is_file() {
+        Some(path)
+    } else {
+        eprintln!("skipped: no GeoIP test database at {}", path.display());
+        None
+    }
+}
+
+#[test]
+fn sources_show_reverse_dns_country_and_as() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(report) = report_with_known_sources(dir.path()) else {
+        return;
+    };
+    let (Some(city), Some(asn)) = (
+        geoip("GeoLite2-City-Test.mmdb"),
+        geoip("GeoLite2-ASN-Test.mmdb"),
+    ) else {
+        return;
+    };
+    let Some(dns) =
+        common_dns::start_dns(&["--ptr-record=142.69.2.81.in-addr.arpa,mail.sender.test"])
+    else {
+        return;
+    };
+    let run = |json: bool| {
+        let mut cmd = Command::new(BIN);
+        cmd.args(["dmarc", "read"])
+            .arg(&report)
+            .arg("--geoip")
+            .arg(&city)
+            .arg("--asn")
+            .arg(&asn)
+            .arg("--dns-server")
+            .arg(format!("127.0.0.1:{}", dns.port));
+        if json {
+            cmd.arg("--json");
+        }
+        let started = std::time::Instant::now();
+        let out = cmd.output().unwrap();
+        assert!(
+            started.elapsed().as_secs() < 20,
+            "PTR look-ups must be bounded"
+        );
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        out
+    };
+
+    let text = String::from_utf8(run(false).stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let after = |ip: &str| {
+        let at = lines
+            .iter()
+            .position(|l| l.trim_start().starts_with(ip))
+            .expect(&text);
+        lines[at + 1].trim().to_string()
+    };
+    assert_eq!(after("81.2.69.142"), "ptr mail.sender.test, GB");
+    assert!(
+        after("1.128.0.1").contains("AS1221 Telstra Pty Ltd"),
+        "{text}"
+    );
+
+    let v: serde_json::Value = serde_json::from_slice(&run(true).stdout).unwrap();
+    let records = v["reports"][0]["records"].as_array().unwrap();
+    let source = |ip: &str| {
+        records
+            .iter()
+            .find(|r| r["source_ip"] == ip)
+            .map(|r| r["source"].clone())
+            .unwrap()
+    };
+    let gb = source("81.2.69.142");
+    assert_eq!(gb["reverse_dns"], "mail.sender.test");
+    assert_eq!(gb["country"], "GB");
+    let telstra = source("1.128.0.1");
+    assert_eq!(telstra["asn"], 1221);
+    assert_eq!(telstra["as_org"], "Telstra Pty Ltd");
+    assert!(telstra.get("reverse_dns").is_none(), "{telstra}");
+}
+
+#[test]
+fn no_dns_skips_reverse_names_but_keeps_the_databases() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(report) = report_with_known_sources(dir.path()) else {
+        return;
+    };
+    let Some(city) = geoip("GeoLite2-City-Test.mmdb") else {
+        return;
+    };
+    let out = Command::new(BIN)
+        .args(["dmarc", "read", "--no-dns", "--json", "--geoip"])
+        .arg(&city)
+        .arg(&report)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let gb = v["reports"][0]["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["source_ip"] == "81.2.69.142")
+        .map(|r| r["source"].clone())
+        .unwrap();
+    assert_eq!(gb["country"], "GB");
+    assert!(gb.get("reverse_dns").is_none() && gb.get("reverse_dns_error").is_none());
 }

@@ -510,3 +510,57 @@ fn a_mailward_bounce_is_traced_as_a_delivery_report() {
     );
     assert!(text.contains("Hops of the returned message"), "{text}");
 }
+
+/// A zone-file TXT entry, cut into 255-octet character-strings.
+fn zone_txt(name: &str, value: &str) -> String {
+    let strings: Vec<String> = value
+        .as_bytes()
+        .chunks(255)
+        .map(|c| format!("\"{}\"", String::from_utf8_lossy(c).replace('"', "\\\"")))
+        .collect();
+    format!("{name}. IN TXT ( {} )\n", strings.join(" "))
+}
+
+#[test]
+fn verify_with_a_zone_file_passes_a_genuine_message_and_fails_a_tampered_one() {
+    let Some(shared) = shared() else { return };
+    let text = std::fs::read_to_string(shared.join("testdata/dkim/dkim/001.txt")).unwrap();
+    let (keys, message) = text.split_once("\n\n").unwrap();
+    let mut zone: String = keys
+        .lines()
+        .filter_map(|l| l.split_once(' '))
+        .map(|(name, value)| zone_txt(name, value))
+        .collect();
+    zone.push_str(&zone_txt(
+        "_dmarc.football.example.com",
+        "v=DMARC1; p=reject",
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let zone_file = dir.path().join("keys.zone");
+    std::fs::write(&zone_file, zone).unwrap();
+    // Saved with bare LF line endings, as a mail client's "save as" often does.
+    let genuine = dir.path().join("genuine.eml");
+    std::fs::write(&genuine, message).unwrap();
+    let tampered = dir.path().join("tampered.eml");
+    std::fs::write(
+        &tampered,
+        message.replacen("Is dinner ready?", "Is lunch ready?", 1),
+    )
+    .unwrap();
+
+    let verdicts = |file: &Path| {
+        let out = mailward(
+            &["--json", "--dns-zone", path_str(&zone_file), path_str(file)],
+            None,
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let report = json_lines(&out).remove(0);
+        let auth = &report["authentication"];
+        (
+            auth["dkim"].as_str().unwrap_or_default().to_string(),
+            auth["dmarc"].as_str().unwrap_or_default().to_string(),
+        )
+    };
+    assert_eq!(verdicts(&genuine), ("pass".into(), "pass".into()));
+    assert_eq!(verdicts(&tampered), ("fail".into(), "fail".into()));
+}

@@ -7,5 +7,5 @@ pub mod remote;
 mod report;
 pub mod runner;
 
-pub use remote::{Delivery, RemoteTransport};
+pub use remote::{Delivery, RemoteTransport, domain_of};
 pub use runner::{QueueRunner, RetrySettings};

@@ -20,6 +20,20 @@ pub trait RemoteTransport: Send + Sync + 'static {
         domain: &'a str,
         rcpts: &'a [usize],
     ) -> Delivery<'a>;
+
+    /// [`RemoteTransport::deliver`] for the copy that the local `alias` forwards: the
+    /// transport may ARC-seal it first (RFC 8617 §5.1). Plain delivery by default.
+    fn forward<'a>(
+        &'a self,
+        envelope: &'a Envelope,
+        body: &'a [u8],
+        domain: &'a str,
+        rcpts: &'a [usize],
+        alias: &'a str,
+    ) -> Delivery<'a> {
+        let _ = alias;
+        self.deliver(envelope, body, domain, rcpts)
+    }
 }
 
 /// The domain of an address, lower case (`bob@B.test` → `b.test`); empty when none.

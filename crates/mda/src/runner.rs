@@ -374,6 +374,7 @@ impl<S: QueueStore + DirectoryStore + MailStore> QueueRunner<S> {
             auth_user: None,
             remote_ip: String::new(),
             session: original.session.clone(),
+            ..Default::default()
         };
         match self.store.enqueue(report.clone(), Arc::new(message)).await {
             Ok(()) => {
@@ -430,7 +431,10 @@ impl<S: QueueStore + DirectoryStore + MailStore> QueueRunner<S> {
         }
         let mut worst: Option<Outcome> = None;
         for (domain, idxs) in &by_domain {
-            for (_, o) in transport.deliver(&fwd, body, domain, idxs).await {
+            for (_, o) in transport
+                .forward(&fwd, body, domain, idxs, &orig.address)
+                .await
+            {
                 let o = Outcome::from_remote(o);
                 let rank = |o: &Outcome| match o {
                     Outcome::Delivered { .. } => 0,
@@ -470,12 +474,14 @@ impl<S: QueueStore + DirectoryStore + MailStore> QueueRunner<S> {
         let mut deferred = None;
         for acct in accounts {
             let data = local_copy(&env.sender, &acct.address, body);
-            let mailbox = format!("{}/{}/INBOX", acct.domain, acct.local);
+            // A DMARC `p=quarantine` failure (RFC 9989 §5.8) goes into Junk.
+            let folder = if env.junk.is_some() { "Junk" } else { "INBOX" };
+            let mailbox = format!("{}/{}/{folder}", acct.domain, acct.local);
             let req = DeliverRequest {
                 queue_id: env.id.clone(),
                 rcpt_index: idx,
                 account: acct.clone(),
-                folder: "INBOX".into(),
+                folder: folder.into(),
                 arrival: env.created,
                 data,
                 fresh,

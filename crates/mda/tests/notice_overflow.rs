@@ -35,6 +35,7 @@ fn envelope(id: &str) -> Envelope {
         auth_user: None,
         remote_ip: "127.0.0.1".into(),
         session: "s".into(),
+        ..Default::default()
     }
 }
 

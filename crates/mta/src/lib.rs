@@ -8,6 +8,7 @@
 pub mod body;
 pub mod framing;
 pub mod headers;
+pub mod inbound;
 pub mod numbers;
 pub mod outbound;
 pub mod policy;

@@ -82,6 +82,22 @@ pub fn model(info: &ReceivedInfo<'_>) -> Received {
     }
 }
 
+/// The length of the first header field of `message` with its folded continuation lines
+/// (RFC 5322 §2.2.3): our `Received:` at the start of a spool file.
+pub fn field_len(message: &[u8]) -> usize {
+    let mut at = 0;
+    while let Some(nl) = message
+        .get(at..)
+        .and_then(|rest| memchr::memchr(b'\n', rest))
+    {
+        at += nl + 1;
+        if !matches!(message.get(at), Some(b' ' | b'\t')) {
+            return at;
+        }
+    }
+    message.len()
+}
+
 /// The full header field, folded, ending in CRLF.
 pub fn header(info: &ReceivedInfo<'_>) -> String {
     let value = model(info).to_header_value();
@@ -95,6 +111,13 @@ pub fn header(info: &ReceivedInfo<'_>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn field_len_takes_the_folded_lines() {
+        let m = b"Received: from a\r\n\tby b; date\r\nSubject: x\r\n\r\nbody";
+        assert_eq!(field_len(m), 32);
+        assert_eq!(field_len(b"Received: x"), 11);
+    }
 
     fn full() -> ReceivedInfo<'static> {
         ReceivedInfo {

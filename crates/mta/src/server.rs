@@ -2,6 +2,7 @@
 //! tokio-rustls (STARTTLS and implicit TLS), queueing through the store's group commit.
 
 use crate::body::Body;
+use crate::inbound::{self, InboundChecks};
 use crate::limits::{Limiter, Refused};
 use crate::policy::{self, Directory, RcptLookup};
 use crate::received::{self, ReceivedInfo};
@@ -12,7 +13,8 @@ use mailward_event::{Event, Protocol, Queued};
 use mailward_net::auth_ledger::Denied;
 use mailward_net::connection::{self, Ended, Gate, Refusal};
 use mailward_store::queue::{Envelope, NoticeSender, QueueRcpt, QueuedNotice, RcptState};
-use mailward_store::{DirectoryStore, QueueStore, Recipient, Store, ids};
+use mailward_store::{DirectoryStore, QueueStore, Recipient, SpoolTemp, Store, ids};
+use std::borrow::Cow;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -40,6 +42,8 @@ pub struct ServerConfig {
     /// TLS handshake timeout.
     pub tls_timeout: Duration,
     pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// SPF/DKIM/ARC/DMARC on port 25 mail (`[verify]`); `None`: not checked.
+    pub inbound: Option<Arc<InboundChecks>>,
 }
 
 /// The policy's directory over the store's ([`DirectoryStore`]; SQLite by default).
@@ -91,6 +95,28 @@ pub struct Server<B = Store> {
 enum Exit {
     Closed,
     StartTls,
+}
+
+/// A message after the inbound checks.
+enum Verified<'m> {
+    /// Not inbound mail, or checks are off.
+    Unchecked,
+    /// The fields to add, the message without forged results, the Junk reason if any.
+    Checked {
+        fields: String,
+        message: Cow<'m, [u8]>,
+        junk: Option<String>,
+    },
+    Refused(EnqueueOutcome),
+}
+
+/// A spooled message after the inbound checks.
+enum Spooled {
+    Ready {
+        temp: SpoolTemp,
+        junk: Option<String>,
+    },
+    Refused(EnqueueOutcome),
 }
 
 /// What a client refused at connect is told (RFC 5321 §3.8: 421, and close).
@@ -444,11 +470,25 @@ impl<B: QueueStore + DirectoryStore> Server<B> {
                 let queue_id = ids::queue_id();
                 let now_ms = ids::unix_now_ms();
                 let header = self.received(&sub, &queue_id, now_ms.div_euclid(1000));
-                let mut data = Vec::with_capacity(header.len() + body.len());
+                let (fields, body, junk) = match self
+                    .authenticate_message(&sub, &queue_id, &body)
+                    .await
+                {
+                    Verified::Refused(outcome) => return outcome,
+                    Verified::Checked {
+                        fields,
+                        message,
+                        junk,
+                    } => (fields, message, junk),
+                    Verified::Unchecked => (String::new(), Cow::Borrowed(body.as_slice()), None),
+                };
+                let mut data = Vec::with_capacity(header.len() + fields.len() + body.len());
                 data.extend_from_slice(header.as_bytes());
+                data.extend_from_slice(fields.as_bytes());
                 data.extend_from_slice(&body);
-                let envelope =
+                let mut envelope =
                     self.envelope(&sub, &queue_id, now_ms, data.len() as u64, &message_id);
+                envelope.junk = junk;
                 self.store
                     .enqueue(envelope.clone(), Arc::new(data))
                     .await
@@ -458,11 +498,17 @@ impl<B: QueueStore + DirectoryStore> Server<B> {
             (Body::Spooled { .. }, None) => Err(crate::spool_file::SpoolError::Missing.to_string()),
             (Body::Spooled { tail, .. }, Some(file)) => {
                 let (queue_id, now_ms) = (file.queue_id.clone(), file.arrival_ms);
-                match file.finish(tail).await {
+                let finished = match file.finish(tail).await {
+                    Ok(temp) => self.authenticate_spooled(&sub, &queue_id, temp).await,
                     Err(e) => Err(e.to_string()),
-                    Ok(temp) => {
-                        let envelope =
+                };
+                match finished {
+                    Err(e) => Err(e),
+                    Ok(Spooled::Refused(outcome)) => return outcome,
+                    Ok(Spooled::Ready { temp, junk }) => {
+                        let mut envelope =
                             self.envelope(&sub, &queue_id, now_ms, temp.len(), &message_id);
+                        envelope.junk = junk;
                         self.store
                             .enqueue_spooled(envelope.clone(), temp)
                             .await
@@ -497,6 +543,93 @@ impl<B: QueueStore + DirectoryStore> Server<B> {
                 EnqueueOutcome::Queued { queue_id }
             }
             Err(e) => EnqueueOutcome::TempFail(e),
+        }
+    }
+
+    /// Checks `sub`'s `message` when it is inbound mail ([`InboundChecks::applies`]).
+    async fn authenticate_message<'m>(
+        &self,
+        sub: &Submission,
+        queue_id: &str,
+        message: &'m [u8],
+    ) -> Verified<'m> {
+        let Some(checks) = self.cfg.inbound.as_ref() else {
+            return Verified::Unchecked;
+        };
+        if !InboundChecks::applies(sub) {
+            return Verified::Unchecked;
+        }
+        let scope = mailward_event::Scope {
+            protocol: Some(Protocol::Smtp),
+            session: Some(sub.session.as_str().into()),
+            remote_ip: Some(sub.remote_ip.to_canonical()),
+            queue_id: Some(queue_id.into()),
+        };
+        let checked = checks.check(sub, message, &scope).await;
+        match inbound::outcome(
+            &checked.assessment.decision,
+            &checked.assessment.dmarc.from_domain,
+        ) {
+            Err(domain) => {
+                let reason = match &checked.assessment.decision {
+                    mailward_auth::inbound::Decision::Reject { reason } => reason.clone(),
+                    _ => String::new(),
+                };
+                Verified::Refused(EnqueueOutcome::Refused {
+                    reply: Reply::dmarc_policy_reject(&domain),
+                    reason,
+                })
+            }
+            Ok(junk) => Verified::Checked {
+                fields: checked.fields,
+                message: checked.message,
+                junk,
+            },
+        }
+    }
+
+    /// The spooled message in `temp` (our `Received:`, then the message as received),
+    /// checked like one in memory: it is read back whole (the checks need all of it), and
+    /// when fields are to be added the file is written again with them below `Received:`.
+    async fn authenticate_spooled(
+        &self,
+        sub: &Submission,
+        queue_id: &str,
+        temp: SpoolTemp,
+    ) -> Result<Spooled, String> {
+        if self.cfg.inbound.is_none() || !InboundChecks::applies(sub) {
+            return Ok(Spooled::Ready { temp, junk: None });
+        }
+        let (temp, content) = tokio::task::spawn_blocking(move || {
+            let content = temp.read_all();
+            (temp, content)
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+        let content = content.map_err(|e| e.to_string())?;
+        let received_len = received::field_len(&content);
+        let message = content.get(received_len..).unwrap_or_default();
+        match self.authenticate_message(sub, queue_id, message).await {
+            Verified::Unchecked => Ok(Spooled::Ready { temp, junk: None }),
+            Verified::Refused(outcome) => Ok(Spooled::Refused(outcome)),
+            Verified::Checked {
+                fields,
+                message,
+                junk,
+            } => {
+                let mut rewritten = Vec::with_capacity(received_len + fields.len() + message.len());
+                rewritten.extend_from_slice(content.get(..received_len).unwrap_or_default());
+                rewritten.extend_from_slice(fields.as_bytes());
+                rewritten.extend_from_slice(&message);
+                let temp = tokio::task::spawn_blocking(move || {
+                    let mut temp = temp;
+                    temp.rewrite(&rewritten).map(|()| temp)
+                })
+                .await
+                .map_err(|e| e.to_string())?
+                .map_err(|e| e.to_string())?;
+                Ok(Spooled::Ready { temp, junk })
+            }
         }
     }
 
@@ -538,6 +671,8 @@ impl<B: QueueStore + DirectoryStore> Server<B> {
             auth_user: sub.auth_user.clone(),
             remote_ip: sub.remote_ip.to_string(),
             session: sub.session.clone(),
+            helo: sub.helo.clone(),
+            junk: None,
         }
     }
 }

@@ -135,6 +135,8 @@ pub struct Submission {
     pub auth_user: Option<String>,
     pub remote_ip: IpAddr,
     pub session: String,
+    /// The listener it arrived on (port 25 mail is checked as inbound).
+    pub listener: ListenerKind,
 }
 
 /// What the caller must do before the session can go on.
@@ -171,6 +173,11 @@ pub enum EnqueueOutcome {
     },
     /// The queue could not take it: why, for the log.
     TempFail(String),
+    /// The message is refused (a DMARC `p=reject` failure): the reply, and why for the log.
+    Refused {
+        reply: Reply,
+        reason: String,
+    },
 }
 
 #[derive(Debug)]
@@ -1140,6 +1147,7 @@ impl Session {
             auth_user: self.auth_user.clone(),
             remote_ip: self.remote_ip,
             session: self.id.clone(),
+            listener: self.cfg.listener,
         }
     }
 
@@ -1215,6 +1223,10 @@ impl Session {
             EnqueueOutcome::TempFail(why) => {
                 let reply = Reply::QUEUE_WRITE_ERROR;
                 self.log_rejected(&reply, &format!("queue write failed: {why}"));
+                self.reply(reply);
+            }
+            EnqueueOutcome::Refused { reply, reason } => {
+                self.log_rejected(&reply, &reason);
                 self.reply(reply);
             }
         }

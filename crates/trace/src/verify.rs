@@ -2,48 +2,44 @@
 //! (RFC 8617) through DNS, re-evaluate SPF (RFC 7208) and DMARC (RFC 7489), and put our own
 //! verdicts in the report next to the ones the message's headers claim.
 //!
+//! Every check is the SMTP server's own, from `mailward_auth::verify` (one implementation
+//! of each); this module only chooses its inputs and writes its outcome into the report.
+//!
 //! This is a re-evaluation *today*, against today's DNS (or the `--dns-zone FILE` given for
 //! offline work) and today's clock, not a replay of what the receiving server saw:
 //! - DKIM keys are rotated and withdrawn, so an old message may fail or error although it was
 //!   genuine when delivered. A signature whose `x=` expiry (RFC 6376 §3.5) has passed is
-//!   checked once more without the expiry: if it verifies otherwise, its result is `policy`
-//!   (RFC 8601 §2.7.1: signed, but not acceptable), with the expiry as the reason.
+//!   checked once more without the expiry (`verify_dkim_past_expiry`): if it verifies
+//!   otherwise, its result is `policy` (RFC 8601 §2.7.1: signed, but not acceptable), with
+//!   the expiry as the reason.
 //! - SPF cannot be re-checked from the headers alone: it needs the connecting IP and the
 //!   envelope sender. We take the origin IP the trace found (`report.origin`) and the
 //!   `Return-Path:` domain (RFC 5321 §4.4), and ask today's SPF record whether that IP may
 //!   send for it. When either is missing, SPF is not re-evaluated and the header's claim
 //!   stays in `authentication.spf`.
 //! - DMARC (RFC 7489 §6.6) is evaluated from our DKIM and SPF results, never from the
-//!   headers' claims. `mail-auth` follows the DMARCbis tree walk to find the policy record.
+//!   headers' claims, with the DMARCbis tree walk to find the policy record.
 //!
-//! With a zone file, no network is used at all: every TXT question is answered from the
-//! zone (a name the zone does not hold is NXDOMAIN), A/AAAA/MX/PTR questions from its records,
-//! and anything else reaches a resolver that has no servers and fails at once (an SPF check
-//! that needs such a name yields `temperror`, never a guess).
+//! With a zone file, no network is used at all: the zone becomes a
+//! `mailward_auth::verify::StaticDns` in front of a resolver that has no servers. A TXT
+//! question about a name the zone does not hold is NXDOMAIN; an A/AAAA/MX/PTR question about
+//! one fails at once (an SPF check that needs such a name yields `temperror`, never a guess).
+//! Without a zone file, questions go to `mailward_auth::Resolver` (the system's name
+//! servers, or the ones given).
 //!
 //! Line endings: a message saved to a file often lost its CRLFs (RFC 5322 §2.1); bare LFs are
 //! turned back into CRLF before hashing, as the signer saw them.
 
 use crate::domains::{address_domain, organizational_domain};
 use crate::report::{Alignment, AuthResult, Report};
-use crate::zone::{RecordData, Zone, ZoneError, reverse_name_address};
-use mail_auth::common::parse::TxtRecordParser;
-use mail_auth::common::verify::DomainKey;
-use mail_auth::dkim::DkimError;
-use mail_auth::dmarc::verify::DmarcParameters;
-use mail_auth::dmarc::{self, Dmarc};
-use mail_auth::hickory_resolver::config::{ResolveHosts, ResolverConfig, ResolverOpts};
-use mail_auth::hickory_resolver::proto::op::ResponseCode;
-use mail_auth::spf::Spf;
-use mail_auth::spf::verify::SpfParameters;
-use mail_auth::{
-    AuthenticatedMessage, DkimOutput, DkimResult, DmarcResult, DnsError, DnssecStatus, Error, MX,
-    MessageAuthenticator, Parameters, RecordSet, ResolverCache, SpfOutput, SpfResult, Txt,
+use crate::zone::{Zone, ZoneError};
+use mailward_auth::Resolver;
+use mailward_auth::verify::{
+    ArcCheck, DkimCheck, DmarcCheck, Lookups, PastExpiry, SpfCheck, SpfIdentity, StaticDns, Status,
+    Verdict, check_dmarc, check_spf_helo, check_spf_mail_from, verify_arc, verify_dkim_past_expiry,
 };
-use std::borrow::{Borrow, Cow};
-use std::collections::HashMap;
-use std::hash::Hash;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::borrow::Cow;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::Path;
 
 /// The authserv-id (RFC 8601 §2.5) on the results we add.
@@ -59,22 +55,35 @@ pub enum VerifyError {
     Zone(#[from] ZoneError),
     #[error("cannot start the DNS runtime: {0}")]
     Runtime(#[source] std::io::Error),
-    #[error("cannot use the system DNS resolver ({0}); give --dns-zone FILE to verify offline")]
+    #[error("cannot use the DNS resolver ({0}); give --dns-zone FILE to verify offline")]
     Resolver(String),
 }
 
-/// Re-verifies messages. Owns a current-thread tokio runtime for `mail-auth`'s async API;
-/// build one per run and call [`Verifier::verify`] for each message.
+/// Where the checks' DNS answers come from.
+enum Dns {
+    /// The network, through the shared resolver.
+    Live(Resolver),
+    /// A zone file only.
+    Zone(Box<Offline>),
+}
+
+/// A zone's answers, in front of an authenticator that has no name servers.
+struct Offline {
+    authenticator: mail_auth::MessageAuthenticator,
+    zone: StaticDns,
+}
+
+/// Re-verifies messages. Owns a current-thread tokio runtime for the async checks; build
+/// one per run and call [`Verifier::verify`] for each message.
 pub struct Verifier {
     runtime: tokio::runtime::Runtime,
-    authenticator: MessageAuthenticator,
-    answers: Answers,
+    dns: Dns,
 }
 
 impl std::fmt::Debug for Verifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Verifier")
-            .field("offline", &self.answers.offline)
+            .field("offline", &self.is_offline())
             .finish_non_exhaustive()
     }
 }
@@ -85,20 +94,21 @@ impl Verifier {
     pub fn new(zone_file: Option<&Path>) -> Result<Verifier, VerifyError> {
         match zone_file {
             Some(path) => Verifier::with_zone(Zone::load(path)?),
-            None => {
-                let runtime = runtime()?;
-                let authenticator = {
-                    let _guard = runtime.enter();
-                    MessageAuthenticator::new_system_conf()
-                        .map_err(|e| VerifyError::Resolver(e.to_string()))?
-                };
-                Ok(Verifier {
-                    runtime,
-                    authenticator,
-                    answers: Answers::online(),
-                })
-            }
+            None => Verifier::online(&[]),
         }
+    }
+
+    /// Live DNS through these name servers (`[dns] resolver`), or the system's when empty.
+    pub fn online(servers: &[SocketAddr]) -> Result<Verifier, VerifyError> {
+        let runtime = runtime()?;
+        let resolver = {
+            let _guard = runtime.enter();
+            Resolver::from_config(servers).map_err(|e| VerifyError::Resolver(e.to_string()))?
+        };
+        Ok(Verifier {
+            runtime,
+            dns: Dns::Live(resolver),
+        })
     }
 
     /// Offline verification against an already parsed zone.
@@ -106,23 +116,20 @@ impl Verifier {
         let runtime = runtime()?;
         let authenticator = {
             let _guard = runtime.enter();
-            // A resolver with no servers: whatever the zone does not answer fails at once.
-            let mut options = ResolverOpts::default();
-            options.use_hosts_file = ResolveHosts::Never;
-            options.attempts = 0;
-            MessageAuthenticator::new(ResolverConfig::from_parts(None, vec![], vec![]), options)
-                .map_err(|e| VerifyError::Resolver(e.to_string()))?
+            StaticDns::offline_authenticator().map_err(|e| VerifyError::Resolver(e.to_string()))?
         };
         Ok(Verifier {
             runtime,
-            authenticator,
-            answers: Answers::from_zone(&zone),
+            dns: Dns::Zone(Box::new(Offline {
+                authenticator,
+                zone: zone.to_static_dns(),
+            })),
         })
     }
 
     /// True when answers come from a zone file only.
     pub fn is_offline(&self) -> bool {
-        self.answers.offline
+        matches!(self.dns, Dns::Zone(_))
     }
 
     /// Re-verifies `raw` (the whole message) and records the outcome in `report`: each
@@ -146,64 +153,20 @@ impl Verifier {
         }
     }
 
-    fn params<P>(
-        &self,
-        params: P,
-    ) -> Parameters<'_, P, Answers, Answers, Answers, Answers, Answers> {
-        Parameters::new(params)
-            .with_txt_cache(&self.answers)
-            .with_mx_cache(&self.answers)
-            .with_ptr_cache(&self.answers)
-            .with_ipv4_cache(&self.answers)
-            .with_ipv6_cache(&self.answers)
+    fn lookups(&self) -> Lookups<'_> {
+        match &self.dns {
+            Dns::Live(resolver) => Lookups::live(resolver),
+            Dns::Zone(offline) => Lookups::fixed(&offline.authenticator, &offline.zone),
+        }
     }
 
     async fn check(&self, raw: &[u8], inputs: &Inputs) -> Outcome {
-        let Some(message) = AuthenticatedMessage::parse(raw) else {
+        if !has_header_field(raw) {
             return Outcome::default();
-        };
-        let auth = &self.authenticator;
-        let dkim = auth.verify_dkim(self.params(&message)).await;
-        let mut signatures: Vec<SignatureOutcome> = dkim.iter().map(SignatureOutcome::of).collect();
-
-        // RFC 6376 §3.5: past `x=` a signature may be taken as invalid. For forensics we still
-        // want to know whether it was genuine, so check expired ones again without `x=`.
-        if signatures.iter().any(|s| s.expired.is_some()) {
-            let mut unexpired = message.clone();
-            for header in &mut unexpired.dkim_headers {
-                header.header.x = 0;
-            }
-            let again = auth.verify_dkim(self.params(&unexpired)).await;
-            for (signature, second) in signatures.iter_mut().zip(again.iter()) {
-                let Some(expiry) = signature.expired else {
-                    continue;
-                };
-                let (result, reason) = dkim_keyword(second.result(), true);
-                signature.result = if result == "pass" { "policy" } else { result };
-                signature.reason = Some(match reason {
-                    None => {
-                        format!("signature expired at {expiry} (Unix time); it verifies otherwise")
-                    }
-                    Some(r) => format!("signature expired at {expiry} (Unix time); {r}"),
-                });
-            }
         }
-
-        let arc_output = auth.verify_arc(self.params(&message)).await;
-        let structure = arc_structure_problem(&message);
-        let arc = ArcOutcome {
-            result: if structure.is_some() {
-                "fail"
-            } else {
-                arc_keyword(arc_output.result())
-            },
-            reason: structure.or_else(|| error_of(arc_output.result()).map(|e| e.to_string())),
-            chain: arc_output
-                .sets()
-                .iter()
-                .map(|set| set.seal.header.d.to_ascii_lowercase())
-                .collect(),
-        };
+        let lookups = self.lookups();
+        let checked = verify_dkim_past_expiry(&lookups, raw).await;
+        let arc = verify_arc(&lookups, raw).await;
 
         let spf = match (
             inputs.ip,
@@ -212,47 +175,29 @@ impl Verifier {
         ) {
             (Some(ip), Some(sender), helo) => {
                 let helo = helo.unwrap_or(RECEIVING_HOST);
-                let params = SpfParameters::verify_mail_from(ip, helo, RECEIVING_HOST, sender);
-                Some(auth.verify_spf(self.params(params)).await)
+                Some(check_spf_mail_from(&lookups, ip, helo, sender, RECEIVING_HOST).await)
             }
             // RFC 7208 §2.4: with a null reverse-path, the HELO identity is checked.
             (Some(ip), None, Some(helo)) if inputs.null_sender => {
-                let params = SpfParameters::verify_ehlo(ip, helo, RECEIVING_HOST);
-                Some(auth.verify_spf(self.params(params)).await)
+                Some(check_spf_helo(&lookups, ip, helo, RECEIVING_HOST).await)
             }
             _ => None,
         };
-
-        let none = SpfOutput::default();
-        let spf_output = spf.as_ref().unwrap_or(&none);
-        let mail_from_domain = spf
-            .as_ref()
-            .map(|s| s.domain().to_string())
-            .unwrap_or_default();
-        let dmarc_params = DmarcParameters::new(&message, &dkim, &mail_from_domain, spf_output);
-        let dmarc = auth.verify_dmarc(self.params(dmarc_params)).await;
+        let dkim: Vec<DkimCheck> = checked.iter().map(|(c, _)| c.clone()).collect();
+        let dmarc = check_dmarc(&lookups, raw, &dkim, spf.as_ref().unwrap_or(&no_spf())).await;
 
         Outcome {
             parsed: true,
-            dkim: signatures,
-            arc,
+            dkim: checked
+                .iter()
+                .map(|(c, past)| SignatureOutcome::of(c, past.as_ref()))
+                .collect(),
+            arc: ArcOutcome::of(&arc),
             spf: spf.map(|s| SpfOutcome {
-                result: spf_keyword(s.result()),
-                domain: s.domain().to_ascii_lowercase(),
+                result: s.verdict.status.as_str(),
+                domain: s.domain,
             }),
-            dmarc: DmarcOutcome {
-                result: dmarc_keyword(&dmarc.result()),
-                domain: dmarc.domain().to_ascii_lowercase(),
-                policy: dmarc.dmarc_record().map(|_| policy_name(dmarc.policy())),
-                dkim_aligned_pass: *dmarc.dkim_result() == DmarcResult::Pass,
-                spf_aligned_pass: *dmarc.spf_result() == DmarcResult::Pass,
-                strict_dkim: dmarc
-                    .dmarc_record()
-                    .is_some_and(|r| r.adkim == dmarc::Alignment::Strict),
-                strict_spf: dmarc
-                    .dmarc_record()
-                    .is_some_and(|r| r.aspf == dmarc::Alignment::Strict),
-            },
+            dmarc: DmarcOutcome::of(&dmarc),
         }
     }
 }
@@ -262,6 +207,30 @@ fn runtime() -> Result<tokio::runtime::Runtime, VerifyError> {
         .enable_all()
         .build()
         .map_err(VerifyError::Runtime)
+}
+
+/// An SPF result that was not re-evaluated: DMARC then rests on DKIM alone (RFC 7489 §4.2).
+fn no_spf() -> SpfCheck {
+    SpfCheck {
+        verdict: Verdict::new(Status::None),
+        identity: SpfIdentity::MailFrom,
+        domain: String::new(),
+        sender: String::new(),
+        client_ip: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        helo: String::new(),
+        explanation: None,
+    }
+}
+
+/// RFC 5322 §2.2: a message starts with a header field (`name:`), else there is nothing to
+/// verify.
+fn has_header_field(raw: &[u8]) -> bool {
+    let first = raw.split(|&b| b == b'\n').next().unwrap_or_default();
+    first
+        .iter()
+        .position(|&b| b == b':')
+        .and_then(|colon| first.get(..colon))
+        .is_some_and(|name| !name.is_empty() && name.iter().all(u8::is_ascii_graphic))
 }
 
 /// Bare LF → CRLF (RFC 5322 §2.1), leaving existing CRLFs alone.
@@ -330,7 +299,7 @@ impl Inputs {
     }
 }
 
-/// Everything re-verification found, owned (free of the parsed message's borrows).
+/// Everything re-verification found, owned, in the report's words.
 #[derive(Debug, Default)]
 struct Outcome {
     parsed: bool,
@@ -346,30 +315,37 @@ struct SignatureOutcome {
     tags: Option<(String, String, String, String)>,
     result: &'static str,
     reason: Option<String>,
-    /// `x=` when the signature was refused as expired.
-    expired: Option<u64>,
 }
 
 impl SignatureOutcome {
-    fn of(output: &DkimOutput<'_>) -> SignatureOutcome {
-        let signature = output.signature();
-        let expired = match output.result() {
-            DkimResult::Neutral(Error::Dkim(DkimError::SignatureExpired)) => signature.map(|s| s.x),
-            _ => None,
+    fn of(check: &DkimCheck, past: Option<&PastExpiry>) -> SignatureOutcome {
+        let tags = (!check.domain.is_empty()).then(|| {
+            (
+                check.domain.clone(),
+                check.selector.clone(),
+                check.algorithm.to_string(),
+                check.identity.clone().unwrap_or_default(),
+            )
+        });
+        let (result, reason) = match past {
+            None => (check.verdict.status.as_str(), check.verdict.reason.clone()),
+            // RFC 8601 §2.7.1: `policy` for a signature that verifies but is not
+            // acceptable; here, only because its x= has passed.
+            Some(past) => {
+                let expired = format!("signature expired at {} (Unix time)", past.expired_at);
+                match (past.otherwise.status, &past.otherwise.reason) {
+                    (Status::Pass, _) => {
+                        ("policy", Some(format!("{expired}; it verifies otherwise")))
+                    }
+                    (status, Some(r)) => (status.as_str(), Some(format!("{expired}; {r}"))),
+                    (status, None) => (status.as_str(), Some(expired)),
+                }
+            }
         };
-        let (result, reason) = dkim_keyword(output.result(), signature.is_some());
         SignatureOutcome {
-            tags: signature.map(|s| {
-                (
-                    s.d.to_ascii_lowercase(),
-                    s.s.clone(),
-                    algorithm_name(s.a),
-                    s.i.clone(),
-                )
-            }),
+            tags,
             result,
             reason,
-            expired,
         }
     }
 }
@@ -380,6 +356,16 @@ struct ArcOutcome {
     reason: Option<String>,
     /// The sealers' `d=`, instance 1 first.
     chain: Vec<String>,
+}
+
+impl ArcOutcome {
+    fn of(check: &ArcCheck) -> ArcOutcome {
+        ArcOutcome {
+            result: check.verdict.status.as_str(),
+            reason: check.verdict.reason.clone(),
+            chain: check.sealers.clone(),
+        }
+    }
 }
 
 impl Default for ArcOutcome {
@@ -409,6 +395,20 @@ struct DmarcOutcome {
     strict_spf: bool,
 }
 
+impl DmarcOutcome {
+    fn of(check: &DmarcCheck) -> DmarcOutcome {
+        DmarcOutcome {
+            result: check.verdict.status.as_str(),
+            domain: check.from_domain.clone(),
+            policy: check.policy,
+            dkim_aligned_pass: check.dkim_aligned,
+            spf_aligned_pass: check.spf_aligned,
+            strict_dkim: check.strict_dkim,
+            strict_spf: check.strict_spf,
+        }
+    }
+}
+
 impl Default for DmarcOutcome {
     fn default() -> Self {
         DmarcOutcome {
@@ -421,160 +421,6 @@ impl Default for DmarcOutcome {
             strict_spf: false,
         }
     }
-}
-
-/// RFC 8601 §2.7.1 result keyword and a reason for one DKIM result. `has_signature` is false
-/// for a `DKIM-Signature` that could not be parsed (RFC 6376 §6.1.1: PERMFAIL).
-fn dkim_keyword(result: &DkimResult, has_signature: bool) -> (&'static str, Option<String>) {
-    match result {
-        DkimResult::Pass => ("pass", None),
-        DkimResult::None => ("none", None),
-        DkimResult::Fail(e) => ("fail", Some(e.to_string())),
-        // RFC 6376 §6.1.3: a body hash that does not match is a failed signature.
-        DkimResult::Neutral(Error::Dkim(DkimError::FailedBodyHashMatch)) => (
-            "fail",
-            Some("body hash did not verify: the body changed after signing".into()),
-        ),
-        DkimResult::Neutral(e) if !has_signature => ("permerror", Some(e.to_string())),
-        DkimResult::Neutral(e) => ("neutral", Some(e.to_string())),
-        DkimResult::TempError(e) => ("temperror", Some(e.to_string())),
-        DkimResult::PermError(e) => ("permerror", Some(e.to_string())),
-    }
-}
-
-/// What makes the ARC headers invalid before any signature is checked (RFC 8617 §5.2 steps
-/// 1-2), beyond what `mail-auth` checks itself: an incomplete set, a tag-list that breaks
-/// RFC 6376 §3.2, a required tag missing (RFC 8617 §4.1.2-4.1.3), an algorithm other than
-/// rsa-sha256 (RFC 8301 §3.1 forbids rsa-sha1), or an AMS that signs an ARC-Seal (§4.1.2).
-fn arc_structure_problem(message: &AuthenticatedMessage<'_>) -> Option<String> {
-    if message.ams_headers.is_empty()
-        && !(message.as_headers.is_empty() && message.aar_headers.is_empty())
-    {
-        return Some("incomplete ARC set: no ARC-Message-Signature".into());
-    }
-    for seal in &message.as_headers {
-        if let Some(problem) = tag_list_problem(seal.value, &["i", "a", "b", "d", "s", "cv"]) {
-            return Some(format!("ARC-Seal: {problem}"));
-        }
-    }
-    for ams in &message.ams_headers {
-        if let Some(problem) = tag_list_problem(ams.value, &["i", "a", "b", "bh", "d", "h", "s"]) {
-            return Some(format!("ARC-Message-Signature: {problem}"));
-        }
-        if ams
-            .header
-            .h
-            .iter()
-            .any(|h| h.eq_ignore_ascii_case("arc-seal"))
-        {
-            return Some("ARC-Message-Signature: h= includes ARC-Seal".into());
-        }
-    }
-    None
-}
-
-/// RFC 6376 §3.2: `tag-spec *(";" tag-spec) [";"]`, `tag-name = ALPHA *ALNUMPUNC`, names are
-/// case-sensitive and may not repeat. Also checks the `required` tags and `a=rsa-sha256`.
-fn tag_list_problem(value: &[u8], required: &[&str]) -> Option<String> {
-    let value = String::from_utf8_lossy(value);
-    let specs: Vec<&str> = value.split(';').collect();
-    let mut names: Vec<&str> = Vec::new();
-    for (index, spec) in specs.iter().enumerate() {
-        if spec.trim().is_empty() {
-            if index + 1 == specs.len() {
-                break; // a trailing ";" is allowed
-            }
-            return Some("empty tag (\";;\")".into());
-        }
-        let Some((name, tag_value)) = spec.split_once('=') else {
-            return Some(format!("tag without `=`: `{}`", spec.trim()));
-        };
-        let name = name.trim();
-        let mut chars = name.chars();
-        let valid = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
-            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if !valid {
-            return Some(format!("invalid tag name `{name}`"));
-        }
-        if names.contains(&name) {
-            return Some(format!("tag `{name}` appears twice"));
-        }
-        names.push(name);
-        if name == "a" && tag_value.trim() != "rsa-sha256" {
-            return Some(format!(
-                "algorithm `{}` is not rsa-sha256",
-                tag_value.trim()
-            ));
-        }
-    }
-    required
-        .iter()
-        .find(|r| !names.contains(r))
-        .map(|r| format!("required tag `{r}` is missing"))
-}
-
-/// RFC 8617 §4.4 chain validation status: `none`, `pass` or `fail` (and `temperror` when DNS
-/// did not answer).
-fn arc_keyword(result: &DkimResult) -> &'static str {
-    match result {
-        DkimResult::Pass => "pass",
-        DkimResult::None => "none",
-        DkimResult::TempError(_) => "temperror",
-        DkimResult::Fail(_) | DkimResult::Neutral(_) | DkimResult::PermError(_) => "fail",
-    }
-}
-
-fn error_of(result: &DkimResult) -> Option<&Error> {
-    match result {
-        DkimResult::Pass | DkimResult::None => None,
-        DkimResult::Fail(e)
-        | DkimResult::Neutral(e)
-        | DkimResult::TempError(e)
-        | DkimResult::PermError(e) => Some(e),
-    }
-}
-
-/// RFC 7208 §2.6 result names.
-fn spf_keyword(result: SpfResult) -> &'static str {
-    match result {
-        SpfResult::Pass => "pass",
-        SpfResult::Fail => "fail",
-        SpfResult::SoftFail => "softfail",
-        SpfResult::Neutral => "neutral",
-        SpfResult::TempError => "temperror",
-        SpfResult::PermError => "permerror",
-        SpfResult::None => "none",
-    }
-}
-
-fn dmarc_keyword(result: &DmarcResult) -> &'static str {
-    match result {
-        DmarcResult::Pass => "pass",
-        DmarcResult::Fail(_) => "fail",
-        DmarcResult::TempError(_) => "temperror",
-        DmarcResult::PermError(_) => "permerror",
-        DmarcResult::None => "none",
-    }
-}
-
-/// RFC 7489 §6.3 `p=` values.
-fn policy_name(policy: dmarc::Policy) -> &'static str {
-    match policy {
-        dmarc::Policy::None | dmarc::Policy::Unspecified => "none",
-        dmarc::Policy::Quarantine => "quarantine",
-        dmarc::Policy::Reject => "reject",
-    }
-}
-
-/// RFC 6376 §3.3 / RFC 8463 algorithm names.
-fn algorithm_name(algorithm: mail_auth::common::crypto::Algorithm) -> String {
-    use mail_auth::common::crypto::Algorithm;
-    match algorithm {
-        Algorithm::RsaSha256 => "rsa-sha256",
-        Algorithm::RsaSha1 => "rsa-sha1",
-        Algorithm::Ed25519Sha256 => "ed25519-sha256",
-    }
-    .to_string()
 }
 
 /// The summary of several DKIM results: any pass wins (RFC 7489 §4.2 needs one); otherwise
@@ -740,197 +586,6 @@ fn apply(outcome: Outcome, inputs: &Inputs, report: &mut Report) {
     });
 }
 
-/// DNS answers for `mail-auth`'s look-ups, through its `ResolverCache` hook. Online it answers
-/// nothing (every question goes to the resolver); offline it answers every TXT question and
-/// the A/AAAA/MX/PTR questions the zone holds records for.
-struct Answers {
-    offline: bool,
-    txt: HashMap<Box<str>, Txt>,
-    mx: HashMap<Box<str>, RecordSet<MX>>,
-    a: HashMap<Box<str>, RecordSet<Ipv4Addr>>,
-    aaaa: HashMap<Box<str>, RecordSet<Ipv6Addr>>,
-    ptr: HashMap<IpAddr, RecordSet<Box<str>>>,
-}
-
-fn record_set<T>(items: Vec<T>) -> RecordSet<T> {
-    RecordSet {
-        rrset: items.into(),
-        dnssec_status: DnssecStatus::Indeterminate,
-    }
-}
-
-impl Answers {
-    fn online() -> Answers {
-        Answers {
-            offline: false,
-            txt: HashMap::new(),
-            mx: HashMap::new(),
-            a: HashMap::new(),
-            aaaa: HashMap::new(),
-            ptr: HashMap::new(),
-        }
-    }
-
-    fn from_zone(zone: &Zone) -> Answers {
-        let mut answers = Answers {
-            offline: true,
-            ..Answers::online()
-        };
-        let mut ptr: HashMap<IpAddr, Vec<Box<str>>> = HashMap::new();
-        for name in zone.names() {
-            let records = zone.records(name);
-            let key: Box<str> = name.into();
-            answers
-                .txt
-                .insert(key.clone(), parse_txt(name, &zone.txt(name)));
-            let a: Vec<Ipv4Addr> = records
-                .iter()
-                .filter_map(|r| match r.data {
-                    RecordData::A(a) => Some(a),
-                    _ => None,
-                })
-                .collect();
-            if !a.is_empty() {
-                answers.a.insert(key.clone(), record_set(a));
-            }
-            let aaaa: Vec<Ipv6Addr> = records
-                .iter()
-                .filter_map(|r| match r.data {
-                    RecordData::Aaaa(a) => Some(a),
-                    _ => None,
-                })
-                .collect();
-            if !aaaa.is_empty() {
-                answers.aaaa.insert(key.clone(), record_set(aaaa));
-            }
-            // Grouped by preference, lowest first, as mail-auth's own MX look-up does.
-            let mut mx: Vec<MX> = Vec::new();
-            for record in records {
-                if let RecordData::Mx {
-                    preference,
-                    exchange,
-                } = &record.data
-                {
-                    let exchange: Box<str> = exchange.as_str().into();
-                    match mx.iter_mut().find(|m| m.preference == *preference) {
-                        Some(group) => {
-                            let mut all = group.exchanges.to_vec();
-                            all.push(exchange);
-                            group.exchanges = all.into_boxed_slice();
-                        }
-                        None => mx.push(MX {
-                            exchanges: vec![exchange].into_boxed_slice(),
-                            preference: *preference,
-                        }),
-                    }
-                }
-            }
-            if !mx.is_empty() {
-                mx.sort_by_key(|m| m.preference);
-                answers.mx.insert(key, record_set(mx));
-            }
-            if let Some(ip) = reverse_name_address(name) {
-                for record in records {
-                    if let RecordData::Ptr(target) = &record.data {
-                        ptr.entry(ip).or_default().push(target.as_str().into());
-                    }
-                }
-            }
-        }
-        answers.ptr = ptr.into_iter().map(|(ip, v)| (ip, record_set(v))).collect();
-        answers
-    }
-}
-
-/// Parses the TXT records of `name` the way `mail-auth` would for the question asked there:
-/// a DKIM key under `_domainkey` (RFC 6376 §3.6.2), a DMARC record under `_dmarc`
-/// (RFC 7489 §6.1), else an SPF record (RFC 7208 §4.5). The first record that parses wins.
-fn parse_txt(name: &str, records: &[&[u8]]) -> Txt {
-    if records.is_empty() {
-        // The name exists but holds no TXT record (NODATA).
-        return Txt::Error(Error::Dns(DnsError::RecordNotFound(ResponseCode::NoError)));
-    }
-    if name.contains("._domainkey.") {
-        first_parsed::<DomainKey>(records)
-    } else if name.starts_with("_dmarc.") {
-        first_parsed::<Dmarc>(records)
-    } else {
-        first_parsed::<Spf>(records)
-    }
-}
-
-fn first_parsed<T: TxtRecordParser + Into<Txt>>(records: &[&[u8]]) -> Txt {
-    let mut result: Result<T, Error> = Err(Error::Dns(DnsError::InvalidRecordType));
-    for record in records {
-        result = T::parse(record);
-        if result.is_ok() {
-            break;
-        }
-    }
-    match result {
-        Ok(value) => value.into(),
-        Err(e) => Txt::Error(e),
-    }
-}
-
-fn nxdomain() -> Txt {
-    Txt::Error(Error::Dns(DnsError::RecordNotFound(ResponseCode::NXDomain)))
-}
-
-impl ResolverCache<Box<str>, Txt> for Answers {
-    fn get<Q>(&self, name: &Q) -> Option<Txt>
-    where
-        Box<str>: Borrow<Q>,
-        Q: Hash + Eq + ?Sized,
-    {
-        if !self.offline {
-            return None;
-        }
-        Some(self.txt.get(name).cloned().unwrap_or_else(nxdomain))
-    }
-
-    fn remove<Q>(&self, _: &Q) -> Option<Txt>
-    where
-        Box<str>: Borrow<Q>,
-        Q: Hash + Eq + ?Sized,
-    {
-        None
-    }
-
-    fn insert(&self, _: Box<str>, _: Txt, _: std::time::Instant) {}
-}
-
-/// The A/AAAA/MX/PTR answers: the zone's records, or no answer (the question then reaches
-/// the resolver, which offline has no servers).
-macro_rules! record_cache {
-    ($key:ty, $value:ty, $field:ident) => {
-        impl ResolverCache<$key, RecordSet<$value>> for Answers {
-            fn get<Q>(&self, name: &Q) -> Option<RecordSet<$value>>
-            where
-                $key: Borrow<Q>,
-                Q: Hash + Eq + ?Sized,
-            {
-                self.$field.get(name).cloned()
-            }
-
-            fn remove<Q>(&self, _: &Q) -> Option<RecordSet<$value>>
-            where
-                $key: Borrow<Q>,
-                Q: Hash + Eq + ?Sized,
-            {
-                None
-            }
-
-            fn insert(&self, _: $key, _: RecordSet<$value>, _: std::time::Instant) {}
-        }
-    };
-}
-
-record_cache!(Box<str>, MX, mx);
-record_cache!(Box<str>, Ipv4Addr, a);
-record_cache!(Box<str>, Ipv6Addr, aaaa);
-record_cache!(IpAddr, Box<str>, ptr);
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -958,19 +613,10 @@ mod tests {
     }
 
     #[test]
-    fn zone_answers_nxdomain_for_missing_txt_offline_only() {
-        let zone = Zone::parse("_dmarc.example.com. TXT \"v=DMARC1; p=reject\"\n", "z").unwrap();
-        let answers = Answers::from_zone(&zone);
-        let hit = ResolverCache::<Box<str>, Txt>::get(&answers, "_dmarc.example.com.");
-        assert!(matches!(hit, Some(Txt::Dmarc(_))));
-        let miss = ResolverCache::<Box<str>, Txt>::get(&answers, "_dmarc.example.net.");
-        assert!(matches!(
-            miss,
-            Some(Txt::Error(Error::Dns(DnsError::RecordNotFound(
-                ResponseCode::NXDomain
-            ))))
-        ));
-        let online = Answers::online();
-        assert!(ResolverCache::<Box<str>, Txt>::get(&online, "_dmarc.example.com.").is_none());
+    fn a_message_without_header_fields_is_not_verified() {
+        assert!(has_header_field(b"From: a@example.com\r\n\r\nbody"));
+        assert!(!has_header_field(b"\r\nbody only"));
+        assert!(!has_header_field(b"no colon here\r\n"));
+        assert!(!has_header_field(b""));
     }
 }

@@ -20,6 +20,7 @@
 //!
 //! Every error names the file and the line.
 
+use mailward_auth::verify::StaticDns;
 use std::collections::HashMap;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -150,6 +151,42 @@ impl Zone {
     /// True when the file held no records.
     pub fn is_empty(&self) -> bool {
         self.count == 0
+    }
+
+    /// The zone as the shared checks' fixed answers (`mailward_auth::verify::StaticDns`):
+    /// every owner name exists (a type it lacks is NODATA), TXT/A/AAAA/MX records as read,
+    /// PTR records under `in-addr.arpa`/`ip6.arpa` as the address they name. Host (A, AAAA,
+    /// MX) and PTR questions about what the zone does not hold go unanswered, so they fail
+    /// as a DNS error rather than as a confident "no such host".
+    pub fn to_static_dns(&self) -> StaticDns {
+        let mut dns = StaticDns::new();
+        dns.unknown_hosts_time_out();
+        for (name, record) in self.iter() {
+            dns.add_name(name);
+            match &record.data {
+                RecordData::Txt(text) => {
+                    dns.add_txt(name, text.clone());
+                }
+                RecordData::A(ip) => {
+                    dns.add_a(name, *ip);
+                }
+                RecordData::Aaaa(ip) => {
+                    dns.add_aaaa(name, *ip);
+                }
+                RecordData::Mx {
+                    preference,
+                    exchange,
+                } => {
+                    dns.add_mx(name, *preference, exchange);
+                }
+                RecordData::Ptr(target) => {
+                    if let Some(ip) = reverse_name_address(name) {
+                        dns.add_ptr(ip, target);
+                    }
+                }
+            }
+        }
+        dns
     }
 
     /// Every record with its owner name.

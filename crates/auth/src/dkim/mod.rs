@@ -16,6 +16,7 @@
 //! §3.4.2, §3.4.4). Its 0.13 relaxed body canonicalisation keeps whitespace-only lines at
 //! the end of the body; `body_tail` works around that.
 
+mod arc_seal;
 pub(crate) mod body_tail;
 mod der;
 pub mod keygen;
@@ -24,6 +25,7 @@ mod record;
 mod signed_fields;
 mod signer;
 
+pub use arc_seal::Arrival;
 pub use keys::{
     DkimKey, KeyAlgorithm, key_dir, key_path, store_new_key, validate_domain, validate_selector,
 };

@@ -100,7 +100,7 @@ impl Signer {
 }
 
 /// A loaned key: `mail-auth`'s signer takes its key by value, ours stay loaded.
-struct LoanedKey<'a>(&'a MailAuthKey);
+pub(crate) struct LoanedKey<'a>(pub(crate) &'a MailAuthKey);
 
 impl SigningKey for LoanedKey<'_> {
     type Hasher = Sha256;

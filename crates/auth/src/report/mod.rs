@@ -10,6 +10,7 @@ mod error;
 mod format;
 mod input;
 mod read;
+mod reverse_dns;
 mod tls;
 
 pub use aggregate::{AggregateSummary, PolicySummary, RecordSummary};
@@ -18,4 +19,5 @@ pub use error::ReportError;
 pub use format::InputFormat;
 pub use input::report_files;
 pub use read::{ReadReport, read_report, read_report_file};
+pub use reverse_dns::{ReverseLimits, ReverseName, reverse_names};
 pub use tls::{TlsPolicySummary, TlsSummary};

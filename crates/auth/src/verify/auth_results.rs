@@ -60,12 +60,16 @@ impl AuthenticationResults {
         self
     }
 
-    /// `dmarc=` with `header.from=` (RFC 7489 §11.2).
+    /// `dmarc=` with `header.from=` and `policy.dmarc=` (RFC 7489 §11.2).
     pub fn dmarc(&mut self, check: &DmarcCheck) -> &mut Self {
         let mut properties = Vec::new();
         let from = value_or_domain(&check.from_domain, "");
         if !from.is_empty() {
             properties.push(("header.from", from));
+        }
+        // RFC 7489 §11.2 `policy.dmarc`: the policy that applies after `sp`/`np`/`t`.
+        if let Some(policy) = check.policy {
+            properties.push(("policy.dmarc", policy.to_string()));
         }
         self.push("dmarc", &check.verdict, &properties);
         self

@@ -42,15 +42,38 @@ pub struct DkimCheck {
 /// Verifies the message's DKIM signatures (up to [`MAX_SIGNATURES`]), in header order, with
 /// malformed signature fields first (as `permerror`). No signature: an empty list.
 pub async fn verify_dkim(lookups: &Lookups<'_>, message: &[u8]) -> Vec<DkimCheck> {
+    verify_signatures(lookups, message, Expiry::Enforced)
+        .await
+        .into_iter()
+        .map(|(check, _)| check)
+        .collect()
+}
+
+/// Whether `x=` (RFC 6376 §3.5) is applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Expiry {
+    Enforced,
+    /// Every signature is checked as if it had no `x=` (forensics only).
+    Ignored,
+}
+
+/// [`verify_dkim`], with each check's `x=` time when the signature was refused only as
+/// expired. Under [`Expiry::Ignored`] the outputs line up one to one with the enforced run
+/// (same parse, same order).
+pub(super) async fn verify_signatures(
+    lookups: &Lookups<'_>,
+    message: &[u8],
+    expiry: Expiry,
+) -> Vec<(DkimCheck, Option<u64>)> {
     let Some(mut original) = AuthenticatedMessage::parse(message) else {
         return Vec::new();
     };
-    limit_signatures(&mut original);
+    prepare(&mut original, expiry);
     let auth = lookups.authenticator();
     let outputs = auth.verify_dkim(lookups.params(&original)).await;
-    let mut checks: Vec<DkimCheck> = Vec::with_capacity(outputs.len());
+    let mut checks = Vec::with_capacity(outputs.len());
     for output in &outputs {
-        checks.push(check_of(lookups, output).await);
+        checks.push((check_of(lookups, output).await, expired_at(output)));
     }
 
     let relaxed_body = |s: &Signature| s.cb == Canonicalization::Relaxed;
@@ -61,18 +84,38 @@ pub async fn verify_dkim(lookups: &Lookups<'_>, message: &[u8]) -> Vec<DkimCheck
         && let Cow::Owned(copy) = signing_copy(message, original.body_offset as usize)
         && let Some(mut trimmed) = AuthenticatedMessage::parse(&copy)
     {
-        limit_signatures(&mut trimmed);
+        prepare(&mut trimmed, expiry);
         let again = auth.verify_dkim(lookups.params(&trimmed)).await;
         // Both parses see the same header section, so the outputs line up one to one.
         if again.len() == outputs.len() {
             for (slot, output) in checks.iter_mut().zip(again.iter()) {
                 if output.signature().is_some_and(relaxed_body) {
-                    *slot = check_of(lookups, output).await;
+                    *slot = (check_of(lookups, output).await, expired_at(output));
                 }
             }
         }
     }
     checks
+}
+
+fn prepare(message: &mut AuthenticatedMessage<'_>, expiry: Expiry) {
+    limit_signatures(message);
+    if expiry == Expiry::Ignored {
+        // `mail-auth` reads `x=0` as "no expiry".
+        for header in &mut message.dkim_headers {
+            header.header.x = 0;
+        }
+    }
+}
+
+/// The signature's `x=` when it was refused as expired (RFC 6376 §3.5).
+fn expired_at(output: &DkimOutput<'_>) -> Option<u64> {
+    match output.result() {
+        DkimResult::Neutral(Error::Dkim(DkimError::SignatureExpired)) => {
+            output.signature().map(|s| s.x)
+        }
+        _ => None,
+    }
 }
 
 /// Keeps the first [`MAX_SIGNATURES`] signatures, and as many malformed ones (each is

@@ -166,3 +166,26 @@ fn policy_name(policy: Policy) -> &'static str {
         Policy::Reject => "reject",
     }
 }
+
+/// `mail-auth`'s own DMARC output for `parsed`, from our DKIM results and the MAIL FROM SPF
+/// check: what the ARC sealer writes its `ARC-Authentication-Results:` from
+/// (`crate::dkim::arc_seal`).
+pub(crate) async fn dmarc_output_of(
+    lookups: &Lookups<'_>,
+    parsed: &AuthenticatedMessage<'_>,
+    dkim: &[DkimCheck],
+    spf_mail_from: &SpfCheck,
+) -> mail_auth::DmarcOutput {
+    let (signatures, statuses) = outputs_for_dmarc(dkim);
+    let outputs: Vec<DkimOutput<'_>> = signatures
+        .iter()
+        .zip(statuses.iter())
+        .map(|(s, status)| dmarc_output(s, *status))
+        .collect();
+    let spf = spf_mail_from.to_output();
+    let params = DmarcParameters::new(parsed, &outputs, &spf_mail_from.domain, &spf);
+    lookups
+        .authenticator()
+        .verify_dmarc(lookups.params(params))
+        .await
+}

@@ -86,6 +86,8 @@ pub struct StaticDns {
     timeouts: HashSet<Box<str>>,
     /// Addresses whose reverse name times out.
     ptr_timeouts: HashSet<IpAddr>,
+    /// A, AAAA, MX and PTR questions about names (addresses) not held here time out.
+    unknown_hosts_time_out: bool,
     /// Names that some SPF record's `exp=` points at (RFC 7208 §6.2): their TXT is an
     /// explanation, not a policy.
     explanations: HashSet<Box<str>>,
@@ -167,6 +169,25 @@ impl StaticDns {
         self
     }
 
+    /// A, AAAA and MX questions about names this zone does not hold, and PTR questions
+    /// about addresses it has no PTR for, are not answered here (TXT questions about them
+    /// stay NXDOMAIN). For a zone file written for offline forensics: it holds the policy
+    /// records in full, rarely every host an SPF mechanism names, and a host it lacks must
+    /// give `temperror` (RFC 7208 §5, §2.6.6) rather than a confident `fail`.
+    pub fn unknown_hosts_time_out(&mut self) -> &mut Self {
+        self.unknown_hosts_time_out = true;
+        self
+    }
+
+    /// True when `name` is to go unanswered for an address or MX question.
+    fn host_times_out<Q>(&self, name: &Q) -> bool
+    where
+        Box<str>: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.timeouts.contains(name) || (self.unknown_hosts_time_out && !self.names.contains(name))
+    }
+
     /// An authenticator with no name servers: every question it gets fails at once with a
     /// resolver error (a temporary error to the checks). Call inside a tokio runtime.
     pub fn offline_authenticator() -> Result<MessageAuthenticator, crate::DnsError> {
@@ -212,7 +233,7 @@ impl StaticDns {
         Box<str>: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        if self.timeouts.contains(name) {
+        if self.host_times_out(name) {
             return None;
         }
         // A missing name or type is an empty answer: no address, no exchange.
@@ -224,7 +245,7 @@ impl StaticDns {
         Box<str>: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        if self.timeouts.contains(name) {
+        if self.host_times_out(name) {
             return None;
         }
         let mut groups: Vec<MX> = Vec::new();
@@ -314,7 +335,8 @@ fixed_cache!(Box<str>, RecordSet<Ipv4Addr>, |zone, name| zone
 fixed_cache!(Box<str>, RecordSet<Ipv6Addr>, |zone, name| zone
     .known(&zone.aaaa, name));
 fixed_cache!(IpAddr, RecordSet<Box<str>>, |zone, ip| {
-    if zone.ptr_timeouts.contains(ip) {
+    if zone.ptr_timeouts.contains(ip) || (zone.unknown_hosts_time_out && !zone.ptr.contains_key(ip))
+    {
         return None;
     }
     Some(record_set(zone.ptr.get(ip).cloned().unwrap_or_default()))

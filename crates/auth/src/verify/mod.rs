@@ -5,7 +5,7 @@
 //! ([`Verdict`]) that the SMTP server and `trace` can use, and the header fields that carry
 //! them: `Authentication-Results:` (RFC 8601) and `Received-SPF:` (RFC 7208 §9.1).
 //!
-//! Nothing here is wired into the SMTP server yet.
+//! The SMTP server runs these through [`crate::inbound`].
 //!
 //! [`MessageAuthenticator`]: mail_auth::MessageAuthenticator
 
@@ -13,6 +13,7 @@ mod arc;
 mod arc_structure;
 mod auth_results;
 mod dkim;
+mod dkim_past_expiry;
 mod dmarc;
 mod lookups;
 mod received_spf;
@@ -23,9 +24,12 @@ mod verdict;
 pub use arc::{ArcCheck, verify_arc};
 pub use auth_results::AuthenticationResults;
 pub use dkim::{DkimCheck, MAX_SIGNATURES, verify_dkim};
+pub(crate) use dkim::{dmarc_output, outputs_for_dmarc};
+pub use dkim_past_expiry::{PastExpiry, verify_dkim_past_expiry};
+pub(crate) use dmarc::dmarc_output_of;
 pub use dmarc::{DmarcCheck, check_dmarc};
 pub use lookups::{Lookups, StaticDns};
 pub use received_spf::received_spf;
 pub use spf::{SpfCheck, SpfIdentity, check_spf_helo, check_spf_mail_from};
-pub use strip::remove_our_authentication_results;
+pub use strip::{has_our_authentication_results, remove_our_authentication_results};
 pub use verdict::{Status, Verdict};

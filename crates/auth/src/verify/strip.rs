@@ -14,22 +14,7 @@ pub fn remove_our_authentication_results<'m>(
     message: &'m [u8],
     authserv_id: &str,
 ) -> Cow<'m, [u8]> {
-    let mut removed: Vec<(usize, usize)> = Vec::new();
-    let mut start = 0;
-    while start < message.len() {
-        let field_end = field_end(message, start);
-        let field = message.get(start..field_end).unwrap_or_default();
-        if is_blank_line(field) {
-            break; // the end of the header section
-        }
-        if let Some(value) = value_of(field, b"authentication-results")
-            && authserv_id_of(value)
-                .is_some_and(|id| id.eq_ignore_ascii_case(authserv_id.as_bytes()))
-        {
-            removed.push((start, field_end));
-        }
-        start = field_end;
-    }
+    let removed = our_fields(message, authserv_id);
     if removed.is_empty() {
         return Cow::Borrowed(message);
     }
@@ -41,6 +26,35 @@ pub fn remove_our_authentication_results<'m>(
     }
     out.extend_from_slice(message.get(at..).unwrap_or_default());
     Cow::Owned(out)
+}
+
+/// Whether the header section holds an `Authentication-Results:` field with our
+/// `authserv_id`: a message we checked on arrival (the fields that arrived claiming it were
+/// removed then), so one whose results we may vouch for when forwarding it (ARC, RFC 8617).
+pub fn has_our_authentication_results(message: &[u8], authserv_id: &str) -> bool {
+    !our_fields(message, authserv_id).is_empty()
+}
+
+/// The (start, end) offsets of the header fields that are `Authentication-Results:` with
+/// our authserv-id.
+fn our_fields(message: &[u8], authserv_id: &str) -> Vec<(usize, usize)> {
+    let mut found: Vec<(usize, usize)> = Vec::new();
+    let mut start = 0;
+    while start < message.len() {
+        let field_end = field_end(message, start);
+        let field = message.get(start..field_end).unwrap_or_default();
+        if is_blank_line(field) {
+            break; // the end of the header section
+        }
+        if let Some(value) = value_of(field, b"authentication-results")
+            && authserv_id_of(value)
+                .is_some_and(|id| id.eq_ignore_ascii_case(authserv_id.as_bytes()))
+        {
+            found.push((start, field_end));
+        }
+        start = field_end;
+    }
+    found
 }
 
 fn is_blank_line(field: &[u8]) -> bool {

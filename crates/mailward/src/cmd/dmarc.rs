@@ -1,15 +1,23 @@
 //! `mailward dmarc read FILE|DIR|MAILDIR... [--json]`: the DMARC aggregate reports
 //! (RFC 9990) and SMTP TLS reports (RFC 8460) others sent about our domains, per reporter
 //! and source IP. Each file is read on its own: a broken one is named on stderr and the
-//! rest are still shown (exit 1 if any was refused). Source IPs are shown as sent: no
-//! reverse DNS or geolocation.
+//! rest are still shown (exit 1 if any was refused). Each source IP is shown with its
+//! reverse DNS name (unless `--no-dns`) and, given `--geoip`/`--asn` databases (the ones
+//! `trace` reads), its country and AS (`sources`).
 //!
 //! `mailward dmarc report`: the reports we would send ([`super::dmarc_report`]).
 
+mod sources;
+
+use crate::config;
 use mailward_auth::report::{
     AggregateSummary, Limits, ReadReport, TlsSummary, read_report_file, report_files,
 };
 use mailward_message::datetime::format_rfc3339_utc;
+use mailward_trace::geo::GeoDb;
+use sources::{Enrich, SourceInfo, info_of};
+use std::collections::BTreeMap;
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -30,6 +38,18 @@ enum DmarcCommand {
         /// Print one JSON object instead of tables.
         #[arg(long)]
         json: bool,
+        /// Do not look up the source IPs' reverse DNS names.
+        #[arg(long)]
+        no_dns: bool,
+        /// Ask this name server (IP or IP:PORT) instead of `[dns] resolver` or the system's.
+        #[arg(long, value_name = "IP[:PORT]", conflicts_with = "no_dns")]
+        dns_server: Option<String>,
+        /// Location database (MaxMind format, as `trace --geoip`) for the sources' country.
+        #[arg(long, value_name = "FILE.mmdb")]
+        geoip: Option<PathBuf>,
+        /// ASN database (as `trace --asn`) for the sources' AS number and organisation.
+        #[arg(long, value_name = "FILE.mmdb")]
+        asn: Option<PathBuf>,
     },
     /// Show the aggregate reports mailward would send (RFC 9990) for a period: per policy
     /// domain its rows and `rua` destinations (which the external check refuses), or the XML.
@@ -51,7 +71,34 @@ enum DmarcCommand {
 
 pub fn run(config_path: Option<PathBuf>, args: DmarcArgs) -> anyhow::Result<ExitCode> {
     match args.command {
-        DmarcCommand::Read { paths, json } => read(&paths, json),
+        DmarcCommand::Read {
+            paths,
+            json,
+            no_dns,
+            dns_server,
+            geoip,
+            asn,
+        } => {
+            let dns_servers = if no_dns {
+                None
+            } else {
+                Some(match dns_server {
+                    Some(s) => vec![config::parse_resolver(&s).ok_or_else(|| {
+                        anyhow::anyhow!("invalid --dns-server {s:?} (expected IP or IP:PORT)")
+                    })?],
+                    None => match &config_path {
+                        Some(p) => config::load(Some(p))?.config.dns.resolver.clone(),
+                        None => Vec::new(),
+                    },
+                })
+            };
+            let geo = if geoip.is_some() || asn.is_some() {
+                Some(GeoDb::open(geoip.as_deref(), asn.as_deref())?)
+            } else {
+                None
+            };
+            read(&paths, json, &Enrich { dns_servers, geo })
+        }
         DmarcCommand::Report {
             domain,
             period,
@@ -67,7 +114,7 @@ struct Outcome {
     result: Result<ReadReport, String>,
 }
 
-fn read(paths: &[PathBuf], json: bool) -> anyhow::Result<ExitCode> {
+fn read(paths: &[PathBuf], json: bool, enrich: &Enrich) -> anyhow::Result<ExitCode> {
     let limits = Limits::default();
     let mut outcomes = Vec::new();
     for path in paths {
@@ -87,10 +134,18 @@ fn read(paths: &[PathBuf], json: bool) -> anyhow::Result<ExitCode> {
             eprintln!("mailward: {}: {e}", o.file.display());
         }
     }
+    let read_ok: Vec<&ReadReport> = outcomes
+        .iter()
+        .filter_map(|o| o.result.as_ref().ok())
+        .collect();
+    let sources = sources::look_up(&read_ok, enrich)?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&json_output(&outcomes))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json_output(&outcomes, &sources))?
+        );
     } else {
-        print_text(&outcomes);
+        print_text(&outcomes, &sources);
     }
     let failed = outcomes.iter().any(|o| o.result.is_err());
     Ok(if failed {
@@ -133,7 +188,30 @@ fn totals(outcomes: &[Outcome]) -> Totals {
     t
 }
 
-fn json_output(outcomes: &[Outcome]) -> serde_json::Value {
+type Sources = BTreeMap<IpAddr, SourceInfo>;
+
+/// Adds each record's `source` (reverse DNS, country, AS) next to its `source_ip`.
+fn add_sources(report: &mut serde_json::Value, sources: &Sources) {
+    let Some(records) = report.get_mut("records").and_then(|r| r.as_array_mut()) else {
+        return;
+    };
+    for record in records {
+        let info = record
+            .get("source_ip")
+            .and_then(|ip| ip.as_str())
+            .and_then(|ip| info_of(sources, ip))
+            .cloned()
+            .unwrap_or_default();
+        if let Some(obj) = record.as_object_mut() {
+            obj.insert(
+                "source".into(),
+                serde_json::to_value(info).unwrap_or_default(),
+            );
+        }
+    }
+}
+
+fn json_output(outcomes: &[Outcome], sources: &Sources) -> serde_json::Value {
     let mut reports = Vec::new();
     let mut errors = Vec::new();
     for o in outcomes {
@@ -141,6 +219,7 @@ fn json_output(outcomes: &[Outcome]) -> serde_json::Value {
         match &o.result {
             Ok(report) => {
                 let mut value = serde_json::to_value(report).unwrap_or_default();
+                add_sources(&mut value, sources);
                 if let Some(obj) = value.as_object_mut() {
                     obj.insert("file".into(), file.into());
                 }
@@ -166,10 +245,10 @@ fn json_output(outcomes: &[Outcome]) -> serde_json::Value {
     })
 }
 
-fn print_text(outcomes: &[Outcome]) {
+fn print_text(outcomes: &[Outcome], sources: &Sources) {
     for o in outcomes {
         match &o.result {
-            Ok(ReadReport::Aggregate(a)) => print_aggregate(&o.file, a),
+            Ok(ReadReport::Aggregate(a)) => print_aggregate(&o.file, a, sources),
             Ok(ReadReport::Tls(r)) => print_tls(&o.file, r),
             Err(_) => {}
         }
@@ -197,7 +276,7 @@ fn or_dash(s: &str) -> &str {
     if s.is_empty() { "-" } else { s }
 }
 
-fn print_aggregate(file: &Path, a: &AggregateSummary) {
+fn print_aggregate(file: &Path, a: &AggregateSummary, sources: &Sources) {
     let p = &a.policy;
     println!("== {}", file.display());
     println!(
@@ -235,6 +314,10 @@ fn print_aggregate(file: &Path, a: &AggregateSummary) {
             or_dash(&r.header_from),
             auth.join(", ")
         );
+        let about = info_of(sources, &r.source_ip).map(SourceInfo::describe);
+        if let Some(about) = about.filter(|s| !s.is_empty()) {
+            println!("    {about}");
+        }
     }
     println!(
         "  {} message(s) from {} source(s): {} DMARC pass, {} fail",

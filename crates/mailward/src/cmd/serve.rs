@@ -4,6 +4,7 @@ use crate::config::{self, Loaded};
 use anyhow::Context;
 use mailward_event::{Event, MaildirTmpCleaned, NoFields, Recovered, Scope, Started};
 use mailward_mda::{QueueRunner, RetrySettings};
+use mailward_mta::inbound::InboundChecks;
 use mailward_mta::limits::{LimitSettings, Limiter};
 use mailward_mta::{ListenerKind, Server, ServerConfig, SessionConfig, tls};
 use mailward_net::auth_ledger::{AuthLedger, LedgerSettings};
@@ -134,6 +135,17 @@ async fn serve(loaded: Loaded) -> anyhow::Result<()> {
         .unwrap_or_else(|| cfg.server.hostname.clone());
     // RFC 5464 §3.2.1.1 `/shared/admin`: the postmaster SMTP accepts (RFC 5321 §4.5.1).
     let imap_admin = format!("mailto:postmaster@{postmaster_domain}");
+    // One resolver (and one DNS cache) for the inbound checks and outbound delivery.
+    let resolver = crate::outbound::resolver(cfg)?;
+    let inbound = cfg.verify.inbound.then(|| {
+        let mut trusted = cfg.relay.networks.clone();
+        trusted.extend(cfg.verify.trusted_forwarders.iter().cloned());
+        Arc::new(InboundChecks::new(
+            resolver.clone(),
+            cfg.verify.settings(&cfg.server.hostname),
+            trusted,
+        ))
+    });
     let server_cfg = ServerConfig {
         session: SessionConfig {
             hostname: cfg.server.hostname.clone(),
@@ -157,6 +169,7 @@ async fn serve(loaded: Loaded) -> anyhow::Result<()> {
         start_timeout: cfg.limits.start_timeout,
         tls_timeout: Duration::from_secs(60),
         tls: Some(tls_cfg.clone()),
+        inbound,
     };
     // One ledger of password checks for every protocol: an IP has one budget of guesses.
     let ledger = Arc::new(auth_ledger(cfg));
@@ -195,7 +208,6 @@ async fn serve(loaded: Loaded) -> anyhow::Result<()> {
     }
 
     let (stop_tx, stop_rx) = watch::channel(false);
-    let resolver = crate::outbound::resolver(cfg)?;
     let outbound = crate::outbound::transport(&loaded, resolver)?;
     let runner = QueueRunner::with_remote(
         store.clone(),
@@ -208,7 +220,10 @@ async fn serve(loaded: Loaded) -> anyhow::Result<()> {
             delay_warning: cfg.queue.delay_warning,
             hostname: cfg.server.hostname.clone(),
         },
-        Some(Arc::new(crate::outbound::Remote(outbound))),
+        Some(Arc::new(crate::outbound::Remote::new(
+            outbound,
+            cfg.verify.settings(&cfg.server.hostname).authserv_id,
+        ))),
     );
     let runner_task = tokio::spawn(runner.run(notify_rx, stop_rx.clone()));
     // DMARC aggregate reports out (issue 16), when `[dmarc] send_reports` is on.

@@ -54,7 +54,8 @@ pub struct TraceArgs {
     #[arg(long, value_name = "FILE.mmdb")]
     pub asn: Option<PathBuf>,
 
-    /// Re-verify DKIM and ARC signatures through DNS (reads whole messages).
+    /// Re-verify DKIM, ARC, SPF and DMARC with the server's own checks through DNS
+    /// (`[dns] resolver` of --config, else the system's; reads whole messages).
     #[arg(long)]
     pub verify: bool,
 
@@ -210,7 +211,7 @@ enum HtmlOut {
     File(PathBuf, BufWriter<File>),
 }
 
-pub fn run(args: TraceArgs) -> anyhow::Result<ExitCode> {
+pub fn run(config_path: Option<PathBuf>, args: TraceArgs) -> anyhow::Result<ExitCode> {
     // "Now" is read once so every message of a run is judged against the same clock.
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -235,10 +236,17 @@ pub fn run(args: TraceArgs) -> anyhow::Result<ExitCode> {
     {
         bail!("{}: DNS zone file not found", zone.display());
     }
-    let verifier = if verify {
-        Some(Verifier::new(args.dns_zone.as_deref()).context("cannot set up --verify")?)
-    } else {
-        None
+    let verifier = match (&args.dns_zone, verify) {
+        (Some(zone), _) => Some(Verifier::new(Some(zone)).context("cannot set up --verify")?),
+        (None, true) => {
+            // Live DNS through `[dns] resolver` when a configuration is given.
+            let servers = match &config_path {
+                Some(p) => crate::config::load(Some(p))?.config.dns.resolver.clone(),
+                None => Vec::new(),
+            };
+            Some(Verifier::online(&servers).context("cannot set up --verify")?)
+        }
+        (None, false) => None,
     };
     let mut html_out = match &args.html {
         None => HtmlOut::None,

@@ -5,9 +5,11 @@
 
 mod dmarc;
 mod outbound;
+mod verify;
 
 pub use dmarc::DmarcSection;
 pub use outbound::{DnsSection, OutboundSection, RouteSection, parse_resolver, split_host_port};
+pub use verify::VerifySection;
 
 use anyhow::{Context, bail};
 use mailward_mta::Cidr;
@@ -48,6 +50,9 @@ pub struct Config {
     /// `[[route]]` tables: fixed next hops per domain.
     #[serde(default)]
     pub route: Vec<RouteSection>,
+    /// SPF, DKIM, ARC and DMARC on port 25 mail.
+    #[serde(default)]
+    pub verify: VerifySection,
 }
 
 /// `[search]`: how IMAP SEARCH finds text.
@@ -563,6 +568,7 @@ pub fn embedded_default() -> Config {
         dmarc: DmarcSection::default(),
         outbound: OutboundSection::default(),
         route: Vec::new(),
+        verify: VerifySection::default(),
     }
 }
 

@@ -23,6 +23,14 @@ pub struct Mailward {
 
 /// The configuration the tests use; `extra` is appended (e.g. a `[relay]` section).
 pub fn config_text(dir: &Path, extra: &str) -> String {
+    // With no DNS the inbound checks (SPF, DKIM, DMARC) would wait out their time bound on
+    // every message: they are off unless a test brings a DNS server and its own `[verify]`
+    // (see serve_verify.rs).
+    let verify = if extra.contains("[verify]") {
+        ""
+    } else {
+        "[verify]\ninbound = false\n"
+    };
     format!(
         r#"[server]
 hostname = "mx.example.test"
@@ -61,7 +69,7 @@ host = "127.0.0.1:9"
 
 [logging]
 file = "{log}"
-{extra}"#,
+{verify}{extra}"#,
         data = dir.join("data").display(),
         log = dir.join("mailward.log").display(),
     )

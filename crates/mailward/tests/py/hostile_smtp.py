@@ -5,7 +5,7 @@ badly, one mode per behaviour (standard library only).
 Usage: hostile_smtp.py MODE EVENTS_FILE [DELAY_MS]
 Listens on 127.0.0.1 on a free port and prints that port on the first line of stdout. Every
 connection, STARTTLS and accepted message is appended to EVENTS_FILE as one JSON line
-(`{"event": "accepted", "message_id": ..., "rcpts": [...]}`), written before the reply that
+(`{"event": "accepted", "message_id": ..., "rcpts": [...], "message": ...}`), written before the reply that
 acknowledges it. Exits by itself after LIFETIME seconds, so a test that dies leaves nothing.
 
 Modes:
@@ -187,7 +187,10 @@ class Session(socketserver.BaseRequestHandler):
                         message_id = l.split(b":", 1)[1].strip().decode("utf-8", "replace")
                 if DELAY:
                     time.sleep(DELAY)
-                record(event="accepted", message_id=message_id, rcpts=rcpts)
+                text = b"\r\n".join(body) + b"\r\n"
+                # The whole message, for the tests that look inside (up to 64 KB).
+                message = text.decode("latin-1") if len(text) <= 65536 else None
+                record(event="accepted", message_id=message_id, rcpts=rcpts, message=message)
                 self.send(b"250 2.0.0 accepted\r\n")
                 rcpts = []
                 if MODE == "idle_chatter":

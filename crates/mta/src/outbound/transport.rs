@@ -86,6 +86,16 @@ impl Outbound {
         out
     }
 
+    /// The DKIM keys it signs with (also the keys that ARC-seal forwarded mail).
+    pub fn signer(&self) -> Option<&Arc<mailward_auth::DkimSigner>> {
+        self.signer.as_ref()
+    }
+
+    /// The shared resolver.
+    pub fn resolver(&self) -> &Resolver {
+        &self.resolver
+    }
+
     pub fn config(&self) -> &OutboundConfig {
         &self.cfg
     }

@@ -329,6 +329,19 @@ impl Reply {
         )
     }
 
+    /// RFC 9989 §5.8: the sender domain's DMARC policy is `reject` and the message failed
+    /// it; RFC 7372 §3.1 / RFC 3463 X.7.1 (delivery not authorised). The text says which
+    /// domain asked for it, so the sender's postmaster knows where to look.
+    pub fn dmarc_policy_reject(domain: &str) -> Reply {
+        Reply::new(
+            const { code(550) },
+            const { enhanced(550, 5, 7, 1) },
+            format!(
+                "Message refused: it fails the DMARC policy of {domain} (p=reject): no SPF or DKIM pass aligned with {domain}"
+            ),
+        )
+    }
+
     /// RFC 3030 §2: each BDAT chunk that is not the last is answered `250` once all its
     /// octets are in; RFC 3463 §3.1 X.0.0.
     pub fn chunk_received(octets: usize) -> Reply {

@@ -58,7 +58,7 @@ fn is_false(b: &bool) -> bool {
 }
 
 /// The envelope of a queued message (everything but the body).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Envelope {
     pub id: String,
     /// Arrival, seconds since the epoch (names the Maildir file, so it never changes).
@@ -95,6 +95,13 @@ pub struct Envelope {
     pub remote_ip: String,
     #[serde(default)]
     pub session: String,
+    /// The client's HELO/EHLO name (for the checks made again when forwarding).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub helo: String,
+    /// Local copies go into the recipient's Junk folder, for this reason (a DMARC
+    /// `p=quarantine` failure, RFC 9989 §5.8); `None`: into INBOX.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub junk: Option<String>,
 }
 
 impl Envelope {

@@ -145,6 +145,7 @@ mod tests {
                 auth_user: None,
                 remote_ip: String::new(),
                 session: String::new(),
+                ..Default::default()
             },
         }
     }

@@ -12,7 +12,7 @@
 use crate::error::StoreError;
 use crate::layout::DataDir;
 use std::fs::File;
-use std::io::Write;
+use std::io::{Seek, Write};
 use std::path::{Path, PathBuf};
 
 /// The temporary spool file of one message. Dropped before it was queued (the transaction
@@ -72,6 +72,22 @@ impl SpoolTemp {
         Ok(())
     }
 
+    /// The whole file as written so far.
+    pub fn read_all(&self) -> Result<Vec<u8>, StoreError> {
+        std::fs::read(&self.path).map_err(|e| StoreError::io(&self.path, e))
+    }
+
+    /// Replaces the whole content with `bytes` (the SMTP server adds the results of its
+    /// checks to a spooled message this way).
+    pub fn rewrite(&mut self, bytes: &[u8]) -> Result<(), StoreError> {
+        let io = |e| StoreError::io(&self.path, e);
+        self.file.set_len(0).map_err(io)?;
+        self.file.rewind().map_err(io)?;
+        self.file.write_all(bytes).map_err(io)?;
+        self.len = bytes.len() as u64;
+        Ok(())
+    }
+
     /// fsyncs the data, so the commit's own fsync of the file has nothing left to write
     /// and does not hold up the other messages of its batch.
     pub fn sync(&self) -> Result<(), StoreError> {
@@ -117,6 +133,10 @@ mod tests {
         let path = dir.spool_tmp_dir().join("Q1");
         assert_eq!(std::fs::read(&path).unwrap(), b"abcde");
         assert!(SpoolTemp::create(&dir, "Q1").is_err(), "never reused");
+        t.rewrite(b"xy").unwrap();
+        assert_eq!(t.read_all().unwrap(), b"xy");
+        t.append(b"z").unwrap();
+        assert_eq!((t.len(), t.read_all().unwrap()), (3, b"xyz".to_vec()));
         assert!(SpoolTemp::create(&dir, "../Q2").is_err());
         drop(t);
         assert!(!path.exists());

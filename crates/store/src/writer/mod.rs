@@ -177,6 +177,7 @@ mod tests {
             auth_user: None,
             remote_ip: "127.0.0.1".into(),
             session: "s".into(),
+            ..Default::default()
         }
     }
 
