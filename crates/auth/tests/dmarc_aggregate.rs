@@ -286,3 +286,33 @@ async fn a_failing_message_under_test_mode_is_reported_as_policy_test_mode() {
     assert!(xml.contains("<type>policy_test_mode</type>"), "{xml}");
     assert!(xml.contains("<testing>y</testing>"), "{xml}");
 }
+
+#[tokio::test]
+async fn an_assessed_message_from_a_trusted_forwarder_is_recorded_with_the_override() {
+    use mailward_auth::inbound::{Client, InboundSettings, assess};
+    let dns = zone(false);
+    let authenticator = StaticDns::offline_authenticator().unwrap();
+    let lookups = Lookups::fixed(&authenticator, &dns);
+    let ip: IpAddr = "198.51.100.7".parse().unwrap();
+    let client = Client {
+        ip,
+        helo: "relay.example.net",
+        mail_from: "owner@mail.example.com",
+        trusted: Some("relay"),
+    };
+    let settings = InboundSettings::new("mx.example.org");
+    let assessment = assess(&lookups, &client, MESSAGE, &settings).await;
+    let e = Evaluation::from_assessment(
+        NOW,
+        ip,
+        "owner@mail.example.com",
+        "example.org",
+        &assessment,
+    )
+    .unwrap();
+    assert_eq!(e.policy.domain, "example.com");
+    assert_eq!(e.row.disposition, Disposition::None, "{assessment:?}");
+    let (reason, _) = e.row.overridden.clone().unwrap();
+    assert_eq!(reason, OverrideReason::TrustedForwarder);
+    assert!(!e.row.spf_aligned);
+}

@@ -5,8 +5,8 @@
 //! is mail-auth's `verify_dmarc_report_address`; only `mailto:` URIs reach us (mail-auth's
 //! record parser keeps no others) and a `!size` limit comes with each (RFC 9989 §4.7).
 
-use super::published::RuaUri;
 use crate::verify::Lookups;
+use crate::verify::RuaUri;
 
 /// What the check found for one address.
 #[derive(Debug, Clone, PartialEq, Eq)]

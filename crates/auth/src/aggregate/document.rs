@@ -5,8 +5,8 @@
 use super::error::AggregateError;
 use super::evaluation::{Disposition, OverrideReason, Row};
 use super::period::Period;
-use super::published::PolicyRequest;
 use super::rows::DomainAggregate;
+use crate::verify::PolicyRequest;
 use base64::Engine;
 use flate2::Compression;
 use flate2::write::GzEncoder;

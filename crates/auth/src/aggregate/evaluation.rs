@@ -1,7 +1,7 @@
 //! One DMARC evaluation of one inbound message, as the aggregate report counts it
 //! (RFC 9990 §3.1.1.5-3.1.1.8: the row, its identifiers and auth results).
 
-use super::published::PublishedPolicy;
+use crate::verify::PublishedPolicy;
 use crate::verify::{DkimCheck, DmarcCheck, SpfCheck, SpfIdentity};
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;

@@ -9,12 +9,15 @@ mod destinations;
 mod document;
 mod error;
 mod evaluation;
+mod from_assessment;
 mod journal;
 mod period;
-mod published;
 mod recorder;
 mod rows;
 
+/// Defined beside [`crate::verify::DmarcCheck`], which carries it (so `verify` does not
+/// depend on this module).
+pub use crate::verify::{PolicyRequest, PublishedPolicy, RuaUri};
 pub use destinations::{Destination, DestinationVerdict, verify_destinations};
 pub use document::{Submitter, build_report, report_file_name, report_gzip, report_message};
 pub use error::AggregateError;
@@ -23,6 +26,5 @@ pub use journal::{append_evaluations, evaluations_dir, prune_before, read_period
 /// The report document (mail-auth's model; `to_xml` writes it).
 pub use mail_auth::report::Report;
 pub use period::Period;
-pub use published::{PolicyRequest, PublishedPolicy, RuaUri};
 pub use recorder::{KEEP_DAYS, Recorder};
 pub use rows::{DomainAggregate, aggregate};

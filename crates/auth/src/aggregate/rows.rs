@@ -3,7 +3,7 @@
 //! disposition, results and identifiers, with its message count (RFC 9990 §3.1.1.5).
 
 use super::evaluation::{Evaluation, Row};
-use super::published::PublishedPolicy;
+use crate::verify::PublishedPolicy;
 use std::collections::BTreeMap;
 
 /// What one report would hold.

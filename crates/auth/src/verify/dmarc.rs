@@ -16,9 +16,9 @@
 
 use super::dkim::{DkimCheck, dmarc_output, outputs_for_dmarc};
 use super::lookups::Lookups;
+use super::published::PublishedPolicy;
 use super::spf::SpfCheck;
 use super::verdict::{Status, Verdict};
-use crate::aggregate::PublishedPolicy;
 use mail_auth::dmarc::verify::DmarcParameters;
 use mail_auth::dmarc::{Alignment, Dmarc, Policy};
 use mail_auth::{AuthenticatedMessage, DkimOutput, DmarcResult};
