@@ -5,8 +5,10 @@
 //! mail (SPF, DKIM, DMARC, ARC) and the `Authentication-Results:`/`Received-SPF:` fields
 //! ([`verify`]), and what the SMTP server does with them ([`inbound`]: DMARC policy); auditing a domain's mail records in
 //! DNS ([`dnscheck`], `mailward dns check`); reading the DMARC aggregate and SMTP TLS
-//! reports others send ([`report`]).
+//! reports others send ([`report`]); recording DMARC evaluations and writing the aggregate
+//! reports we send ([`aggregate`]).
 
+pub mod aggregate;
 pub mod dkim;
 pub mod dns;
 pub mod dnscheck;

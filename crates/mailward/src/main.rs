@@ -6,6 +6,7 @@
 
 mod cmd;
 mod config;
+mod dmarc_reports;
 mod outbound;
 
 use clap::{Parser, Subcommand};
@@ -44,7 +45,8 @@ enum Command {
     Queue(cmd::queue::QueueArgs),
     /// DKIM signing keys for outbound mail.
     Dkim(cmd::dkim::DkimArgs),
-    /// DMARC aggregate and SMTP TLS reports: `read` shows the ones other servers sent.
+    /// DMARC aggregate and SMTP TLS reports: `read` shows the ones other servers sent,
+    /// `report` the aggregate reports mailward sends.
     Dmarc(cmd::dmarc::DmarcArgs),
     /// Audit a domain's mail DNS records (MX, SPF, DMARC, DKIM, MTA-STS, TLS-RPT): `check`.
     Dns(cmd::dns::DnsArgs),

@@ -219,6 +219,25 @@ fn spf_dkim_dmarc_are_checked_and_the_policy_applied() {
             .all(|(_, t)| !t.contains("Subject: reject"))
     );
 
+    // Each evaluation is recorded for the DMARC aggregate reports (RFC 9990).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let report = loop {
+        let out = m.cli(
+            &["dmarc", "report", "--domain", "bank.test", "--json"],
+            None,
+        );
+        let json: serde_json::Value = serde_json::from_str(&out).unwrap_or_default();
+        if json["reports"][0]["messages"] == 1 {
+            break json;
+        }
+        assert!(std::time::Instant::now() < deadline, "not recorded: {out}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let row = &report["reports"][0]["rows"][0]["row"];
+    assert_eq!(row["disposition"], "reject", "{report:#}");
+    assert_eq!(row["source_ip"], "127.0.0.1", "{report:#}");
+    assert_eq!(row["header_from"], "bank.test", "{report:#}");
+
     // The log says what was checked and done.
     let lines = m.log_lines();
     let auth: Vec<&serde_json::Value> =

@@ -13,6 +13,7 @@
 use crate::policy::{Cidr, in_networks};
 use crate::session::{ListenerKind, Submission};
 use mailward_auth::Resolver;
+use mailward_auth::aggregate::{Evaluation, Recorder};
 use mailward_auth::inbound::{Assessment, Client, Decision, InboundSettings, assess};
 use mailward_auth::verify::{Lookups, remove_our_authentication_results};
 use mailward_event::{Event, MailAuth, Scope};
@@ -26,6 +27,8 @@ pub struct InboundChecks {
     /// Clients whose DMARC failures are not enforced (`[relay] networks` and
     /// `[verify] trusted_forwarders`).
     trusted: Vec<Cidr>,
+    /// Where each DMARC evaluation goes for the aggregate reports (RFC 9990).
+    recorder: Option<Recorder>,
 }
 
 /// A checked message.
@@ -44,7 +47,14 @@ impl InboundChecks {
             resolver,
             settings,
             trusted,
+            recorder: None,
         }
+    }
+
+    /// Records every DMARC evaluation with `recorder` (for `[dmarc]` reports).
+    pub fn with_recorder(mut self, recorder: Recorder) -> InboundChecks {
+        self.recorder = Some(recorder);
+        self
     }
 
     pub fn settings(&self) -> &InboundSettings {
@@ -80,6 +90,22 @@ impl InboundChecks {
         )
         .await;
         scope.emit(Event::MailAuth(event(&assessment)));
+        if let Some(recorder) = &self.recorder {
+            let to_domain = sub
+                .rcpts
+                .first()
+                .and_then(|r| r.address.rsplit_once('@'))
+                .map_or("", |(_, d)| d);
+            if let Some(evaluation) = Evaluation::from_assessment(
+                mailward_store::ids::unix_now(),
+                ip,
+                &sub.from,
+                to_domain,
+                &assessment,
+            ) {
+                recorder.record(evaluation);
+            }
+        }
         let fields = assessment.header_fields(&self.settings);
         let message = remove_our_authentication_results(message, &self.settings.authserv_id);
         Checked {

@@ -132,6 +132,7 @@ pub async fn assess(
                 spf_aligned: false,
                 strict_dkim: false,
                 strict_spf: false,
+                published: None,
             },
         };
     let (decision, policy_override) = decide(&dmarc, &arc, client.trusted, settings);

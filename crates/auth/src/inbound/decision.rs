@@ -137,6 +137,7 @@ mod tests {
             spf_aligned: false,
             strict_dkim: false,
             strict_spf: false,
+            published: None,
         }
     }
 

@@ -17,11 +17,12 @@
 use super::dkim::{DkimCheck, dmarc_output, outputs_for_dmarc};
 use super::dmarc_audit::broken_record;
 use super::lookups::Lookups;
+use super::published::PublishedPolicy;
 use super::spf::SpfCheck;
 use super::spf_audit::Recorder;
 use super::verdict::{Status, Verdict};
 use mail_auth::dmarc::verify::DmarcParameters;
-use mail_auth::dmarc::{Alignment, Policy};
+use mail_auth::dmarc::{Alignment, Dmarc, Policy};
 use mail_auth::{AuthenticatedMessage, DkimOutput, DmarcResult};
 
 /// The DMARC outcome (RFC 7489 §6.6, RFC 8601 §2.7.5 `dmarc=`).
@@ -40,6 +41,9 @@ pub struct DmarcCheck {
     /// `adkim=s` / `aspf=s` (strict alignment) in the record.
     pub strict_dkim: bool,
     pub strict_spf: bool,
+    /// The record that applied and where it was found, for the aggregate report's
+    /// `policy_published` (RFC 9990 §3.1.1.4); `None` when no DMARC record applies.
+    pub published: Option<PublishedPolicy>,
 }
 
 /// Evaluates DMARC for `message` from our DKIM results and the MAIL FROM SPF check
@@ -112,8 +116,16 @@ pub async fn check_dmarc(
             ),
         }
     };
+    let published = match record {
+        Some(record) => {
+            let domain = record_domain(lookups, &from_domain, record).await;
+            Some(PublishedPolicy::from_record(domain, record))
+        }
+        None => None,
+    };
     DmarcCheck {
         verdict,
+        published,
         policy: record.map(|_| policy_name(output.policy())),
         strict_dkim: record.is_some_and(|r| r.adkim == Alignment::Strict),
         strict_spf: record.is_some_and(|r| r.aspf == Alignment::Strict),
@@ -132,7 +144,32 @@ fn none(reason: &str) -> DmarcCheck {
         spf_aligned: false,
         strict_dkim: false,
         strict_spf: false,
+        published: None,
     }
+}
+
+/// Where `record` was found: the From domain itself or the first parent whose `_dmarc`
+/// record is the same one (RFC 9989 §4.10 tree walk; the answers come from the lookups
+/// `mail-auth` has just made, so from the resolver's cache). RFC 9990 §3.1.1.4 reports
+/// that domain as the policy domain, and its `rua` gets the report.
+async fn record_domain(lookups: &Lookups<'_>, from_domain: &str, record: &Dmarc) -> String {
+    let mut name = from_domain.trim_end_matches('.');
+    // RFC 9989 §4.10: the walk makes at most eight queries.
+    for _ in 0..8 {
+        let key = format!("_dmarc.{name}.");
+        let found = lookups
+            .authenticator()
+            .txt_lookup::<Dmarc>(key, Some(lookups.txt_cache()))
+            .await;
+        if found.is_ok_and(|r| *r == *record) {
+            return name.to_string();
+        }
+        match name.split_once('.') {
+            Some((_, parent)) if !parent.is_empty() => name = parent,
+            _ => break,
+        }
+    }
+    from_domain.to_string()
 }
 
 /// RFC 7489 §6.3 `p=` values.

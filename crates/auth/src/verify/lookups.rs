@@ -66,6 +66,11 @@ impl<'a> Lookups<'a> {
         self.fixed.0
     }
 
+    /// The fixed answers as `mail-auth`'s TXT cache, for lookups made outside `params`.
+    pub(crate) fn txt_cache(&self) -> &Fixed<'a> {
+        &self.fixed
+    }
+
     pub(crate) fn params<P>(
         &self,
         params: P,
@@ -252,11 +257,11 @@ impl StaticDns {
             return Some(Txt::Error(Error::Dns(DnsError::RecordNotFound(code))));
         };
         // The record type `mail-auth` asks for follows from the name (RFC 6376 §3.6.2.1,
-        // RFC 7489 §6.1); elsewhere it is an SPF policy, or an `exp=` explanation.
+        // RFC 7489 §6.1, RFC 9990 §4 report authorisation); elsewhere it is an SPF policy, or an `exp=` explanation.
         let text = self.txt.get_key_value(name).map_or("", |(k, _)| &**k);
         Some(if text.contains("._domainkey.") {
             first_parsed::<DomainKey>(records)
-        } else if text.starts_with("_dmarc.") {
+        } else if text.starts_with("_dmarc.") || text.contains("._report._dmarc.") {
             first_parsed::<Dmarc>(records)
         } else if self.explanations.contains(name) && !records.iter().any(|r| is_spf_record(r)) {
             first_parsed::<Macro>(records)

@@ -4,6 +4,8 @@
 //! rest are still shown (exit 1 if any was refused). Each source IP is shown with its
 //! reverse DNS name (unless `--no-dns`) and, given `--geoip`/`--asn` databases (the ones
 //! `trace` reads), its country and AS (`sources`).
+//!
+//! `mailward dmarc report`: the reports we would send ([`super::dmarc_report`]).
 
 mod sources;
 
@@ -49,6 +51,22 @@ enum DmarcCommand {
         #[arg(long, value_name = "FILE.mmdb")]
         asn: Option<PathBuf>,
     },
+    /// Show the aggregate reports mailward would send (RFC 9990) for a period: per policy
+    /// domain its rows and `rua` destinations (which the external check refuses), or the XML.
+    Report {
+        /// Only this policy domain.
+        #[arg(long)]
+        domain: Option<String>,
+        /// `YYYY-MM-DD` (UTC), `today` or `yesterday`.
+        #[arg(long, default_value = "today")]
+        period: String,
+        /// Print the XML documents instead of tables.
+        #[arg(long, conflicts_with = "json")]
+        xml: bool,
+        /// Print one JSON object instead of tables.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 pub fn run(config_path: Option<PathBuf>, args: DmarcArgs) -> anyhow::Result<ExitCode> {
@@ -81,6 +99,12 @@ pub fn run(config_path: Option<PathBuf>, args: DmarcArgs) -> anyhow::Result<Exit
             };
             read(&paths, json, &Enrich { dns_servers, geo })
         }
+        DmarcCommand::Report {
+            domain,
+            period,
+            xml,
+            json,
+        } => super::dmarc_report::run(config_path, domain.as_deref(), &period, xml, json),
     }
 }
 

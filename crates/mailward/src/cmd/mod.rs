@@ -4,6 +4,7 @@ pub mod account;
 pub mod alias;
 pub mod dkim;
 pub mod dmarc;
+pub mod dmarc_report;
 pub mod dns;
 pub mod logs;
 pub mod probe;

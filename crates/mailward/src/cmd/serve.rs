@@ -137,15 +137,25 @@ async fn serve(loaded: Loaded) -> anyhow::Result<()> {
     let imap_admin = format!("mailto:postmaster@{postmaster_domain}");
     // One resolver (and one DNS cache) for the inbound checks and outbound delivery.
     let resolver = crate::outbound::resolver(cfg)?;
-    let inbound = cfg.verify.inbound.then(|| {
+    let inbound = if cfg.verify.inbound {
         let mut trusted = cfg.relay.networks.clone();
         trusted.extend(cfg.verify.trusted_forwarders.iter().cloned());
-        Arc::new(InboundChecks::new(
-            resolver.clone(),
-            cfg.verify.settings(&cfg.server.hostname),
-            trusted,
+        // Every DMARC evaluation is kept for the aggregate reports (`[dmarc]`,
+        // `mailward dmarc report`).
+        let dmarc_dir = crate::dmarc_reports::dmarc_dir(&loaded.data_dir());
+        let recorder = mailward_auth::aggregate::Recorder::open(&dmarc_dir)
+            .with_context(|| format!("{}: cannot record DMARC evaluations", dmarc_dir.display()))?;
+        Some(Arc::new(
+            InboundChecks::new(
+                resolver.clone(),
+                cfg.verify.settings(&cfg.server.hostname),
+                trusted,
+            )
+            .with_recorder(recorder),
         ))
-    });
+    } else {
+        None
+    };
     let server_cfg = ServerConfig {
         session: SessionConfig {
             hostname: cfg.server.hostname.clone(),
@@ -226,6 +236,8 @@ async fn serve(loaded: Loaded) -> anyhow::Result<()> {
         ))),
     );
     let runner_task = tokio::spawn(runner.run(notify_rx, stop_rx.clone()));
+    // DMARC aggregate reports out (issue 16), when `[dmarc] send_reports` is on.
+    let _dmarc_reports = crate::dmarc_reports::start(&loaded, store.clone(), stop_rx.clone());
     let pop3_task = tokio::spawn(pop3.clone().run(pop3_bound, stop_rx.clone()));
     let imap_task = tokio::spawn(imap.clone().run(imap_bound, stop_rx.clone()));
     let server_task = tokio::spawn(server.clone().run(bound, stop_rx));

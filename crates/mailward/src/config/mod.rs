@@ -3,9 +3,11 @@
 //! the line and the key: every section denies unknown fields and every value is parsed
 //! while the TOML is read, so toml's span points at the culprit.
 
+mod dmarc;
 mod outbound;
 mod verify;
 
+pub use dmarc::DmarcSection;
 pub use outbound::{DnsSection, OutboundSection, RouteSection, parse_resolver, split_host_port};
 pub use verify::VerifySection;
 
@@ -43,6 +45,8 @@ pub struct Config {
     pub dns: DnsSection,
     #[serde(default)]
     pub outbound: OutboundSection,
+    #[serde(default)]
+    pub dmarc: DmarcSection,
     /// `[[route]]` tables: fixed next hops per domain.
     #[serde(default)]
     pub route: Vec<RouteSection>,
@@ -561,6 +565,7 @@ pub fn embedded_default() -> Config {
         submission: SubmissionSection::default(),
         search: SearchSection::default(),
         dns: DnsSection::default(),
+        dmarc: DmarcSection::default(),
         outbound: OutboundSection::default(),
         route: Vec::new(),
         verify: VerifySection::default(),
