@@ -460,8 +460,10 @@ impl<B: QueueStore + DirectoryStore> Server<B> {
         SpoolFile::start(&self.store, queue_id, now_ms, header, bytes).await
     }
 
-    /// Adds `Received:` (RFC 5321 §4.4), queues durably, logs `queued`, wakes the runner. A
-    /// body past the spool threshold is in `spool` already, behind its `Received:`.
+    /// Adds `Received:` (RFC 5321 §4.4), checks inbound mail ([`InboundChecks`]: its fields
+    /// go below `Received:`, a DMARC `p=reject` failure is refused here), queues durably,
+    /// logs `queued`, wakes the runner. A body past the spool threshold is in `spool`
+    /// already, behind its `Received:`.
     async fn enqueue(&self, mut sub: Submission, spool: Option<SpoolFile>) -> EnqueueOutcome {
         let message_id = crate::headers::message_id(sub.body.headers());
         let body = std::mem::replace(&mut sub.body, Body::Memory(Vec::new()));
