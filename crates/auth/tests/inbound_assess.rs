@@ -140,6 +140,18 @@ async fn a_spoof_meets_the_policy_and_a_tampered_body_fails_dkim() {
         a.decision
     );
 
+    // Records written for RFC 7489: `pct`, `rf` and `ri` are gone from RFC 9989 and, as
+    // unknown tags (§4.7), ignored: `pct=0` does not lift a `p=reject`.
+    let historic = zone(&setup, "v=DMARC1; p=reject; pct=0; rf=afrf; ri=3600");
+    let a = assess(
+        &Lookups::fixed(&authenticator, &historic),
+        &client("203.0.113.9"),
+        &signed,
+        &settings,
+    )
+    .await;
+    assert!(matches!(a.decision, Decision::Reject { .. }), "{:?}", a.decision);
+
     // A trusted forwarder's copy is delivered, and says why.
     let mut forwarded = client("203.0.113.9");
     forwarded.trusted = Some("203.0.113.9");
