@@ -150,7 +150,11 @@ async fn a_spoof_meets_the_policy_and_a_tampered_body_fails_dkim() {
         &settings,
     )
     .await;
-    assert!(matches!(a.decision, Decision::Reject { .. }), "{:?}", a.decision);
+    assert!(
+        matches!(a.decision, Decision::Reject { .. }),
+        "{:?}",
+        a.decision
+    );
 
     // A trusted forwarder's copy is delivered, and says why.
     let mut forwarded = client("203.0.113.9");
