@@ -195,17 +195,36 @@ def send_raw(p, headers, body="text"):
     s.quit()
 
 
+def wait_inbox(p, n):
+    """Waits (20 s at most) until INBOX holds `n` messages."""
+    c = starttls(p)
+    deadline = time.time() + 20
+    while True:
+        data = ok(c.status("INBOX", "(MESSAGES)"))[0].decode()
+        if int(data.rsplit("MESSAGES", 1)[1].strip(" )")) >= n:
+            break
+        assert time.time() < deadline, data
+        time.sleep(0.05)
+    c.logout()
+
+
 def conversation(p):
     """A thread, a reply to it, an encoded subject and a reply whose parent is missing
-    (RFC 5256 SORT and THREAD)."""
+    (RFC 5256 SORT and THREAD). Each is delivered before the next is sent: the queue runner
+    delivers messages side by side, and the sequence numbers the checks name must be in
+    sending order."""
     send_raw(p, "Subject: Plan\r\nMessage-ID: <a@t>\r\n"
                 "Date: Fri, 10 Nov 2023 10:00:00 +0000\r\n")
+    wait_inbox(p, 1)
     send_raw(p, "Subject: Re: Plan\r\nMessage-ID: <b@t>\r\nIn-Reply-To: <a@t>\r\n"
                 "References: <a@t>\r\nDate: Sat, 11 Nov 2023 10:00:00 +0000\r\n")
+    wait_inbox(p, 2)
     send_raw(p, "Subject: =?UTF-8?Q?=C3=84pfel?=\r\nMessage-ID: <c@t>\r\n"
                 "Date: Thu, 9 Nov 2023 10:00:00 +0000\r\n")
+    wait_inbox(p, 3)
     send_raw(p, "Subject: Re: [team] Plan\r\nMessage-ID: <d@t>\r\n"
                 "References: <missing@t>\r\nDate: Sun, 12 Nov 2023 10:00:00 +0000\r\n")
+    wait_inbox(p, 4)
     print(json.dumps({"sent": 4}))
 
 
