@@ -34,18 +34,9 @@ fn python_arc_verify(message: &[u8], records: &BTreeMap<String, String>) -> Opti
         serde_json::to_string(records).unwrap(),
     )
     .unwrap();
-    let script = r#"
-import dkim, json, sys
-records = json.load(open(sys.argv[2]))
-def dnsfunc(name, timeout=5):
-    name = name.decode() if isinstance(name, bytes) else name
-    r = records.get(name.rstrip('.').lower())
-    return r.encode() if r is not None else None
-cv, results, reason = dkim.arc_verify(open(sys.argv[1], 'rb').read(), dnsfunc=dnsfunc)
-print(cv.decode(), reason)
-"#;
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/arc_verify.py");
     let out = Command::new(PYTHON)
-        .args(["-c", script])
+        .arg(script)
         .arg(dir.path().join("m.eml"))
         .arg(dir.path().join("r.json"))
         .output()

@@ -243,17 +243,7 @@ async fn enqueue(p: &Prepared, submitter: &Submitter, store: &Store, now: i64) -
                 ..Default::default()
             }],
             size: message.len() as u64,
-            message_id: None,
-            body: None,
-            smtputf8: false,
-            requiretls: false,
-            ret: None,
-            envid: None,
-            auth_user: None,
-            remote_ip: String::new(),
-            session: String::new(),
-            helo: String::new(),
-            junk: None,
+            ..Default::default()
         };
         let id = envelope.id.clone();
         match store.enqueue(envelope, Arc::new(message)).await {

@@ -14,13 +14,13 @@ use super::body_tail::signing_copy;
 use super::signer::LoanedKey;
 use super::{DkimError, KeyAlgorithm};
 use crate::verify::{
-    Lookups, check_spf_helo, check_spf_mail_from, dmarc_output, dmarc_output_of, outputs_for_dmarc,
-    verify_dkim,
+    Lookups, check_spf_helo, check_spf_mail_from, dmarc_output_of, mail_auth_outputs,
+    outputs_for_dmarc, verify_dkim,
 };
 use mail_auth::arc::ArcSealer;
 use mail_auth::common::headers::HeaderWriter;
 use mail_auth::dkim::Canonicalization;
-use mail_auth::{AuthenticatedMessage, AuthenticationResults, DkimOutput};
+use mail_auth::{AuthenticatedMessage, AuthenticationResults};
 use std::net::IpAddr;
 
 /// The header fields the Message Signature covers (RFC 8617 §4.1.2 follows RFC 6376
@@ -107,11 +107,7 @@ impl Signer {
             return Ok(None);
         }
         let (signatures, statuses) = outputs_for_dmarc(&dkim);
-        let dkim_outputs: Vec<DkimOutput<'_>> = signatures
-            .iter()
-            .zip(statuses.iter())
-            .map(|(s, status)| dmarc_output(s, *status))
-            .collect();
+        let dkim_outputs = mail_auth_outputs(&signatures, &statuses);
         let results = AuthenticationResults::new(authserv_id)
             .with_dkim_results(&dkim_outputs, dmarc.domain())
             .with_spf_mailfrom_result(

@@ -124,16 +124,7 @@ pub async fn assess(
     let dmarc =
         match tokio::time::timeout_at(deadline, check_dmarc(lookups, message, &dkim, &spf)).await {
             Ok(dmarc) => dmarc,
-            Err(_) => DmarcCheck {
-                verdict: Verdict::because(Status::TempError, late()),
-                from_domain: String::new(),
-                policy: None,
-                dkim_aligned: false,
-                spf_aligned: false,
-                strict_dkim: false,
-                strict_spf: false,
-                published: None,
-            },
+            Err(_) => DmarcCheck::without_record(Verdict::because(Status::TempError, late())),
         };
     let (decision, policy_override) = decide(&dmarc, &arc, client.trusted, settings);
     Assessment {

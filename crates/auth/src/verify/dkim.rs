@@ -148,6 +148,20 @@ pub(crate) fn outputs_for_dmarc(checks: &[DkimCheck]) -> (Vec<Signature>, Vec<St
     (signatures, statuses)
 }
 
+/// `mail-auth`'s DKIM outputs for `signatures` with `statuses` (from
+/// [`outputs_for_dmarc`]), for the evaluations it makes from them (DMARC, the ARC sealer's
+/// results).
+pub(crate) fn mail_auth_outputs<'s>(
+    signatures: &'s [Signature],
+    statuses: &[Status],
+) -> Vec<DkimOutput<'s>> {
+    signatures
+        .iter()
+        .zip(statuses.iter())
+        .map(|(s, status)| dmarc_output(s, *status))
+        .collect()
+}
+
 pub(crate) fn dmarc_output(signature: &Signature, status: Status) -> DkimOutput<'_> {
     match status {
         Status::Pass => DkimOutput::pass(),

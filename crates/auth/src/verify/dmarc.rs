@@ -14,7 +14,7 @@
 //!
 //! Strict and relaxed alignment (`adkim=`, `aspf=`) are `mail-auth`'s; we only report them.
 
-use super::dkim::{DkimCheck, dmarc_output, outputs_for_dmarc};
+use super::dkim::{DkimCheck, mail_auth_outputs, outputs_for_dmarc};
 use super::dmarc_audit::broken_record;
 use super::lookups::Lookups;
 use super::published::PublishedPolicy;
@@ -23,7 +23,7 @@ use super::spf_audit::Recorder;
 use super::verdict::{Status, Verdict};
 use mail_auth::dmarc::verify::DmarcParameters;
 use mail_auth::dmarc::{Alignment, Dmarc, Policy};
-use mail_auth::{AuthenticatedMessage, DkimOutput, DmarcResult};
+use mail_auth::{AuthenticatedMessage, DmarcResult};
 
 /// The DMARC outcome (RFC 7489 §6.6, RFC 8601 §2.7.5 `dmarc=`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,11 +58,7 @@ pub async fn check_dmarc(
         return none("the message has no header section");
     };
     let (signatures, statuses) = outputs_for_dmarc(dkim);
-    let outputs: Vec<DkimOutput<'_>> = signatures
-        .iter()
-        .zip(statuses.iter())
-        .map(|(s, status)| dmarc_output(s, *status))
-        .collect();
+    let outputs = mail_auth_outputs(&signatures, &statuses);
     let spf = spf_mail_from.to_output();
     let mail_from_domain = spf_mail_from.domain.clone();
     let params = DmarcParameters::new(&parsed, &outputs, &mail_from_domain, &spf);
@@ -136,15 +132,22 @@ pub async fn check_dmarc(
 }
 
 fn none(reason: &str) -> DmarcCheck {
-    DmarcCheck {
-        verdict: Verdict::because(Status::None, reason),
-        from_domain: String::new(),
-        policy: None,
-        dkim_aligned: false,
-        spf_aligned: false,
-        strict_dkim: false,
-        strict_spf: false,
-        published: None,
+    DmarcCheck::without_record(Verdict::because(Status::None, reason))
+}
+
+impl DmarcCheck {
+    /// A check that found no record to apply (or could not look): `verdict` says why.
+    pub(crate) fn without_record(verdict: Verdict) -> DmarcCheck {
+        DmarcCheck {
+            verdict,
+            from_domain: String::new(),
+            policy: None,
+            dkim_aligned: false,
+            spf_aligned: false,
+            strict_dkim: false,
+            strict_spf: false,
+            published: None,
+        }
     }
 }
 
@@ -191,11 +194,7 @@ pub(crate) async fn dmarc_output_of(
     spf_mail_from: &SpfCheck,
 ) -> mail_auth::DmarcOutput {
     let (signatures, statuses) = outputs_for_dmarc(dkim);
-    let outputs: Vec<DkimOutput<'_>> = signatures
-        .iter()
-        .zip(statuses.iter())
-        .map(|(s, status)| dmarc_output(s, *status))
-        .collect();
+    let outputs = mail_auth_outputs(&signatures, &statuses);
     let spf = spf_mail_from.to_output();
     let params = DmarcParameters::new(parsed, &outputs, &spf_mail_from.domain, &spf);
     lookups

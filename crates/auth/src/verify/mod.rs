@@ -27,7 +27,7 @@ mod verdict;
 pub use arc::{ArcCheck, verify_arc};
 pub use auth_results::AuthenticationResults;
 pub use dkim::{DkimCheck, MAX_SIGNATURES, verify_dkim};
-pub(crate) use dkim::{dmarc_output, outputs_for_dmarc};
+pub(crate) use dkim::{mail_auth_outputs, outputs_for_dmarc};
 pub use dkim_past_expiry::{PastExpiry, verify_dkim_past_expiry};
 pub(crate) use dmarc::dmarc_output_of;
 pub use dmarc::{DmarcCheck, check_dmarc};
