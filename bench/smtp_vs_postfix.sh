@@ -17,7 +17,10 @@
 # (Debian dnsmasq-base) answers for remote.test (SPF `v=spf1 ip4:127.0.0.1 -all`, DMARC
 # `p=reject`), so every message gets its SPF and DMARC checks and `Authentication-Results:`,
 # and the median time the checks took (the `mail_auth` event's `us`) is printed. Postfix
-# runs without milters (no checks). VERIFY=0 turns mailward's checks off.
+# runs without milters (no checks). VERIFY=0 turns mailward's checks off. The dnsmasq is
+# authoritative for .test (TTL 300 s, an SOA with every NXDOMAIN), as real zones are, so the
+# resolver caches answers and non-answers as it would in production; a plain `--local`
+# dnsmasq answers with TTL 0 and no SOA, and every message would ask again.
 # Needs: Debian postfix (smtp-source), ../shared/peers/postfix_maildir.sh, a release build
 # (MAILWARD_BIN, default ${CARGO_TARGET_DIR:-target}/release/mailward; built if missing).
 set -euo pipefail
@@ -54,7 +57,9 @@ if [[ $verify == 1 ]]; then
     dnsmasq=$(command -v dnsmasq || echo /usr/sbin/dnsmasq)
     [[ -x $dnsmasq ]] || { echo "dnsmasq missing: apt-get install dnsmasq-base (or VERIFY=0)" >&2; exit 2; }
     "$dnsmasq" --keep-in-foreground --no-resolv --no-hosts --conf-file=/dev/null \
-        --bind-interfaces --listen-address=127.0.0.1 --port="$dns_port" --local=/test/ \
+        --bind-interfaces --listen-address=127.0.0.1 --port="$dns_port" \
+        --auth-server=ns.test,127.0.0.1 --auth-zone=test --auth-ttl=300 \
+        --auth-soa=1,hostmaster.test,1200,120,604800 \
         --host-record=remote.test,192.0.2.1 \
         "--txt-record=remote.test,v=spf1 ip4:127.0.0.1 -all" \
         "--txt-record=_dmarc.remote.test,v=DMARC1; p=reject" 2>/dev/null & dns=$!
