@@ -14,7 +14,7 @@ use crate::policy::{Cidr, in_networks};
 use crate::session::{ListenerKind, Submission};
 use mailward_auth::Resolver;
 use mailward_auth::aggregate::{Evaluation, Recorder};
-use mailward_auth::inbound::{Assessment, Client, Decision, InboundSettings, assess};
+use mailward_auth::inbound::{Assessment, Client, InboundSettings, assess};
 use mailward_auth::verify::{Lookups, remove_our_authentication_results};
 use mailward_event::{Event, MailAuth, Scope};
 use std::borrow::Cow;
@@ -75,12 +75,13 @@ impl InboundChecks {
         scope: &Scope<'_>,
     ) -> Checked<'m> {
         let ip = sub.remote_ip.to_canonical();
-        let ip_text = ip.to_string();
+        // Named only when trusted: no string built for every message.
+        let trusted = in_networks(&self.trusted, ip).then(|| ip.to_string());
         let client = Client {
             ip,
             helo: &sub.helo,
             mail_from: &sub.from,
-            trusted: in_networks(&self.trusted, ip).then_some(ip_text.as_str()),
+            trusted: trusted.as_deref(),
         };
         let assessment = assess(
             &Lookups::live(&self.resolver),
@@ -158,13 +159,4 @@ pub fn reply_domain(domain: &str) -> &str {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
     if plain { domain } else { "the sender's domain" }
-}
-
-/// What the decision means for the queue: `Err(domain)` to refuse, `Ok(junk reason)`.
-pub fn outcome(decision: &Decision, from_domain: &str) -> Result<Option<String>, String> {
-    match decision {
-        Decision::Deliver => Ok(None),
-        Decision::Junk { reason } => Ok(Some(reason.clone())),
-        Decision::Reject { .. } => Err(reply_domain(from_domain).to_string()),
-    }
 }

@@ -9,6 +9,7 @@ use crate::received::{self, ReceivedInfo};
 use crate::reply::Reply;
 use crate::session::{Action, EnqueueOutcome, Session, SessionConfig, Submission};
 use crate::spool_file::SpoolFile;
+use mailward_auth::inbound::Decision;
 use mailward_event::{Event, Protocol, Queued};
 use mailward_net::auth_ledger::Denied;
 use mailward_net::connection::{self, Ended, Gate, Refusal};
@@ -568,25 +569,21 @@ impl<B: QueueStore + DirectoryStore> Server<B> {
             queue_id: Some(queue_id.into()),
         };
         let checked = checks.check(sub, message, &scope).await;
-        match inbound::outcome(
-            &checked.assessment.decision,
-            &checked.assessment.dmarc.from_domain,
-        ) {
-            Err(domain) => {
-                let reason = match &checked.assessment.decision {
-                    mailward_auth::inbound::Decision::Reject { reason } => reason.clone(),
-                    _ => String::new(),
-                };
-                Verified::Refused(EnqueueOutcome::Refused {
-                    reply: Reply::dmarc_policy_reject(&domain),
-                    reason,
-                })
+        let junk = match &checked.assessment.decision {
+            Decision::Reject { reason } => {
+                let domain = inbound::reply_domain(&checked.assessment.dmarc.from_domain);
+                return Verified::Refused(EnqueueOutcome::Refused {
+                    reply: Reply::dmarc_policy_reject(domain),
+                    reason: reason.clone(),
+                });
             }
-            Ok(junk) => Verified::Checked {
-                fields: checked.fields,
-                message: checked.message,
-                junk,
-            },
+            Decision::Junk { reason } => Some(reason.clone()),
+            Decision::Deliver => None,
+        };
+        Verified::Checked {
+            fields: checked.fields,
+            message: checked.message,
+            junk,
         }
     }
 
@@ -619,13 +616,17 @@ impl<B: QueueStore + DirectoryStore> Server<B> {
                 message,
                 junk,
             } => {
-                let mut rewritten = Vec::with_capacity(received_len + fields.len() + message.len());
-                rewritten.extend_from_slice(content.get(..received_len).unwrap_or_default());
-                rewritten.extend_from_slice(fields.as_bytes());
-                rewritten.extend_from_slice(&message);
+                // The message is copied only when forged results were taken out of it.
+                let stripped = match message {
+                    Cow::Owned(stripped) => Some(stripped),
+                    Cow::Borrowed(_) => None,
+                };
                 let temp = tokio::task::spawn_blocking(move || {
                     let mut temp = temp;
-                    temp.rewrite(&rewritten).map(|()| temp)
+                    let (received, rest) = content.split_at(received_len.min(content.len()));
+                    let message = stripped.as_deref().unwrap_or(rest);
+                    temp.rewrite(&[received, fields.as_bytes(), message])
+                        .map(|()| temp)
                 })
                 .await
                 .map_err(|e| e.to_string())?

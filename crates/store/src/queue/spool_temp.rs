@@ -77,14 +77,18 @@ impl SpoolTemp {
         std::fs::read(&self.path).map_err(|e| StoreError::io(&self.path, e))
     }
 
-    /// Replaces the whole content with `bytes` (the SMTP server adds the results of its
-    /// checks to a spooled message this way).
-    pub fn rewrite(&mut self, bytes: &[u8]) -> Result<(), StoreError> {
+    /// Replaces the whole content with `parts`, one after the other (the SMTP server adds
+    /// the results of its checks to a spooled message this way).
+    pub fn rewrite(&mut self, parts: &[&[u8]]) -> Result<(), StoreError> {
         let io = |e| StoreError::io(&self.path, e);
         self.file.set_len(0).map_err(io)?;
         self.file.rewind().map_err(io)?;
-        self.file.write_all(bytes).map_err(io)?;
-        self.len = bytes.len() as u64;
+        let mut len = 0;
+        for part in parts {
+            self.file.write_all(part).map_err(io)?;
+            len += part.len() as u64;
+        }
+        self.len = len;
         Ok(())
     }
 
@@ -133,7 +137,7 @@ mod tests {
         let path = dir.spool_tmp_dir().join("Q1");
         assert_eq!(std::fs::read(&path).unwrap(), b"abcde");
         assert!(SpoolTemp::create(&dir, "Q1").is_err(), "never reused");
-        t.rewrite(b"xy").unwrap();
+        t.rewrite(&[b"x", b"y"]).unwrap();
         assert_eq!(t.read_all().unwrap(), b"xy");
         t.append(b"z").unwrap();
         assert_eq!((t.len(), t.read_all().unwrap()), (3, b"xyz".to_vec()));
