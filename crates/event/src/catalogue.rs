@@ -123,6 +123,16 @@ catalogue! {
     /// A message arriving on port 25 was checked: SPF, DKIM, ARC and DMARC, and what its
     /// DMARC policy led to (`action`: `none`, `quarantine`, `reject`).
     MailAuth(MailAuth<'a>) = "mail_auth", Info;
+    /// The security gateway ran one check on a message (`check`: `attachments`,
+    /// `antivirus`, `sandbox`, `disarm`, `spam`) and what it asked for (`result`).
+    FilterCheck(FilterCheck<'a>) = "filter_check", Info;
+    /// The security gateway's verdict on a message (`action`: `accept`, `tag`, `junk`,
+    /// `modify`, `quarantine`, `tempfail`, `reject`).
+    FilterVerdict(FilterVerdict<'a>) = "filter_verdict", Info;
+    /// A message was put in the quarantine (held, or the original of a disarmed message).
+    Quarantined(Quarantined<'a>) = "quarantined", Info;
+    /// A quarantined message was released to its recipients under a new queue ID.
+    QuarantineReleased(QuarantineReleased<'a>) = "quarantine_released", Info;
     /// A message is durable in the queue and was acknowledged with 250.
     Queued(Queued<'a>) = "queued", Info;
 
@@ -437,6 +447,56 @@ pub struct MailAuth<'a> {
     pub policy_override: Option<Text<'a>>,
     /// Microseconds the checks took, DNS included.
     pub us: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FilterCheck<'a> {
+    /// `attachments`, `antivirus`, `sandbox`, `disarm`, `spam`.
+    pub check: Text<'a>,
+    /// What the check asks for: `accept`, `tag`, `junk`, `modify`, `quarantine`,
+    /// `tempfail`, `reject`.
+    pub result: Text<'a>,
+    /// The deciding finding's code (`blocked_extension`, `virus`, `vba_macro`, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<Text<'a>>,
+    /// What was found, for a person.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<Text<'a>>,
+    /// The spam score (the `spam` check).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<f64>,
+    /// Microseconds the check took.
+    pub us: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FilterVerdict<'a> {
+    pub action: Text<'a>,
+    /// The spam score (0 when the score did not run).
+    pub score: f64,
+    /// The deciding finding, for a person.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Text<'a>>,
+    /// Microseconds the whole gateway took.
+    pub us: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Quarantined<'a> {
+    /// `held` or `disarmed_original`.
+    pub kind: Text<'a>,
+    pub reason: Text<'a>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct QuarantineReleased<'a> {
+    /// The queue ID the released message is delivered under.
+    pub released_as: Text<'a>,
+    pub to: Text<'a>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
