@@ -189,7 +189,6 @@ pub fn guarded<T: Default>(f: impl FnOnce() -> Result<T, Stop>) -> Result<T, Sto
 }
 
 /// Little-endian integers at an offset, `None` past the end.
-#[allow(dead_code)]
 pub(crate) fn le_u16(data: &[u8], at: usize) -> Option<u16> {
     let b = data.get(at..at.checked_add(2)?)?;
     Some(u16::from_le_bytes(b.try_into().ok()?))
@@ -200,7 +199,6 @@ pub(crate) fn le_u32(data: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_le_bytes(b.try_into().ok()?))
 }
 
-#[allow(dead_code)]
 pub(crate) fn le_u64(data: &[u8], at: usize) -> Option<u64> {
     let b = data.get(at..at.checked_add(8)?)?;
     Some(u64::from_le_bytes(b.try_into().ok()?))
