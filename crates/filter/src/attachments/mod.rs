@@ -101,6 +101,9 @@ impl Default for AttachmentSettings {
     }
 }
 
+/// The deepest nesting followed whatever is configured: each level is a frame of recursion.
+const DEPTH_CAP: usize = 16;
+
 /// The findings on `walk`'s files for mail to `ctx`'s recipients.
 pub fn check(walk: &Walk<'_>, ctx: &Context<'_>, settings: &AttachmentSettings) -> Vec<Finding> {
     if !settings.enabled {
@@ -298,7 +301,7 @@ impl Inspector<'_> {
         budget: &mut Budget,
     ) -> Result<Listing, Stop> {
         let depth = file.depth + 1;
-        let max = budget.limits.max_depth;
+        let max = budget.limits.max_depth.min(DEPTH_CAP);
         if depth > max {
             if container.is_archive() {
                 return Err(Stop::Bomb(format!("archives nested more than {max} deep")));

@@ -490,3 +490,88 @@ fn text_bodies_are_not_files() {
     body.is_attachment = false;
     assert!(run(vec![body]).is_empty());
 }
+
+mod arbitrary_bytes {
+    use super::*;
+    use proptest::prelude::*;
+
+    const SEVEN_ZIP_PACKED: &[u8] = include_bytes!("../../tests/data/attachments/packed.7z");
+    const SEVEN_ZIP_PLAIN: &[u8] = include_bytes!("../../tests/data/attachments/plain.7z");
+
+    #[test]
+    fn the_7z_fixtures_list_their_files() {
+        for data in [SEVEN_ZIP_PACKED, SEVEN_ZIP_PLAIN] {
+            let mut names = Vec::new();
+            let mut budget = Budget::new(ArchiveLimits::default());
+            archive::sevenz::list(data, &mut budget, &mut |e, _| {
+                names.push(e.name.clone());
+                Ok(())
+            })
+            .unwrap();
+            names.sort();
+            assert_eq!(names, ["d/readme.txt", "run.exe"]);
+        }
+    }
+
+    /// The signatures that send bytes to each reader.
+    const PREFIXES: [&[u8]; 7] = [
+        b"PK\x03\x04",
+        b"7z\xBC\xAF\x27\x1C\0\x04",
+        b"Rar!\x1A\x07\x00",
+        b"Rar!\x1A\x07\x01\x00",
+        b"\x1F\x8B\x08\0",
+        b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1",
+        b"",
+    ];
+
+    fn readers(data: &[u8]) {
+        let limits = ArchiveLimits {
+            max_entries: 100,
+            max_expanded: 1 << 20,
+            ..ArchiveLimits::default()
+        };
+        let mut visit = |e: Entry<'_>, _: &mut Budget| {
+            assert!(e.data.len() <= 1 << 20);
+            Ok(())
+        };
+        // Each reader directly (not behind `guarded`), so a panic fails the test.
+        let _ = archive::zip::list(data, &mut Budget::new(limits), &mut visit);
+        let _ = archive::sevenz::list(data, &mut Budget::new(limits), &mut visit);
+        let _ = archive::rar::list(data, &mut Budget::new(limits), &mut visit);
+        let _ = archive::tar::list(data, &mut Budget::new(limits), &mut visit);
+        let _ = archive::gzip::decompress(data, &mut Budget::new(limits));
+        let _ = archive::ole::list(data, &mut Budget::new(limits), &mut visit);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn the_readers_never_panic(which in 0..PREFIXES.len(), tail in proptest::collection::vec(any::<u8>(), 0..2048)) {
+            let mut data = PREFIXES[which].to_vec();
+            data.extend_from_slice(&tail);
+            readers(&data);
+            let f = run(vec![part(Some("x.bin"), data)]);
+            prop_assert!(f.len() <= 100);
+        }
+
+        /// Real archives with bytes flipped: the readers get past the signature checks.
+        #[test]
+        fn damaged_archives_never_panic(flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..8), which in 0..6usize) {
+            let mut data = match which {
+                0 => zip_of(&[("a.txt", b"hello"), ("b.exe", &pe())]),
+                1 => archive::tar::tests::tar_of(&[("a.txt", b"hello"), ("b.exe", b"MZ")]),
+                2 => archive::rar::tests::rar5_of(&["a.txt", "b.exe"], false),
+                3 => archive::rar::tests::rar4_of(&["a.txt", "b.exe"]),
+                // Made by 7-Zip 26.02 (`7z a`, and `7z a -mhc=off`): run.exe and d/readme.txt.
+                4 => SEVEN_ZIP_PACKED.to_vec(),
+                _ => SEVEN_ZIP_PLAIN.to_vec(),
+            };
+            for (at, byte) in flips {
+                let len = data.len();
+                data[at % len] = byte;
+            }
+            readers(&data);
+        }
+    }
+}

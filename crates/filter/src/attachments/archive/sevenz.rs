@@ -37,7 +37,7 @@ const AES: &[u8] = &[0x06, 0xF1, 0x07, 0x01];
 const LZMA: &[u8] = &[0x03, 0x01, 0x01];
 
 /// Memory liblzma may use to decode a packed header (its dictionary).
-const LZMA_MEMLIMIT: u64 = 64 << 20;
+const LZMA_MEMLIMIT: u64 = 32 << 20;
 /// Bounds on counts read from the header, before anything is sized by them.
 const MAX_ITEMS: u64 = 1 << 20;
 
