@@ -64,7 +64,9 @@ pub struct DomainRules {
 /// Bounds of the look into archives (zip-bomb safe).
 #[derive(Debug, Clone, Copy)]
 pub struct ArchiveLimits {
-    /// Archives inside archives followed.
+    /// Levels of archives followed: an attached archive is level 1, an archive inside it
+    /// level 2, ...; an archive deeper than this is refused as a bomb (42.zip's shape).
+    /// Documents that are containers (OLE, and what they embed) get two levels more.
     pub max_depth: usize,
     /// Entries listed over all archives of one message.
     pub max_entries: usize,
@@ -113,6 +115,7 @@ pub fn check(walk: &Walk<'_>, ctx: &Context<'_>, settings: &AttachmentSettings) 
         settings,
         policies: policies(ctx, settings),
         findings: Vec::new(),
+        spent: false,
     };
     let mut budget = Budget::new(settings.archives);
     for part in &walk.parts {
@@ -133,6 +136,8 @@ pub fn check(walk: &Walk<'_>, ctx: &Context<'_>, settings: &AttachmentSettings) 
         };
         if let Err(stop) = inspector.file(&file, &mut budget) {
             inspector.stopped(&path, stop);
+            // The budget is spent: the other files are judged by name and content only.
+            inspector.spent = true;
         }
     }
     inspector.findings
@@ -182,6 +187,8 @@ struct Inspector<'s> {
     settings: &'s AttachmentSettings,
     policies: Vec<Policy>,
     findings: Vec<Finding>,
+    /// The look into containers ended for this message (a bomb, or the entry limit).
+    spent: bool,
 }
 
 impl Inspector<'_> {
@@ -256,7 +263,7 @@ impl Inspector<'_> {
         }
         let sniffed = sniff::sniff(file.data, file.complete);
         let mut kind = sniffed.kind.map(|k| (k, sniffed.label));
-        if let Some(container) = sniffed.container {
+        if let Some(container) = sniffed.container.filter(|_| !self.spent) {
             let listing = self.open(file, container, budget)?;
             if listing.kind.is_some() {
                 kind = listing.kind;

@@ -440,8 +440,20 @@ fn regress_the_expansion_budget_spans_the_whole_message() {
     let zeros = vec![0u8; 5 << 20];
     let one = || part(Some("a.zip"), zip_of(&[("zeros.bin", &zeros)]));
     assert!(run_to(&["b@example.net"], vec![one()], &settings).is_empty());
-    let f = run_to(&["b@example.net"], vec![one(), one()], &settings);
+    let f = run_to(&["b@example.net"], vec![one(), one(), one()], &settings);
     assert_eq!(codes(&f), ["archive_bomb"]);
+    assert!(
+        f[0].detail.starts_with("a.zip: expands to more than 8 MiB"),
+        "{}",
+        f[0].detail
+    );
+    // The files after the bomb are still judged by name.
+    let f = run_to(
+        &["b@example.net"],
+        vec![one(), one(), part(Some("x.exe"), vec![])],
+        &settings,
+    );
+    assert_eq!(codes(&f), ["archive_bomb", "blocked_extension"]);
 }
 
 #[test]
