@@ -385,6 +385,6 @@ fn gunzipped_name(name: Option<&str>) -> String {
     }
     match lower.strip_suffix(".gz") {
         Some(stem) => base.get(..stem.len()).unwrap_or(stem).to_owned(),
-        None => String::new(),
+        None => "(its content)".to_owned(),
     }
 }

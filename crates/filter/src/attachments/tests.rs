@@ -352,6 +352,45 @@ fn an_ole_package_object_carrying_a_program_is_refused() {
     );
 }
 
+/// An OLE object embedded in a Word document (OOXML `word/embeddings/`) that packages a
+/// program: zip, then OLE, then the package's file.
+#[test]
+fn a_program_packaged_in_a_docx_is_refused() {
+    let mut file = cfb::CompoundFile::create(std::io::Cursor::new(Vec::new())).unwrap();
+    let mut s = file.create_stream("/\u{1}Ole10Native").unwrap();
+    s.write_all(&archive::ole::tests::package_stream(
+        "invoice.pdf.scr",
+        &pe(),
+    ))
+    .unwrap();
+    drop(s);
+    file.flush().unwrap();
+    let ole = file.into_inner().into_inner();
+    let docx = zip_of(&[
+        ("[Content_Types].xml", b"<Types/>"),
+        ("word/document.xml", b"<w:document/>"),
+        ("word/embeddings/oleObject1.bin", &ole),
+    ]);
+    let f = run(vec![part(Some("offer.docx"), docx)]);
+    assert_eq!(codes(&f), ["blocked_in_archive"]);
+    assert_eq!(
+        f[0].detail,
+        "offer.docx/word/embeddings/oleObject1.bin/Ole10Native/invoice.pdf.scr: a Windows screen saver (a program) (blocked file type)"
+    );
+}
+
+#[test]
+fn a_gzipped_program_without_a_name_is_named_by_its_place() {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&pe()).unwrap();
+    let f = run(vec![part(Some("data.bin"), gz.finish().unwrap())]);
+    assert_eq!(codes(&f), ["blocked_in_archive"]);
+    assert_eq!(
+        f[0].detail,
+        "data.bin/(its content): a Windows executable (PE) (blocked file type)"
+    );
+}
+
 #[test]
 fn an_msi_is_an_installer_by_its_class() {
     let mut file = cfb::CompoundFile::create(std::io::Cursor::new(Vec::new())).unwrap();
