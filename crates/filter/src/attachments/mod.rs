@@ -127,10 +127,16 @@ pub fn check(walk: &Walk<'_>, ctx: &Context<'_>, settings: &AttachmentSettings) 
             Some(name) => names::shown(name),
             None => format!("the unnamed file in part {}", part.section),
         };
+        // An attached message's own parts are in the walk: its bytes are not a file.
+        let data: &[u8] = if part.content_type == "message/rfc822" {
+            &[]
+        } else {
+            &part.body
+        };
         let file = File {
             path: &path,
             name: part.filename.as_deref(),
-            data: &part.body,
+            data,
             complete: true,
             depth: 0,
         };
@@ -262,6 +268,9 @@ impl Inspector<'_> {
             }
         }
         let sniffed = sniff::sniff(file.data, file.complete);
+        if sniffed.is_named_script(ext.as_deref()) {
+            return Ok(());
+        }
         let mut kind = sniffed.kind.map(|k| (k, sniffed.label));
         if let Some(container) = sniffed.container.filter(|_| !self.spent) {
             let listing = self.open(file, container, budget)?;

@@ -34,6 +34,10 @@ pub struct Sniffed {
     pub label: &'static str,
     /// The content is a container we look into.
     pub container: Option<Container>,
+    /// A `#!` script: a program only where it is run as one (an extracted file keeps its
+    /// mode bits). Named as a script (`deploy.sh`) it is what it says; with no extension,
+    /// or named as a document, it is refused.
+    pub interpreted: bool,
 }
 
 impl Sniffed {
@@ -42,6 +46,7 @@ impl Sniffed {
             kind: Some(kind),
             label,
             container: None,
+            interpreted: false,
         }
     }
 
@@ -51,6 +56,7 @@ impl Sniffed {
             kind,
             label,
             container: Some(container),
+            interpreted: false,
         }
     }
 }
@@ -119,7 +125,10 @@ pub fn sniff(data: &[u8], complete: bool) -> Sniffed {
     }
     // An interpreter line (POSIX `exec` of a `#!` file).
     if at(0, b"#!/") || at(0, b"#! /") {
-        return Sniffed::of(Kind::Script, "a script (#! interpreter line)");
+        return Sniffed {
+            interpreted: true,
+            ..Sniffed::of(Kind::Script, "a script (#! interpreter line)")
+        };
     }
     // MS-SHLLINK §2.1: HeaderSize 0x4C and the LinkCLSID 00021401-0000-0000-C000-000000000046.
     if at(
@@ -197,6 +206,20 @@ pub fn sniff(data: &[u8], complete: bool) -> Sniffed {
         return Sniffed::container(Container::Tar, "a tar archive");
     }
     text_types(data)
+}
+
+/// Extensions of documents and media: a `#!` script named so is disguised.
+const LOOKS_LIKE_DATA: &[&str] = &[
+    "pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "odt", "ods", "odp", "rtf", "jpg", "jpeg",
+    "png", "gif", "bmp", "tif", "tiff", "webp", "mp3", "mp4", "mov", "avi", "wav",
+];
+
+impl Sniffed {
+    /// A `#!` script under a name of its own (`deploy.sh`, `build.py`): not refused by
+    /// its content.
+    pub fn is_named_script(&self, ext: Option<&str>) -> bool {
+        self.interpreted && ext.is_some_and(|e| !LOOKS_LIKE_DATA.contains(&e))
+    }
 }
 
 /// Types recognised by their text: Windows shortcut files, registry files, HTML applications.

@@ -141,6 +141,28 @@ fn a_right_to_left_override_is_always_refused() {
 }
 
 #[test]
+fn a_script_is_refused_by_content_only_when_its_name_hides_it() {
+    let script = || b"#!/bin/sh\necho hello\n".to_vec();
+    assert!(run(vec![part(Some("deploy.sh"), script())]).is_empty());
+    assert_eq!(
+        codes(&run(vec![part(Some("update"), script())])),
+        ["blocked_type"]
+    );
+    assert_eq!(
+        codes(&run(vec![part(Some("invoice.pdf"), script())])),
+        ["disguised_type"]
+    );
+}
+
+#[test]
+fn an_attached_message_is_not_judged_by_its_bytes() {
+    let mut msg = part(None, b"Subject: about <HTA:APPLICATION>\r\n\r\nMZ".to_vec());
+    msg.content_type = "message/rfc822".into();
+    msg.is_attachment = false;
+    assert!(run(vec![msg]).is_empty());
+}
+
+#[test]
 fn a_clsid_extension_is_refused() {
     let name = "report.pdf.{3050F4D8-98B5-11CF-BB82-00AA00BDCE0B}";
     assert_eq!(
