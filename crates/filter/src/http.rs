@@ -341,4 +341,39 @@ mod tests {
             Err(HttpError::TooLarge(_))
         ));
     }
+
+    mod hostile {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn any_answer_is_read_or_refused_without_panic(
+                bytes in proptest::collection::vec(any::<u8>(), 0..2048),
+                eof: bool,
+            ) {
+                let _ = parse_response(&bytes, eof, 512);
+            }
+
+            #[test]
+            fn any_chunk_sizes_are_bounded(
+                chunks in proptest::collection::vec(("[0-9a-fA-F]{1,20}", "[a-z\\r\\n]{0,40}"), 0..8),
+                eof: bool,
+            ) {
+                let mut answer = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+                for (size, data) in &chunks {
+                    answer.extend_from_slice(format!("{size}\r\n{data}\r\n").as_bytes());
+                }
+                if let Ok(Some(r)) = parse_response(&answer, eof, 64) {
+                    prop_assert!(r.body.len() <= 64);
+                }
+            }
+
+            #[test]
+            fn any_url_is_read_or_refused_without_panic(url in "\\PC{0,60}") {
+                let _ = HttpUrl::parse(&url);
+                let _ = HttpUrl::parse(&format!("http://{url}"));
+            }
+        }
+    }
 }

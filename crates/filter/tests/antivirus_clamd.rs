@@ -102,7 +102,7 @@ fn start(stream_max: Option<&str>) -> Daemon {
     std::fs::write(&conf_path, conf).unwrap();
     let mut keeper = Command::new("sh")
         .arg("-c")
-        .arg("\"$0\" -c \"$1\" & pid=$!; read _; kill $pid")
+        .arg("\"$0\" -c \"$1\" & pid=$!; read _; kill $pid; wait $pid")
         .arg(CLAMD)
         .arg(&conf_path)
         .stdin(Stdio::piped())
@@ -136,6 +136,14 @@ fn ping(socket: &Path) -> bool {
     let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
     let mut reply = [0u8; 5];
     s.write_all(b"zPING\0").is_ok() && s.read_exact(&mut reply).is_ok() && &reply == b"PONG\0"
+}
+
+impl Daemon {
+    /// Stops clamd and waits for it to be gone.
+    fn stop(&mut self) {
+        drop(self._keeper.stdin.take());
+        let _ = self._keeper.wait();
+    }
 }
 
 fn daemon() -> Option<&'static Daemon> {
@@ -425,4 +433,24 @@ async fn a_clamd_that_never_answers_times_out() {
         (found[0].action, found[0].code.as_str()),
         (Action::TempFail, "antivirus_unavailable")
     );
+}
+
+/// A clamd that was answering and is stopped: fail closed, over both transports.
+#[tokio::test]
+async fn a_clamd_that_stops_fails_closed() {
+    if !clamd_installed() {
+        return;
+    }
+    let mut d = start(None);
+    let (socket, tcp) = (over_socket(&d), over_tcp(&d));
+    assert_eq!(socket.check(&plain_message(b"hi")).await, vec![]);
+    d.stop();
+    for clamd in [socket, tcp] {
+        let found = clamd.check(&plain_message(b"hi")).await;
+        assert_eq!(
+            (found[0].action, found[0].code.as_str()),
+            (Action::TempFail, "antivirus_unavailable")
+        );
+        assert!(clamd.ping().await.is_err());
+    }
 }

@@ -63,7 +63,7 @@ fn start() -> Daemon {
     let var = |name: &str, sub: &str| format!("--var={name}={}", base.join(sub).display());
     let mut keeper = Command::new("sh")
         .arg("-c")
-        .arg("\"$0\" \"$@\" & pid=$!; read _; kill $pid")
+        .arg("\"$0\" \"$@\" & pid=$!; read _; kill $pid; wait $pid")
         .arg(RSPAMD)
         .args(["-f", "-i", "-c", CONFIG])
         .arg(var("LOCAL_CONFDIR", ""))

@@ -384,3 +384,49 @@ async fn the_http_hook_times_out_and_fails_by_on_timeout() {
         "b.pdf: not checked by the sandbox (it failed)"
     );
 }
+
+#[tokio::test]
+async fn a_file_repeated_in_one_message_is_handed_over_once_even_when_it_times_out() {
+    let h = hooked();
+    let sandbox = Sandbox::new(SandboxSettings {
+        timeout: Duration::from_millis(700),
+        ..h.settings()
+    });
+    let slow: &[u8] = b"%PDF SLOW";
+    let raw = message(&[
+        ("a.pdf", "application/pdf", slow),
+        ("b.pdf", "application/pdf", slow),
+    ]);
+    let found = check(&sandbox, &raw).await;
+    assert_eq!(found.len(), 2);
+    assert!(found.iter().all(|f| f.code == "sandbox_unavailable"));
+    assert_eq!(h.runs().len(), 1, "{:?}", h.runs());
+}
+
+#[tokio::test]
+async fn at_most_max_files_runs_per_message() {
+    let h = hooked();
+    let sandbox = Sandbox::new(SandboxSettings {
+        max_files: 2,
+        ..h.settings()
+    });
+    let raw = message(&[
+        ("1.pdf", "application/pdf", b"%PDF one"),
+        ("2.pdf", "application/pdf", b"%PDF two"),
+        ("3.pdf", "application/pdf", b"%PDF three"),
+        ("4.pdf", "application/pdf", b"%PDF four"),
+    ]);
+    let found = check(&sandbox, &raw).await;
+    assert_eq!(
+        codes(&found),
+        [(
+            Action::Accept,
+            "sandbox_unavailable",
+            "2 more files not checked by the sandbox (more than 2 in one message)"
+        )]
+    );
+    assert_eq!(h.runs().len(), 2);
+    // The two judged are cached: the next message runs the other two.
+    assert_eq!(check(&sandbox, &raw).await, vec![]);
+    assert_eq!(h.runs().len(), 4);
+}

@@ -31,6 +31,8 @@ pub enum ClamdError {
     Timeout(Duration),
     #[error("clamd answered {0:?}")]
     Unexpected(String),
+    #[error("clamd closed the connection without an answer")]
+    Closed,
 }
 
 /// Sends `data` with INSTREAM and reads the reply, all within `timeout`.
@@ -102,16 +104,16 @@ async fn send_stream<S: AsyncRead + AsyncWrite + Unpin>(
     s: S,
     data: &[u8],
 ) -> Result<ScanReply, ClamdError> {
-    // clamd stops reading and answers as soon as the stream passes its StreamMaxLength,
-    // then closes: the reply is read while the data is still being written, before the
-    // close can reset the connection and lose it.
+    // clamd may answer before the stream ends (its StreamMaxLength reached) and close: the
+    // reply is read while the data is still being written, so a write that fails after it
+    // does not hide it.
     let (mut reader, mut writer) = tokio::io::split(s);
     let (sent, reply) = tokio::join!(write_chunks(&mut writer, data), read_reply(&mut reader));
     match (sent, reply) {
         (_, Ok(r)) if !r.is_empty() => Ok(parse_reply(&r)),
         (Err(e), _) => Err(ClamdError::Io(e)),
         (Ok(()), Err(e)) => Err(ClamdError::Io(e)),
-        (Ok(()), Ok(_)) => Err(ClamdError::Unexpected(String::new())),
+        (Ok(()), Ok(_)) => Err(ClamdError::Closed),
     }
 }
 

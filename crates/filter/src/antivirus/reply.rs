@@ -75,4 +75,11 @@ mod tests {
         ));
         assert!(matches!(parse_reply(b"PONG\0"), ScanReply::Error(_)));
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_reply_is_read_without_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600)) {
+            let _ = parse_reply(&bytes);
+        }
+    }
 }

@@ -16,8 +16,9 @@ pub mod select;
 use crate::http::HttpError;
 use crate::mime::Walk;
 use crate::verdict::{Action, Check, Finding};
-use cache::VerdictCache;
+use cache::{Digest, VerdictCache};
 use sha2::{Digest as _, Sha256};
+use std::collections::HashMap;
 use std::time::Duration;
 
 /// How the sandbox is reached.
@@ -46,6 +47,9 @@ pub struct SandboxSettings {
     pub on_malicious: Action,
     /// Verdicts remembered by SHA-256 (default 10,000; 0 turns the cache off).
     pub cache_entries: usize,
+    /// Hook runs per message (default 20; files already judged do not count); the files
+    /// past it are treated as a timeout.
+    pub max_files: usize,
 }
 
 impl Default for SandboxSettings {
@@ -60,6 +64,7 @@ impl Default for SandboxSettings {
             on_suspicious: Action::Quarantine,
             on_malicious: Action::Reject,
             cache_entries: 10_000,
+            max_files: 20,
         }
     }
 }
@@ -125,15 +130,19 @@ impl Sandbox {
     }
 
     /// The findings of the files of `walk` the sandbox is configured for (none for clean
-    /// files).
+    /// files). A file is handed over once per message and, once judged, once per
+    /// `cache_entries`; at most `max_files` runs per message.
     pub async fn check(&self, walk: &Walk<'_>) -> Vec<Finding> {
         let mut findings = Vec::new();
+        let mut this_message: HashMap<Digest, Outcome> = HashMap::new();
+        let mut runs = 0usize;
+        let mut skipped = 0usize;
         for part in walk
             .parts
             .iter()
             .filter(|p| select::wanted(p, &self.settings.types))
         {
-            let digest: [u8; 32] = Sha256::digest(&part.body).into();
+            let digest: Digest = Sha256::digest(&part.body).into();
             let file = FileToCheck {
                 name: part
                     .filename
@@ -143,17 +152,38 @@ impl Sandbox {
                 content_type: part.content_type.clone(),
                 bytes: &part.body,
             };
-            let verdict = match self.cache.get(&digest) {
-                Some(v) => Ok(v),
-                None => {
-                    let v = self.run(&file).await;
-                    if let Ok(v) = &v {
+            let outcome = if let Some(o) = this_message.get(&digest) {
+                o.clone()
+            } else if let Some(v) = self.cache.get(&digest) {
+                Outcome::Judged(v)
+            } else if runs >= self.settings.max_files {
+                skipped += 1;
+                continue;
+            } else {
+                runs += 1;
+                let outcome = match self.run(&file).await {
+                    Ok(v) => {
                         self.cache.insert(digest, v.clone());
+                        Outcome::Judged(v)
                     }
-                    v
-                }
+                    Err(HookError::Timeout(_)) => Outcome::TimedOut,
+                    Err(_) => Outcome::Failed,
+                };
+                this_message.insert(digest, outcome.clone());
+                outcome
             };
-            findings.extend(self.finding(&file, verdict));
+            findings.extend(self.finding(&file.name, outcome));
+        }
+        if skipped > 0 {
+            findings.push(Finding::new(
+                Check::Sandbox,
+                self.settings.on_timeout,
+                "sandbox_unavailable",
+                format!(
+                    "{skipped} more files not checked by the sandbox (more than {} in one message)",
+                    self.settings.max_files
+                ),
+            ));
         }
         findings
     }
@@ -171,56 +201,57 @@ impl Sandbox {
         self.cache.len()
     }
 
-    fn finding(
-        &self,
-        file: &FileToCheck<'_>,
-        verdict: Result<HookVerdict, HookError>,
-    ) -> Option<Finding> {
+    fn finding(&self, name: &str, outcome: Outcome) -> Option<Finding> {
         let with = |what: &str, detail: &str| {
             if detail.is_empty() {
-                format!("{}: {what}", file.name)
+                format!("{name}: {what}")
             } else {
-                format!("{}: {what} ({detail})", file.name)
+                format!("{name}: {what} ({detail})")
             }
         };
-        Some(match verdict {
-            Ok(HookVerdict {
+        let (action, code, detail) = match outcome {
+            Outcome::Judged(HookVerdict {
                 judgement: Judgement::Clean,
                 ..
             }) => return None,
-            Ok(HookVerdict {
+            Outcome::Judged(HookVerdict {
                 judgement: Judgement::Suspicious,
                 detail,
-            }) => Finding::new(
-                Check::Sandbox,
+            }) => (
                 self.settings.on_suspicious,
                 "sandbox_suspicious",
                 with("suspicious by the sandbox's analysis", &detail),
             ),
-            Ok(HookVerdict {
+            Outcome::Judged(HookVerdict {
                 judgement: Judgement::Malicious,
                 detail,
-            }) => Finding::new(
-                Check::Sandbox,
+            }) => (
                 self.settings.on_malicious,
                 "sandbox_malicious",
                 with("malicious by the sandbox's analysis", &detail),
             ),
             // The error's text may name our command or URL: it stays out of the detail.
-            Err(HookError::Timeout(_)) => Finding::new(
-                Check::Sandbox,
+            Outcome::TimedOut => (
                 self.settings.on_timeout,
                 "sandbox_unavailable",
                 with("not checked by the sandbox", "it did not answer in time"),
             ),
-            Err(_) => Finding::new(
-                Check::Sandbox,
+            Outcome::Failed => (
                 self.settings.on_timeout,
                 "sandbox_unavailable",
                 with("not checked by the sandbox", "it failed"),
             ),
-        })
+        };
+        Some(Finding::new(Check::Sandbox, action, code, detail))
     }
+}
+
+/// What became of one file.
+#[derive(Debug, Clone)]
+enum Outcome {
+    Judged(HookVerdict),
+    TimedOut,
+    Failed,
 }
 
 /// The first line of a hook's output, without control characters, at most 200 characters.
@@ -255,33 +286,25 @@ mod tests {
     #[test]
     fn verdicts_map_to_the_configured_actions() {
         let s = Sandbox::new(SandboxSettings::default());
-        let file = FileToCheck {
-            name: "a.pdf".into(),
-            sha256: String::new(),
-            content_type: "application/pdf".into(),
-            bytes: b"",
-        };
         let v = |judgement| {
-            Ok(HookVerdict {
+            Outcome::Judged(HookVerdict {
                 judgement,
                 detail: "why".into(),
             })
         };
-        assert!(s.finding(&file, v(Judgement::Clean)).is_none());
-        let f = s.finding(&file, v(Judgement::Suspicious)).unwrap();
+        assert!(s.finding("a.pdf", v(Judgement::Clean)).is_none());
+        let f = s.finding("a.pdf", v(Judgement::Suspicious)).unwrap();
         assert_eq!(
             (f.action, f.code.as_str()),
             (Action::Quarantine, "sandbox_suspicious")
         );
-        let f = s.finding(&file, v(Judgement::Malicious)).unwrap();
+        let f = s.finding("a.pdf", v(Judgement::Malicious)).unwrap();
         assert_eq!(
             (f.action, f.code.as_str()),
             (Action::Reject, "sandbox_malicious")
         );
         assert_eq!(f.detail, "a.pdf: malicious by the sandbox's analysis (why)");
-        let f = s
-            .finding(&file, Err(HookError::Timeout(Duration::from_secs(1))))
-            .unwrap();
+        let f = s.finding("a.pdf", Outcome::TimedOut).unwrap();
         assert_eq!(
             (f.action, f.code.as_str()),
             (Action::Accept, "sandbox_unavailable")
