@@ -350,6 +350,35 @@ async fn the_gateway_refuses_a_virus_and_marks_a_clean_message() {
     );
 }
 
+/// Through the gateway: clamd down is `451` (TempFail), and the field says so.
+#[tokio::test]
+async fn the_gateway_fails_closed_when_clamd_is_down() {
+    let dir = tempfile::tempdir().unwrap();
+    let gateway = Gateway::new(
+        GatewaySettings {
+            antivirus: Some(settings(down())),
+            ..GatewaySettings::default()
+        },
+        None,
+        Quarantine::open(dir.path()).unwrap(),
+    );
+    let rcpts = vec!["b@example.com".to_owned()];
+    let i = gateway
+        .inspect(
+            &context(&rcpts),
+            &plain_message(b"hello"),
+            &Scope::message("T2"),
+        )
+        .await;
+    assert_eq!(i.verdict.action, Action::TempFail);
+    assert_eq!(i.reason(), "antivirus unavailable, try again later");
+    assert!(
+        i.fields.contains("X-Mailward-Antivirus: tempfail (clamd)"),
+        "{}",
+        i.fields
+    );
+}
+
 /// An address nothing listens on: clamd is down.
 fn down() -> ClamdAddress {
     ClamdAddress::Tcp(format!("127.0.0.1:{}", free_port()))

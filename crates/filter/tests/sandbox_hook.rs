@@ -5,10 +5,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // A test: a panic is a failing test.
 
 use base64::Engine as _;
+use mailward_event::Scope;
 use mailward_filter::mime::{self, MimeLimits};
+use mailward_filter::quarantine::Quarantine;
 use mailward_filter::sandbox::{Hook, Sandbox, SandboxSettings};
-use mailward_filter::{Action, Finding};
+use mailward_filter::{Action, Context, Finding, Gateway, GatewaySettings};
 use sha2::{Digest, Sha256};
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -429,4 +432,37 @@ async fn at_most_max_files_runs_per_message() {
     // The two judged are cached: the next message runs the other two.
     assert_eq!(check(&sandbox, &raw).await, vec![]);
     assert_eq!(h.runs().len(), 4);
+}
+
+/// Through the gateway: a malicious verdict refuses the message with the file's name.
+#[tokio::test]
+async fn the_gateway_refuses_what_the_sandbox_finds_malicious() {
+    let h = hooked();
+    let dir = tempfile::tempdir().unwrap();
+    let gateway = Gateway::new(
+        GatewaySettings {
+            sandbox: Some(h.settings()),
+            ..GatewaySettings::default()
+        },
+        None,
+        Quarantine::open(dir.path()).unwrap(),
+    );
+    let rcpts = vec!["b@example.com".to_owned()];
+    let ctx = Context {
+        queue_id: "S1",
+        client_ip: IpAddr::from([192, 0, 2, 1]),
+        helo: "mx.example.org",
+        mail_from: "a@example.org",
+        rcpts: &rcpts,
+        auth_user: None,
+        auth: None,
+    };
+    let raw = message(&[("report.pdf", "application/pdf", b"%PDF-1.4\n% MALICIOUS\n")]);
+    let i = gateway.inspect(&ctx, &raw, &Scope::message("S1")).await;
+    assert_eq!(i.verdict.action, Action::Reject);
+    assert_eq!(
+        i.reason(),
+        "report.pdf: malicious by the sandbox's analysis (Trojan.Test found)"
+    );
+    assert_eq!(h.runs(), ["report.pdf application/pdf"]);
 }

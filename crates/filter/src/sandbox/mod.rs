@@ -69,6 +69,22 @@ impl Default for SandboxSettings {
     }
 }
 
+impl SandboxSettings {
+    /// Checks the hook as configured (a command to run, an `http://` URL), for the
+    /// configuration to refuse at start what would otherwise fail on every file.
+    pub fn validate(&self) -> Result<(), HookError> {
+        match &self.hook {
+            Hook::Command(argv) if argv.first().is_none_or(|p| p.is_empty()) => {
+                Err(HookError::NoCommand)
+            }
+            Hook::Command(_) => Ok(()),
+            Hook::Http(url) => crate::http::HttpUrl::parse(url)
+                .map(|_| ())
+                .map_err(Into::into),
+        }
+    }
+}
+
 /// The sandbox's judgement of one file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Judgement {
@@ -275,6 +291,31 @@ fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_hook_that_cannot_work_is_refused_at_start() {
+        let with = |hook| SandboxSettings {
+            hook,
+            ..SandboxSettings::default()
+        };
+        assert!(with(Hook::Command(vec![])).validate().is_err());
+        assert!(with(Hook::Command(vec![String::new()])).validate().is_err());
+        assert!(
+            with(Hook::Http("https://sandbox.example/".into()))
+                .validate()
+                .is_err()
+        );
+        assert!(
+            with(Hook::Command(vec!["/usr/bin/true".into()]))
+                .validate()
+                .is_ok()
+        );
+        assert!(
+            with(Hook::Http("http://127.0.0.1:8080/scan".into()))
+                .validate()
+                .is_ok()
+        );
+    }
 
     #[test]
     fn the_detail_is_one_clean_line() {
