@@ -159,8 +159,13 @@ pub async fn post(
     }
 }
 
-/// Reads an answer from `buf` if it is complete (`eof`: nothing more will come).
-fn parse_response(buf: &[u8], eof: bool, max_body: usize) -> Result<Option<Response>, HttpError> {
+/// Reads an answer from `buf` if it is complete (`eof`: nothing more will come): `None`
+/// while more is needed; the body is never longer than `max_body`.
+pub fn parse_response(
+    buf: &[u8],
+    eof: bool,
+    max_body: usize,
+) -> Result<Option<Response>, HttpError> {
     let Some(end) = memchr::memmem::find(buf, b"\r\n\r\n") else {
         if buf.len() > MAX_HEAD {
             return Err(HttpError::TooLarge(MAX_HEAD));
