@@ -425,7 +425,7 @@ async fn at_most_max_files_runs_per_message() {
         [(
             Action::Accept,
             "sandbox_unavailable",
-            "2 more files not checked by the sandbox (more than 2 in one message)"
+            "2 more files not checked by the sandbox (the limit of one message reached)"
         )]
     );
     assert_eq!(h.runs().len(), 2);
@@ -465,4 +465,42 @@ async fn the_gateway_refuses_what_the_sandbox_finds_malicious() {
         "report.pdf: malicious by the sandbox's analysis (Trojan.Test found)"
     );
     assert_eq!(h.runs(), ["report.pdf application/pdf"]);
+}
+
+#[tokio::test]
+async fn one_message_spends_at_most_message_timeout_in_the_sandbox() {
+    let h = hooked();
+    let sandbox = Sandbox::new(SandboxSettings {
+        timeout: Duration::from_secs(20),
+        message_timeout: Duration::from_millis(800),
+        ..h.settings()
+    });
+    let raw = message(&[
+        ("1.pdf", "application/pdf", b"%PDF SLOW one"),
+        ("2.pdf", "application/pdf", b"%PDF SLOW two"),
+        ("3.pdf", "application/pdf", b"%PDF SLOW three"),
+    ]);
+    let started = Instant::now();
+    let found = check(&sandbox, &raw).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        codes(&found),
+        [
+            (
+                Action::Accept,
+                "sandbox_unavailable",
+                "1.pdf: not checked by the sandbox (it did not answer in time)"
+            ),
+            (
+                Action::Accept,
+                "sandbox_unavailable",
+                "2 more files not checked by the sandbox (the limit of one message reached)"
+            ),
+        ]
+    );
+    assert_eq!(h.runs().len(), 1);
 }

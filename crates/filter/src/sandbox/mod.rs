@@ -19,7 +19,7 @@ use crate::verdict::{Action, Check, Finding};
 use cache::{Digest, VerdictCache};
 use sha2::{Digest as _, Sha256};
 use std::collections::HashMap;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How the sandbox is reached.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,6 +50,10 @@ pub struct SandboxSettings {
     /// Hook runs per message (default 20; files already judged do not count); the files
     /// past it are treated as a timeout.
     pub max_files: usize,
+    /// All of one message's runs together (default 180 s, well within the 10 minutes a
+    /// client waits for the reply to DATA, RFC 5321 §4.5.3.2.6); files left when it is
+    /// spent are treated as a timeout.
+    pub message_timeout: Duration,
 }
 
 impl Default for SandboxSettings {
@@ -65,6 +69,7 @@ impl Default for SandboxSettings {
             on_malicious: Action::Reject,
             cache_entries: 10_000,
             max_files: 20,
+            message_timeout: Duration::from_secs(180),
         }
     }
 }
@@ -147,12 +152,14 @@ impl Sandbox {
 
     /// The findings of the files of `walk` the sandbox is configured for (none for clean
     /// files). A file is handed over once per message and, once judged, once per
-    /// `cache_entries`; at most `max_files` runs per message.
+    /// `cache_entries`; at most `max_files` runs per message, all within
+    /// `message_timeout`.
     pub async fn check(&self, walk: &Walk<'_>) -> Vec<Finding> {
         let mut findings = Vec::new();
         let mut this_message: HashMap<Digest, Outcome> = HashMap::new();
         let mut runs = 0usize;
         let mut skipped = 0usize;
+        let deadline = Instant::now() + self.settings.message_timeout;
         for part in walk
             .parts
             .iter()
@@ -172,12 +179,16 @@ impl Sandbox {
                 o.clone()
             } else if let Some(v) = self.cache.get(&digest) {
                 Outcome::Judged(v)
-            } else if runs >= self.settings.max_files {
+            } else if runs >= self.settings.max_files || Instant::now() >= deadline {
                 skipped += 1;
                 continue;
             } else {
                 runs += 1;
-                let outcome = match self.run(&file).await {
+                let left = deadline.saturating_duration_since(Instant::now());
+                let outcome = match self
+                    .run_within(&file, self.settings.timeout.min(left))
+                    .await
+                {
                     Ok(v) => {
                         self.cache.insert(digest, v.clone());
                         Outcome::Judged(v)
@@ -196,8 +207,7 @@ impl Sandbox {
                 self.settings.on_timeout,
                 "sandbox_unavailable",
                 format!(
-                    "{skipped} more files not checked by the sandbox (more than {} in one message)",
-                    self.settings.max_files
+                    "{skipped} more files not checked by the sandbox (the limit of one message reached)"
                 ),
             ));
         }
@@ -206,9 +216,17 @@ impl Sandbox {
 
     /// Hands one file to the hook (no cache).
     pub async fn run(&self, file: &FileToCheck<'_>) -> Result<HookVerdict, HookError> {
+        self.run_within(file, self.settings.timeout).await
+    }
+
+    async fn run_within(
+        &self,
+        file: &FileToCheck<'_>,
+        timeout: Duration,
+    ) -> Result<HookVerdict, HookError> {
         match &self.settings.hook {
-            Hook::Command(argv) => command::run(argv, file, self.settings.timeout).await,
-            Hook::Http(url) => http_hook::run(url, file, self.settings.timeout).await,
+            Hook::Command(argv) => command::run(argv, file, timeout).await,
+            Hook::Http(url) => http_hook::run(url, file, timeout).await,
         }
     }
 
