@@ -159,7 +159,8 @@ impl Sandbox {
         let mut this_message: HashMap<Digest, Outcome> = HashMap::new();
         let mut runs = 0usize;
         let mut skipped = 0usize;
-        let deadline = Instant::now() + self.settings.message_timeout;
+        // A configured bound too far to represent is no bound.
+        let deadline = Instant::now().checked_add(self.settings.message_timeout);
         for part in walk
             .parts
             .iter()
@@ -179,12 +180,16 @@ impl Sandbox {
                 o.clone()
             } else if let Some(v) = self.cache.get(&digest) {
                 Outcome::Judged(v)
-            } else if runs >= self.settings.max_files || Instant::now() >= deadline {
+            } else if runs >= self.settings.max_files
+                || deadline.is_some_and(|d| Instant::now() >= d)
+            {
                 skipped += 1;
                 continue;
             } else {
                 runs += 1;
-                let left = deadline.saturating_duration_since(Instant::now());
+                let left = deadline.map_or(self.settings.timeout, |d| {
+                    d.saturating_duration_since(Instant::now())
+                });
                 let outcome = match self
                     .run_within(&file, self.settings.timeout.min(left))
                     .await
