@@ -49,7 +49,7 @@ fn start() -> Daemon {
     }
     std::fs::write(
         base.join("local.d/options.inc"),
-        "dns { nameserver = [\"127.0.0.1:1\"]; timeout = 0.2s; retransmits = 1; }\n",
+        "dns { nameserver = [\"127.0.0.1:1\"]; timeout = 0.2s; retransmits = 1; }\ndisable_hyperscan = true;\n",
     )
     .unwrap();
     std::fs::write(
@@ -79,6 +79,7 @@ fn start() -> Daemon {
     let started = Instant::now();
     while started.elapsed() < Duration::from_secs(180) {
         if std::net::TcpStream::connect(("127.0.0.1", normal)).is_ok() {
+            eprintln!("rspamd listening after {:?}", started.elapsed());
             return Daemon {
                 _dir: dir,
                 _keeper: keeper,
