@@ -41,7 +41,8 @@ fn eicar() -> Vec<u8> {
 
 struct Daemon {
     _dir: tempfile::TempDir,
-    /// The shell holding clamd: its standard input is our pipe.
+    /// The shell holding clamd: its standard input is our pipe; when it closes (the test
+    /// process ends, or [`Daemon::stop`]) it stops clamd and removes the directory.
     _keeper: Child,
     tcp: String,
     socket: PathBuf,
@@ -102,9 +103,11 @@ fn start(stream_max: Option<&str>) -> Daemon {
     std::fs::write(&conf_path, conf).unwrap();
     let mut keeper = Command::new("sh")
         .arg("-c")
-        .arg("\"$0\" -c \"$1\" & pid=$!; read _; kill $pid; wait $pid")
+        // The directory goes with clamd: a static's TempDir is never dropped.
+        .arg("\"$0\" -c \"$1\" & pid=$!; read _; kill $pid; wait $pid; rm -rf \"$2\"")
         .arg(CLAMD)
         .arg(&conf_path)
+        .arg(dir.path())
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::null())

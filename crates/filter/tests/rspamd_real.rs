@@ -63,8 +63,10 @@ fn start() -> Daemon {
     let var = |name: &str, sub: &str| format!("--var={name}={}", base.join(sub).display());
     let mut keeper = Command::new("sh")
         .arg("-c")
-        .arg("\"$0\" \"$@\" & pid=$!; read _; kill $pid; wait $pid")
+        // The directory goes with rspamd: a static's TempDir is never dropped.
+        .arg("dir=\"$1\"; shift; \"$0\" \"$@\" & pid=$!; read _; kill $pid; wait $pid; rm -rf \"$dir\"")
         .arg(RSPAMD)
+        .arg(base)
         .args(["-f", "-i", "-c", CONFIG])
         .arg(var("LOCAL_CONFDIR", ""))
         .arg(var("DBDIR", "db"))
