@@ -126,3 +126,169 @@ fn a_held_message_is_listed_shown_released_and_deleted() {
     let list = m.cli(&["quarantine", "list"], None);
     assert!(list.contains("0 message(s)"), "{list}");
 }
+
+/// A message from alice with `name` attached (`content_type`, base64).
+fn with_attachment(subject: &str, name: &str, content_type: &str, data: &[u8]) -> Vec<u8> {
+    use base64::Engine as _;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(data);
+    let mut lines = String::new();
+    for chunk in encoded.as_bytes().chunks(76) {
+        lines.push_str(std::str::from_utf8(chunk).unwrap());
+        lines.push_str("\r\n");
+    }
+    format!(
+        "From: alice@sender.test\r\nTo: bob@example.test\r\nSubject: {subject}\r\n\
+Date: Mon, 07 Dec 2026 10:00:00 +0000\r\nMessage-ID: <{subject}@sender.test>\r\n\
+MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"sep\"\r\n\r\n\
+--sep\r\nContent-Type: text/plain\r\n\r\nPlease see the attached file.\r\n\
+--sep\r\nContent-Type: {content_type}\r\n\
+Content-Disposition: attachment; filename=\"{name}\"\r\n\
+Content-Transfer-Encoding: base64\r\n\r\n{lines}--sep--\r\n"
+    )
+    .into_bytes()
+}
+
+/// A ZIP archive of `files`.
+fn zipped(files: &[(&str, &[u8])]) -> Vec<u8> {
+    use std::io::Write;
+    let mut out = std::io::Cursor::new(Vec::new());
+    let mut zip = zip::ZipWriter::new(&mut out);
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, data) in files {
+        zip.start_file(*name, opts).unwrap();
+        zip.write_all(data).unwrap();
+    }
+    zip.finish().unwrap();
+    out.into_inner()
+}
+
+/// The start of a Windows program: an MZ header whose e_lfanew points at a PE signature.
+fn windows_program() -> Vec<u8> {
+    let mut pe = vec![0u8; 512];
+    pe[0] = b'M';
+    pe[1] = b'Z';
+    pe[0x3c] = 0x80;
+    pe[0x80..0x84].copy_from_slice(b"PE\0\0");
+    pe
+}
+
+fn start_big(extra: &str) -> Mailward {
+    Mailward::start_edited(extra, |text| {
+        text.replace("message_size = \"100K\"", "message_size = \"4M\"")
+    })
+}
+
+#[test]
+fn dangerous_files_are_refused_by_real_type_inside_archives_and_bombs_fast() {
+    let m = start_big("[filter]\nenabled = true\n");
+    m.add_account("bob@example.test", None);
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, data: Vec<u8>| std::fs::write(dir.path().join(name), data).unwrap();
+    write(
+        "1-renamed.eml",
+        with_attachment(
+            "renamed",
+            "invoice.pdf",
+            "application/pdf",
+            &windows_program(),
+        ),
+    );
+    write(
+        "2-zipped.eml",
+        with_attachment(
+            "zipped",
+            "documents.zip",
+            "application/zip",
+            &zipped(&[
+                ("readme.txt", b"hello"),
+                ("setup/run.exe", &windows_program()),
+            ]),
+        ),
+    );
+    // One entry of 16 MiB of zeros: about 16 KB packed.
+    let bomb = zipped(&[("zeros.txt", &vec![0u8; 16 << 20])]);
+    assert!(bomb.len() < 100_000);
+    write(
+        "3-bomb.eml",
+        with_attachment("bomb", "data.zip", "application/zip", &bomb),
+    );
+    write(
+        "4-clean.eml",
+        with_attachment("clean", "notes.txt", "text/plain", b"Just notes.\r\n"),
+    );
+    let started = std::time::Instant::now();
+    let replies = send_all(&m, dir.path(), "alice@sender.test", "bob@example.test");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "the gateway took {:?}",
+        started.elapsed()
+    );
+    let (c, text) = code(&replies, "1-renamed.eml");
+    assert_eq!(c, 554, "{text}");
+    assert!(
+        text.starts_with("5.7.1 ") && text.contains("invoice.pdf"),
+        "{text}"
+    );
+    let (c, text) = code(&replies, "2-zipped.eml");
+    assert_eq!(c, 554, "{text}");
+    assert!(text.contains("run.exe"), "{text}");
+    let (c, text) = code(&replies, "3-bomb.eml");
+    assert_eq!(c, 554, "{text}");
+    let (c, text) = code(&replies, "4-clean.eml");
+    assert_eq!(c, 250, "{text}");
+    m.wait_for_mail("bob", "Subject: clean");
+    // Refused messages are nowhere: not delivered, not held.
+    assert_eq!(m.inbox("bob").len(), 1);
+    let list = m.cli(&["quarantine", "list"], None);
+    assert!(list.contains("0 message(s)"), "{list}");
+    let refused: Vec<_> = m
+        .log_lines()
+        .into_iter()
+        .filter(|l| l["event"] == "filter_check" && l["result"] == "reject")
+        .collect();
+    assert_eq!(refused.len(), 3, "{refused:?}");
+}
+
+#[test]
+fn a_password_protected_archive_is_held_in_quarantine() {
+    let Some(seven) = common_serve::debian_tool("7z", "p7zip-full") else {
+        return;
+    };
+    let m = start_big("[filter]\nenabled = true\n");
+    m.add_account("bob@example.test", None);
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(work.path().join("salary.txt"), "confidential figures\n").unwrap();
+    let archive = work.path().join("salary.7z");
+    let ok = Command::new(&seven)
+        .args(["a", "-psecret", "-mhe=on"])
+        .arg(&archive)
+        .arg(work.path().join("salary.txt"))
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "7z a -p");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("locked.eml"),
+        with_attachment(
+            "locked",
+            "salary.7z",
+            "application/x-7z-compressed",
+            &std::fs::read(&archive).unwrap(),
+        ),
+    )
+    .unwrap();
+    let replies = send_all(&m, dir.path(), "alice@sender.test", "bob@example.test");
+    let (c, text) = code(&replies, "locked.eml");
+    assert_eq!(c, 250, "held mail is accepted: {text}");
+    let queue_id = text.rsplit(' ').next().unwrap().to_owned();
+    m.wait_for_event("quarantined", Some(&queue_id));
+    let list = m.cli(&["quarantine", "list"], None);
+    assert!(
+        list.contains(&queue_id) && list.contains("salary.7z"),
+        "{list}"
+    );
+    assert!(m.inbox("bob").is_empty());
+}

@@ -12,7 +12,6 @@ use mailward_filter::sandbox::{Hook, SandboxSettings};
 use mailward_filter::spam::SpamSettings;
 use serde::{Deserialize, Deserializer};
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::time::Duration;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -62,6 +61,10 @@ pub struct AttachmentsSection {
     /// What a password-protected archive does: `quarantine`, `reject` or `accept`.
     #[serde(default = "d_quarantine", deserialize_with = "de_action")]
     pub encrypted: Action,
+    /// What a message whose archives go past the bounds below does: `quarantine`, `reject`
+    /// or `accept`.
+    #[serde(default = "d_quarantine", deserialize_with = "de_action")]
+    pub limits_action: Action,
     /// Archives inside archives followed.
     #[serde(default = "d_archive_depth")]
     pub archive_depth: usize,
@@ -71,6 +74,9 @@ pub struct AttachmentsSection {
     /// Bytes expanded over all archives of one message.
     #[serde(default = "d_archive_expanded", deserialize_with = "de_size")]
     pub archive_expanded: u64,
+    /// Expansion ratio past which one archived file is a bomb (checked past 4 MiB).
+    #[serde(default = "d_archive_ratio")]
+    pub archive_ratio: u64,
     /// `[filter.attachments.domains."example.com"]`: rules for mail to one domain.
     #[serde(default)]
     pub domains: HashMap<String, DomainSection>,
@@ -94,9 +100,11 @@ impl Default for AttachmentsSection {
             allow: Vec::new(),
             action: Action::Reject,
             encrypted: Action::Quarantine,
+            limits_action: Action::Quarantine,
             archive_depth: d_archive_depth(),
             archive_entries: d_archive_entries(),
             archive_expanded: d_archive_expanded(),
+            archive_ratio: d_archive_ratio(),
             domains: HashMap::new(),
         }
     }
@@ -113,6 +121,13 @@ pub struct AntivirusSection {
     pub on_failure: Action,
     #[serde(default = "d_av_timeout", deserialize_with = "de_duration")]
     pub timeout: Duration,
+    /// Largest message sent to clamd (keep it at or under clamd's StreamMaxLength).
+    #[serde(default = "d_av_max_size", deserialize_with = "de_size")]
+    pub max_size: u64,
+    /// A message over `max_size` (or over clamd's limit): `accept` (delivered with
+    /// `X-Mailward-Antivirus: unscanned`), `quarantine`, `tempfail` or `reject`.
+    #[serde(default = "d_accept", deserialize_with = "de_action")]
+    pub on_oversize: Action,
 }
 
 /// `[filter.sandbox]`: `command = [...]` or `url = "http://..."`.
@@ -132,6 +147,24 @@ pub struct SandboxSection {
     /// What a timeout or a failing hook does: `accept`, `quarantine` or `tempfail`.
     #[serde(default = "d_accept", deserialize_with = "de_action")]
     pub on_timeout: Action,
+    /// What a `suspicious` verdict does (`quarantine`).
+    #[serde(default = "d_quarantine", deserialize_with = "de_action")]
+    pub on_suspicious: Action,
+    /// What a `malicious` verdict does (`reject`).
+    #[serde(default = "d_reject", deserialize_with = "de_action")]
+    pub on_malicious: Action,
+    /// Verdicts remembered by SHA-256.
+    #[serde(default = "d_sandbox_cache")]
+    pub cache_entries: usize,
+    /// Files handed over per message at most.
+    #[serde(default = "d_sandbox_files")]
+    pub max_files: usize,
+    /// All the hook runs of one message together (the client waits for the reply to DATA).
+    #[serde(
+        default = "d_sandbox_message_timeout",
+        deserialize_with = "de_duration"
+    )]
+    pub message_timeout: Duration,
 }
 
 /// `[filter.disarm]`.
@@ -221,16 +254,20 @@ impl FilterSection {
                 .collect(),
             action: a.action,
             encrypted: a.encrypted,
+            limits_action: a.limits_action,
             archives: ArchiveLimits {
                 max_depth: a.archive_depth,
                 max_entries: a.archive_entries,
                 max_expanded: a.archive_expanded,
+                max_ratio: a.archive_ratio,
             },
         };
         let antivirus = self.antivirus.as_ref().map(|av| AntivirusSettings {
-            clamd: clamd_address(&av.clamd),
+            clamd: ClamdAddress::parse(&av.clamd),
             on_failure: av.on_failure,
             timeout: av.timeout,
+            max_size: usize::try_from(av.max_size).unwrap_or(usize::MAX),
+            on_oversize: av.on_oversize,
         });
         let sandbox = match &self.sandbox {
             None => None,
@@ -242,12 +279,21 @@ impl FilterSection {
                         return Err("[filter.sandbox] needs one of `command` or `url`".to_owned());
                     }
                 };
-                Some(SandboxSettings {
+                let settings = SandboxSettings {
                     hook,
                     types: sb.types.clone(),
                     timeout: sb.timeout,
                     on_timeout: sb.on_timeout,
-                })
+                    on_suspicious: sb.on_suspicious,
+                    on_malicious: sb.on_malicious,
+                    cache_entries: sb.cache_entries,
+                    max_files: sb.max_files,
+                    message_timeout: sb.message_timeout,
+                };
+                settings
+                    .validate()
+                    .map_err(|e| format!("[filter.sandbox]: {e}"))?;
+                Some(settings)
             }
         };
         let s = &self.spam;
@@ -275,15 +321,6 @@ impl FilterSection {
             },
             ..GatewaySettings::default()
         })
-    }
-}
-
-/// A path (it has a `/`) is a unix socket; anything else is `host:port`.
-fn clamd_address(s: &str) -> ClamdAddress {
-    if s.contains('/') {
-        ClamdAddress::Unix(PathBuf::from(s))
-    } else {
-        ClamdAddress::Tcp(s.to_owned())
     }
 }
 
@@ -318,13 +355,28 @@ fn d_archive_expanded() -> u64 {
     ArchiveLimits::default().max_expanded
 }
 fn d_av_timeout() -> Duration {
-    Duration::from_secs(30)
+    Duration::from_secs(60)
 }
 fn d_sandbox_types() -> Vec<String> {
-    vec!["pdf".into(), "office".into(), "archive".into()]
+    SandboxSettings::default().types
 }
 fn d_sandbox_timeout() -> Duration {
-    Duration::from_secs(120)
+    SandboxSettings::default().timeout
+}
+fn d_sandbox_cache() -> usize {
+    SandboxSettings::default().cache_entries
+}
+fn d_sandbox_files() -> usize {
+    SandboxSettings::default().max_files
+}
+fn d_sandbox_message_timeout() -> Duration {
+    SandboxSettings::default().message_timeout
+}
+fn d_archive_ratio() -> u64 {
+    ArchiveLimits::default().max_ratio
+}
+fn d_av_max_size() -> u64 {
+    25 << 20
 }
 fn d_tag() -> f64 {
     SpamSettings::default().tag
