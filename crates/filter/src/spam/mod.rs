@@ -161,7 +161,8 @@ pub async fn score_at(
         dns_findings(&listings, settings, &mut findings);
     }
 
-    let score = findings.iter().map(|f| f.score).sum();
+    // `Sum` of no f64 is -0.0, which the header would show as "score=-0.0".
+    let score = findings.iter().map(|f| f.score).sum::<f64>() + 0.0;
     SpamReport { findings, score }
 }
 
@@ -307,6 +308,27 @@ prize: wire transfer the fee. Act now.\r\n";
         ] {
             assert!(codes.contains(&c), "{codes:?}");
         }
+    }
+
+    #[tokio::test]
+    async fn regress_a_clean_message_scored_minus_zero() {
+        let raw = b"From: a@example.com\r\nTo: bob@example.org\r\nSubject: hello there\r\n\
+Date: Wed, 18 Nov 2026 10:00:00 +0000\r\nMessage-ID: <1@example.com>\r\n\r\nhi\r\n";
+        let m = mime::parse(raw).unwrap();
+        let walk = mime::walk(&m, raw, &mime::MimeLimits::default());
+        let rcpts = vec!["bob@example.org".to_owned()];
+        let ctx = ctx_for(&rcpts);
+        let r = score_at(
+            raw,
+            &walk,
+            &ctx,
+            &SpamSettings::default(),
+            None,
+            1_795_000_000,
+        )
+        .await;
+        assert!(r.findings.is_empty(), "{r:?}");
+        assert_eq!(format!("{:.1}", r.score), "0.0");
     }
 
     #[test]
