@@ -11,13 +11,15 @@
 //! - [`body_rules`]: HTML only, alternatives that disagree, base64 text, spam wording;
 //! - [`content`]: trace's link and sender signals (look-alikes, lures, brands);
 //! - [`auth_rules`]: SPF, DKIM, DMARC, ARC;
-//! - [`dnsbl`]: RFC 5782 IP and domain lists.
+//! - [`dnsbl`]: RFC 5782 IP and domain lists;
+//! - [`rspamd`]: the hand-off to a real rspamd, when configured (its score stands for ours).
 
 pub mod auth_rules;
 pub mod body_rules;
 pub mod content;
 pub mod dnsbl;
 pub mod header_rules;
+pub mod rspamd;
 pub mod table;
 pub mod words;
 
@@ -60,6 +62,9 @@ pub struct SpamSettings {
     pub timeout: Duration,
     /// Domains looked up in the `uribl` zones per message (default 20).
     pub max_uribl_domains: usize,
+    /// Score with a real rspamd instead of the rules here (default none). When it cannot
+    /// answer, the rules here score the message and `rspamd_unavailable` says why.
+    pub rspamd: Option<rspamd::RspamdSettings>,
 }
 
 impl Default for SpamSettings {
@@ -76,6 +81,7 @@ impl Default for SpamSettings {
             zone_scores: BTreeMap::new(),
             timeout: Duration::from_secs(2),
             max_uribl_domains: 20,
+            rspamd: None,
         }
     }
 }
@@ -138,8 +144,19 @@ pub async fn score_at(
     resolver: Option<&Resolver>,
     now: i64,
 ) -> SpamReport {
-    let header = MessageParser::new().parse_headers(raw);
     let mut findings: Vec<Finding> = Vec::new();
+    if let Some(r) = &settings.rspamd {
+        match rspamd::check(raw, ctx, r).await {
+            Ok(verdict) => {
+                return SpamReport {
+                    findings: verdict.findings,
+                    score: verdict.score + 0.0,
+                };
+            }
+            Err(e) => findings.push(table::RSPAMD_UNAVAILABLE.hit(e.to_string())),
+        }
+    }
+    let header = MessageParser::new().parse_headers(raw);
     header_rules::check(header.as_ref(), ctx, now, &mut findings);
 
     let body = trace_content::extract(raw, &trace_content::Limits::default());

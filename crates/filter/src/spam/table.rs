@@ -91,6 +91,9 @@ pub const DMARC_FAIL: Rule = rule("dmarc_fail", 3.0);
 pub const ARC_FAIL: Rule = rule("arc_fail", 1.0);
 pub const DMARC_PASS: Rule = rule("dmarc_pass", -1.0);
 
+// rspamd, when configured, could not score the message: the rules here did (a note).
+pub const RSPAMD_UNAVAILABLE: Rule = rule("rspamd_unavailable", 0.0);
+
 /// Every rule, for the tests and the documentation.
 pub const ALL: &[Rule] = &[
     NO_HEADER,
@@ -145,6 +148,7 @@ pub const ALL: &[Rule] = &[
     DMARC_FAIL,
     ARC_FAIL,
     DMARC_PASS,
+    RSPAMD_UNAVAILABLE,
 ];
 
 #[cfg(test)]
