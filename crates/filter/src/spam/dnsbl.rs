@@ -34,7 +34,10 @@ pub struct Query {
 impl Query {
     /// The query for an address (RFC 5782 §2.1 IPv4: the octets reversed; §2.4 IPv6: the
     /// 32 nibbles reversed, dot-separated).
+    /// An IPv4-mapped IPv6 address (a dual-stack listener's view of an IPv4 client) is
+    /// looked up as the IPv4 address it is.
     pub fn ip(ip: IpAddr, zone: &str) -> Query {
+        let ip = ip.to_canonical();
         let zone = zone.trim_end_matches('.').to_ascii_lowercase();
         let reversed = match ip {
             IpAddr::V4(v4) => {
@@ -100,7 +103,7 @@ pub fn is_listing(answer: Ipv4Addr) -> bool {
 /// True when the address may be in a public list at all: private, loopback, link-local
 /// and unspecified addresses are never looked up.
 pub fn listable(ip: IpAddr) -> bool {
-    match ip {
+    match ip.to_canonical() {
         IpAddr::V4(v4) => {
             !(v4.is_private() || v4.is_loopback() || v4.is_link_local() || v4.is_unspecified())
         }
@@ -180,6 +183,14 @@ mod tests {
         );
         let d = Query::domain("Example.NET", "uribl.example").map(|q| q.name);
         assert_eq!(d.as_deref(), Some("example.net.uribl.example"));
+    }
+
+    #[test]
+    fn regress_a_mapped_ipv4_client_asked_as_ipv6_nibbles() {
+        let q = Query::ip("::ffff:192.0.2.99".parse().unwrap(), "bl.example");
+        assert_eq!(q.name, "99.2.0.192.bl.example");
+        assert_eq!(q.subject, Subject::Ip("192.0.2.99".parse().unwrap()));
+        assert!(!listable("::ffff:10.0.0.1".parse().unwrap()));
     }
 
     #[test]
