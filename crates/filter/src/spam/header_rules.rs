@@ -168,7 +168,7 @@ fn check_reply_to(m: &Message<'_>, out: &mut Vec<Finding>) {
 /// Bulk mail marks itself (`Precedence: bulk`, RFC 2076 §3.9; `List-Id`, RFC 2919;
 /// `Feedback-ID`), and a sender of bulk mail who lets nobody leave (RFC 2369 §3.2
 /// `List-Unsubscribe`, RFC 8058 one-click) is not one people asked for.
-pub fn check_bulk(m: &Message<'_>, out: &mut Vec<Finding>) {
+fn check_bulk(m: &Message<'_>, out: &mut Vec<Finding>) {
     let precedence = m
         .header_raw("Precedence")
         .map(|p| p.trim().to_ascii_lowercase());
