@@ -10,8 +10,9 @@ use mailward_filter::cdr::DisarmSettings;
 use mailward_filter::gateway::GatewaySettings;
 use mailward_filter::sandbox::{Hook, SandboxSettings};
 use mailward_filter::spam::SpamSettings;
+use mailward_filter::spam::rspamd::RspamdSettings;
 use serde::{Deserialize, Deserializer};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -216,6 +217,26 @@ pub struct SpamSection {
     /// DNS block lists of the domains in links.
     #[serde(default)]
     pub uribl: Vec<String>,
+    /// What a listing in a `dnsbl` zone adds to the score.
+    #[serde(default = "d_dnsbl_score")]
+    pub dnsbl_score: f64,
+    /// What a listing in a `uribl` zone adds.
+    #[serde(default = "d_uribl_score")]
+    pub uribl_score: f64,
+    /// A zone's own score instead (`{ "zen.example" = 4.0 }`).
+    #[serde(default)]
+    pub zone_scores: BTreeMap<String, f64>,
+    /// Every DNS list lookup of one message together; what has not answered adds nothing.
+    #[serde(default = "d_spam_timeout", deserialize_with = "de_duration")]
+    pub timeout: Duration,
+    /// Link domains looked up per message at most.
+    #[serde(default = "d_uribl_domains")]
+    pub max_uribl_domains: usize,
+    /// A real rspamd (`http://127.0.0.1:11333`): its score stands for ours; our rules
+    /// score when it cannot answer.
+    pub rspamd: Option<String>,
+    #[serde(default = "d_rspamd_timeout", deserialize_with = "de_duration")]
+    pub rspamd_timeout: Duration,
 }
 
 impl Default for SpamSection {
@@ -227,6 +248,13 @@ impl Default for SpamSection {
             reject: d_reject_score(),
             dnsbl: Vec::new(),
             uribl: Vec::new(),
+            dnsbl_score: d_dnsbl_score(),
+            uribl_score: d_uribl_score(),
+            zone_scores: BTreeMap::new(),
+            timeout: d_spam_timeout(),
+            max_uribl_domains: d_uribl_domains(),
+            rspamd: None,
+            rspamd_timeout: d_rspamd_timeout(),
         }
     }
 }
@@ -318,6 +346,16 @@ impl FilterSection {
                 reject: s.reject,
                 dnsbl: s.dnsbl.clone(),
                 uribl: s.uribl.clone(),
+                dnsbl_score: s.dnsbl_score,
+                uribl_score: s.uribl_score,
+                zone_scores: s.zone_scores.clone(),
+                timeout: s.timeout,
+                max_uribl_domains: s.max_uribl_domains,
+                rspamd: s.rspamd.as_ref().map(|url| RspamdSettings {
+                    url: url.clone(),
+                    timeout: s.rspamd_timeout,
+                    ..RspamdSettings::default()
+                }),
             },
             ..GatewaySettings::default()
         })
@@ -386,4 +424,19 @@ fn d_junk() -> f64 {
 }
 fn d_reject_score() -> f64 {
     SpamSettings::default().reject
+}
+fn d_dnsbl_score() -> f64 {
+    SpamSettings::default().dnsbl_score
+}
+fn d_uribl_score() -> f64 {
+    SpamSettings::default().uribl_score
+}
+fn d_spam_timeout() -> Duration {
+    SpamSettings::default().timeout
+}
+fn d_uribl_domains() -> usize {
+    SpamSettings::default().max_uribl_domains
+}
+fn d_rspamd_timeout() -> Duration {
+    Duration::from_secs(20)
 }
