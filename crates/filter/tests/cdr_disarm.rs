@@ -1,6 +1,8 @@
 //! Content disarm end to end over whole messages: documents built here, disarmed, and the
 //! rebuilt message read back as a mail reader and an office suite would.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test: a panic is a failing test.
+
 use base64::Engine;
 use lopdf::{Document, Object, dictionary};
 use mail_parser::{MessageParser, MimeHeaders};
@@ -104,7 +106,9 @@ fn zip_entries(data: &[u8]) -> Vec<(String, Vec<u8>)> {
 
 /// The attachment of the rebuilt message: (file name, content type, decoded body).
 fn attachments(raw: &[u8]) -> Vec<(Option<String>, String, Vec<u8>)> {
-    let message = MessageParser::default().parse(raw).expect("rebuilt message parses");
+    let message = MessageParser::default()
+        .parse(raw)
+        .expect("rebuilt message parses");
     message
         .attachments()
         .map(|p| {
@@ -154,25 +158,37 @@ fn a_docm_arrives_as_a_macro_free_docx_that_is_still_a_valid_package() {
     );
     let entries = zip_entries(body);
     let names: Vec<&str> = entries.iter().map(|(n, _)| n.as_str()).collect();
-    assert!(!names.iter().any(|n| n.to_ascii_lowercase().contains("vba")), "{names:?}");
+    assert!(
+        !names.iter().any(|n| n.to_ascii_lowercase().contains("vba")),
+        "{names:?}"
+    );
     let text = |name: &str| {
         let (_, data) = entries.iter().find(|(n, _)| n == name).unwrap();
         String::from_utf8(data.clone()).unwrap()
     };
     let types = text("[Content_Types].xml");
-    assert!(!types.contains("macroEnabled") && !types.contains("vba"), "{types}");
+    assert!(
+        !types.contains("macroEnabled") && !types.contains("vba"),
+        "{types}"
+    );
     assert!(types.contains(
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
     ));
     assert!(text("word/document.xml").contains("Quarterly figures"));
     // Every relationship target exists (OPC §9.3) and every part has a content type.
-    for (rels, src_dir) in [("_rels/.rels", ""), ("word/_rels/document.xml.rels", "word/")] {
+    for (rels, src_dir) in [
+        ("_rels/.rels", ""),
+        ("word/_rels/document.xml.rels", "word/"),
+    ] {
         let xml = text(rels);
         assert!(!xml.contains("vbaProject"));
         for target in xml.split("Target=\"").skip(1) {
             let target = target.split('"').next().unwrap();
             let full = format!("{src_dir}{target}");
-            assert!(names.contains(&full.as_str()), "{full} missing from {names:?}");
+            assert!(
+                names.contains(&full.as_str()),
+                "{full} missing from {names:?}"
+            );
         }
     }
     for name in &names {
@@ -185,7 +201,10 @@ fn a_docm_arrives_as_a_macro_free_docx_that_is_still_a_valid_package() {
     }
     // The note says what was removed, as the last part.
     let note = note_text(&out.message);
-    assert!(note.contains("mailward removed from this message:"), "{note}");
+    assert!(
+        note.contains("mailward removed from this message:"),
+        "{note}"
+    );
     assert!(note.contains("report.docm: VBA macros (the document is now report.docx)"));
     // The rest of the message is as it came: header and first part byte for byte.
     let first_part_end = memchr::memmem::find(&raw, b"Here it is.\r\n").unwrap() + 13;
@@ -256,8 +275,17 @@ fn a_pdf_with_open_action_javascript_arrives_without_it_and_still_parses() {
     let out = disarm(&raw).expect("the JavaScript is found");
     assert_eq!(out.findings.len(), 1, "{:?}", out.findings);
     let f = &out.findings[0];
-    assert_eq!((f.action, f.code.as_str()), (Action::Modify, "pdf_active_content"));
-    for word in ["JavaScript", "OpenAction", "embedded files", "XFA", "Launch"] {
+    assert_eq!(
+        (f.action, f.code.as_str()),
+        (Action::Modify, "pdf_active_content")
+    );
+    for word in [
+        "JavaScript",
+        "OpenAction",
+        "embedded files",
+        "XFA",
+        "Launch",
+    ] {
         assert!(f.detail.contains(word), "{word} not named in {}", f.detail);
     }
     let files = attachments(&out.message);
@@ -291,7 +319,11 @@ fn a_pdf_with_open_action_javascript_arrives_without_it_and_still_parses() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("disarmed.pdf");
     std::fs::write(&path, pdf).unwrap();
-    let check = Command::new("qpdf").arg("--check").arg(&path).output().unwrap();
+    let check = Command::new("qpdf")
+        .arg("--check")
+        .arg(&path)
+        .output()
+        .unwrap();
     // qpdf exits 0 when clean, 3 for warnings only (recovered); 2 is an error.
     assert_eq!(
         check.status.code(),
@@ -318,11 +350,24 @@ MIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n\
     assert_eq!(message.subject(), Some("offer"));
     let ct = message.content_type().unwrap();
     assert_eq!((ct.ctype(), ct.subtype()), ("multipart", Some("mixed")));
-    let html = message.body_html(0).expect("still an HTML body").into_owned();
-    for gone in ["script", "steal", "onload", "form", "password", "tracker.test"] {
+    let html = message
+        .body_html(0)
+        .expect("still an HTML body")
+        .into_owned();
+    for gone in [
+        "script",
+        "steal",
+        "onload",
+        "form",
+        "password",
+        "tracker.test",
+    ] {
         assert!(!html.contains(gone), "{gone} left in {html}");
     }
-    assert!(html.contains("<a href=\"https://example.org/terms\""), "{html}");
+    assert!(
+        html.contains("<a href=\"https://example.org/terms\""),
+        "{html}"
+    );
     assert!(html.contains("our terms"));
     assert!(note_text(&out.message).contains("part 1 (text/html): scripts, event handlers"));
 }
@@ -335,7 +380,10 @@ fn a_message_that_needs_nothing_is_left_byte_for_byte() {
         let mut zip = zip::ZipWriter::new(Cursor::new(&mut docx));
         let opts = SimpleFileOptions::default();
         for (name, data) in zip_entries(&docm()) {
-            if name.contains("vba") || name.contains("Content_Types") || name.contains("document.xml.rels") {
+            if name.contains("vba")
+                || name.contains("Content_Types")
+                || name.contains("document.xml.rels")
+            {
                 continue;
             }
             zip.start_file(name, opts).unwrap();
@@ -381,8 +429,15 @@ fn a_corrupt_docm_is_held_as_undisarmable() {
     let out = disarm(&raw).expect("the part needs a decision");
     assert_eq!(out.findings.len(), 1);
     let f = &out.findings[0];
-    assert_eq!((f.action, f.code.as_str()), (Action::Quarantine, "undisarmable"));
-    assert!(f.detail.starts_with("report.docm: could not be disarmed"), "{}", f.detail);
+    assert_eq!(
+        (f.action, f.code.as_str()),
+        (Action::Quarantine, "undisarmable")
+    );
+    assert!(
+        f.detail.starts_with("report.docm: could not be disarmed"),
+        "{}",
+        f.detail
+    );
     // Nothing to rebuild: the message is as it came (the gateway holds it).
     assert_eq!(out.message, raw);
 }

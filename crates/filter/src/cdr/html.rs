@@ -133,8 +133,7 @@ fn has_attribute(lower: &str, name: &str) -> bool {
     let bytes = lower.as_bytes();
     memchr::memmem::find_iter(bytes, name.as_bytes()).any(|at| {
         let before = at.checked_sub(1).and_then(|b| bytes.get(b));
-        if !before.is_some_and(|c| c.is_ascii_whitespace() || matches!(c, b'"' | b'\'' | b'/'))
-        {
+        if !before.is_some_and(|c| c.is_ascii_whitespace() || matches!(c, b'"' | b'\'' | b'/')) {
             return false;
         }
         let mut i = at + name.len();
@@ -180,8 +179,7 @@ fn escaped_markup(lower: &str) -> bool {
             b'>' => in_tag = false,
             b'&' if in_tag => {
                 let next = bytes.get(i + 1..i + 3).unwrap_or_default();
-                if next.first() == Some(&b'#') || next == b"co" || next == b"ta" || next == b"ne"
-                {
+                if next.first() == Some(&b'#') || next == b"co" || next == b"ta" || next == b"ne" {
                     return true;
                 }
             }
@@ -233,9 +231,7 @@ fn sanitise(html: &str) -> String {
 fn filter_attribute<'u>(element: &str, attribute: &str, value: &'u str) -> Option<Cow<'u, str>> {
     let lower = value.trim().to_ascii_lowercase();
     match attribute {
-        "src" => {
-            (element == "img" && is_inline_image(&lower)).then_some(Cow::Borrowed(value))
-        }
+        "src" => (element == "img" && is_inline_image(&lower)).then_some(Cow::Borrowed(value)),
         "style" => safe_style(value),
         // `data:` only as an inline image; never as a link target.
         _ if lower.starts_with("data:") => None,
@@ -274,7 +270,11 @@ mod tests {
     #[test]
     fn plain_formatting_is_not_active() {
         let html = r#"<html><head><meta http-equiv="Content-Type" content="text/html; charset=utf-8"></head><body><p style="color:red">Hello <a href="https://example.org/">there</a> <img src="cid:logo@x"> <b>bold</b></p></body></html>"#;
-        assert!(active_content(html).is_empty(), "{:?}", active_content(html));
+        assert!(
+            active_content(html).is_empty(),
+            "{:?}",
+            active_content(html)
+        );
     }
 
     #[test]
@@ -298,8 +298,16 @@ script:alert(1)">x</a></body>"#;
         let html = r#"<body onload="x()"><script>evil()</script><p style="color: red; background: url(https://t.test/a)">Read <a href="https://example.org/doc" onclick="y()">the report</a></p><img src="https://t.test/p.gif" alt="pixel"><img src="cid:logo@x"><a href="javascript:alert(1)">bad</a><iframe src="https://e.test/"></iframe><form><input name=p></form></body>"#;
         let out = sanitise(html);
         for gone in [
-            "script", "evil", "onload", "onclick", "url(", "t.test", "javascript", "iframe",
-            "form", "input",
+            "script",
+            "evil",
+            "onload",
+            "onclick",
+            "url(",
+            "t.test",
+            "javascript",
+            "iframe",
+            "form",
+            "input",
         ] {
             assert!(!out.contains(gone), "{gone} left in {out}");
         }

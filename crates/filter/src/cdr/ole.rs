@@ -40,10 +40,7 @@ pub(crate) fn disarm(part: &Part<'_>, settings: &DisarmSettings) -> Outcome {
         return Outcome::Clean;
     }
     if body.len() > settings.max_office_bytes {
-        return Outcome::Undisarmable(format!(
-            "larger than {} bytes",
-            settings.max_office_bytes
-        ));
+        return Outcome::Undisarmable(format!("larger than {} bytes", settings.max_office_bytes));
     }
     match rewrite(body, settings) {
         Ok(None) => Outcome::Clean,
@@ -131,7 +128,9 @@ fn rewrite(body: &[u8], settings: &DisarmSettings) -> Result<Option<Vec<u8>>, St
             stream.write_all(&data).map_err(write_err)?;
         }
         if *state_bits != 0 {
-            target.set_state_bits(path, *state_bits).map_err(write_err)?;
+            target
+                .set_state_bits(path, *state_bits)
+                .map_err(write_err)?;
         }
     }
     target.flush().map_err(write_err)?;

@@ -40,7 +40,10 @@ const REMOVED_CONTENT_TYPES: &[(&str, Kind)] = &[
     ("application/vnd.ms-office.vbaproject", Kind::Vba),
     ("application/vnd.ms-word.vbadata+xml", Kind::Vba),
     ("application/vnd.ms-office.vbaprojectsignature", Kind::Vba),
-    ("application/vnd.ms-word.keymapcustomizations+xml", Kind::Vba),
+    (
+        "application/vnd.ms-word.keymapcustomizations+xml",
+        Kind::Vba,
+    ),
     ("application/vnd.ms-office.activex+xml", Kind::ActiveX),
     ("application/vnd.ms-office.activex", Kind::ActiveX),
 ];
@@ -136,8 +139,8 @@ const RENAMES: &[(&str, &str, &str)] = &[
 ];
 
 const OOXML_EXTENSIONS: &[&str] = &[
-    "docx", "docm", "dotx", "dotm", "xlsx", "xlsm", "xltx", "xltm", "xlam", "pptx", "pptm",
-    "potx", "potm", "ppsx", "ppsm", "ppam", "sldm", "sldx",
+    "docx", "docm", "dotx", "dotm", "xlsx", "xlsm", "xltx", "xltm", "xlam", "pptx", "pptm", "potx",
+    "potm", "ppsx", "ppsm", "ppam", "sldm", "sldx",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -174,10 +177,7 @@ struct Relationship {
 pub(crate) fn disarm(part: &Part<'_>, settings: &DisarmSettings) -> Outcome {
     let body: &[u8] = &part.body;
     if body.len() > settings.max_office_bytes {
-        return Outcome::Undisarmable(format!(
-            "larger than {} bytes",
-            settings.max_office_bytes
-        ));
+        return Outcome::Undisarmable(format!("larger than {} bytes", settings.max_office_bytes));
     }
     match rewrite(body, settings) {
         Ok(None) => Outcome::Clean,
@@ -218,12 +218,12 @@ pub(crate) fn disarm(part: &Part<'_>, settings: &DisarmSettings) -> Outcome {
     }
 }
 
+/// A rewritten package and the kinds of active content it lost.
+type Package = (Vec<u8>, BTreeSet<Kind>);
+
 /// The package without its active parts and what kinds were removed, `None` when it has
 /// none, or why it cannot be read.
-fn rewrite(
-    body: &[u8],
-    settings: &DisarmSettings,
-) -> Result<Option<(Vec<u8>, BTreeSet<Kind>)>, String> {
+fn rewrite(body: &[u8], settings: &DisarmSettings) -> Result<Option<Package>, String> {
     let mut archive =
         ZipArchive::new(Cursor::new(body)).map_err(|e| format!("not a readable package: {e}"))?;
     if archive.len() > settings.max_office_entries {
@@ -259,10 +259,8 @@ fn rewrite(
     let mut kinds: BTreeSet<Kind> = BTreeSet::new();
     for (_, list) in rels.values() {
         for rel in list {
-            if let Some(kind) = removed_rel_kind(&rel.kind) {
-                if let Some(target) = &rel.target {
-                    removed.insert(target.clone(), kind);
-                }
+            if let (Some(kind), Some(target)) = (removed_rel_kind(&rel.kind), &rel.target) {
+                removed.insert(target.clone(), kind);
             }
         }
     }
@@ -359,8 +357,7 @@ fn rewrite(
     // Write the package back: removed entries left out, rewritten ones deflated, the others
     // copied as they are.
     let mut writer = ZipWriter::new(Cursor::new(Vec::with_capacity(body.len())));
-    let options =
-        SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    let options = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
     for (index, name) in names.iter().enumerate() {
         if removed.contains_key(&name.to_ascii_lowercase()) {
             continue;
@@ -426,7 +423,12 @@ fn relationships(xml: &str, rels_name: &str) -> Vec<Relationship> {
         .map(|el: Element<'_>| {
             let kind = el
                 .attr("Type")
-                .map(|t| t.rsplit('/').next().unwrap_or_default().to_ascii_lowercase())
+                .map(|t| {
+                    t.rsplit('/')
+                        .next()
+                        .unwrap_or_default()
+                        .to_ascii_lowercase()
+                })
                 .unwrap_or_default();
             let external = el
                 .attr("TargetMode")
@@ -559,7 +561,10 @@ fn fix_content_types(
     for el in xml_scan::elements(xml, "Default") {
         let ct = el.attr("ContentType").unwrap_or_default();
         if removed_content_kind(&ct).is_some() {
-            let ext = el.attr("Extension").unwrap_or_default().to_ascii_lowercase();
+            let ext = el
+                .attr("Extension")
+                .unwrap_or_default()
+                .to_ascii_lowercase();
             if remaining_exts.contains(&ext) {
                 retype.push((
                     el.range.clone(),
@@ -668,7 +673,9 @@ mod tests {
         let mut still_bin = BTreeSet::new();
         still_bin.insert("bin".to_owned());
         let out = fix_content_types(xml, &removed, &still_bin);
-        assert!(out.contains(r#"<Default Extension="bin" ContentType="application/octet-stream"/>"#));
+        assert!(
+            out.contains(r#"<Default Extension="bin" ContentType="application/octet-stream"/>"#)
+        );
     }
 
     #[test]

@@ -116,12 +116,12 @@ fn load(body: &[u8]) -> Result<Document, String> {
     }
 }
 
+/// A rewritten document and what it lost, for a person.
+type Cleaned = (Vec<u8>, BTreeSet<&'static str>);
+
 /// The document without its active content and what was removed, `None` when it has
 /// none.
-fn rewrite(
-    body: &[u8],
-    settings: &DisarmSettings,
-) -> Result<Option<(Vec<u8>, BTreeSet<&'static str>)>, String> {
+fn rewrite(body: &[u8], settings: &DisarmSettings) -> Result<Option<Cleaned>, String> {
     let mut doc = load(body)?;
     if doc.objects.len() > settings.max_pdf_objects {
         return Err(format!(
@@ -185,16 +185,16 @@ fn dict_of(obj: &Object) -> Option<&Dictionary> {
 /// attachment annotation or an embedded file stream.
 fn active_kind(dict: &Dictionary) -> Option<&'static str> {
     let name = |key: &[u8]| dict.get(key).ok().and_then(|o| o.as_name().ok());
-    if let Some(s) = name(b"S") {
-        if ACTIVE_ACTIONS.contains(&s) {
-            return Some(if s == b"JavaScript" {
-                "JavaScript"
-            } else if s == b"Launch" {
-                "Launch actions"
-            } else {
-                "active actions"
-            });
-        }
+    if let Some(s) = name(b"S")
+        && ACTIVE_ACTIONS.contains(&s)
+    {
+        return Some(if s == b"JavaScript" {
+            "JavaScript"
+        } else if s == b"Launch" {
+            "Launch actions"
+        } else {
+            "active actions"
+        });
     }
     if name(b"Subtype") == Some(b"FileAttachment".as_slice()) {
         return Some("file attachments");

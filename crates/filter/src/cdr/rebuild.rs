@@ -42,7 +42,9 @@ pub(crate) fn rebuild(
     let mut edits: Vec<(Range<usize>, Vec<u8>)> = Vec::new();
     for (part, rewritten) in rewrites {
         let range = part.raw.clone().ok_or("a disarmed part has no place")?;
-        let original = raw.get(range.clone()).ok_or("a part lies outside the message")?;
+        let original = raw
+            .get(range.clone())
+            .ok_or("a part lies outside the message")?;
         edits.push((range, part_bytes(original, part, rewritten, eol)));
     }
     edits.sort_by_key(|(r, _)| r.start);

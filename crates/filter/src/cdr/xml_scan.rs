@@ -208,7 +208,16 @@ mod tests {
 
     #[test]
     fn never_panics_on_broken_markup() {
-        for xml in ["<", "<a", "<a b='", "<a b=c>", "<!--", "<![CDATA[", "</", "<é x=\"é\">"] {
+        for xml in [
+            "<",
+            "<a",
+            "<a b='",
+            "<a b=c>",
+            "<!--",
+            "<![CDATA[",
+            "</",
+            "<é x=\"é\">",
+        ] {
             let _ = elements(xml, "a");
             let _ = attribute(xml, "b");
         }
