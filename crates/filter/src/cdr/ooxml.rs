@@ -614,28 +614,43 @@ fn replace_ignore_case(haystack: &str, from: &str, to: &str) -> String {
     out
 }
 
-/// `xml` without the `control` elements that point at the relationships `ids`, and
-/// without a `controls` list left empty (ECMA-376 Part 1 §17.3.3.4 `w:control`,
-/// §18.3.1.21 `controls`).
+/// Elements that refer to a removed relationship by its id, and the lists that must not
+/// be left empty (ECMA-376 Part 1 §17.3.3.4 `w:control`, §17.15.1.6 `w:attachedTemplate`,
+/// §18.3.1.21 `controls`, §18.3.1.60 `oleObjects`; VML `o:OLEObject`).
+const LINKING_ELEMENTS: &[(&str, Option<&str>)] = &[
+    ("control", Some("controls")),
+    ("oleObject", Some("oleObjects")),
+    ("OLEObject", None),
+    ("attachedTemplate", None),
+];
+
+/// `xml` without the elements that point at the relationships `ids`, and without a list
+/// those leave empty.
 fn drop_controls(xml: &str, ids: &[String]) -> String {
-    let cut: Vec<_> = xml_scan::elements(xml, "control")
-        .into_iter()
-        .filter(|el| el.attr("r:id").is_some_and(|id| ids.contains(&id)))
-        .map(|el| el.range)
-        .collect();
-    if cut.is_empty() {
-        return xml.to_owned();
+    let mut current = xml.to_owned();
+    for (element, list) in LINKING_ELEMENTS {
+        let cut: Vec<_> = xml_scan::elements(&current, element)
+            .into_iter()
+            .filter(|el| el.attr("r:id").is_some_and(|id| ids.contains(&id)))
+            .map(|el| el.range)
+            .collect();
+        if cut.is_empty() {
+            continue;
+        }
+        current = xml_scan::cut(&current, &cut);
+        if let Some(list) = list {
+            let empty: Vec<_> = xml_scan::elements(&current, list)
+                .into_iter()
+                .filter(|el| {
+                    let inner = current.get(el.range.clone()).unwrap_or_default();
+                    xml_scan::elements(inner, element).is_empty()
+                })
+                .map(|el| el.range)
+                .collect();
+            current = xml_scan::cut(&current, &empty);
+        }
     }
-    let edited = xml_scan::cut(xml, &cut);
-    let empty: Vec<_> = xml_scan::elements(&edited, "controls")
-        .into_iter()
-        .filter(|el| {
-            let inner = edited.get(el.range.clone()).unwrap_or_default();
-            xml_scan::elements(inner, "control").is_empty()
-        })
-        .map(|el| el.range)
-        .collect();
-    xml_scan::cut(&edited, &empty)
+    current
 }
 
 #[cfg(test)]
