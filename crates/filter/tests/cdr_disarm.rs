@@ -654,3 +654,97 @@ fn a_macro_document_inside_an_encoded_forwarded_message_is_held() {
     assert_eq!(out.findings[0].action, Action::Quarantine);
     assert_eq!(out.findings[0].code, "undisarmable");
 }
+
+fn have(program: &str) -> bool {
+    let found = Command::new(program).arg("--version").output().is_ok();
+    if !found {
+        eprintln!("skipping: {program} not installed");
+    }
+    found
+}
+
+/// Every object of a PDF as qpdf writes it uncompressed (`--qdf`, object streams undone).
+fn qpdf_plain(pdf: &[u8]) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let (input, output) = (dir.path().join("in.pdf"), dir.path().join("out.pdf"));
+    std::fs::write(&input, pdf).unwrap();
+    let status = Command::new("qpdf")
+        .args(["--qdf", "--object-streams=disable"])
+        .arg(&input)
+        .arg(&output)
+        .status()
+        .unwrap();
+    assert!(matches!(status.code(), Some(0 | 3)), "qpdf --qdf: {status}");
+    std::fs::read(&output).unwrap()
+}
+
+#[test]
+fn javascript_hidden_in_compressed_object_streams_is_removed_too() {
+    if !have("qpdf") {
+        return;
+    }
+    // qpdf packs the objects into compressed object streams (ISO 32000-1 §7.5.7), as most
+    // PDF writers do: the action dictionaries are not visible in the raw bytes.
+    let dir = tempfile::tempdir().unwrap();
+    let (plain, packed) = (dir.path().join("plain.pdf"), dir.path().join("packed.pdf"));
+    std::fs::write(&plain, pdf_with_javascript()).unwrap();
+    let status = Command::new("qpdf")
+        .args(["--object-streams=generate", "--compress-streams=y"])
+        .arg(&plain)
+        .arg(&packed)
+        .status()
+        .unwrap();
+    assert!(matches!(status.code(), Some(0 | 3)));
+    let packed = std::fs::read(&packed).unwrap();
+    assert!(memchr::memmem::find(&packed, b"/ObjStm").is_some());
+    assert!(memchr::memmem::find(&packed, b"JavaScript").is_none());
+
+    let raw = with_attachment("packed.pdf", "application/pdf", &packed);
+    let out = disarm(&raw).expect("the JavaScript is found in the object streams");
+    assert_eq!(out.findings[0].code, "pdf_active_content");
+    let (_, _, pdf) = attachments(&out.message).remove(0);
+    let expanded = qpdf_plain(&pdf);
+    for gone in [
+        &b"JavaScript"[..],
+        b"/JS",
+        b"OpenAction",
+        b"/Launch",
+        b"MZ payload",
+    ] {
+        assert!(
+            memchr::memmem::find(&expanded, gone).is_none(),
+            "{} left",
+            String::from_utf8_lossy(gone)
+        );
+    }
+    assert!(memchr::memmem::find(&expanded, b"/Type /Page").is_some());
+}
+
+/// Real files of Debian's clamav-testfiles: a PDF with an embedded program and a broken
+/// cross-reference table lopdf cannot read (held), and OLE documents (no panic, no change
+/// when they carry no VBA project).
+#[test]
+fn clamav_test_files_are_held_or_left_never_mangled() {
+    let dir = std::path::Path::new("/usr/share/clamav-testfiles");
+    if !dir.is_dir() {
+        eprintln!("skipping: clamav-testfiles not installed");
+        return;
+    }
+    let pdf = std::fs::read(dir.join("clam.pdf")).unwrap();
+    let out = disarm(&with_attachment("clam.pdf", "application/pdf", &pdf)).expect("held");
+    assert_eq!(
+        (out.findings[0].action, out.findings[0].code.as_str()),
+        (Action::Quarantine, "undisarmable")
+    );
+    for (name, ctype) in [
+        ("clam.ole.doc", "application/msword"),
+        ("clam.ppt", "application/vnd.ms-powerpoint"),
+        ("clam.exe.html", "text/html"),
+    ] {
+        let data = std::fs::read(dir.join(name)).unwrap();
+        let raw = with_attachment(name, ctype, &data);
+        if let Some(out) = disarm(&raw) {
+            assert!(MessageParser::default().parse(&out.message).is_some());
+        }
+    }
+}
