@@ -174,6 +174,11 @@ fn disarm_part(part: &Part<'_>, settings: &DisarmSettings) -> Outcome {
     if settings.html && html::is_html_part(ctype, &ext) {
         return html::disarm(part, settings);
     }
+    // An attached message is looked at through its own parts; a text body is only ever
+    // HTML or not active: content is sniffed in files only.
+    if ctype.starts_with("message/") || (part.is_text() && !part.is_attachment) {
+        return Outcome::Clean;
+    }
     if settings.pdf && (ext == "pdf" || ctype == "application/pdf" || pdf::looks_like_pdf(body)) {
         return pdf::disarm(part, settings);
     }

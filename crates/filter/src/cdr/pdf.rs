@@ -328,6 +328,34 @@ mod tests {
     }
 
     #[test]
+    fn regress_unreadable_pdf_with_javascript_is_held_not_passed() {
+        // A cross-reference table at the wrong offset: lopdf gives up where a reader
+        // reconstructs the table and runs the script.
+        let broken = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog /OpenAction 2 0 R >>\nendobj\n\
+2 0 obj\n<< /S /JavaScript /JS (app.alert(1)) >>\nendobj\nxref\n0 3\ntrailer\n<< /Root 1 0 R >>\n\
+startxref\n9999\n%%EOF\n";
+        let part = |body: &'static [u8]| crate::mime::Part {
+            index: 0,
+            section: "2".to_owned(),
+            content_type: "application/pdf".to_owned(),
+            filename: Some("a.pdf".to_owned()),
+            is_attachment: true,
+            body: std::borrow::Cow::Borrowed(body),
+            depth: 0,
+            raw: None,
+            raw_body: None,
+            encoding: "base64".to_owned(),
+        };
+        let settings = DisarmSettings::default();
+        assert!(matches!(
+            disarm(&part(broken), &settings),
+            Outcome::Undisarmable(_)
+        ));
+        let harmless = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\nstartxref\n9999\n%%EOF\n";
+        assert_eq!(disarm(&part(harmless), &settings), Outcome::Clean);
+    }
+
+    #[test]
     fn escaped_names_count_as_risky() {
         assert!(may_be_active(b"%PDF-1.4 << /J#53 (x) >>"));
         assert!(!may_be_active(b"%PDF-1.4 << /Type /Page >>"));
