@@ -748,3 +748,55 @@ fn clamav_test_files_are_held_or_left_never_mangled() {
         }
     }
 }
+
+/// Through the gateway's pipeline (the block list and spam score off, so only the disarm
+/// decides): a document with macros is delivered modified with `X-Mailward-Disarmed`, a
+/// clean message is queued as it came.
+#[tokio::test]
+async fn the_gateway_delivers_the_disarmed_message_and_says_so() {
+    use mailward_filter::quarantine::Quarantine;
+    use mailward_filter::{Context, Gateway, GatewaySettings};
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = GatewaySettings::default();
+    settings.attachments.enabled = false;
+    settings.spam.enabled = false;
+    let gateway = Gateway::new(settings, None, Quarantine::open(dir.path()).unwrap());
+    let rcpts = vec!["b@example.net".to_owned()];
+    let ctx = Context {
+        queue_id: "Q1",
+        client_ip: "192.0.2.1".parse().unwrap(),
+        helo: "mx.example.org",
+        mail_from: "a@example.org",
+        rcpts: &rcpts,
+        auth_user: None,
+        auth: None,
+    };
+    let scope = mailward_event::Scope::message("Q1");
+
+    let raw = with_attachment("report.docm", DOCM_TYPE, &docm());
+    let inspection = gateway.inspect(&ctx, &raw, &scope).await;
+    assert_eq!(inspection.verdict.action, Action::Modify);
+    let fields = inspection.fields.replace("\r\n\t", " ");
+    assert!(
+        fields.contains(
+            "X-Mailward-Disarmed: report.docm: VBA macros (the document is now report.docx)"
+        ),
+        "{fields}"
+    );
+    let delivered = inspection.message.expect("the disarmed message is queued");
+    let files = attachments(&delivered);
+    assert!(
+        files
+            .iter()
+            .any(|(n, _, _)| n.as_deref() == Some("report.docx"))
+    );
+
+    let clean = b"From: a@example.org\r\nTo: b@example.net\r\nSubject: hi\r\n\
+Content-Type: text/html\r\n\r\n<p>Hello <a href=\"https://example.org/\">there</a></p>\r\n";
+    let inspection = gateway.inspect(&ctx, clean, &scope).await;
+    assert_eq!(inspection.verdict.action, Action::Accept);
+    assert!(
+        inspection.message.is_none(),
+        "a clean message is queued as it came"
+    );
+}
