@@ -47,10 +47,14 @@ pub(crate) fn active_content(html: &str) -> Vec<&'static str> {
     let lower = html.to_ascii_lowercase();
     // Browsers ignore tabs and newlines inside URL schemes (WHATWG URL §4.4: they are
     // removed before parsing), so `java\nscript:` is looked for without them.
-    let squeezed: String = lower
-        .chars()
-        .filter(|c| !c.is_ascii_whitespace() && !c.is_ascii_control())
-        .collect();
+    let squeezed: String = if lower.contains("script") || lower.contains("data") {
+        lower
+            .chars()
+            .filter(|c| !c.is_ascii_whitespace() && !c.is_ascii_control())
+            .collect()
+    } else {
+        String::new()
+    };
     let has = |needles: &[&str]| needles.iter().any(|n| lower.contains(n));
     let mut found = Vec::new();
     if has(&["<script", "<noscript", "<template"]) {
@@ -88,6 +92,10 @@ pub(crate) fn active_content(html: &str) -> Vec<&'static str> {
         "-moz-binding",
         "srcset",
         "background-image",
+        "image-set",
+        "image(",
+        "cross-fade",
+        "element(",
         "<audio",
         "<video",
         "<source",
@@ -98,7 +106,9 @@ pub(crate) fn active_content(html: &str) -> Vec<&'static str> {
     {
         found.push("remote resources");
     }
-    if escaped_markup(&lower) && found.is_empty() {
+    // CSS escapes (CSS Syntax §4.3.7: `\75 rl(` is `url(`) can hide a fetch from the look.
+    let css_escapes = lower.contains("style") && lower.contains('\\');
+    if (escaped_markup(&lower) || css_escapes) && found.is_empty() {
         found.push("obfuscated markup");
     }
     found
@@ -315,6 +325,16 @@ script:alert(1)">x</a></body>"#;
         assert!(out.contains("the report"));
         assert!(out.contains(r#"style="color: red""#), "{out}");
         assert!(out.contains(r#"src="cid:logo@x""#), "{out}");
+    }
+
+    #[test]
+    fn css_escapes_are_looked_at() {
+        let html = r"<style>p { background: \75rl(https://t.test/a) }</style><p>x</p>";
+        assert_eq!(active_content(html), vec!["obfuscated markup"]);
+        assert!(!sanitise(html).contains("t.test"));
+        let set = r#"<p style="border-image: image-set('https://t.test/a' 1x)">x</p>"#;
+        assert_eq!(active_content(set), vec!["remote resources"]);
+        assert!(!sanitise(set).contains("t.test"));
     }
 
     #[test]
