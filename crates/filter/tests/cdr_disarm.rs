@@ -199,6 +199,18 @@ fn a_docm_arrives_as_a_macro_free_docx_that_is_still_a_valid_package() {
             "{name} has no content type"
         );
     }
+    // A real ZIP reader tests every entry (CRCs, sizes) of the rewritten package.
+    if have("7z") {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("report.docx");
+        std::fs::write(&path, body).unwrap();
+        let test = Command::new("7z").arg("t").arg(&path).output().unwrap();
+        assert!(
+            test.status.success(),
+            "7z t: {}",
+            String::from_utf8_lossy(&test.stdout)
+        );
+    }
     // The note says what was removed, as the last part.
     let note = note_text(&out.message);
     assert!(
@@ -718,6 +730,14 @@ fn javascript_hidden_in_compressed_object_streams_is_removed_too() {
         );
     }
     assert!(memchr::memmem::find(&expanded, b"/Type /Page").is_some());
+    let path = dir.path().join("disarmed.pdf");
+    std::fs::write(&path, &pdf).unwrap();
+    let check = Command::new("qpdf")
+        .arg("--check")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(check.status.code(), Some(0), "qpdf --check");
 }
 
 /// Real files of Debian's clamav-testfiles: a PDF with an embedded program and a broken
