@@ -245,7 +245,16 @@ fn pdf_with_javascript() -> Vec<u8> {
         "Type" => "Page",
         "Parent" => pages_id,
         "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
-        "Annots" => vec![annot.into()],
+        "Annots" => vec![
+            annot.into(),
+            // A file attachment annotation written in place (ISO 32000-1 §12.5.6.15).
+            Object::Dictionary(dictionary! {
+                "Type" => "Annot",
+                "Subtype" => "FileAttachment",
+                "Rect" => vec![0.into(), 0.into(), 5.into(), 5.into()],
+                "FS" => Object::string_literal("dropper.exe"),
+            }),
+        ],
         "AA" => dictionary! { "O" => js },
     });
     doc.objects.insert(
@@ -297,6 +306,7 @@ fn a_pdf_with_open_action_javascript_arrives_without_it_and_still_parses() {
         "embedded files",
         "XFA",
         "Launch",
+        "file attachments",
     ] {
         assert!(f.detail.contains(word), "{word} not named in {}", f.detail);
     }
@@ -314,6 +324,8 @@ fn a_pdf_with_open_action_javascript_arrives_without_it_and_still_parses() {
         b"MZ payload",
         b"/XFA",
         b"evil.test",
+        b"FileAttachment",
+        b"dropper.exe",
     ] {
         assert!(
             memchr::memmem::find(pdf, gone).is_none(),
