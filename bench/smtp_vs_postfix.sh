@@ -21,6 +21,12 @@
 # authoritative for .test (TTL 300 s, an SOA with every NXDOMAIN), as real zones are, so the
 # resolver caches answers and non-answers as it would in production; a plain `--local`
 # dnsmasq answers with TTL 0 and no SOA, and every message would ask again.
+# Between the two servers, and between runs, the bench waits SETTLE seconds (default 65)
+# after a sync: ext4 without a journal (this machine's root filesystem) will not reuse an
+# inode freed in the last 60 s when it allocates one, and scans past every such inode on each
+# file it creates. Measured right after the other server's 20,000 deletions (Postfix removes
+# its queue files, the bench removes each run's Maildirs), a server spends about a third of its
+# CPU in that scan (perf: `recently_deleted`). SETTLE=0 restores the old back-to-back runs.
 # Needs: Debian postfix (smtp-source), ../shared/peers/postfix_maildir.sh, a release build
 # (MAILWARD_BIN, default ${CARGO_TARGET_DIR:-target}/release/mailward; built if missing).
 set -euo pipefail
@@ -36,6 +42,8 @@ if [[ ! -x $bin ]]; then (cd "$repo" && cargo build --release -p mailward); fi
 case $(realpath -m "$work") in /|/tmp|/etc*|/usr*|/var|/root|/home) echo "refusing WORK=$work" >&2; exit 2;; esac
 rm -rf "$work"; mkdir -p "$work"
 now() { date +%s.%N; }
+settle=${SETTLE:-65}
+settle() { sync; sleep "$settle"; }
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 src=(smtp-source -s "$sessions" -m "$n" -l "$size" -f sender@remote.test -t user1@example.test)
 count_new() { find "$1" -maxdepth 1 -type f 2>/dev/null | wc -l; }
@@ -72,7 +80,7 @@ mw=; cleanup() {
 }
 trap cleanup EXIT
 
-echo "# $(date -u +%FT%TZ) nproc=$(nproc) postfix=$(postconf -h mail_version 2>/dev/null) runs=$runs verify=$verify"
+echo "# $(date -u +%FT%TZ) nproc=$(nproc) postfix=$(postconf -h mail_version 2>/dev/null) runs=$runs verify=$verify settle=${settle}s"
 echo "# cmd: ${src[*]} 127.0.0.1:PORT"
 printf "run\tload1\tmw_accept\tmw_deliver\tpf_accept\tpf_deliver\tmw_rss_idle_kb\tmw_rss_peak_kb\tmw_cpu_s\n"
 : > "$work/runs.tsv"
@@ -100,7 +108,7 @@ TOML
     "$bin" account add user1@example.test --password-stdin --config "$d/mailward.toml" <<< "bench-pass" >/dev/null
     "$bin" serve --config "$d/mailward.toml" 2>/dev/null & mw=$!
     for _ in $(seq 100); do grep -q '"listening"' "$d/mailward.log" 2>/dev/null && break; sleep 0.1; done
-    sync; sleep 2
+    settle
     load=$(load1)
     idle=$(rss_kb "$mw"); c0=$(cpu_ticks "$mw")
     ( while kill -0 "$mw" 2>/dev/null; do rss_kb "$mw"; sleep 0.2; done ) > "$d/rss.txt" & sampler=$!
@@ -126,8 +134,9 @@ TOML
 
     # --- Postfix ------------------------------------------------------------------------
     "$peers/postfix_maildir.sh" stop "$pf_port" >/dev/null 2>&1 || true
+    settle
     "$peers/postfix_maildir.sh" start "$pf_port" "$d/pf-maildirs" >/dev/null
-    sync; sleep 2
+    sleep 2
     t0=$(now); "${src[@]}" "127.0.0.1:$pf_port"; t1=$(now)
     wait_files "$d/pf-maildirs/example.test/user1/new" "$n"; t2=$(now)
     "$peers/postfix_maildir.sh" stop "$pf_port" >/dev/null

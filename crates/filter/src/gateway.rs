@@ -66,6 +66,8 @@ pub struct Inspection {
     /// The message to queue when it is not the one inspected: forged `X-Mailward-*` fields
     /// removed, parts disarmed. `None`: queue it as it came.
     pub message: Option<Vec<u8>>,
+    /// The message's Subject (for the quarantine list).
+    pub subject: Option<String>,
     pub elapsed: Duration,
 }
 
@@ -227,6 +229,9 @@ impl Gateway {
         }
 
         let verdict = Verdict::of(&findings, score, spam_action);
+        let subject = parsed.as_ref().and_then(|m| m.subject()).map(str::to_owned);
+        drop(walk);
+        drop(parsed);
         let mut head = String::new();
         headers::push_field(
             &mut head,
@@ -251,6 +256,7 @@ impl Gateway {
             findings,
             fields: head,
             message,
+            subject,
             elapsed,
         }
     }

@@ -43,6 +43,9 @@ enum Command {
     Alias(cmd::alias::AliasArgs),
     /// Inspect and manage the mail queue.
     Queue(cmd::queue::QueueArgs),
+    /// What the security gateway held, and the originals of disarmed messages: list, show,
+    /// release (deliver to the recipients), delete.
+    Quarantine(cmd::quarantine::QuarantineArgs),
     /// DKIM signing keys for outbound mail.
     Dkim(cmd::dkim::DkimArgs),
     /// DMARC aggregate and SMTP TLS reports: `read` shows the ones other servers sent,
@@ -72,6 +75,7 @@ fn main() -> ExitCode {
         Command::Account(args) => cmd::account::run(cli.config, args),
         Command::Alias(args) => cmd::alias::run(cli.config, args),
         Command::Queue(args) => cmd::queue::run(cli.config, args),
+        Command::Quarantine(args) => cmd::quarantine::run(cli.config, args),
         Command::Dkim(args) => cmd::dkim::run(cli.config, args),
         Command::Dmarc(args) => cmd::dmarc::run(cli.config, args),
         Command::Dns(args) => cmd::dns::run(cli.config, args),

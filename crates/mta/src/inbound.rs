@@ -151,6 +151,21 @@ fn event(a: &Assessment) -> MailAuth<'static> {
     }
 }
 
+/// The results as the security gateway's spam score reads them.
+pub fn auth_verdicts(a: &Assessment) -> mailward_filter::context::AuthVerdicts {
+    mailward_filter::context::AuthVerdicts {
+        spf: a.spf.verdict.status.as_str().to_owned(),
+        dkim: a
+            .dkim
+            .iter()
+            .map(|d| d.verdict.status.to_string())
+            .collect(),
+        dmarc: a.dmarc.verdict.status.as_str().to_owned(),
+        arc: a.arc.verdict.status.as_str().to_owned(),
+        from_domain: a.dmarc.from_domain.clone(),
+    }
+}
+
 /// `domain` fit for a reply line: a host name, or a neutral phrase when it is not one.
 pub fn reply_domain(domain: &str) -> &str {
     let plain = !domain.is_empty()

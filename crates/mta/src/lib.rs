@@ -15,6 +15,7 @@ pub mod policy;
 pub mod probe;
 pub mod received;
 pub mod reply;
+pub mod screen;
 pub mod server;
 pub mod session;
 pub mod spool_file;

@@ -7,10 +7,13 @@ use crate::limits::{Limiter, Refused};
 use crate::policy::{self, Directory, RcptLookup};
 use crate::received::{self, ReceivedInfo};
 use crate::reply::Reply;
+use crate::screen::{self, Arrival, Screened};
 use crate::session::{Action, EnqueueOutcome, Session, SessionConfig, Submission};
 use crate::spool_file::SpoolFile;
 use mailward_auth::inbound::Decision;
 use mailward_event::{Event, Protocol, Queued};
+use mailward_filter::Gateway;
+use mailward_filter::context::AuthVerdicts;
 use mailward_net::auth_ledger::Denied;
 use mailward_net::connection::{self, Ended, Gate, Refusal};
 use mailward_store::queue::{Envelope, NoticeSender, QueueRcpt, QueuedNotice, RcptState};
@@ -45,6 +48,8 @@ pub struct ServerConfig {
     pub tls: Option<Arc<rustls::ServerConfig>>,
     /// SPF/DKIM/ARC/DMARC on port 25 mail (`[verify]`); `None`: not checked.
     pub inbound: Option<Arc<InboundChecks>>,
+    /// The security gateway (`[filter]`), run on every message; `None`: off.
+    pub filter: Option<Arc<Gateway>>,
 }
 
 /// The policy's directory over the store's ([`DirectoryStore`]; SQLite by default).
@@ -102,21 +107,25 @@ enum Exit {
 enum Verified<'m> {
     /// Not inbound mail, or checks are off.
     Unchecked,
-    /// The fields to add, the message without forged results, the Junk reason if any.
+    /// The fields to add, the message without forged results, the Junk reason if any, the
+    /// results for the gateway.
     Checked {
         fields: String,
         message: Cow<'m, [u8]>,
         junk: Option<String>,
+        auth: AuthVerdicts,
     },
     Refused(EnqueueOutcome),
 }
 
-/// A spooled message after the inbound checks.
+/// A spooled message after the inbound checks and the gateway.
 enum Spooled {
     Ready {
         temp: SpoolTemp,
         junk: Option<String>,
     },
+    /// Kept in quarantine (the spool file is dropped).
+    Held,
     Refused(EnqueueOutcome),
 }
 
@@ -473,25 +482,48 @@ impl<B: QueueStore + DirectoryStore> Server<B> {
                 let queue_id = ids::queue_id();
                 let now_ms = ids::unix_now_ms();
                 let header = self.received(&sub, &queue_id, now_ms.div_euclid(1000));
-                let (fields, body, junk) = match self
-                    .authenticate_message(&sub, &queue_id, &body)
-                    .await
-                {
-                    Verified::Refused(outcome) => return outcome,
-                    Verified::Checked {
-                        fields,
-                        message,
-                        junk,
-                    } => (fields, message, junk),
-                    Verified::Unchecked => (String::new(), Cow::Borrowed(body.as_slice()), None),
+                let (fields, body, junk, auth) =
+                    match self.authenticate_message(&sub, &queue_id, &body).await {
+                        Verified::Refused(outcome) => return outcome,
+                        Verified::Checked {
+                            fields,
+                            message,
+                            junk,
+                            auth,
+                        } => (fields, message, junk, Some(auth)),
+                        Verified::Unchecked => {
+                            (String::new(), Cow::Borrowed(body.as_slice()), None, None)
+                        }
+                    };
+                let arrival = Arrival {
+                    queue_id: &queue_id,
+                    arrived: now_ms.div_euclid(1000),
+                    received: header.as_bytes(),
+                    auth_fields: &fields,
+                    message: &body,
+                    auth,
                 };
-                let mut data = Vec::with_capacity(header.len() + fields.len() + body.len());
+                let (filter_fields, rebuilt, filter_junk) =
+                    match self.screen_message(&sub, arrival).await {
+                        Screened::Refused(outcome) => return outcome,
+                        Screened::Held => return EnqueueOutcome::Queued { queue_id },
+                        Screened::Queue {
+                            fields,
+                            message,
+                            junk,
+                        } => (fields, message, junk),
+                    };
+                let body: &[u8] = rebuilt.as_deref().unwrap_or(&body);
+                let mut data = Vec::with_capacity(
+                    header.len() + fields.len() + filter_fields.len() + body.len(),
+                );
                 data.extend_from_slice(header.as_bytes());
                 data.extend_from_slice(fields.as_bytes());
-                data.extend_from_slice(&body);
+                data.extend_from_slice(filter_fields.as_bytes());
+                data.extend_from_slice(body);
                 let mut envelope =
                     self.envelope(&sub, &queue_id, now_ms, data.len() as u64, &message_id);
-                envelope.junk = junk;
+                envelope.junk = junk.or(filter_junk);
                 self.store
                     .enqueue(envelope.clone(), Arc::new(data))
                     .await
@@ -502,12 +534,16 @@ impl<B: QueueStore + DirectoryStore> Server<B> {
             (Body::Spooled { tail, .. }, Some(file)) => {
                 let (queue_id, now_ms) = (file.queue_id.clone(), file.arrival_ms);
                 let finished = match file.finish(tail).await {
-                    Ok(temp) => self.authenticate_spooled(&sub, &queue_id, temp).await,
+                    Ok(temp) => {
+                        self.authenticate_spooled(&sub, &queue_id, now_ms.div_euclid(1000), temp)
+                            .await
+                    }
                     Err(e) => Err(e.to_string()),
                 };
                 match finished {
                     Err(e) => Err(e),
                     Ok(Spooled::Refused(outcome)) => return outcome,
+                    Ok(Spooled::Held) => return EnqueueOutcome::Queued { queue_id },
                     Ok(Spooled::Ready { temp, junk }) => {
                         let mut envelope =
                             self.envelope(&sub, &queue_id, now_ms, temp.len(), &message_id);
@@ -581,6 +617,7 @@ impl<B: QueueStore + DirectoryStore> Server<B> {
             Decision::Deliver => None,
         };
         Verified::Checked {
+            auth: inbound::auth_verdicts(&checked.assessment),
             fields: checked.fields,
             message: checked.message,
             junk,
@@ -589,14 +626,17 @@ impl<B: QueueStore + DirectoryStore> Server<B> {
 
     /// The spooled message in `temp` (our `Received:`, then the message as received),
     /// checked like one in memory: it is read back whole (the checks need all of it), and
-    /// when fields are to be added the file is written again with them below `Received:`.
+    /// when fields are to be added or the message changes, the file is written again with
+    /// them below `Received:`.
     async fn authenticate_spooled(
         &self,
         sub: &Submission,
         queue_id: &str,
+        arrived: i64,
         temp: SpoolTemp,
     ) -> Result<Spooled, String> {
-        if self.cfg.inbound.is_none() || !InboundChecks::applies(sub) {
+        let verify = self.cfg.inbound.is_some() && InboundChecks::applies(sub);
+        if !verify && self.cfg.filter.is_none() {
             return Ok(Spooled::Ready { temp, junk: None });
         }
         let (temp, content) = tokio::task::spawn_blocking(move || {
@@ -607,33 +647,84 @@ impl<B: QueueStore + DirectoryStore> Server<B> {
         .map_err(|e| e.to_string())?;
         let content = content.map_err(|e| e.to_string())?;
         let received_len = received::field_len(&content);
-        let message = content.get(received_len..).unwrap_or_default();
-        match self.authenticate_message(sub, queue_id, message).await {
-            Verified::Unchecked => Ok(Spooled::Ready { temp, junk: None }),
-            Verified::Refused(outcome) => Ok(Spooled::Refused(outcome)),
-            Verified::Checked {
+        let (received, message) = content.split_at(received_len.min(content.len()));
+        let (fields, message, junk, auth) =
+            match self.authenticate_message(sub, queue_id, message).await {
+                Verified::Unchecked => (String::new(), Cow::Borrowed(message), None, None),
+                Verified::Refused(outcome) => return Ok(Spooled::Refused(outcome)),
+                Verified::Checked {
+                    fields,
+                    message,
+                    junk,
+                    auth,
+                } => (fields, message, junk, Some(auth)),
+            };
+        let arrival = Arrival {
+            queue_id,
+            arrived,
+            received,
+            auth_fields: &fields,
+            message: &message,
+            auth,
+        };
+        let (filter_fields, rebuilt, filter_junk) = match self.screen_message(sub, arrival).await {
+            Screened::Refused(outcome) => return Ok(Spooled::Refused(outcome)),
+            Screened::Held => return Ok(Spooled::Held),
+            Screened::Queue {
                 fields,
                 message,
                 junk,
-            } => {
-                // The message is copied only when forged results were taken out of it.
-                let stripped = match message {
-                    Cow::Owned(stripped) => Some(stripped),
-                    Cow::Borrowed(_) => None,
-                };
-                let temp = tokio::task::spawn_blocking(move || {
-                    let mut temp = temp;
-                    let (received, rest) = content.split_at(received_len.min(content.len()));
-                    let message = stripped.as_deref().unwrap_or(rest);
-                    temp.rewrite(&[received, fields.as_bytes(), message])
-                        .map(|()| temp)
-                })
-                .await
-                .map_err(|e| e.to_string())?
-                .map_err(|e| e.to_string())?;
-                Ok(Spooled::Ready { temp, junk })
-            }
+            } => (fields, message, junk),
+        };
+        let junk = junk.or(filter_junk);
+        let unchanged = fields.is_empty()
+            && filter_fields.is_empty()
+            && rebuilt.is_none()
+            && matches!(message, Cow::Borrowed(_));
+        if unchanged {
+            return Ok(Spooled::Ready { temp, junk });
         }
+        // The message is copied only when the checks changed it (forged results taken
+        // out, parts disarmed).
+        let changed: Option<Vec<u8>> = match (rebuilt, message) {
+            (Some(m), _) => Some(m),
+            (None, Cow::Owned(m)) => Some(m),
+            (None, Cow::Borrowed(_)) => None,
+        };
+        let temp = tokio::task::spawn_blocking(move || {
+            let mut temp = temp;
+            let (received, rest) = content.split_at(received_len.min(content.len()));
+            let message = changed.as_deref().unwrap_or(rest);
+            temp.rewrite(&[
+                received,
+                fields.as_bytes(),
+                filter_fields.as_bytes(),
+                message,
+            ])
+            .map(|()| temp)
+        })
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+        Ok(Spooled::Ready { temp, junk })
+    }
+
+    /// Runs the security gateway on `arrival` when it is on.
+    async fn screen_message(&self, sub: &Submission, arrival: Arrival<'_>) -> Screened {
+        let Some(gateway) = self.cfg.filter.as_ref() else {
+            return Screened::Queue {
+                fields: String::new(),
+                message: None,
+                junk: None,
+            };
+        };
+        let scope = mailward_event::Scope {
+            protocol: Some(Protocol::Smtp),
+            session: Some(sub.session.as_str().into()),
+            remote_ip: Some(sub.remote_ip.to_canonical()),
+            queue_id: Some(arrival.queue_id.into()),
+        };
+        screen::screen(gateway, sub, arrival, &scope).await
     }
 
     /// The queue record of `sub` as queued under `queue_id` at `now_ms` (`size` octets with

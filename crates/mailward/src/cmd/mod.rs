@@ -8,6 +8,7 @@ pub mod dmarc_report;
 pub mod dns;
 pub mod logs;
 pub mod probe;
+pub mod quarantine;
 pub mod queue;
 pub mod serve;
 pub mod trace;

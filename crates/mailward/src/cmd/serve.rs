@@ -156,6 +156,19 @@ async fn serve(loaded: Loaded) -> anyhow::Result<()> {
     } else {
         None
     };
+    let filter = if cfg.filter.enabled {
+        let settings = cfg.filter.settings().map_err(anyhow::Error::msg)?;
+        let dir = loaded.data_dir().join("quarantine");
+        let quarantine = mailward_filter::quarantine::Quarantine::open(&dir)
+            .with_context(|| format!("{}: cannot open the quarantine", dir.display()))?;
+        Some(Arc::new(mailward_filter::Gateway::new(
+            settings,
+            Some(resolver.clone()),
+            quarantine,
+        )))
+    } else {
+        None
+    };
     let server_cfg = ServerConfig {
         session: SessionConfig {
             hostname: cfg.server.hostname.clone(),
@@ -180,6 +193,7 @@ async fn serve(loaded: Loaded) -> anyhow::Result<()> {
         tls_timeout: Duration::from_secs(60),
         tls: Some(tls_cfg.clone()),
         inbound,
+        filter,
     };
     // One ledger of password checks for every protocol: an IP has one budget of guesses.
     let ledger = Arc::new(auth_ledger(cfg));

@@ -4,10 +4,12 @@
 //! while the TOML is read, so toml's span points at the culprit.
 
 mod dmarc;
+mod filter;
 mod outbound;
 mod verify;
 
 pub use dmarc::DmarcSection;
+pub use filter::FilterSection;
 pub use outbound::{DnsSection, OutboundSection, RouteSection, parse_resolver, split_host_port};
 pub use verify::VerifySection;
 
@@ -53,6 +55,9 @@ pub struct Config {
     /// SPF, DKIM, ARC and DMARC on port 25 mail.
     #[serde(default)]
     pub verify: VerifySection,
+    /// The security gateway: attachments, antivirus, sandbox, disarm, spam score.
+    #[serde(default)]
+    pub filter: FilterSection,
 }
 
 /// `[search]`: how IMAP SEARCH finds text.
@@ -569,6 +574,7 @@ pub fn embedded_default() -> Config {
         outbound: OutboundSection::default(),
         route: Vec::new(),
         verify: VerifySection::default(),
+        filter: FilterSection::default(),
     }
 }
 

@@ -26,11 +26,16 @@ pub fn config_text(dir: &Path, extra: &str) -> String {
     // With no DNS the inbound checks (SPF, DKIM, DMARC) would wait out their time bound on
     // every message: they are off unless a test brings a DNS server and its own `[verify]`
     // (see serve_verify.rs).
-    let verify = if extra.contains("[verify]") {
-        ""
+    let mut verify = if extra.contains("[verify]") {
+        String::new()
     } else {
-        "[verify]\ninbound = false\n"
+        "[verify]\ninbound = false\n".to_owned()
     };
+    // The security gateway (spam score, disarm) would change the messages other tests
+    // compare byte for byte: it is off unless a test configures `[filter]` (serve_filter.rs).
+    if !extra.contains("[filter") {
+        verify.push_str("\n[filter]\nenabled = false\n");
+    }
     format!(
         r#"[server]
 hostname = "mx.example.test"

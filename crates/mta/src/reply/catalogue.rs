@@ -342,6 +342,27 @@ impl Reply {
         )
     }
 
+    /// The security gateway refused the message (issue 17): `554 5.7.1` (RFC 5321 §4.2.2
+    /// transaction failed; RFC 3463 §3.8 X.7.1 delivery not authorized, message refused),
+    /// with the reason the sender can read.
+    pub fn content_refused(reason: &str) -> Reply {
+        Reply::new(
+            const { code(554) },
+            const { enhanced(554, 5, 7, 1) },
+            format!("Message refused: {}", reply_text(reason)),
+        )
+    }
+
+    /// The security gateway could not decide now (its antivirus is down): `451 4.7.1`
+    /// (RFC 5321 §4.2.2; RFC 3463 §3.8), try again later.
+    pub fn content_tempfail(reason: &str) -> Reply {
+        Reply::new(
+            const { code(451) },
+            const { enhanced(451, 4, 7, 1) },
+            format!("Message not accepted for now: {}", reply_text(reason)),
+        )
+    }
+
     /// RFC 3030 §2: each BDAT chunk that is not the last is answered `250` once all its
     /// octets are in; RFC 3463 §3.1 X.0.0.
     pub fn chunk_received(octets: usize) -> Reply {
@@ -361,6 +382,26 @@ impl Reply {
             format!("Ok: queued as {queue_id}"),
         )
     }
+}
+
+/// Text from a message (a file name in a reason) fit for a reply line: printable ASCII only
+/// (RFC 5321 §4.2: without SMTPUTF8 a reply is ASCII), at most 300 characters.
+fn reply_text(text: &str) -> String {
+    let mut out: String = text
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '?'
+            }
+        })
+        .take(300)
+        .collect();
+    if text.chars().count() > 300 {
+        out.push_str("...");
+    }
+    out
 }
 
 #[cfg(test)]

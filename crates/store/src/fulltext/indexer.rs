@@ -21,6 +21,11 @@ use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
 /// Messages read and added per index transaction.
 const BATCH: usize = 256;
+/// How long the indexer gathers announcements after the first: under a stream of
+/// deliveries it indexes a few times a second in full batches, rather than a handful of
+/// messages per delivery commit (each index transaction writes a segment that FTS5 merges
+/// later). Searches are exact meanwhile: the not yet indexed tail is scanned.
+const GATHER: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// Starts the indexer thread. It holds the store weakly and ends when the store is gone.
 pub(crate) fn spawn(
@@ -90,6 +95,7 @@ impl Indexer {
                 Err(RecvError::Lagged(_)) => todo = self.everything(),
                 Err(RecvError::Closed) => return,
             }
+            std::thread::sleep(GATHER);
             loop {
                 match changes.try_recv() {
                     Ok(c) => {
