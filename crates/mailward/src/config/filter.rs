@@ -338,6 +338,7 @@ impl FilterSection {
                 office: self.disarm.office,
                 pdf: self.disarm.pdf,
                 html: self.disarm.html,
+                ..DisarmSettings::default()
             },
             spam: SpamSettings {
                 enabled: s.enabled,
