@@ -21,6 +21,9 @@
 # authoritative for .test (TTL 300 s, an SOA with every NXDOMAIN), as real zones are, so the
 # resolver caches answers and non-answers as it would in production; a plain `--local`
 # dnsmasq answers with TTL 0 and no SOA, and every message would ask again.
+# The security gateway (`[filter]`, issue 17) is on in mailward with its defaults (FILTER=1,
+# the default: attachments, disarm, spam rules; no clamd), and the median time it took per
+# message (the `filter_verdict` event's `us`) is printed; FILTER=0 turns it off.
 # Between the two servers, and between runs, the bench waits SETTLE seconds (default 65)
 # after a sync: ext4 without a journal (this machine's root filesystem) will not reuse an
 # inode freed in the last 60 s when it allocates one, and scans past every such inode on each
@@ -60,7 +63,7 @@ rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 rate() { awk -v a="$1" -v b="$2" -v n="$n" 'BEGIN {printf "%.1f", n/(b-a)}'; }
 load1() { cut -d' ' -f1 /proc/loadavg; }
-verify=${VERIFY:-1}; dns=; dns_port=${DNS_PORT:-25270}
+verify=${VERIFY:-1}; dns=; dns_port=${DNS_PORT:-25270}; filter=${FILTER:-1}
 if [[ $verify == 1 ]]; then
     dnsmasq=$(command -v dnsmasq || echo /usr/sbin/dnsmasq)
     [[ -x $dnsmasq ]] || { echo "dnsmasq missing: apt-get install dnsmasq-base (or VERIFY=0)" >&2; exit 2; }
@@ -80,7 +83,7 @@ mw=; cleanup() {
 }
 trap cleanup EXIT
 
-echo "# $(date -u +%FT%TZ) nproc=$(nproc) postfix=$(postconf -h mail_version 2>/dev/null) runs=$runs verify=$verify settle=${settle}s"
+echo "# $(date -u +%FT%TZ) nproc=$(nproc) postfix=$(postconf -h mail_version 2>/dev/null) runs=$runs verify=$verify filter=$filter settle=${settle}s"
 echo "# cmd: ${src[*]} 127.0.0.1:PORT"
 printf "run\tload1\tmw_accept\tmw_deliver\tpf_accept\tpf_deliver\tmw_rss_idle_kb\tmw_rss_peak_kb\tmw_cpu_s\n"
 : > "$work/runs.tsv"
@@ -105,6 +108,9 @@ TOML
     else
         printf '[verify]\ninbound = false\n' >> "$d/mailward.toml"
     fi
+    if [[ $filter != 1 ]]; then
+        printf '[filter]\nenabled = false\n' >> "$d/mailward.toml"
+    fi
     "$bin" account add user1@example.test --password-stdin --config "$d/mailward.toml" <<< "bench-pass" >/dev/null
     "$bin" serve --config "$d/mailward.toml" 2>/dev/null & mw=$!
     for _ in $(seq 100); do grep -q '"listening"' "$d/mailward.log" 2>/dev/null && break; sleep 0.1; done
@@ -128,6 +134,9 @@ TOML
         checked=$(grep -c '"event":"mail_auth".*"spf":"pass".*"dmarc":"pass"' "$d/mailward.log" || true)
         [[ $checked -eq $n ]] || echo "run $r: $checked of $n messages logged spf=pass dmarc=pass" >&2
         grep -o '"event":"mail_auth".*"us":[0-9]*' "$d/mailward.log" | sed 's/.*"us"://' | median > "$d/auth_us.txt"
+    fi
+    if [[ $filter == 1 ]]; then
+        grep -o '"event":"filter_verdict".*"us":[0-9]*' "$d/mailward.log" | sed 's/.*"us"://' | median > "$d/filter_us.txt"
     fi
     mw_a=$(rate "$t0" "$t1"); mw_d=$(rate "$t0" "$t2")
     mw_cpu=$(awk -v t=$((c1 - c0)) -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f", t/hz}')
@@ -158,4 +167,5 @@ printf "%-10s %14s %15s\n" postfix "$pf_a" "$pf_d"
 awk -v a="$mw_d" -v b="$pf_d" -v c="$mw_a" -v d="$pf_a" \
     'BEGIN {printf "ratio mailward/postfix: deliver %.2fx, accept %.2fx\n", a/b, c/d}'
 [[ $verify == 1 ]] && echo "mailward inbound checks (SPF, DKIM, ARC, DMARC): median $(cat "$work"/run*/auth_us.txt | median) us per message (medians of the runs' medians)"
+[[ $filter == 1 ]] && echo "mailward security gateway (attachments, disarm, spam rules): median $(cat "$work"/run*/filter_us.txt | median) us per message (medians of the runs' medians)"
 echo "mailward RSS: idle $(( $(col 7) / 1024 )) MiB, peak under load $(( $(col 8) / 1024 )) MiB; CPU $(col 9) s per $n messages"

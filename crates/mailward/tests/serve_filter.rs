@@ -292,3 +292,183 @@ fn a_password_protected_archive_is_held_in_quarantine() {
     );
     assert!(m.inbox("bob").is_empty());
 }
+
+/// A Word document with a VBA project (`.docm`), as Word writes its parts.
+fn macro_document() -> Vec<u8> {
+    let content_types = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/><Override PartName="/word/document.xml" ContentType="application/vnd.ms-word.document.macroEnabled.main+xml"/></Types>"#;
+    let rels = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>"#;
+    let document = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>Quarterly figures</w:t></w:r></w:p></w:body></w:document>"#;
+    let document_rels = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId9" Type="http://schemas.microsoft.com/office/2006/relationships/vbaProject" Target="vbaProject.bin"/></Relationships>"#;
+    zipped(&[
+        ("[Content_Types].xml", content_types.as_bytes()),
+        ("_rels/.rels", rels.as_bytes()),
+        ("word/document.xml", document.as_bytes()),
+        ("word/_rels/document.xml.rels", document_rels.as_bytes()),
+        (
+            "word/vbaProject.bin",
+            b"\xd0\xcf\x11\xe0 Sub AutoOpen() Shell \"calc\" End Sub",
+        ),
+    ])
+}
+
+/// A one-page PDF whose catalog runs JavaScript when it opens (`/OpenAction`).
+fn pdf_with_javascript() -> Vec<u8> {
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R /OpenAction 4 0 R >>",
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>",
+        "<< /Type /Action /S /JavaScript /JS (app.alert\\('opened'\\)) >>",
+    ];
+    let mut pdf = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, o) in objects.iter().enumerate() {
+        offsets.push(pdf.len());
+        pdf.extend_from_slice(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
+    }
+    let xref = pdf.len();
+    pdf.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
+    for o in offsets {
+        pdf.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
+    }
+    pdf.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
+    pdf
+}
+
+/// The attachments of a delivered message: (file name, content type, decoded bytes).
+fn attachments_of(message: &str) -> Vec<(String, String, Vec<u8>)> {
+    use mail_parser::MimeHeaders;
+    let parsed = mail_parser::MessageParser::default()
+        .parse(message.as_bytes())
+        .unwrap();
+    parsed
+        .attachments()
+        .map(|a| {
+            let ctype = a
+                .content_type()
+                .map(|c| format!("{}/{}", c.ctype(), c.subtype().unwrap_or("")))
+                .unwrap_or_default();
+            (
+                a.attachment_name().unwrap_or("").to_owned(),
+                ctype,
+                a.contents().to_vec(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_macro_document_and_a_scripted_pdf_arrive_disarmed_with_their_originals_kept() {
+    let m = start_big("[filter]\nenabled = true\n");
+    m.add_account("bob@example.test", None);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("1-docm.eml"),
+        with_attachment(
+            "figures",
+            "report.docm",
+            "application/vnd.ms-word.document.macroEnabled.12",
+            &macro_document(),
+        ),
+    )
+    .unwrap();
+    let pdf = pdf_with_javascript();
+    std::fs::write(
+        dir.path().join("2-pdf.eml"),
+        with_attachment("statement", "statement.pdf", "application/pdf", &pdf),
+    )
+    .unwrap();
+    let replies = send_all(&m, dir.path(), "alice@sender.test", "bob@example.test");
+    for name in ["1-docm.eml", "2-pdf.eml"] {
+        assert_eq!(code(&replies, name).0, 250, "{name}: {replies}");
+    }
+
+    let docm = m.wait_for_mail("bob", "Subject: figures");
+    assert!(docm.contains("X-Mailward-Disarmed: report.docm"), "{docm}");
+    assert!(docm.contains("X-Mailward-Verdict: modify"), "{docm}");
+    let files = attachments_of(&docm);
+    let (name, ctype, data) = files
+        .iter()
+        .find(|(n, _, _)| n.ends_with(".docx"))
+        .unwrap_or_else(|| panic!("no .docx in {files:?}"));
+    assert_eq!(name, "report.docx");
+    assert!(ctype.contains("wordprocessingml.document"), "{ctype}");
+    // Still a valid package: every part a relationship names is there, no VBA left.
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(data.clone())).unwrap();
+    let names: Vec<String> = zip.file_names().map(str::to_owned).collect();
+    assert!(!names.iter().any(|n| n.contains("vbaProject")), "{names:?}");
+    for part in ["[Content_Types].xml", "_rels/.rels", "word/document.xml"] {
+        assert!(names.iter().any(|n| n == part), "{part} missing: {names:?}");
+    }
+    let mut types = String::new();
+    std::io::Read::read_to_string(&mut zip.by_name("[Content_Types].xml").unwrap(), &mut types)
+        .unwrap();
+    assert!(
+        !types.contains("macroEnabled") && !types.contains("vbaProject"),
+        "{types}"
+    );
+    if let Ok(rels) = zip.by_name("word/_rels/document.xml.rels") {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut { rels }, &mut text).unwrap();
+        assert!(!text.contains("vbaProject"), "{text}");
+    }
+    assert!(
+        docm.contains("mailward removed from this message"),
+        "{docm}"
+    );
+
+    let statement = m.wait_for_mail("bob", "Subject: statement");
+    let files = attachments_of(&statement);
+    let (_, _, data) = files
+        .iter()
+        .find(|(n, _, _)| n == "statement.pdf")
+        .unwrap_or_else(|| panic!("no PDF in {files:?}"));
+    let text = String::from_utf8_lossy(data);
+    for gone in ["/OpenAction", "/JavaScript", "/JS"] {
+        assert!(!text.contains(gone), "{gone} left in the PDF:\n{text}");
+    }
+    if let Some(qpdf) = common_serve::debian_tool("qpdf", "qpdf") {
+        let path = dir.path().join("disarmed.pdf");
+        std::fs::write(&path, data).unwrap();
+        let out = Command::new(qpdf)
+            .arg("--check")
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "qpdf --check: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    // The originals are in the quarantine, as they arrived.
+    let list = m.cli(&["quarantine", "list", "--json"], None);
+    let kinds: Vec<serde_json::Value> = list
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(kinds.len(), 2, "{list}");
+    assert!(
+        kinds.iter().all(|k| k["kind"] == "disarmed_original"),
+        "{list}"
+    );
+    let id = kinds[0]["id"].as_str().unwrap();
+    let original = m.cli(&["quarantine", "show", id], None);
+    assert!(
+        original.contains("report.docm") || original.contains("statement.pdf"),
+        "{original}"
+    );
+}
