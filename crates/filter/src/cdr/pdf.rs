@@ -162,6 +162,11 @@ fn rewrite(body: &[u8], settings: &DisarmSettings) -> Result<Option<Cleaned>, St
     });
     doc.trailer.remove(b"XRefStm");
     doc.prune_objects();
+    // §7.5.5: the trailer's /Size is one more than the highest object number; objects went,
+    // so the original's figure is wrong now (qpdf warns, and exits non-zero).
+    let max_id = doc.objects.keys().map(|(n, _)| *n).max().unwrap_or(0);
+    doc.max_id = max_id;
+    doc.trailer.set("Size", i64::from(max_id) + 1);
     let mut out = Vec::with_capacity(body.len());
     match catch_unwind(AssertUnwindSafe(|| doc.save_to(&mut out))) {
         Ok(Ok(())) => {}
@@ -312,6 +317,40 @@ mod tests {
         let mut out = Vec::new();
         doc.save_to(&mut out).unwrap();
         out
+    }
+
+    /// qpdf --check failed on a disarmed PDF (found by the end-to-end test): the trailer
+    /// kept the original's /Size after the JavaScript objects at the end were removed.
+    #[test]
+    fn regress_disarmed_pdf_trailer_size_follows_the_objects_left() {
+        // Written by hand, the JavaScript action last, its trailer /Size 5.
+        let objects = [
+            "<< /Type /Catalog /Pages 2 0 R /OpenAction 4 0 R >>",
+            "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>",
+            "<< /Type /Action /S /JavaScript /JS (app.alert\\('opened'\\)) >>",
+        ];
+        let mut pdf = b"%PDF-1.4\n".to_vec();
+        let mut offsets = Vec::new();
+        for (i, o) in objects.iter().enumerate() {
+            offsets.push(pdf.len());
+            pdf.extend_from_slice(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
+        }
+        let xref = pdf.len();
+        pdf.extend_from_slice(b"xref\n0 5\n0000000000 65535 f \n");
+        for o in offsets {
+            pdf.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
+        }
+        pdf.extend_from_slice(
+            format!("trailer\n<< /Size 5 /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n").as_bytes(),
+        );
+        let (out, _) = rewrite(&pdf, &DisarmSettings::default())
+            .unwrap()
+            .expect("active content found");
+        let doc = load(&out).unwrap();
+        let highest = doc.objects.keys().map(|(n, _)| *n).max().unwrap();
+        let size = doc.trailer.get(b"Size").unwrap().as_i64().unwrap();
+        assert_eq!(size, i64::from(highest) + 1);
     }
 
     #[test]
