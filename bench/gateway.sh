@@ -83,7 +83,7 @@ if failed: print(f"{len(failed)} refused: {failed[0]}", file=sys.stderr); sys.ex
 PY
 
 now() { date +%s.%N; }
-median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+median() { sort -g | awk '{a[NR]=$1} END {if (NR) print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 pct() { sort -n | awk -v p="$1" '{a[NR]=$1} END {i=int(NR*p/100); if (i<1) i=1; print a[i]}'; }
 rate() { awk -v a="$1" -v b="$2" -v n="$n" 'BEGIN {printf "%.1f", n/(b-a)}'; }
 
@@ -137,7 +137,9 @@ done
 echo "# medians of $runs runs"
 for c in off clamd no-av; do
     awk -v c="$c" '$1==c' "$work/runs.tsv" > "$work/$c.tsv"
+    p50=$(cut -f5 "$work/$c.tsv" | grep -v '^-$' | median || true)
+    p99=$(cut -f6 "$work/$c.tsv" | grep -v '^-$' | median || true)
     printf "%-6s accept %8s/s  deliver %8s/s  gateway p50 %s us  p99 %s us\n" "$c" \
         "$(cut -f3 "$work/$c.tsv" | median)" "$(cut -f4 "$work/$c.tsv" | median)" \
-        "$(cut -f5 "$work/$c.tsv" | grep -v - | median || echo -)" "$(cut -f6 "$work/$c.tsv" | grep -v - | median || echo -)"
+        "${p50:--}" "${p99:--}"
 done
