@@ -25,6 +25,10 @@ if ((${#missing[@]})); then
   fi
 fi
 
+# One clean build, not an edited tree: incremental state would only take disk (CI's is
+# small; see the [profile.dev] note in Cargo.toml).
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
