@@ -46,6 +46,9 @@ pub struct SuiteState {
     /// Called by `test_result_execute` for actions that send a message (vacation,
     /// notify, reject): returns the messages to record. Set by the runner.
     pub sender: Option<Sender>,
+    /// The message as it was when each action was taken (RFC 5293 §3: edits apply to
+    /// actions that follow them).
+    pub snapshots: Vec<(Action, Vec<u8>)>,
     /// The reason `test_fail` gave in the current test.
     pub failure: Option<String>,
 }
@@ -123,6 +126,7 @@ pub fn run_file(path: &Path, sender: Option<Sender>) -> Result<Vec<TestReport>, 
         reports: Vec::new(),
         sender,
         failure: None,
+        snapshots: Vec::new(),
     }));
     let flow = run.execute_script(&script.inner);
     let mut reports = run.suite.take().map(|s| s.reports).unwrap_or_default();
@@ -289,10 +293,11 @@ pub fn command(run: &mut Run<'_>, node: &Node) -> Option<Flow> {
             }
             Flow::Continue
         }
-        "test_message" => match select_message(run, node) {
-            true => Flow::Continue,
-            false => run.fail(node.line, "test_message: no such message"),
-        },
+        "test_message" => {
+            // A missing message leaves the current one: the checks that follow fail.
+            select_message(run, node);
+            Flow::Continue
+        }
         "test_result_reset" => {
             run.result = ResultSet::new();
             run.flags.clear();
@@ -331,6 +336,16 @@ pub fn command(run: &mut Run<'_>, node: &Node) -> Option<Flow> {
         _ => return None,
     };
     Some(flow)
+}
+
+/// Records the message as it is when `action` is taken.
+pub fn snapshot(run: &mut Run<'_>, action: &Action) {
+    if run.message.edited {
+        let bytes = run.message.to_bytes();
+        if let Some(suite) = run.suite.as_mut() {
+            suite.snapshots.push((action.clone(), bytes));
+        }
+    }
 }
 
 fn select_message(run: &mut Run<'_>, node: &Node) -> bool {
@@ -457,7 +472,9 @@ fn script_run(run: &mut Run<'_>, node: &Node) -> bool {
     if node.has_tag("append_result") {
         sub.result = run.result.clone();
     }
+    sub.suite = run.suite.take();
     let flow = sub.execute_script(&script.inner);
+    run.suite = sub.suite.take();
     let errors: Vec<String> = sub.errors.iter().map(|e| e.message.clone()).collect();
     let (result, flags, message) = (sub.result, sub.flags, sub.message);
     if let Some(suite) = run.suite.as_mut() {
@@ -480,7 +497,12 @@ fn result_execute(run: &mut Run<'_>) -> bool {
     let Some(suite) = run.suite.as_mut() else {
         return false;
     };
+    let snapshots = std::mem::take(&mut suite.snapshots);
     for action in &actions {
+        let bytes = snapshots
+            .iter()
+            .find(|(a, _)| a == action)
+            .map_or_else(|| bytes.clone(), |(_, b)| b.clone());
         match action {
             Action::Keep { .. } => suite
                 .mailboxes

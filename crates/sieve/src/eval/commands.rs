@@ -122,6 +122,8 @@ impl Run<'_> {
 
     fn add_action(&mut self, node: &Node, action: Action) -> Flow {
         let limits = self.options.limits.clone();
+        #[cfg(feature = "testsuite")]
+        crate::testsuite::snapshot(self, &action);
         match self.result.add(action, &limits) {
             Ok(()) => Flow::Continue,
             Err(message) => self.fail(node.line, message),
@@ -326,9 +328,8 @@ impl Run<'_> {
             }
         };
         self.includes += 1;
-        if node.has_tag("once") {
-            self.included_once.insert((name, global));
-        }
+        // RFC 6609 §3.2: :once skips a script included before, with or without :once.
+        self.included_once.insert((name, global));
         let saved_variables = std::mem::take(&mut self.variables);
         let saved_globals = std::mem::take(&mut self.global_names);
         let saved_extensions =
