@@ -3,6 +3,8 @@
 //! Every `.svtest` file runs; files in [`SKIPPED`] are reported as skipped with their
 //! reason; a failure in any other file fails this test.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test: a panic is a failing test.
+
 use std::path::{Path, PathBuf};
 
 /// Files not expected to pass, each with the reason.

@@ -221,10 +221,8 @@ impl Run<'_> {
         // RFC 5230 §4.1: :days defaults to 7 and is at least 1; RFC 6131 §2 :seconds.
         let seconds = if let Some(days) = Self::number(node.tag_value("days")) {
             days.max(1).saturating_mul(86_400)
-        } else if let Some(seconds) = Self::number(node.tag_value("seconds")) {
-            seconds
         } else {
-            7 * 86_400
+            Self::number(node.tag_value("seconds")).unwrap_or(7 * 86_400)
         };
         if let Some(from) = &from
             && !is_valid_address(
