@@ -285,8 +285,8 @@ pub fn command(run: &mut Run<'_>, node: &Node) -> Option<Flow> {
             let value = run.string(node.positional.get(1));
             match name.as_str() {
                 "message" => run.message = Message::parse(value.as_bytes()),
-                "envelope.from" => run.envelope.from = value.trim_matches(['<', '>']).to_string(),
-                "envelope.to" => run.envelope.to = value.trim_matches(['<', '>']).to_string(),
+                "envelope.from" => run.envelope.from = value,
+                "envelope.to" => run.envelope.to = value,
                 "envelope.orig_to" => run.envelope.orig_to = Some(value),
                 "envelope.auth" => run.envelope.auth = Some(value),
                 _ => run.set_variable(&name, value),

@@ -42,10 +42,6 @@ const SKIPPED: &[(&str, &str)] = &[
         "Pigeonhole's redirect envelope settings (sieve_redirect_envelope_from, X-Sieve-Redirected-From, loop detection) are delivery's job (helper D)",
     ),
     (
-        "extensions/body/basic.svtest",
-        "not passing yet: line 87: matched against non-existent body (:contains '')",
-    ),
-    (
         "extensions/body/content.svtest",
         "not passing yet: line 73: matched :content 'text/plain/stupid'",
     ),
@@ -152,10 +148,6 @@ const SKIPPED: &[(&str, &str)] = &[
     (
         "extensions/imap4flags/flagstore.svtest",
         "not passing yet: line 53: flags not stored for first message",
-    ),
-    (
-        "extensions/imap4flags/hasflag.svtest",
-        "not passing yet: line 46: string representation did not match",
     ),
     (
         "extensions/imap4flags/multiscript.svtest",

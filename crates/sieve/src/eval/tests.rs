@@ -111,13 +111,20 @@ impl Run<'_> {
                     let Some(value) = value else { continue };
                     // RFC 5228 §5.4: the null reverse-path is "" for :all and
                     // matches nothing else.
-                    if value.is_empty() {
+                    if value.is_empty() || value.trim() == "<>" {
                         values.push(String::new());
                         continue;
                     }
-                    let mailbox = Mailbox::from_addr_spec(
-                        value.trim_start_matches('<').trim_end_matches('>'),
-                    );
+                    // RFC 5321 §4.1.2 Path; an unparsable one matches nothing.
+                    // The auth part is a login name, not a path.
+                    let mailbox = if part.eq_ignore_ascii_case("auth") {
+                        Mailbox::from_addr_spec(&value)
+                    } else {
+                        match parse_path(&value) {
+                            Some(mailbox) => mailbox,
+                            None => continue,
+                        }
+                    };
                     if let Some(part) = address_part(node, &mailbox) {
                         values.push(part);
                     }
@@ -137,6 +144,12 @@ impl Run<'_> {
             }
             "hasflag" => {
                 let keys = self.strings(node.positional.last());
+                // RFC 5232 §4: keys are flag lists too, one flag per comparison.
+                let keys = if matches!(self.match_type(node), MatchType::Count(_)) {
+                    keys
+                } else {
+                    super::commands::normalize_flags(&keys)
+                };
                 let flags = if node.positional.len() == 2 {
                     let names = self.strings(node.positional.first());
                     let joined: Vec<String> = names
@@ -328,6 +341,38 @@ pub(crate) fn select_index(run: &Run<'_>, node: &Node, fields: Vec<String>) -> V
         .and_then(|p| fields.into_iter().nth(p))
         .into_iter()
         .collect()
+}
+
+/// RFC 5321 §4.1.2 Path (`<...>` optional, a source route dropped); `None` when it is
+/// not a mailbox.
+fn parse_path(value: &str) -> Option<Mailbox> {
+    let value = value.trim();
+    let inner = match (value.strip_prefix('<'), value.ends_with('>')) {
+        (Some(rest), true) => rest.strip_suffix('>')?,
+        (None, false) => value,
+        _ => return None,
+    };
+    let inner = if inner.starts_with('@') {
+        let (route, rest) = inner.split_once(':')?;
+        if !route
+            .split(',')
+            .all(|hop| hop.len() > 1 && hop.starts_with('@') && !hop[1..].contains('@'))
+        {
+            return None;
+        }
+        rest
+    } else {
+        inner
+    };
+    if inner.contains(['<', '>', ' ', ',', ':']) {
+        return None;
+    }
+    let mailbox = Mailbox::from_addr_spec(inner);
+    let domain = mailbox.domain.as_deref()?;
+    if mailbox.local.is_empty() || domain.is_empty() || domain.split('.').any(str::is_empty) {
+        return None;
+    }
+    Some(mailbox)
 }
 
 /// RFC 5228 §2.7.4 and RFC 5233 §4: the part of an address a test compares.

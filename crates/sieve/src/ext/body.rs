@@ -8,6 +8,10 @@ use crate::eval::Run;
 /// Body values for a `body` test: RFC 5173 §5.1 `:raw` (undecoded), §5.2 `:content`
 /// (the decoded parts of the listed types), §5.3 `:text` (the default: text parts).
 pub fn body_values(run: &Run<'_>, node: &Node) -> Vec<String> {
+    // A message without a body has no body to match (RFC 5173 §5).
+    if run.message.body.is_empty() {
+        return Vec::new();
+    }
     if node.has_tag("raw") {
         return vec![String::from_utf8_lossy(&run.message.body).into_owned()];
     }
