@@ -32,7 +32,7 @@ pub struct SentMessage {
 }
 
 /// Mailboxes, shared by the state and the host.
-pub type Mailboxes = Rc<RefCell<BTreeMap<String, Vec<Vec<u8>>>>>;
+pub type Mailboxes = Rc<RefCell<BTreeMap<String, Vec<(Vec<u8>, Vec<String>)>>>>;
 
 /// The suite's state during one file.
 pub struct SuiteState {
@@ -313,7 +313,8 @@ pub fn command(run: &mut Run<'_>, node: &Node) -> Option<Flow> {
         "test_config_set" => {
             let key = run.string(node.positional.first());
             let value = run.string(node.positional.get(1));
-            if key == "sieve_variables_max_variable_size"
+            if (key == "sieve_variables_max_variable_size"
+                || key == "sieve_variables_max_value_size")
                 && let Ok(size) = value.parse()
             {
                 run.options.limits.max_variable_size = size;
@@ -364,8 +365,9 @@ fn select_message(run: &mut Run<'_>, node: &Node) -> bool {
             .get(&folder)
             .and_then(|m| m.get(index).cloned());
         match message {
-            Some(bytes) => {
+            Some((bytes, flags)) => {
                 run.message = Message::parse(&bytes);
+                run.flags = flags;
                 true
             }
             None => false,
@@ -498,29 +500,28 @@ fn result_execute(run: &mut Run<'_>) -> bool {
         return false;
     };
     let snapshots = std::mem::take(&mut suite.snapshots);
+    // `test_message :smtp N` counts from this execution's first message.
+    suite.sent.clear();
     for action in &actions {
         let bytes = snapshots
             .iter()
             .find(|(a, _)| a == action)
             .map_or_else(|| bytes.clone(), |(_, b)| b.clone());
         match action {
-            Action::Keep { .. } => suite
+            Action::Keep { flags, .. } => suite
                 .mailboxes
                 .borrow_mut()
                 .entry("INBOX".into())
                 .or_default()
-                .push(bytes.clone()),
-            Action::FileInto {
-                mailbox, create, ..
-            } => {
-                let mut boxes = suite.mailboxes.borrow_mut();
-                if !boxes.contains_key(mailbox) && !create && mailbox != "INBOX" {
-                    // Pigeonhole's test mail store creates folders on demand too.
-                }
-                boxes
+                .push((bytes.clone(), flags.clone())),
+            Action::FileInto { mailbox, flags, .. } => {
+                // Pigeonhole's test mail store creates folders on demand.
+                suite
+                    .mailboxes
+                    .borrow_mut()
                     .entry(mailbox.clone())
                     .or_default()
-                    .push(bytes.clone());
+                    .push((bytes.clone(), flags.clone()));
             }
             Action::Redirect { address, .. } => suite.sent.push(SentMessage {
                 from: envelope.from.clone(),

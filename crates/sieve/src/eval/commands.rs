@@ -175,6 +175,28 @@ impl Run<'_> {
         if node.has_tag("encodeurl") {
             value = encode_url(&value);
         }
+        let max = self.options.limits.max_variable_size;
+        if value.len() > max && (node.has_tag("quotewildcard") || node.has_tag("encodeurl")) {
+            // Truncation must not leave half an escape: `\` or `%XX` (RFC 5229 §3).
+            let mut cut = max;
+            while !value.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            value.truncate(cut);
+            if node.has_tag("quotewildcard") {
+                let trailing = value.chars().rev().take_while(|c| *c == '\\').count();
+                if trailing % 2 == 1 {
+                    value.pop();
+                }
+            }
+            if node.has_tag("encodeurl") {
+                if value.ends_with('%') {
+                    value.pop();
+                } else if value.len() >= 2 && value[..value.len() - 2].ends_with('%') {
+                    value.truncate(value.len() - 2);
+                }
+            }
+        }
         if node.has_tag("length") {
             value = value.chars().count().to_string();
         }

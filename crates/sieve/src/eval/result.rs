@@ -185,12 +185,9 @@ fn is_inbox_store(action: &Action) -> bool {
     }
 }
 
+/// RFC 5232 §5: when duplicate keeps or fileintos are merged, the last flag list wins.
 fn merge_flags(existing: &mut Action, flags: &[String]) {
     if let Action::Keep { flags: have, .. } | Action::FileInto { flags: have, .. } = existing {
-        for flag in flags {
-            if !have.iter().any(|h| h.eq_ignore_ascii_case(flag)) {
-                have.push(flag.clone());
-            }
-        }
+        *have = flags.to_vec();
     }
 }
