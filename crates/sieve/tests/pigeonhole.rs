@@ -74,10 +74,6 @@ const SKIPPED: &[(&str, &str)] = &[
         "not passing yet: line 79: protected delivery-date header was deleted",
     ),
     (
-        "extensions/encoded-character.svtest",
-        "not passing yet: line 104: missing hex content handled inappropriately",
-    ),
-    (
         "extensions/enotify/encodeurl.svtest",
         "not passing yet: line 200: variable 'b' not 3999 bytes long (4096)",
     ),
@@ -96,10 +92,6 @@ const SKIPPED: &[(&str, &str)] = &[
     (
         "extensions/enotify/mailto.svtest",
         "notify/reject messages are composed by helper D's execute module (branch sdeliver), not merged into this branch yet",
-    ),
-    (
-        "extensions/enotify/valid_notify_method.svtest",
-        "not passing yet: line 8: invalid uri accepted",
     ),
     (
         "extensions/envelope.svtest",
