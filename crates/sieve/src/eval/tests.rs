@@ -344,7 +344,7 @@ pub(crate) fn select_index(run: &Run<'_>, node: &Node, fields: Vec<String>) -> V
 }
 
 /// RFC 5321 §4.1.2 Path (`<...>` optional, a source route dropped); `None` when it is
-/// not a mailbox.
+/// not a mailbox. A local part alone (`<MAILER-DAEMON>`) is accepted, as Pigeonhole does.
 fn parse_path(value: &str) -> Option<Mailbox> {
     let value = value.trim();
     let inner = match (value.strip_prefix('<'), value.ends_with('>')) {
@@ -354,25 +354,42 @@ fn parse_path(value: &str) -> Option<Mailbox> {
     };
     let inner = if inner.starts_with('@') {
         let (route, rest) = inner.split_once(':')?;
-        if !route
+        let hops_valid = route
             .split(',')
-            .all(|hop| hop.len() > 1 && hop.starts_with('@') && !hop[1..].contains('@'))
-        {
+            .all(|hop| hop.strip_prefix('@').is_some_and(is_domain));
+        if !hops_valid {
             return None;
         }
         rest
     } else {
         inner
     };
-    if inner.contains(['<', '>', ' ', ',', ':']) {
+    if inner.is_empty() || inner.contains(['<', '>', ' ', ',', ':']) {
         return None;
     }
     let mailbox = Mailbox::from_addr_spec(inner);
-    let domain = mailbox.domain.as_deref()?;
-    if mailbox.local.is_empty() || domain.is_empty() || domain.split('.').any(str::is_empty) {
+    if mailbox.local.is_empty() || mailbox.local.contains('@') && !inner.starts_with('"') {
         return None;
     }
-    Some(mailbox)
+    match mailbox.domain.as_deref() {
+        Some(domain) if !is_domain(domain) => None,
+        _ => Some(mailbox),
+    }
+}
+
+/// RFC 5321 §4.1.2 Domain: dot-separated labels of letters, digits and hyphens (and the
+/// underscores real mail carries), or an address literal.
+fn is_domain(domain: &str) -> bool {
+    if domain.starts_with('[') && domain.ends_with(']') {
+        return domain.len() > 2;
+    }
+    !domain.is_empty()
+        && domain.split('.').all(|label| {
+            !label.is_empty()
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
 }
 
 /// RFC 5228 §2.7.4 and RFC 5233 §4: the part of an address a test compares.

@@ -34,11 +34,13 @@ pub fn body_values(run: &Run<'_>, node: &Node) -> Vec<String> {
         };
         let wanted = types.iter().any(|t| {
             let t = t.to_ascii_lowercase();
-            t.is_empty()
-                || match t.split_once('/') {
-                    Some((m, s)) => m == main && s == sub,
-                    None => t == main,
-                }
+            // RFC 5173 §5.2: "type" or "type/subtype"; anything else matches nothing.
+            t.matches('/').count() <= 1
+                && (t.is_empty()
+                    || match t.split_once('/') {
+                        Some((m, s)) => m == main && s == sub,
+                        None => t == main,
+                    })
         });
         if !wanted {
             continue;
