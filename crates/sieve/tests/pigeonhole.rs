@@ -230,10 +230,6 @@ const SKIPPED: &[(&str, &str)] = &[
         "configurable separators are Pigeonhole configuration; our separator is '+' (RFC 5233 §4)",
     ),
     (
-        "extensions/vacation/execute.svtest",
-        "vacation replies are composed by helper D's execute module (branch sdeliver), not merged into this branch yet",
-    ),
-    (
         "extensions/vacation/message.svtest",
         "vacation replies are composed by helper D's execute module (branch sdeliver), not merged into this branch yet",
     ),

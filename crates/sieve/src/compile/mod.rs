@@ -202,6 +202,17 @@ impl Checker<'_> {
                 ));
             }
             self.extensions.insert(name.clone());
+            // RFC 6131 §2: vacation-seconds implies vacation; RFC 5235 §3.2:
+            // spamtestplus implies spamtest.
+            match name.as_str() {
+                "vacation-seconds" => {
+                    self.extensions.insert("vacation".into());
+                }
+                "spamtestplus" => {
+                    self.extensions.insert("spamtest".into());
+                }
+                _ => {}
+            }
         }
         Ok(())
     }
