@@ -10,6 +10,7 @@
 pub mod action;
 pub mod envelope;
 pub mod error;
+pub mod execute;
 pub mod host;
 pub mod limits;
 
