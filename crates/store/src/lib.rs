@@ -22,6 +22,7 @@ pub mod mailbox;
 pub mod password;
 pub mod queue;
 pub mod schema;
+pub mod sieve_state;
 pub mod sync;
 mod writer;
 
@@ -35,4 +36,5 @@ pub use handle::{MailboxChange, Store};
 pub use layout::DataDir;
 pub use mailbox::{Appended, MailboxIndex};
 pub use queue::{Envelope, QueueEntry, QueueRcpt, RcptState, SpoolTemp};
+pub use sieve_state::SieveStateKind;
 pub use writer::{DeliverRequest, FRESH_GRACE_SECS, WriteStats};
