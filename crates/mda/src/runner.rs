@@ -485,6 +485,8 @@ impl<S: QueueStore + DirectoryStore + MailStore> QueueRunner<S> {
                 arrival: env.created,
                 data,
                 fresh,
+                flags: Default::default(),
+                copy: 0,
             };
             match self.store.deliver(req).await {
                 Ok(a) => {
