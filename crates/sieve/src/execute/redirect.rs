@@ -10,7 +10,7 @@ use super::header::{self, same_address};
 use crate::Envelope;
 
 /// The trace field added to a redirected message.
-pub const LOOP_FIELD: &str = "X-Mailward-Loop";
+pub const LOOP_FIELD: &str = "X-Loop";
 
 /// Redirect hops one message may have taken before it is refused outright.
 pub const MAX_HOPS: usize = 10;
@@ -91,10 +91,7 @@ mod tests {
         assert_eq!(out.from, "bob@remote.test");
         assert_eq!(out.to, ["carol@example.test"]);
         assert!(out.message.ends_with(MESSAGE));
-        assert!(
-            out.message
-                .starts_with(b"X-Mailward-Loop: alice@example.test\r\n")
-        );
+        assert!(out.message.starts_with(b"X-Loop: alice@example.test\r\n"));
     }
 
     #[test]
@@ -135,7 +132,7 @@ mod tests {
     fn redirect_after_too_many_hops_is_refused() {
         let mut message = Vec::new();
         for hop in 0..MAX_HOPS {
-            message.extend_from_slice(format!("X-Mailward-Loop: u{hop}@x.test\r\n").as_bytes());
+            message.extend_from_slice(format!("X-Loop: u{hop}@x.test\r\n").as_bytes());
         }
         message.extend_from_slice(MESSAGE);
         assert_eq!(
