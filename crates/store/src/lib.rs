@@ -10,6 +10,7 @@
 pub mod access;
 pub mod backend;
 pub mod change;
+pub mod delivery_lookup;
 pub mod directory;
 pub mod error;
 pub mod flags;
