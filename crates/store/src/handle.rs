@@ -206,6 +206,11 @@ impl Store {
         &self.dir
     }
 
+    /// The accounts' Sieve scripts under this data directory, with these limits.
+    pub fn sieve_scripts(&self, quota: crate::SieveQuota) -> crate::SieveFiles {
+        crate::SieveFiles::new(self.dir.sieve_dir(), quota)
+    }
+
     pub fn host(&self) -> &str {
         &self.host
     }

@@ -56,6 +56,12 @@ impl DataDir {
             .join("Maildir")
     }
 
+    /// `<data>/sieve`: Sieve scripts, `<domain>/<user>/<name>.sieve` and an `active`
+    /// marker per account ([`crate::SieveFiles`]).
+    pub fn sieve_dir(&self) -> PathBuf {
+        self.root.join("sieve")
+    }
+
     /// Creates the directory tree (mode 0700 for the root).
     pub fn create(&self) -> Result<(), StoreError> {
         for dir in [

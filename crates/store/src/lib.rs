@@ -5,11 +5,12 @@
 //! Layout under the data directory (see [`layout::DataDir`]):
 //! `mailward.db` (SQLite, WAL), `fulltext.db` (the search index, a cache), `spool/<queue-id>` (message bodies), `spool/tmp/` (bodies
 //! being received, too big for memory),
-//! `mail/<domain>/<user>/Maildir` (Maildir++).
+//! `mail/<domain>/<user>/Maildir` (Maildir++), `sieve/<domain>/<user>/` (Sieve scripts).
 
 pub mod access;
 pub mod backend;
 pub mod change;
+pub mod delivery_lookup;
 pub mod directory;
 pub mod error;
 pub mod flags;
@@ -22,11 +23,13 @@ pub mod mailbox;
 pub mod password;
 pub mod queue;
 pub mod schema;
+pub mod sieve_scripts;
+pub mod sieve_state;
 pub mod sync;
 mod writer;
 
 pub use access::{AccessError, Folder, MailAccess, Message};
-pub use backend::{DirectoryStore, MailIndex, MailStore, MessageBlobs, QueueStore};
+pub use backend::{DirectoryStore, MailIndex, MailStore, MessageBlobs, QueueStore, SieveScripts};
 pub use change::{ChangeKind, MessageEvents};
 pub use directory::{Account, Alias, Recipient};
 pub use error::StoreError;
@@ -35,4 +38,6 @@ pub use handle::{MailboxChange, Store};
 pub use layout::DataDir;
 pub use mailbox::{Appended, MailboxIndex};
 pub use queue::{Envelope, QueueEntry, QueueRcpt, RcptState, SpoolTemp};
+pub use sieve_scripts::{ScriptInfo, SieveFiles, SieveQuota, SieveScriptError};
+pub use sieve_state::SieveStateKind;
 pub use writer::{DeliverRequest, FRESH_GRACE_SECS, WriteStats};

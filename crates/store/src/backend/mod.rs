@@ -1,6 +1,6 @@
 //! The store as the protocol crates see it: backend-neutral traits for the queue
 //! ([`QueueStore`]), the directory ([`DirectoryStore`]), the mailbox index ([`MailStore`],
-//! [`MailIndex`]) and message contents ([`MessageBlobs`]).
+//! [`MailIndex`]), message contents ([`MessageBlobs`]) and Sieve scripts ([`SieveScripts`]).
 //!
 //! SQLite + Maildir ([`crate::Store`], [`crate::MailAccess`]) implement them in [`local`];
 //! a second backend (PostgreSQL with an object store, for several nodes) implements the
@@ -13,8 +13,10 @@ mod directory;
 mod local;
 mod mailbox;
 mod queue;
+mod sieve;
 
 pub use blob::MessageBlobs;
 pub use directory::DirectoryStore;
 pub use mailbox::{MailIndex, MailStore};
 pub use queue::QueueStore;
+pub use sieve::SieveScripts;
