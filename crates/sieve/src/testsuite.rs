@@ -530,12 +530,60 @@ fn result_execute(run: &mut Run<'_>) -> bool {
             }),
             Action::Discard | Action::Pipe { .. } => {}
             Action::Reject { .. } | Action::Vacation { .. } | Action::Notify { .. } => {
-                if let Some(sender) = suite.sender {
-                    suite.sent.extend(sender(action, &bytes, &envelope, env));
-                }
+                let sender = suite.sender.unwrap_or(send_with_execute);
+                suite.sent.extend(sender(action, &bytes, &envelope, env));
             }
         }
     }
     run.result = ResultSet::new();
     true
+}
+
+/// The messages the result-execution layer ([`crate::execute`]) would send for a
+/// vacation or notify action.
+fn send_with_execute(
+    action: &Action,
+    message: &[u8],
+    envelope: &Envelope,
+    env: &Environment,
+) -> Vec<SentMessage> {
+    use crate::execute::{
+        Outgoing, VacationRequest, check_vacation, notify_message, vacation_reply,
+    };
+    let outgoing: Option<Outgoing> = match action {
+        Action::Vacation { .. } => VacationRequest::from_action(action).and_then(|request| {
+            check_vacation(message, envelope, &request)
+                .ok()
+                .map(|user| vacation_reply(message, env, &request, &user))
+        }),
+        Action::Notify {
+            method,
+            from,
+            message: text,
+            ..
+        } => notify_message(
+            message,
+            envelope,
+            env,
+            method,
+            from.as_deref(),
+            text.as_deref(),
+            &envelope.to,
+        )
+        .ok(),
+        _ => None,
+    };
+    outgoing
+        .into_iter()
+        .flat_map(|out| {
+            out.to
+                .iter()
+                .map(|to| SentMessage {
+                    from: out.from.clone(),
+                    to: to.clone(),
+                    message: out.message.clone(),
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
 }
