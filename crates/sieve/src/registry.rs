@@ -580,6 +580,13 @@ pub fn is_known_extension(name: &str, extprograms: bool, testsuite: bool) -> boo
         || (testsuite && name == "vnd.dovecot.testsuite")
 }
 
+/// RFC 5463 §4: extensions that change how strings are read cannot be brought in by
+/// `ihave` (its block is parsed before the test runs).
+pub fn available_through_ihave(name: &str, extprograms: bool) -> bool {
+    !matches!(name, "encoded-character" | "variables")
+        && is_known_extension(name, extprograms, false)
+}
+
 /// The spec of a command.
 pub fn command_spec(name: &str) -> Option<&'static Spec> {
     COMMANDS.iter().find(|s| s.name == name)

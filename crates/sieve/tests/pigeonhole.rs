@@ -114,10 +114,6 @@ const SKIPPED: &[(&str, &str)] = &[
         "extlists (RFC 6134) not implemented: not in issue 18's list",
     ),
     (
-        "extensions/ihave/restrictions.svtest",
-        "not passing yet: [Restricted: encoded-character] line 6: encoded-character extension is incompatible with ihave",
-    ),
-    (
         "extensions/imap4flags/errors.svtest",
         "counts and words Pigeonhole's compile errors; we report the first error of a script only",
     ),

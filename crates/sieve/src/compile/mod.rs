@@ -258,7 +258,7 @@ impl Checker<'_> {
             let names = strings_of(test.positional.first());
             if names
                 .iter()
-                .any(|n| !registry::is_known_extension(n, self.options.extprograms, false))
+                .any(|n| !registry::available_through_ihave(n, self.options.extprograms))
             {
                 return Ok(None);
             }

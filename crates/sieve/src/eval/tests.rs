@@ -192,9 +192,9 @@ impl Run<'_> {
             }
             "ihave" => {
                 let names = self.strings(node.positional.first());
-                Ok(names.iter().all(|n| {
-                    crate::registry::is_known_extension(n, self.options.extprograms, false)
-                }))
+                Ok(names
+                    .iter()
+                    .all(|n| crate::registry::available_through_ihave(n, self.options.extprograms)))
             }
             "duplicate" => crate::ext::duplicate::test(self, node),
             "spamtest" | "virustest" => crate::ext::spamtest::test(self, node),
