@@ -284,7 +284,10 @@ pub fn command(run: &mut Run<'_>, node: &Node) -> Option<Flow> {
             let name = run.string(node.positional.first());
             let value = run.string(node.positional.get(1));
             match name.as_str() {
-                "message" => run.message = Message::parse(value.as_bytes()),
+                "message" => {
+                    run.message = Message::parse(value.as_bytes());
+                    run.mime_parts = None;
+                }
                 "envelope.from" => run.envelope.from = value,
                 "envelope.to" => run.envelope.to = value,
                 "envelope.orig_to" => run.envelope.orig_to = Some(value),
@@ -367,6 +370,7 @@ fn select_message(run: &mut Run<'_>, node: &Node) -> bool {
         match message {
             Some((bytes, flags)) => {
                 run.message = Message::parse(&bytes);
+                run.mime_parts = None;
                 run.flags = flags;
                 true
             }
@@ -376,6 +380,7 @@ fn select_message(run: &mut Run<'_>, node: &Node) -> bool {
         match suite.sent.get(index).cloned() {
             Some(sent) => {
                 run.message = Message::parse(&sent.message);
+                run.mime_parts = None;
                 run.envelope.from = sent.from;
                 run.envelope.to = sent.to;
                 true
@@ -488,6 +493,7 @@ fn script_run(run: &mut Run<'_>, node: &Node) -> bool {
     run.result = result;
     run.flags = flags;
     run.message = message;
+    run.mime_parts = None;
     true
 }
 

@@ -214,3 +214,28 @@ fn vacation_produces_the_action_with_its_period() {
     }
     assert_eq!(outcome.actions[1], implicit_keep());
 }
+
+#[test]
+fn regress_expensive_regex_is_stopped_by_the_step_limit() {
+    // A regex search costs pattern × text; it is charged before it runs (Pigeonhole's
+    // errors-cpu-limit case took a minute before this).
+    let source = "require [\"regex\", \"variables\"];\n\
+         set \"a\" \"ABCDEFGHIJKLMNOPQRSTUVWXYZ\";\n\
+         set \"b\" \"${a}${a}${a}${a}${a}${a}${a}${a}\";\n\
+         set \"c\" \"${b}${b}${b}${b}${b}${b}${b}${b}\";\n\
+         if string :regex \"${c}\" \"^((A)|(AB)|(ABC)|(ABCD)|(B)|(BC)|(C)|(CD))+$\" { discard; }";
+    let options = CompileOptions {
+        limits: Limits {
+            max_steps: 50,
+            ..Limits::default()
+        },
+        ..CompileOptions::default()
+    };
+    let outcome = run_with(source, &options, &mut TestHost::default());
+    assert_eq!(outcome.actions, vec![implicit_keep()]);
+    assert!(
+        outcome.errors[0].message.contains("steps"),
+        "{:?}",
+        outcome.errors
+    );
+}

@@ -85,6 +85,7 @@ pub fn compile(source: &str, options: &CompileOptions) -> Result<Script, Compile
     let mut checker = Checker {
         options,
         extensions: BTreeSet::new(),
+        loops: 0,
     };
     let commands = checker.block(&commands, true)?;
     Ok(Script {
@@ -99,6 +100,8 @@ pub fn compile(source: &str, options: &CompileOptions) -> Result<Script, Compile
 struct Checker<'a> {
     options: &'a CompileOptions,
     extensions: BTreeSet<String>,
+    /// foreverypart loops around the command being checked.
+    loops: usize,
 }
 
 fn error(line: u32, column: u32, message: impl Into<String>) -> CompileError {
@@ -273,7 +276,23 @@ impl Checker<'_> {
                     format!("command '{}' takes no block", command.name),
                 ));
             }
-            (Block::Required, Some(block)) => self.block(block, false)?,
+            (Block::Required, Some(block)) => {
+                let is_loop = command.name == "foreverypart";
+                if is_loop && self.loops >= crate::ext::mime::MAX_LOOP_NESTING {
+                    return Err(error(
+                        command.line,
+                        command.column,
+                        format!(
+                            "foreverypart nested more than {} deep",
+                            crate::ext::mime::MAX_LOOP_NESTING
+                        ),
+                    ));
+                }
+                self.loops += usize::from(is_loop);
+                let block = self.block(block, false);
+                self.loops -= usize::from(is_loop);
+                block?
+            }
             (Block::Required, None) => {
                 return Err(error(
                     command.line,

@@ -96,6 +96,12 @@ impl Run<'_> {
             }
             "addheader" => self.addheader(node),
             "deleteheader" => self.deleteheader(node),
+            "foreverypart" => self.foreverypart(node),
+            "break" => {
+                self.break_name = node.tag_value("name").map(|v| self.string(Some(v)));
+                Flow::Break
+            }
+            "extracttext" => self.extracttext(node),
             "error" => {
                 let message = self.string(node.positional.first());
                 self.fail(node.line, format!("script error: {message}"))
@@ -386,6 +392,7 @@ impl Run<'_> {
             self.message.headers.insert(0, field);
         }
         self.message.edited = true;
+        self.mime_parts = None;
         Flow::Continue
     }
 
@@ -448,6 +455,7 @@ impl Run<'_> {
             if position < self.message.headers.len() {
                 self.message.headers.remove(position);
                 self.message.edited = true;
+                self.mime_parts = None;
             }
         }
         Flow::Continue
@@ -482,6 +490,7 @@ impl Run<'_> {
                     self.message = crate::message::Message::parse(&output);
                     self.message.size = size;
                     self.message.edited = true;
+                    self.mime_parts = None;
                 }
                 _ => {
                     if let Some(Value::Strings(name)) = node.tag_value("output")

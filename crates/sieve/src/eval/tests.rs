@@ -47,9 +47,15 @@ impl Run<'_> {
             }
             "exists" => {
                 let names = self.strings(node.positional.first());
-                Ok(names
-                    .iter()
-                    .all(|name| self.message.fields(name).next().is_some()))
+                let mut all = true;
+                for name in &names {
+                    let found = match self.mime_fields(node, name) {
+                        Some(fields) => !fields.is_empty(),
+                        None => self.message.fields(name).next().is_some(),
+                    };
+                    all &= found;
+                }
+                Ok(all)
             }
             "size" => {
                 let size = if self.message.edited {
@@ -73,8 +79,13 @@ impl Run<'_> {
                 let keys = self.strings(node.positional.get(1));
                 let mut values = Vec::new();
                 for name in &names {
-                    let fields: Vec<String> =
-                        self.message.fields(name).map(|f| f.decoded()).collect();
+                    let fields: Vec<String> = match self.mime_fields(node, name) {
+                        Some(fields) => fields
+                            .iter()
+                            .flat_map(|f| self.mime_values(node, f))
+                            .collect(),
+                        None => self.message.fields(name).map(|f| f.decoded()).collect(),
+                    };
                     values.extend(select_index(self, node, fields));
                 }
                 self.match_values(node, &values, &keys)
@@ -84,8 +95,10 @@ impl Run<'_> {
                 let keys = self.strings(node.positional.get(1));
                 let mut values = Vec::new();
                 for name in &names {
-                    let fields: Vec<String> =
-                        self.message.fields(name).map(|f| f.unfolded()).collect();
+                    let fields: Vec<String> = match self.mime_fields(node, name) {
+                        Some(fields) => fields.iter().map(|f| f.unfolded()).collect(),
+                        None => self.message.fields(name).map(|f| f.unfolded()).collect(),
+                    };
                     for field in select_index(self, node, fields) {
                         for mailbox in address::parse_address_list(&field) {
                             if let Some(part) = address_part(node, &mailbox) {
@@ -301,13 +314,35 @@ impl Run<'_> {
             MatchType::Regex => {
                 let insensitive = !matches!(comparator, crate::comparator::Comparator::Octet);
                 for key in keys {
-                    let regex = match matching::build_regex(key, insensitive) {
-                        Ok(regex) => regex,
-                        Err(e) => {
-                            return Err(self.fail(node.line, format!("invalid regex '{key}': {e}")));
-                        }
+                    let cached = self.regexes.get(&(key.clone(), insensitive)).cloned();
+                    let regex = match cached {
+                        Some(regex) => regex,
+                        None => match matching::build_regex(key, insensitive) {
+                            Ok(regex) => {
+                                let regex = std::rc::Rc::new(regex);
+                                self.regexes
+                                    .insert((key.clone(), insensitive), regex.clone());
+                                regex
+                            }
+                            Err(e) => {
+                                return Err(
+                                    self.fail(node.line, format!("invalid regex '{key}': {e}"))
+                                );
+                            }
+                        },
                     };
                     for value in values {
+                        // A regex search costs about pattern × text: charge it before
+                        // running, so a crafted pattern cannot outrun the step limit.
+                        let cost = (key.len() as u64).saturating_mul(value.len() as u64) / 64;
+                        self.steps = self.steps.saturating_add(cost);
+                        if self.steps > self.options.limits.max_steps {
+                            let limit = self.options.limits.max_steps;
+                            return Err(self.fail(
+                                node.line,
+                                format!("script ran more than {limit} steps and was stopped"),
+                            ));
+                        }
                         if let Some(found) = regex.captures(value) {
                             if capture {
                                 self.matches = found
