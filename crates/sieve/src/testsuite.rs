@@ -520,11 +520,30 @@ fn result_execute(run: &mut Run<'_>) -> bool {
                 .entry("INBOX".into())
                 .or_default()
                 .push((bytes.clone(), flags.clone())),
-            Action::FileInto { mailbox, flags, .. } => {
-                // Pigeonhole's test mail store creates folders on demand.
-                suite
-                    .mailboxes
-                    .borrow_mut()
+            Action::FileInto {
+                mailbox,
+                flags,
+                create,
+                ..
+            } => {
+                let mut boxes = suite.mailboxes.borrow_mut();
+                // RFC 5490 §3.2: without :create, the mailbox must exist.
+                let problem = if mailbox.split('/').any(str::is_empty) {
+                    Some("invalid mailbox name")
+                } else if !create && !boxes.contains_key(mailbox) {
+                    Some("mailbox does not exist")
+                } else {
+                    None
+                };
+                if let Some(problem) = problem {
+                    drop(boxes);
+                    suite.errors = vec![format!(
+                        "failed to store into mailbox '{mailbox}': {problem}"
+                    )];
+                    run.result = ResultSet::new();
+                    return false;
+                }
+                boxes
                     .entry(mailbox.clone())
                     .or_default()
                     .push((bytes.clone(), flags.clone()));

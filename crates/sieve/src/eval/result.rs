@@ -43,7 +43,10 @@ impl ResultSet {
 
     fn count_limit(&self, limits: &Limits) -> Result<(), String> {
         if self.actions.len() >= limits.max_actions {
-            return Err(format!("too many actions (limit {})", limits.max_actions));
+            return Err(format!(
+                "total number of actions exceeds policy limit ({})",
+                limits.max_actions
+            ));
         }
         Ok(())
     }
@@ -102,7 +105,7 @@ impl ResultSet {
                     .count();
                 if redirects >= limits.max_redirects {
                     return Err(format!(
-                        "too many redirects (limit {}, RFC 5228 §4.2)",
+                        "number of redirect actions exceeds policy limit ({}, RFC 5228 §4.2)",
                         limits.max_redirects
                     ));
                 }
