@@ -451,8 +451,10 @@ fn script_compile(run: &mut Run<'_>, node: &Node) -> bool {
             return false;
         }
     };
+    // Sub-scripts may use the suite's commands too (Pigeonhole's do).
     let options = CompileOptions {
         extprograms: true,
+        testsuite: true,
         ..CompileOptions::default()
     };
     match crate::compile(&source, &options) {
@@ -487,7 +489,7 @@ fn script_run(run: &mut Run<'_>, node: &Node) -> bool {
     if let Some(suite) = run.suite.as_mut() {
         suite.errors = errors.clone();
     }
-    if flow == Flow::Error || !errors.is_empty() {
+    if matches!(flow, Flow::Error | Flow::TestFail) || !errors.is_empty() {
         return false;
     }
     run.result = result;

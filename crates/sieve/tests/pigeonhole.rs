@@ -22,10 +22,6 @@ const SKIPPED: &[(&str, &str)] = &[
         "counts and words Pigeonhole's compile errors; we report the first error of a script only",
     ),
     (
-        "execute/address-normalize.svtest",
-        "not passing yet: [Mail address normalization - redirect] line 32: envelope recipient incorrect",
-    ),
-    (
         "execute/errors.svtest",
         "one subtest left: [Fileinto bad UTF-8 in folder name] encodes invalid UTF-8, which our (UTF-8) scripts refuse at compile time",
     ),
@@ -128,10 +124,6 @@ const SKIPPED: &[(&str, &str)] = &[
     (
         "extensions/include/errors.svtest",
         "Pigeonhole resolves includes at compile time; ours run at evaluation (RFC 6609 §3.2 allows either), so these are runtime, not compile, errors",
-    ),
-    (
-        "extensions/include/execute.svtest",
-        "not passing yet: [Namespace - file] line 48: failed to compile sub-test",
     ),
     (
         "extensions/index/errors.svtest",
