@@ -239,3 +239,22 @@ fn regress_expensive_regex_is_stopped_by_the_step_limit() {
         outcome.errors
     );
 }
+
+#[test]
+fn compiled_scripts_are_shared_between_threads() {
+    fn shareable<T: Clone + Send + Sync + 'static>() {}
+    shareable::<mailward_sieve::Script>();
+    let script = mailward_sieve::compile("keep;", &CompileOptions::default()).unwrap();
+    let handle = std::thread::spawn(move || {
+        mailward_sieve::evaluate(
+            &script,
+            MESSAGE,
+            &Envelope::default(),
+            &Environment::default(),
+            &mut TestHost::default(),
+        )
+        .actions
+        .len()
+    });
+    assert_eq!(handle.join().unwrap(), 1);
+}

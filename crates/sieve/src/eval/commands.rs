@@ -198,7 +198,10 @@ impl Run<'_> {
             if node.has_tag("encodeurl") {
                 if value.ends_with('%') {
                     value.pop();
-                } else if value.len() >= 2 && value[..value.len() - 2].ends_with('%') {
+                } else if value
+                    .get(..value.len().saturating_sub(2))
+                    .is_some_and(|head| head.ends_with('%'))
+                {
                     value.truncate(value.len() - 2);
                 }
             }
