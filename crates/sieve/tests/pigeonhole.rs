@@ -142,10 +142,6 @@ const SKIPPED: &[(&str, &str)] = &[
         "mboxmetadata/servermetadata (RFC 5490 §3.3-) not implemented: not in issue 18's list",
     ),
     (
-        "extensions/mime/content-header.svtest",
-        "not passing yet: RFC 2231 encoded parameters and Content-Disposition :type/:subtype",
-    ),
-    (
         "extensions/mime/errors.svtest",
         "counts and words Pigeonhole's compile errors; we report the first error of a script only",
     ),

@@ -96,11 +96,17 @@ pub fn content_type(headers: &[HeaderField]) -> (String, String, Vec<(String, St
     else {
         return ("text".into(), "plain".into(), Vec::new());
     };
-    let value = field.unfolded();
+    structured_value(&field.unfolded())
+}
+
+/// A structured MIME value (Content-Type, Content-Disposition): the value before the
+/// first `;` as type and subtype, then `name=value` parameters (RFC 2045 §5.1,
+/// RFC 2183 §2).
+pub fn structured_value(value: &str) -> (String, String, Vec<(String, String)>) {
     let mut pieces = value.split(';');
     let full = pieces.next().unwrap_or("").trim().to_ascii_lowercase();
     let (main, sub) = full.split_once('/').unwrap_or((full.as_str(), ""));
-    let params = pieces
+    let raw: Vec<(String, String)> = pieces
         .filter_map(|p| p.split_once('='))
         .map(|(k, v)| {
             (
@@ -109,7 +115,75 @@ pub fn content_type(headers: &[HeaderField]) -> (String, String, Vec<(String, St
             )
         })
         .collect();
-    (main.trim().to_string(), sub.trim().to_string(), params)
+    (
+        main.trim().to_string(),
+        sub.trim().to_string(),
+        join_rfc2231(raw),
+    )
+}
+
+/// RFC 2231 §3-§4: `name*0*=charset'lang'%XX..`, `name*1=...` continuations and
+/// percent-encoded values become one parameter.
+fn join_rfc2231(raw: Vec<(String, String)>) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    let mut pieces: Vec<(String, u32, bool, String)> = Vec::new();
+    for (name, value) in raw {
+        let Some((base, rest)) = name.split_once('*') else {
+            out.push((name, value));
+            continue;
+        };
+        let encoded = rest.ends_with('*') || rest.is_empty();
+        let index = rest.trim_end_matches('*').parse().unwrap_or(0);
+        pieces.push((base.to_string(), index, encoded, value));
+    }
+    pieces.sort_by(|a, b| (a.0.as_str(), a.1).cmp(&(b.0.as_str(), b.1)));
+    let mut current: Option<(String, Vec<u8>)> = None;
+    for (base, index, encoded, value) in pieces {
+        if current.as_ref().is_none_or(|(name, _)| *name != base) {
+            if let Some((name, bytes)) = current.take() {
+                out.push((name, String::from_utf8_lossy(&bytes).into_owned()));
+            }
+            current = Some((base.clone(), Vec::new()));
+        }
+        let mut text = value.as_str();
+        if encoded && index == 0 {
+            // charset'language'value
+            let mut parts = text.splitn(3, '\'');
+            if let (Some(_), Some(_), Some(rest)) = (parts.next(), parts.next(), parts.next()) {
+                text = rest;
+            }
+        }
+        if let Some((_, bytes)) = current.as_mut() {
+            if encoded {
+                bytes.extend(percent_decode(text));
+            } else {
+                bytes.extend_from_slice(text.as_bytes());
+            }
+        }
+    }
+    if let Some((name, bytes)) = current {
+        out.push((name, String::from_utf8_lossy(&bytes).into_owned()));
+    }
+    out
+}
+
+fn percent_decode(text: &str) -> Vec<u8> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if b == b'%'
+            && let Some(hex) = bytes.get(i + 1..i + 3)
+            && let Ok(value) = u8::from_str_radix(&String::from_utf8_lossy(hex), 16)
+        {
+            out.push(value);
+            i += 3;
+            continue;
+        }
+        out.push(b);
+        i += 1;
+    }
+    out
 }
 
 use crate::compile::Node;
@@ -161,7 +235,7 @@ impl Run<'_> {
     /// RFC 5703 §4.2: `:type`, `:subtype`, `:contenttype`, `:param` select pieces of a
     /// structured value; otherwise the decoded value.
     pub(crate) fn mime_values(&self, node: &Node, field: &HeaderField) -> Vec<String> {
-        let (main, sub, params) = content_type(std::slice::from_ref(field));
+        let (main, sub, params) = structured_value(&field.unfolded());
         if node.has_tag("type") {
             return vec![main];
         }
@@ -169,6 +243,9 @@ impl Run<'_> {
             return vec![sub];
         }
         if node.has_tag("contenttype") {
+            if sub.is_empty() {
+                return vec![main];
+            }
             return vec![format!("{main}/{sub}")];
         }
         if let Some(value) = node.tag_value("param") {
