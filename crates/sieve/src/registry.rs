@@ -417,7 +417,7 @@ pub const COMMANDS: &[Spec] = &[
         "extracttext",
         Some("extracttext"),
         &[Str],
-        &[EXTRACTTEXT_TAGS],
+        &[EXTRACTTEXT_TAGS, SET_TAGS],
     ),
     Spec {
         optional_trailing: 1,

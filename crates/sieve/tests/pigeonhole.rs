@@ -146,10 +146,6 @@ const SKIPPED: &[(&str, &str)] = &[
         "counts and words Pigeonhole's compile errors; we report the first error of a script only",
     ),
     (
-        "extensions/mime/extracttext.svtest",
-        "not passing yet: extracttext with the variables modifiers (:length ...) as tags",
-    ),
-    (
         "extensions/regex/errors.svtest",
         "counts and words Pigeonhole's compile errors; we report the first error of a script only",
     ),

@@ -148,7 +148,13 @@ impl Run<'_> {
     /// RFC 5229 §4 set, with the modifiers applied in precedence order (§4.1).
     fn set(&mut self, node: &Node) {
         let name = self.string(node.positional.first());
-        let mut value = self.string(node.positional.get(1));
+        let value = self.string(node.positional.get(1));
+        let value = self.apply_modifiers(node, value);
+        self.set_variable(&name, value);
+    }
+
+    /// RFC 5229 §4.1 modifiers in precedence order (also RFC 5703 §7 extracttext's).
+    pub(crate) fn apply_modifiers(&self, node: &Node, mut value: String) -> String {
         if node.has_tag("lower") {
             value = value.to_lowercase();
         }
@@ -209,7 +215,7 @@ impl Run<'_> {
         if node.has_tag("length") {
             value = value.chars().count().to_string();
         }
-        self.set_variable(&name, value);
+        value
     }
 
     /// RFC 5232 §3 setflag/addflag/removeflag, on the internal variable or a named one.

@@ -61,7 +61,7 @@ pub fn body_values(run: &Run<'_>, node: &Node) -> Vec<String> {
 }
 
 /// RFC 5173 §5.3: HTML parts are compared as text.
-fn strip_tags(html: &str) -> String {
+pub(crate) fn strip_tags(html: &str) -> String {
     let mut out = String::with_capacity(html.len());
     let mut in_tag = false;
     for c in html.chars() {

@@ -47,7 +47,9 @@ pub fn parts(message: &Message) -> Vec<MimePart> {
                     .unwrap_or_default()
             };
             let text = match &part.body {
-                PartType::Text(text) | PartType::Html(text) => text.to_string(),
+                PartType::Text(text) => text.to_string(),
+                // RFC 5703 §7: the text of an HTML part, not its markup.
+                PartType::Html(html) => crate::ext::body::strip_tags(html),
                 _ => String::new(),
             };
             let children = part
@@ -327,6 +329,7 @@ impl Run<'_> {
                 .collect();
         }
         let name = self.string(node.positional.first());
+        let text = self.apply_modifiers(node, text);
         self.set_variable(&name, text);
         Flow::Continue
     }
