@@ -49,6 +49,9 @@ pub struct SuiteState {
     /// The message as it was when each action was taken (RFC 5293 §3: edits apply to
     /// actions that follow them).
     pub snapshots: Vec<(Action, Vec<u8>)>,
+    /// Actions `test_result_execute` already carried out (a later execution of an
+    /// appended result does only the new ones).
+    pub executed: Vec<Action>,
     /// The reason `test_fail` gave in the current test.
     pub failure: Option<String>,
 }
@@ -127,6 +130,7 @@ pub fn run_file(path: &Path, sender: Option<Sender>) -> Result<Vec<TestReport>, 
         sender,
         failure: None,
         snapshots: Vec::new(),
+        executed: Vec::new(),
     }));
     let flow = run.execute_script(&script.inner);
     let mut reports = run.suite.take().map(|s| s.reports).unwrap_or_default();
@@ -254,6 +258,9 @@ pub fn command(run: &mut Run<'_>, node: &Node) -> Option<Flow> {
         "test" => {
             let name = run.string(node.positional.first());
             run.result = ResultSet::new();
+            if let Some(suite) = run.suite.as_mut() {
+                suite.executed.clear();
+            }
             let errors_before = run.errors.len();
             let flow = run.block(&node.block);
             let failure = match flow {
@@ -303,6 +310,9 @@ pub fn command(run: &mut Run<'_>, node: &Node) -> Option<Flow> {
         }
         "test_result_reset" => {
             run.result = ResultSet::new();
+            if let Some(suite) = run.suite.as_mut() {
+                suite.executed.clear();
+            }
             run.flags.clear();
             Flow::Continue
         }
@@ -396,7 +406,7 @@ pub fn test(run: &mut Run<'_>, node: &Node) -> Option<Result<bool, Flow>> {
     let result = match node.name.as_str() {
         "test_script_compile" => Ok(script_compile(run, node)),
         "test_script_run" => Ok(script_run(run, node)),
-        "test_multiscript" => Ok(false),
+        "test_multiscript" => Ok(multiscript(run, node)),
         "test_result_action" => {
             let keys = run.strings(node.positional.first());
             let actions = run.result.finish(&run.flags);
@@ -470,6 +480,10 @@ fn script_compile(run: &mut Run<'_>, node: &Node) -> bool {
 }
 
 fn script_run(run: &mut Run<'_>, node: &Node) -> bool {
+    script_run_appending(run, node.has_tag("append_result"))
+}
+
+fn script_run_appending(run: &mut Run<'_>, append: bool) -> bool {
     let Some(script) = run.suite.as_ref().and_then(|s| s.compiled.clone()) else {
         return false;
     };
@@ -478,8 +492,9 @@ fn script_run(run: &mut Run<'_>, node: &Node) -> bool {
     let env = run.env;
     let host: &mut dyn Host = &mut *run.host;
     let mut sub = Run::new(&script.inner, message, envelope, env, host);
-    if node.has_tag("append_result") {
+    if append {
         sub.result = run.result.clone();
+        sub.flags = run.flags.clone();
     }
     sub.suite = run.suite.take();
     let flow = sub.execute_script(&script.inner);
@@ -510,7 +525,8 @@ fn result_execute(run: &mut Run<'_>) -> bool {
     let snapshots = std::mem::take(&mut suite.snapshots);
     // `test_message :smtp N` counts from this execution's first message.
     suite.sent.clear();
-    for action in &actions {
+    let already = std::mem::take(&mut suite.executed);
+    for action in actions.iter().filter(|a| !already.contains(a)) {
         let bytes = snapshots
             .iter()
             .find(|(a, _)| a == action)
@@ -542,7 +558,6 @@ fn result_execute(run: &mut Run<'_>) -> bool {
                     suite.errors = vec![format!(
                         "failed to store into mailbox '{mailbox}': {problem}"
                     )];
-                    run.result = ResultSet::new();
                     return false;
                 }
                 boxes
@@ -562,8 +577,40 @@ fn result_execute(run: &mut Run<'_>) -> bool {
             }
         }
     }
-    run.result = ResultSet::new();
+    if let Some(suite) = run.suite.as_mut() {
+        suite.executed = already;
+        suite.executed.extend(actions);
+    }
     true
+}
+
+/// Pigeonhole's test_multiscript: the scripts run in turn on one result, which is then
+/// executed.
+fn multiscript(run: &mut Run<'_>, node: &Node) -> bool {
+    let names = run.strings(node.positional.first());
+    run.result = ResultSet::new();
+    for name in names {
+        let Some(suite) = run.suite.as_mut() else {
+            return false;
+        };
+        let path = suite.dir.join(&name);
+        let Ok(source) = std::fs::read_to_string(&path) else {
+            return false;
+        };
+        let options = CompileOptions {
+            extprograms: true,
+            testsuite: true,
+            ..CompileOptions::default()
+        };
+        let Ok(script) = crate::compile(&source, &options) else {
+            return false;
+        };
+        suite.compiled = Some(script);
+        if !script_run_appending(run, true) {
+            return false;
+        }
+    }
+    result_execute(run)
 }
 
 /// The messages the result-execution layer ([`crate::execute`]) would send for a
