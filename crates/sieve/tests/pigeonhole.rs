@@ -292,6 +292,7 @@ fn pigeonhole_suite() {
     collect(&dir, &mut files);
     files.sort();
     let (mut passed, mut failed, mut skipped) = (0usize, 0usize, 0usize);
+    let mut skipped_files = 0usize;
     let mut unexpected = Vec::new();
     let mut stale_skips = Vec::new();
     for file in &files {
@@ -320,6 +321,7 @@ fn pigeonhole_suite() {
         }
         let failures: Vec<_> = reports.iter().filter(|r| r.failure.is_some()).collect();
         if let Some((_, reason)) = skip {
+            skipped_files += 1;
             skipped += reports.len().max(1);
             if failures.is_empty() && !reports.is_empty() {
                 stale_skips.push(relative.clone());
@@ -348,6 +350,11 @@ fn pigeonhole_suite() {
         }
     }
     println!("pigeonhole suite: {passed} passed, {failed} failed, {skipped} skipped");
+    println!(
+        "pigeonhole files: {} run, {} skipped (subtests above count each test block)",
+        files.len() - skipped_files,
+        skipped_files
+    );
     for stale in &stale_skips {
         println!("note: {stale} is skipped but passes now");
     }
