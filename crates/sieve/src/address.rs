@@ -19,7 +19,7 @@ impl Mailbox {
         match spec.rsplit_once('@') {
             Some((local, domain)) => Mailbox {
                 local: unquote(local),
-                domain: Some(domain.to_string()),
+                domain: Some(domain.trim().to_string()),
             },
             None => Mailbox {
                 local: unquote(spec),

@@ -258,3 +258,27 @@ fn compiled_scripts_are_shared_between_threads() {
     });
     assert_eq!(handle.join().unwrap(), 1);
 }
+
+#[test]
+fn regress_literal_redirect_addresses_are_checked_at_compile_time() {
+    // An invalid literal address is refused when the script is uploaded, not at delivery.
+    let err = mailward_sieve::compile("redirect \"not an address\";", &CompileOptions::default())
+        .unwrap_err();
+    assert!(err.message.contains("invalid address"), "{err}");
+    // Display names, spaces around the parts and needed quotes are accepted.
+    let outcome = run("redirect \" Stephan Bosch < stephan @ example.org > \";\n\
+         redirect \"\\\"Stephan Bosch\\\"@example.org\";");
+    assert_eq!(
+        outcome.actions,
+        vec![
+            Action::Redirect {
+                address: "stephan@example.org".into(),
+                copy: false
+            },
+            Action::Redirect {
+                address: "\"Stephan Bosch\"@example.org".into(),
+                copy: false
+            },
+        ]
+    );
+}

@@ -606,6 +606,29 @@ impl Checker<'_> {
                 }
             }
         }
+        // RFC 5228 §4.2: a redirect address known at compile time is checked then;
+        // RFC 5435 §3.1 likewise a notification method.
+        if let Some(Value::Strings(values)) = node.positional.first()
+            && let Some(literal) = values.first().filter(|t| t.parts.is_none())
+        {
+            let text = literal.raw.as_str();
+            let refused = match node.name.as_str() {
+                "redirect" => {
+                    let address = crate::address::parse_address_list(text)
+                        .first()
+                        .map(|m| m.all())
+                        .unwrap_or_default();
+                    (!crate::eval::commands::is_valid_address(&address))
+                        .then(|| format!("redirect to an invalid address '{text}' (RFC 5228 §4.2)"))
+                }
+                "notify" => (!crate::ext::enotify::valid_method(text))
+                    .then(|| format!("invalid notification method '{text}' (RFC 5435 §3.1)")),
+                _ => None,
+            };
+            if let Some(message) = refused {
+                return Err(error(line, column, message));
+            }
+        }
         if node.name == "set"
             && let Some(Value::Strings(name)) = node.positional.first()
         {

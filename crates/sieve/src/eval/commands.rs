@@ -533,9 +533,13 @@ pub fn is_valid_address(address: &str) -> bool {
     let Some((local, domain)) = address.rsplit_once('@') else {
         return false;
     };
+    // RFC 5322 §3.4.1: a quoted local part may hold spaces; nothing else may.
+    let quoted = local.len() >= 2 && local.starts_with('"') && local.ends_with('"');
     !local.is_empty()
         && !domain.is_empty()
-        && !address.chars().any(|c| c.is_whitespace() || c.is_control())
+        && !address.chars().any(char::is_control)
+        && (quoted || !local.chars().any(char::is_whitespace))
+        && !domain.chars().any(char::is_whitespace)
         && !domain.contains(['<', '>', ',', ';', ':', '"', '@', '(', ')', '[', ']'])
         && domain.split('.').all(|label| !label.is_empty())
 }
