@@ -50,10 +50,6 @@ const SKIPPED: &[(&str, &str)] = &[
         "counts and words Pigeonhole's compile errors; we report the first error of a script only",
     ),
     (
-        "extensions/editheader/addheader.svtest",
-        "not passing yet: [Addheader - newlines] line 675: wrong first content added: `This is very long header content  conta",
-    ),
-    (
         "extensions/editheader/errors.svtest",
         "counts and words Pigeonhole's compile errors; we report the first error of a script only",
     ),

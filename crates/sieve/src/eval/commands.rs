@@ -553,11 +553,17 @@ fn is_field_name(name: &str) -> bool {
 
 /// Keeps an added value one logical line: line breaks become folded continuations.
 fn fold_value(value: &str) -> String {
-    value
-        .split(['\r', '\n'])
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .join("\r\n ")
+    let mut out = String::with_capacity(value.len());
+    for line in value.split(['\r', '\n']).filter(|s| !s.is_empty()) {
+        if !out.is_empty() {
+            out.push_str("\r\n");
+            if !line.starts_with([' ', '\t']) {
+                out.push(' ');
+            }
+        }
+        out.push_str(line);
+    }
+    out
 }
 
 /// RFC 5435 §6 `:encodeurl`: percent-encodes all but RFC 3986 unreserved characters.
