@@ -326,6 +326,11 @@ pub fn command(run: &mut Run<'_>, node: &Node) -> Option<Flow> {
         "test_config_set" => {
             let key = run.string(node.positional.first());
             let value = run.string(node.positional.get(1));
+            if key == "sieve_notify_max_notifications"
+                && let Ok(count) = value.parse()
+            {
+                run.options.limits.max_sent_messages = count;
+            }
             if (key == "sieve_variables_max_variable_size"
                 || key == "sieve_variables_max_value_size")
                 && let Ok(size) = value.parse()
@@ -492,6 +497,8 @@ fn script_run_appending(run: &mut Run<'_>, append: bool) -> bool {
     let env = run.env;
     let host: &mut dyn Host = &mut *run.host;
     let mut sub = Run::new(&script.inner, message, envelope, env, host);
+    // Limits the suite configured apply to the scripts it runs.
+    sub.options.limits = run.options.limits.clone();
     if append {
         sub.result = run.result.clone();
         sub.flags = run.flags.clone();

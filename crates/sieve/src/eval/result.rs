@@ -51,6 +51,22 @@ impl ResultSet {
         Ok(())
     }
 
+    /// [`Limits::max_sent_messages`]: vacation replies and notifications of one run.
+    fn sent_limit(&self, limits: &Limits, what: &str) -> Result<(), String> {
+        let sent = self
+            .actions
+            .iter()
+            .filter(|a| matches!(a, Action::Notify { .. } | Action::Vacation { .. }))
+            .count();
+        if sent >= limits.max_sent_messages {
+            return Err(format!(
+                "number of {what} actions exceeds policy limit ({} messages sent per run)",
+                limits.max_sent_messages
+            ));
+        }
+        Ok(())
+    }
+
     /// Adds an action, merging duplicates (RFC 5228 §2.10.3) and refusing conflicts.
     pub fn add(&mut self, action: Action, limits: &Limits) -> Result<(), String> {
         match &action {
@@ -130,11 +146,13 @@ impl ResultSet {
                 {
                     return Err("more than one vacation (RFC 5230 §4.7)".into());
                 }
+                self.sent_limit(limits, "vacation")?;
             }
             Action::Notify { .. } => {
                 if self.actions.contains(&action) {
                     return Ok(());
                 }
+                self.sent_limit(limits, "notify")?;
             }
             Action::Pipe { copy, .. } => {
                 if !copy {
