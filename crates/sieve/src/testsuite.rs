@@ -414,7 +414,9 @@ pub fn test(run: &mut Run<'_>, node: &Node) -> Option<Result<bool, Flow>> {
         "test_multiscript" => Ok(multiscript(run, node)),
         "test_result_action" => {
             let keys = run.strings(node.positional.first());
-            let actions = run.result.finish(&run.flags);
+            // Pigeonhole lists the actions the script took; the implicit keep is added
+            // only when the result is executed.
+            let actions = run.result.actions.clone();
             let names: Vec<String> = actions.iter().map(|a| action_name(a).to_string()).collect();
             indexed_match(run, node, names, &keys)
         }

@@ -66,10 +66,6 @@ const SKIPPED: &[(&str, &str)] = &[
         "not passing yet: [Invalid URI (FIXME: count only)] line 9: compile should have failed",
     ),
     (
-        "extensions/enotify/execute.svtest",
-        "not passing yet: [Duplicate recipients] line 93: second notify action was discarded entirely",
-    ),
-    (
         "extensions/enotify/limits.svtest",
         "sieve_notify_max_notifications = 0 makes notify a compile error in Pigeonhole; ours is a per-run limit (Limits::max_sent_messages) checked when the action is taken",
     ),
