@@ -24,7 +24,25 @@ pub fn body_values(run: &Run<'_>, node: &Node) -> Vec<String> {
         return vec![String::from_utf8_lossy(&run.message.body).into_owned()];
     };
     let mut out = Vec::new();
-    for part in &parsed.parts {
+    collect(&parsed, &types, node.has_tag("content"), &raw, 0, &mut out);
+    out
+}
+
+/// Nested messages read at most (message/rfc822 inside message/rfc822...).
+const MAX_NESTED_MESSAGES: usize = 8;
+
+/// The decoded contents of `message`'s parts of the wanted types, nested messages
+/// included (RFC 5173 §5.2: a message/rfc822 part is searched through its own parts;
+/// with `:content "message/rfc822"` its header too).
+fn collect(
+    message: &mail_parser::Message<'_>,
+    types: &[String],
+    content: bool,
+    raw: &[u8],
+    depth: usize,
+    out: &mut Vec<String>,
+) {
+    for part in &message.parts {
         let (main, sub) = match part.content_type() {
             Some(ct) => (
                 ct.ctype().to_ascii_lowercase(),
@@ -42,22 +60,44 @@ pub fn body_values(run: &Run<'_>, node: &Node) -> Vec<String> {
                         None => t == main,
                     })
         });
+        if let PartType::Message(nested) = &part.body {
+            if wanted && content {
+                // The nested message's header is its content here.
+                let start = usize::try_from(part.offset_body).unwrap_or(usize::MAX);
+                let end = usize::try_from(part.offset_end).unwrap_or(usize::MAX);
+                if let Some(bytes) = raw.get(start..end) {
+                    out.push(String::from_utf8_lossy(bytes).into_owned());
+                }
+            }
+            if depth < MAX_NESTED_MESSAGES {
+                let nested_raw = nested.raw_message();
+                collect(nested, types, content, nested_raw, depth + 1, out);
+            }
+            continue;
+        }
         if !wanted {
             continue;
         }
-        // RFC 5173 §5.2: multipart parts match on their prologue/epilogue only; we skip them.
         let text = match &part.body {
             PartType::Text(text) => text.to_string(),
-            PartType::Html(html) if node.has_tag("content") => html.to_string(),
+            PartType::Html(html) if content => html.to_string(),
             PartType::Html(html) => strip_tags(html),
-            PartType::Binary(bytes) | PartType::InlineBinary(bytes) if node.has_tag("content") => {
+            PartType::Binary(bytes) | PartType::InlineBinary(bytes) if content => {
                 String::from_utf8_lossy(bytes).into_owned()
+            }
+            // RFC 5173 §5.2: a multipart part matches on its prologue and epilogue.
+            PartType::Multipart(_) if content => {
+                let start = usize::try_from(part.offset_body).unwrap_or(usize::MAX);
+                let end = usize::try_from(part.offset_end).unwrap_or(usize::MAX);
+                match raw.get(start..end) {
+                    Some(bytes) => String::from_utf8_lossy(bytes).into_owned(),
+                    None => continue,
+                }
             }
             _ => continue,
         };
         out.push(text);
     }
-    out
 }
 
 /// RFC 5173 §5.3: HTML parts are compared as text.
