@@ -50,16 +50,21 @@ fn collect(
             ),
             None => ("text".to_string(), "plain".to_string()),
         };
-        let wanted = types.iter().any(|t| {
-            let t = t.to_ascii_lowercase();
-            // RFC 5173 §5.2: "type" or "type/subtype"; anything else matches nothing.
-            t.matches('/').count() <= 1
-                && (t.is_empty()
-                    || match t.split_once('/') {
-                        Some((m, s)) => m == main && s == sub,
-                        None => t == main,
-                    })
-        });
+        // A malformed type ("text/plain/stupid") is no type at all.
+        let malformed = sub.contains('/');
+        let xhtml = main == "application" && sub == "xhtml+xml";
+        let wanted = !malformed
+            && (xhtml && !content
+                || types.iter().any(|t| {
+                    let t = t.to_ascii_lowercase();
+                    // RFC 5173 §5.2: "type" or "type/subtype"; anything else matches nothing.
+                    t.matches('/').count() <= 1
+                        && (t.is_empty()
+                            || match t.split_once('/') {
+                                Some((m, s)) => m == main && s == sub,
+                                None => t == main,
+                            })
+                }));
         if let PartType::Message(nested) = &part.body {
             if wanted && content {
                 // The nested message's header is its content here.
@@ -84,6 +89,10 @@ fn collect(
             PartType::Html(html) => strip_tags(html),
             PartType::Binary(bytes) | PartType::InlineBinary(bytes) if content => {
                 String::from_utf8_lossy(bytes).into_owned()
+            }
+            // RFC 5173 §5.3: XHTML is text too, read without its markup.
+            PartType::Binary(bytes) | PartType::InlineBinary(bytes) if xhtml => {
+                strip_tags(&String::from_utf8_lossy(bytes))
             }
             // RFC 5173 §5.2: a multipart part matches on its prologue and epilogue.
             PartType::Multipart(_) if content => {
