@@ -15,7 +15,7 @@ pub mod server;
 pub mod session;
 pub mod wire;
 
-pub use checker::ScriptChecker;
+pub use checker::{ScriptChecker, SieveCompiler, sieve_capability};
 pub use server::{Server, ServerConfig};
 pub use session::{Session, SessionConfig};
 #[cfg(test)]
