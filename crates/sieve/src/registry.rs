@@ -48,6 +48,9 @@ pub struct Spec {
     /// left out (e.g. RFC 5232 `setflag [<variablename>] <list-of-flags>`).
     pub positional: &'static [Kind],
     pub optional_leading: usize,
+    /// The last `optional_trailing` may be left out (e.g. RFC 5293 deleteheader's
+    /// value patterns).
+    pub optional_trailing: usize,
     pub tags: &'static [&'static [TagSpec]],
     pub tests: Tests,
     pub block: Block,
@@ -317,6 +320,7 @@ const fn command(
         extension,
         positional,
         optional_leading: 0,
+        optional_trailing: 0,
         tags,
         tests: Tests::None,
         block: Block::None,
@@ -374,7 +378,7 @@ pub const COMMANDS: &[Spec] = &[
         &[ADDHEADER_TAGS],
     ),
     Spec {
-        optional_leading: 0,
+        optional_trailing: 1,
         ..command(
             "deleteheader",
             Some("editheader"),
@@ -383,14 +387,23 @@ pub const COMMANDS: &[Spec] = &[
         )
     },
     command("error", Some("ihave"), &[Str], &[]),
-    command("pipe", Some("vnd.dovecot.pipe"), &[Str, List], &[PIPE_TAGS]),
-    command("filter", Some("vnd.dovecot.filter"), &[Str, List], &[]),
-    command(
-        "execute",
-        Some("vnd.dovecot.execute"),
-        &[Str, List],
-        &[EXECUTE_TAGS],
-    ),
+    Spec {
+        optional_trailing: 1,
+        ..command("pipe", Some("vnd.dovecot.pipe"), &[Str, List], &[PIPE_TAGS])
+    },
+    Spec {
+        optional_trailing: 1,
+        ..command("filter", Some("vnd.dovecot.filter"), &[Str, List], &[])
+    },
+    Spec {
+        optional_trailing: 1,
+        ..command(
+            "execute",
+            Some("vnd.dovecot.execute"),
+            &[Str, List],
+            &[EXECUTE_TAGS],
+        )
+    },
 ];
 
 const fn test(
@@ -493,13 +506,19 @@ pub const TESTS: &[Spec] = &[
         &[Str, Str, List],
         &[MATCH, COMPARATOR],
     ),
-    test("filter", Some("vnd.dovecot.filter"), &[Str, List], &[]),
-    test(
-        "execute",
-        Some("vnd.dovecot.execute"),
-        &[Str, List],
-        &[EXECUTE_TAGS],
-    ),
+    Spec {
+        optional_trailing: 1,
+        ..test("filter", Some("vnd.dovecot.filter"), &[Str, List], &[])
+    },
+    Spec {
+        optional_trailing: 1,
+        ..test(
+            "execute",
+            Some("vnd.dovecot.execute"),
+            &[Str, List],
+            &[EXECUTE_TAGS],
+        )
+    },
 ];
 
 /// The extensions `require` accepts (RFC 5228 §3.2), besides the comparators.

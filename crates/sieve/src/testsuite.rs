@@ -160,6 +160,7 @@ const fn spec(
         extension: Some("vnd.dovecot.testsuite"),
         positional,
         optional_leading: 0,
+        optional_trailing: 0,
         tags,
         tests: Tests::None,
         block: Block::None,
@@ -222,8 +223,11 @@ pub fn test_spec(name: &str) -> Option<&'static Spec> {
 }
 
 /// The testsuite's variables (none for now).
-pub fn variable<'r>(_run: &'r Run<'_>, _name: &str) -> Option<&'r str> {
-    None
+pub fn variable<'r>(run: &'r Run<'_>, name: &str) -> Option<&'r str> {
+    match name {
+        "tst.path" => run.suite.as_ref().and_then(|s| s.dir.to_str()),
+        _ => None,
+    }
 }
 
 fn action_name(action: &Action) -> &'static str {
@@ -304,6 +308,11 @@ pub fn command(run: &mut Run<'_>, node: &Node) -> Option<Flow> {
         "test_config_set" => {
             let key = run.string(node.positional.first());
             let value = run.string(node.positional.get(1));
+            if key == "sieve_variables_max_variable_size"
+                && let Ok(size) = value.parse()
+            {
+                run.options.limits.max_variable_size = size;
+            }
             if let Some(suite) = run.suite.as_mut() {
                 suite.config.insert(key, value);
             }

@@ -492,7 +492,8 @@ impl Checker<'_> {
         }
         let wanted = spec.positional.len();
         let given = positional_args.len();
-        if given > wanted || given + spec.optional_leading < wanted {
+        let optional = spec.optional_leading + spec.optional_trailing;
+        if given > wanted || given + optional < wanted {
             return Err(error(
                 line,
                 column,
@@ -502,7 +503,7 @@ impl Checker<'_> {
                 ),
             ));
         }
-        let skip = wanted - given;
+        let skip = (wanted - given).min(spec.optional_leading);
         let mut positional = Vec::new();
         for (index, argument) in positional_args.into_iter().enumerate() {
             let kind = spec
@@ -579,7 +580,11 @@ impl Checker<'_> {
             && let Some(Value::Strings(name)) = node.positional.first()
         {
             let name = name.first().map(|t| t.raw.as_str()).unwrap_or("");
-            if !template::is_variable_name(name, false) {
+            let global = self.has("include")
+                && name
+                    .get(..7)
+                    .is_some_and(|p| p.eq_ignore_ascii_case("global."));
+            if !template::is_variable_name(name, global) {
                 return Err(error(
                     line,
                     column,

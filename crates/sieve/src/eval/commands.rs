@@ -141,8 +141,22 @@ impl Run<'_> {
     fn set(&mut self, node: &Node) {
         let name = self.string(node.positional.first());
         let mut value = self.string(node.positional.get(1));
-        if node.has_tag("encodeurl") {
-            value = encode_url(&value);
+        if node.has_tag("lower") {
+            value = value.to_lowercase();
+        }
+        if node.has_tag("upper") {
+            value = value.to_uppercase();
+        }
+        if node.has_tag("lowerfirst") || node.has_tag("upperfirst") {
+            let mut chars = value.chars();
+            if let Some(first) = chars.next() {
+                let first: String = if node.has_tag("lowerfirst") {
+                    first.to_lowercase().collect()
+                } else {
+                    first.to_uppercase().collect()
+                };
+                value = first + chars.as_str();
+            }
         }
         if node.has_tag("quotewildcard") {
             value = value
@@ -156,22 +170,8 @@ impl Run<'_> {
         if node.has_tag("quoteregex") {
             value = regex::escape(&value);
         }
-        if node.has_tag("lowerfirst") || node.has_tag("upperfirst") {
-            let mut chars = value.chars();
-            if let Some(first) = chars.next() {
-                let first: String = if node.has_tag("lowerfirst") {
-                    first.to_lowercase().collect()
-                } else {
-                    first.to_uppercase().collect()
-                };
-                value = first + chars.as_str();
-            }
-        }
-        if node.has_tag("lower") {
-            value = value.to_lowercase();
-        }
-        if node.has_tag("upper") {
-            value = value.to_uppercase();
+        if node.has_tag("encodeurl") {
+            value = encode_url(&value);
         }
         if node.has_tag("length") {
             value = value.chars().count().to_string();

@@ -52,7 +52,11 @@ impl Run<'_> {
                     .all(|name| self.message.fields(name).next().is_some()))
             }
             "size" => {
-                let size = self.message.size as u64;
+                let size = if self.message.edited {
+                    self.message.to_bytes().len() as u64
+                } else {
+                    self.message.size as u64
+                };
                 Ok(
                     match (
                         Self::number(node.tag_value("over")),
@@ -108,13 +112,7 @@ impl Run<'_> {
                     // RFC 5228 §5.4: the null reverse-path is "" for :all and
                     // matches nothing else.
                     if value.is_empty() {
-                        if !node.has_tag("localpart")
-                            && !node.has_tag("domain")
-                            && !node.has_tag("user")
-                            && !node.has_tag("detail")
-                        {
-                            values.push(String::new());
-                        }
+                        values.push(String::new());
                         continue;
                     }
                     let mailbox = Mailbox::from_addr_spec(
@@ -154,7 +152,11 @@ impl Run<'_> {
             "body" => {
                 let keys = self.strings(node.positional.first());
                 let values = crate::ext::body::body_values(self, node);
-                self.match_values(node, &values, &keys)
+                // RFC 5173 §6: body does not set match variables.
+                let saved = self.matches.clone();
+                let result = self.match_values(node, &values, &keys);
+                self.matches = saved;
+                result
             }
             "environment" => {
                 let name = self.string(node.positional.first());

@@ -52,7 +52,12 @@ pub fn test(run: &mut Run<'_>, node: &Node) -> Result<bool, Flow> {
         .iter()
         .filter_map(|date| date_part(date, &part))
         .collect();
-    if values.is_empty() {
+    if values.is_empty()
+        && !matches!(
+            run.match_type(node),
+            crate::eval::matching::MatchType::Count(_)
+        )
+    {
         return Ok(false);
     }
     run.match_values(node, &values, &keys)
@@ -96,7 +101,13 @@ fn parse_date(value: &str) -> Option<DateTime<FixedOffset>> {
             })
             .collect()
     };
-    DateTime::parse_from_rfc2822(cleaned.trim()).ok()
+    // The weekday is redundant and often wrong: RFC 5322 §3.3 leaves it optional.
+    let trimmed = cleaned.trim();
+    let without_day = match trimmed.split_once(',') {
+        Some((day, rest)) if day.trim().chars().all(|c| c.is_ascii_alphabetic()) => rest.trim(),
+        _ => trimmed,
+    };
+    DateTime::parse_from_rfc2822(without_day).ok()
 }
 
 /// RFC 5260 §4.2 date-part.

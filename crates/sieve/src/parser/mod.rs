@@ -345,3 +345,31 @@ mod tests {
         assert!(err.message.contains("keep"), "{err}");
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any text parses or is refused with a position inside it; never a panic.
+        #[test]
+        fn never_panics(source in "\\PC{0,200}") {
+            if let Err(e) = parse(&source, &Limits::default()) {
+                prop_assert!(e.line >= 1 && e.column >= 1);
+            }
+        }
+
+        /// Scripts made of Sieve's own tokens, nested at random, compile or fail cleanly.
+        #[test]
+        fn token_soup_compiles_or_fails_cleanly(parts in proptest::collection::vec(
+            prop_oneof![
+                Just("if"), Just("anyof"), Just("("), Just(")"), Just("{"), Just("}"),
+                Just("["), Just("]"), Just(","), Just(";"), Just(":is"), Just("\"x\""),
+                Just("header"), Just("keep"), Just("text:\n.\n"), Just("10K"), Just("not"),
+            ], 0..60)) {
+            let source = parts.join(" ");
+            let _ = crate::compile(&source, &crate::CompileOptions::default());
+        }
+    }
+}
