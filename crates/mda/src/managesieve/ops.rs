@@ -64,6 +64,10 @@ fn execute(
         }
         Op::Put { name, script } => {
             mailward_store::sieve_scripts::validate_name(&name).map_err(refusal)?;
+            // The quota first: a script that cannot be stored is not compiled.
+            scripts
+                .check_space(user, &name, script.len() as u64)
+                .map_err(refusal)?;
             let warnings = compile(checker, &script, user, &name, scope)?;
             scripts.put(user, &name, &script).map_err(refusal)?;
             scope.emit(Event::SieveScriptPut(SieveScriptPut {
