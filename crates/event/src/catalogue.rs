@@ -148,6 +148,28 @@ catalogue! {
     /// A delivery status notification about this message was queued for its sender (RFC
     /// 3464); `report_id` is the report's own queue ID.
     ReportQueued(ReportQueued<'a>) = "report_queued", Info;
+    /// A Sieve run for one account's copy (issue 18): the scripts run (`script`: global
+    /// before scripts, the account's active one, after scripts, comma-separated), the
+    /// actions taken, evaluation steps and time.
+    SieveRun(SieveRun<'a>) = "sieve_run", Info;
+    /// A Sieve script did not compile or stopped with an error; the message was kept in
+    /// INBOX (RFC 5228 §2.10.6).
+    SieveError(SieveError<'a>) = "sieve_error", Warn;
+    /// A Sieve vacation reply (RFC 5230) was queued; `reply_id` is its queue ID.
+    VacationSent(VacationSent<'a>) = "vacation_sent", Info;
+    /// A Sieve vacation reply was not sent (`reason`: `null_sender`, `auto_submitted`,
+    /// `mailing_list`, `precedence`, `automated_sender`, `own_address`, `not_addressed`,
+    /// `period`).
+    VacationSuppressed(VacationSuppressed<'a>) = "vacation_suppressed", Info;
+    /// A Sieve redirect (RFC 5228 §4.2) or notification was queued (`kind`: `redirect`,
+    /// `notify`); `sent_id` is its queue ID.
+    RedirectSent(RedirectSent<'a>) = "redirect_sent", Info;
+    /// A Sieve action was not carried out (`action`, `reason`): a redirect loop, too many
+    /// redirects, a refused notification, a missing folder filed into INBOX instead.
+    SieveActionRefused(SieveActionRefused<'a>) = "sieve_action_refused", Info;
+    /// A triggered program ran (Pigeonhole's extprograms: `kind` `pipe`, `filter` or
+    /// `execute`): its exit status (`status`, `timeout` or `error`) and time.
+    ProgramRun(ProgramRun<'a>) = "program_run", Info;
     /// The queue could not be scanned.
     QueueScanFailed(Reason<'a>) = "queue_scan_failed", Warn;
     /// The system's resolver configuration could not be used; a fallback is (`reason`).
@@ -552,6 +574,76 @@ pub struct ReportQueued<'a> {
     pub report_id: Text<'a>,
     /// The original sender.
     pub to: Text<'a>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SieveRun<'a> {
+    pub account: Text<'a>,
+    /// The scripts that ran, in order, comma-separated (`before:NAME`, `NAME`, `after:NAME`).
+    pub script: Text<'a>,
+    /// The actions carried out, comma-separated (`keep`, `fileinto:Lists`, `redirect`, ...).
+    pub actions: Text<'a>,
+    /// Evaluation steps (0 when the interpreter does not count them).
+    pub steps: u64,
+    /// Microseconds the run took (compilation from the cache included).
+    pub us: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SieveError<'a> {
+    pub account: Text<'a>,
+    pub script: Text<'a>,
+    /// `compile` or `runtime`.
+    pub phase: Text<'a>,
+    pub reason: Text<'a>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VacationSent<'a> {
+    pub account: Text<'a>,
+    pub to: Text<'a>,
+    pub reply_id: Text<'a>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VacationSuppressed<'a> {
+    pub account: Text<'a>,
+    pub to: Text<'a>,
+    pub reason: Text<'a>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RedirectSent<'a> {
+    pub account: Text<'a>,
+    /// `redirect` or `notify`.
+    pub kind: Text<'a>,
+    pub to: Text<'a>,
+    pub sent_id: Text<'a>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SieveActionRefused<'a> {
+    pub account: Text<'a>,
+    pub action: Text<'a>,
+    pub reason: Text<'a>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ProgramRun<'a> {
+    pub account: Text<'a>,
+    /// `pipe`, `filter` or `execute`.
+    pub kind: Text<'a>,
+    pub name: Text<'a>,
+    /// The exit code, or `timeout`, `signal`, `refused`, `error`.
+    pub status: Text<'a>,
+    pub ms: u64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

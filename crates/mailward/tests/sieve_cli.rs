@@ -1,5 +1,7 @@
 //! `mailward sieve check` and `mailward sieve test` as a user runs them.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test: a panic is a failing test.
+
 use std::process::Command;
 
 fn mailward() -> Command {

@@ -8,6 +8,7 @@ pub mod managesieve;
 pub mod remote;
 mod report;
 pub mod runner;
+pub mod sieve;
 
 pub use remote::{Delivery, RemoteTransport, domain_of};
 pub use runner::{QueueRunner, RetrySettings};

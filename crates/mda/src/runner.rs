@@ -6,7 +6,11 @@
 use crate::deliver::local_copy;
 use crate::remote::{RemoteTransport, domain_of};
 use crate::report;
-use mailward_event::{Bounced, Deferred, Delivered, Event, Expired, Reason, ReportQueued, Scope};
+use crate::sieve::{Decision, Job, SendKind, SieveDelivery};
+use mailward_event::{
+    Bounced, Deferred, Delivered, Event, Expired, Reason, RedirectSent, ReportQueued, Scope,
+    VacationSent,
+};
 use mailward_message::dsn::Action;
 use mailward_store::queue::{
     self, Envelope, Notice, NoticeReceiver, QueueRcpt, RcptOutcome, RcptState,
@@ -15,7 +19,7 @@ use mailward_store::{
     DeliverRequest, DirectoryStore, MailStore, QueueStore, Recipient, Store, StoreError, ids,
 };
 use std::collections::{BTreeMap, HashSet};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Duration;
 use tokio::sync::{Semaphore, watch};
 
@@ -49,6 +53,8 @@ pub struct QueueRunner<S = Store> {
     remote: Option<Arc<dyn RemoteTransport>>,
     /// Itself, so an attempt can start the delivery of a report it queued.
     me: Weak<QueueRunner<S>>,
+    /// Sieve for local recipients, once configured ([`QueueRunner::set_sieve`]).
+    sieve: OnceLock<Arc<SieveDelivery>>,
 }
 
 /// Where an attempt's message came from.
@@ -80,7 +86,13 @@ impl<S: QueueStore + DirectoryStore + MailStore> QueueRunner<S> {
             slots,
             remote,
             me: me.clone(),
+            sieve: OnceLock::new(),
         })
+    }
+
+    /// Runs Sieve for local recipients from now on (once; later calls are ignored).
+    pub fn set_sieve(&self, sieve: Arc<SieveDelivery>) {
+        let _ = self.sieve.set(sieve);
     }
 
     fn claim(&self, id: &str) -> bool {
@@ -461,67 +473,302 @@ impl<S: QueueStore + DirectoryStore + MailStore> QueueRunner<S> {
     }
 
     /// The copies for a local recipient's accounts (one for an account, several for an
-    /// alias).
+    /// alias): where the account's Sieve scripts say, or INBOX (Junk for junk).
     async fn deliver_local(
         &self,
         env: &Envelope,
         idx: usize,
         address: &str,
         accounts: &[mailward_store::Account],
-        body: &[u8],
+        body: &Arc<Vec<u8>>,
         fresh: bool,
     ) -> Outcome {
         let mut deferred = None;
+        let mut rejected = None;
         for acct in accounts {
-            let data = local_copy(&env.sender, &acct.address, body);
-            // A DMARC `p=quarantine` failure (RFC 9989 §5.8) goes into Junk.
-            let folder = if env.junk.is_some() { "Junk" } else { "INBOX" };
-            let mailbox = format!("{}/{}/{folder}", acct.domain, acct.local);
-            let req = DeliverRequest {
-                queue_id: env.id.clone(),
-                rcpt_index: idx,
-                account: acct.clone(),
-                folder: folder.into(),
-                arrival: env.created,
-                data,
-                fresh,
+            let decision = match self.sieve.get() {
+                Some(sieve) => self.sieve_decide(sieve, env, idx, acct, body).await,
+                None => Ok(None),
             };
-            match self.store.deliver(req).await {
-                Ok(a) => {
-                    if !a.duplicate {
-                        let delay = env.delay_secs(ids::unix_now_ms());
-                        Scope::message(&env.id).emit(Event::Delivered(Delivered {
-                            to: address.into(),
-                            mailbox: Some(mailbox.as_str().into()),
-                            uid: Some(a.uid),
-                            delay,
-                            status: "sent".into(),
-                            ..Default::default()
-                        }));
+            let decision = match decision {
+                Ok(decision) => decision,
+                Err(reason) => {
+                    deferred = Some(reason);
+                    continue;
+                }
+            };
+            let Some(decision) = decision else {
+                // A DMARC `p=quarantine` failure (RFC 9989 §5.8) or the gateway's junk
+                // verdict goes into Junk.
+                let folder = if env.junk.is_some() { "Junk" } else { "INBOX" };
+                let copy = crate::sieve::Copy {
+                    folder: folder.into(),
+                    flags: Default::default(),
+                };
+                match self
+                    .deliver_copy(env, idx, address, acct, &copy, 0, body, fresh)
+                    .await
+                {
+                    Ok(()) => {}
+                    Err(CopyFailure::Deferred(reason)) => deferred = Some(reason),
+                    Err(CopyFailure::Failed(outcome)) => return outcome,
+                }
+                continue;
+            };
+            let mut stored = true;
+            for (number, copy) in decision.copies.iter().enumerate() {
+                let copy_index = u32::try_from(number).unwrap_or(u32::MAX);
+                match self
+                    .deliver_copy(
+                        env,
+                        idx,
+                        address,
+                        acct,
+                        copy,
+                        copy_index,
+                        &decision.message,
+                        fresh,
+                    )
+                    .await
+                {
+                    Ok(()) => {}
+                    Err(CopyFailure::Deferred(reason)) => {
+                        deferred = Some(reason);
+                        stored = false;
                     }
+                    Err(CopyFailure::Failed(outcome)) => return outcome,
                 }
-                Err(e @ StoreError::OverQuota { .. }) => {
-                    deferred = Some(format!("4.2.2 mailbox {} full: {e}", acct.address));
-                }
-                Err(e) if e.is_temporary() => deferred = Some(format!("{e}")),
-                Err(e) => {
-                    return Outcome::Failed {
-                        reason: e.to_string(),
-                        status: "5.3.0".into(),
-                        relay: None,
-                        reply: None,
+            }
+            // What the script sends and runs happens once its copies are stored (a retry
+            // runs the script again).
+            if !stored {
+                continue;
+            }
+            self.carry_out(env, idx, acct, &decision).await;
+            if let Some(reason) = decision.reject {
+                rejected = Some(reason);
+            }
+        }
+        if let Some(reason) = deferred {
+            return Outcome::deferred(reason);
+        }
+        if let Some(reason) = rejected {
+            // RFC 5429 §2.1: refused after acceptance, so the refusal reaches the sender as
+            // a delivery status notification (the report path), never to the null sender.
+            return Outcome::Failed {
+                reason: format!("rejected by the recipient's Sieve filter: {reason}"),
+                status: "5.7.1".into(),
+                relay: None,
+                reply: None,
+            };
+        }
+        Outcome::Delivered {
+            remote: None,
+            dsn_passed: false,
+        }
+    }
+
+    /// Runs the account's scripts on a blocking thread; `Ok(None)` when it has none.
+    async fn sieve_decide(
+        &self,
+        sieve: &Arc<SieveDelivery>,
+        env: &Envelope,
+        idx: usize,
+        acct: &mailward_store::Account,
+        body: &Arc<Vec<u8>>,
+    ) -> Result<Option<Decision>, String> {
+        let sieve = sieve.clone();
+        let env = env.clone();
+        let acct = acct.clone();
+        let body = body.clone();
+        tokio::task::spawn_blocking(move || {
+            let rcpt = env.rcpts.get(idx);
+            let job = Job {
+                queue_id: &env.id,
+                sender: &env.sender,
+                rcpt: rcpt.map_or(acct.address.as_str(), |r| r.address.as_str()),
+                orcpt: rcpt.and_then(|r| r.orcpt.as_deref()),
+                auth: env.auth_user.as_deref(),
+                remote_ip: Some(env.remote_ip.as_str()),
+                junk: env.junk.is_some(),
+                account: &acct,
+                message: &body,
+            };
+            sieve.decide(&job)
+        })
+        .await
+        .map_err(|e| format!("sieve run failed: {e}"))
+    }
+
+    /// Queues what the script sends (redirects, vacation replies, notifications) and runs
+    /// its `pipe` programs.
+    async fn carry_out(
+        &self,
+        env: &Envelope,
+        idx: usize,
+        acct: &mailward_store::Account,
+        decision: &Decision,
+    ) {
+        for sending in &decision.sendings {
+            let out = &sending.outgoing;
+            match self
+                .queue_message(env, out.from.clone(), &out.to, out.message.clone())
+                .await
+            {
+                Ok(id) => {
+                    let to = out.to.join(",");
+                    let event = match sending.kind {
+                        SendKind::Vacation => Event::VacationSent(VacationSent {
+                            account: acct.address.as_str().into(),
+                            to: to.as_str().into(),
+                            reply_id: id.as_str().into(),
+                        }),
+                        SendKind::Redirect | SendKind::Notify => {
+                            Event::RedirectSent(RedirectSent {
+                                account: acct.address.as_str().into(),
+                                kind: if sending.kind == SendKind::Redirect {
+                                    "redirect"
+                                } else {
+                                    "notify"
+                                }
+                                .into(),
+                                to: to.as_str().into(),
+                                sent_id: id.as_str().into(),
+                            })
+                        }
                     };
+                    Scope::message(&env.id).emit(event);
+                }
+                Err(e) => {
+                    Scope::message(&env.id).emit(Event::QueueUpdateFailed(Reason::new(format!(
+                        "sieve message not queued: {e}"
+                    ))));
                 }
             }
         }
-        match deferred {
-            Some(reason) => Outcome::deferred(reason),
-            None => Outcome::Delivered {
-                remote: None,
-                dsn_passed: false,
-            },
+        if decision.pipes.is_empty() {
+            return;
+        }
+        if let Some(sieve) = self.sieve.get() {
+            let sieve = sieve.clone();
+            let env = env.clone();
+            let acct = acct.clone();
+            let decision = decision.clone();
+            let _ = tokio::task::spawn_blocking(move || {
+                let rcpt = env.rcpts.get(idx);
+                let job = Job {
+                    queue_id: &env.id,
+                    sender: &env.sender,
+                    rcpt: rcpt.map_or(acct.address.as_str(), |r| r.address.as_str()),
+                    orcpt: None,
+                    auth: None,
+                    remote_ip: None,
+                    junk: env.junk.is_some(),
+                    account: &acct,
+                    message: &decision.message,
+                };
+                sieve.run_pipes(&job, &decision);
+            })
+            .await;
         }
     }
+
+    /// Queues a message a script sends on the account's behalf and starts its delivery;
+    /// its queue ID.
+    async fn queue_message(
+        &self,
+        original: &Envelope,
+        sender: String,
+        rcpts: &[String],
+        message: Vec<u8>,
+    ) -> Result<String, StoreError> {
+        let now_ms = ids::unix_now_ms();
+        let queued = Envelope {
+            id: ids::queue_id(),
+            created: now_ms.div_euclid(1000),
+            created_ms: now_ms,
+            sender,
+            rcpts: rcpts
+                .iter()
+                .map(|address| QueueRcpt {
+                    address: address.clone(),
+                    ..Default::default()
+                })
+                .collect(),
+            size: message.len() as u64,
+            session: original.session.clone(),
+            ..Default::default()
+        };
+        self.store
+            .enqueue(queued.clone(), Arc::new(message))
+            .await?;
+        let id = queued.id.clone();
+        if let Some(me) = self.me.upgrade() {
+            me.spawn(queued, 0, Source::Notice);
+        }
+        Ok(id)
+    }
+
+    /// Stores one copy for one account (copy `copy_index` of this recipient).
+    #[allow(clippy::too_many_arguments)]
+    async fn deliver_copy(
+        &self,
+        env: &Envelope,
+        idx: usize,
+        address: &str,
+        acct: &mailward_store::Account,
+        copy: &crate::sieve::Copy,
+        copy_index: u32,
+        message: &[u8],
+        fresh: bool,
+    ) -> Result<(), CopyFailure> {
+        let data = local_copy(&env.sender, &acct.address, message);
+        let mailbox = format!("{}/{}/{}", acct.domain, acct.local, copy.folder);
+        let req = DeliverRequest {
+            queue_id: env.id.clone(),
+            rcpt_index: idx,
+            account: acct.clone(),
+            folder: copy.folder.clone(),
+            arrival: env.created,
+            data,
+            fresh,
+            flags: copy.flags.clone(),
+            copy: copy_index,
+        };
+        match self.store.deliver(req).await {
+            Ok(a) => {
+                if !a.duplicate {
+                    let delay = env.delay_secs(ids::unix_now_ms());
+                    Scope::message(&env.id).emit(Event::Delivered(Delivered {
+                        to: address.into(),
+                        mailbox: Some(mailbox.as_str().into()),
+                        uid: Some(a.uid),
+                        delay,
+                        status: "sent".into(),
+                        ..Default::default()
+                    }));
+                }
+                Ok(())
+            }
+            Err(e @ StoreError::OverQuota { .. }) => Err(CopyFailure::Deferred(format!(
+                "4.2.2 mailbox {} full: {e}",
+                acct.address
+            ))),
+            Err(e) if e.is_temporary() => Err(CopyFailure::Deferred(format!("{e}"))),
+            Err(e) => Err(CopyFailure::Failed(Outcome::Failed {
+                reason: e.to_string(),
+                status: "5.3.0".into(),
+                relay: None,
+                reply: None,
+            })),
+        }
+    }
+}
+
+/// Why one copy was not stored.
+enum CopyFailure {
+    Deferred(String),
+    Failed(Outcome),
 }
 
 /// What one attempt did to its recipients: applied to the envelope as it goes, with the

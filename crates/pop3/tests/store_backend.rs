@@ -34,6 +34,8 @@ async fn fixture(n: usize) -> Fixture {
                 arrival: 1_700_000_000 + i as i64,
                 data: format!("Subject: m{i}\r\n\r\n.dot line {i}\r\n").into_bytes(),
                 fresh: true,
+                flags: Default::default(),
+                copy: 0,
             })
             .await
             .unwrap();

@@ -1,6 +1,8 @@
 //! Evaluation time of a realistic 100-rule script against a typical 4 KB message
 //! (compilation excluded): the cost Sieve adds to each delivery.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test: a panic is a failing test.
+
 use criterion::{Criterion, criterion_group, criterion_main};
 use mailward_sieve::{CompileOptions, Envelope, Environment, Host};
 

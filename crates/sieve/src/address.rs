@@ -19,7 +19,7 @@ impl Mailbox {
         match spec.rsplit_once('@') {
             Some((local, domain)) => Mailbox {
                 local: unquote(local),
-                domain: Some(domain.to_string()),
+                domain: Some(domain.trim().to_string()),
             },
             None => Mailbox {
                 local: unquote(spec),
@@ -51,9 +51,25 @@ fn unquote(local: &str) -> String {
                 escaped = true;
             }
         }
-        return out;
+        // RFC 5322 §3.4.1: quotes that are not needed go (`"a"@b` is `a@b`); a local
+        // part that needs them keeps them.
+        if is_dot_atom(&out) {
+            return out;
+        }
+        return local.to_string();
     }
     local.to_string()
+}
+
+/// RFC 5322 §3.2.3 dot-atom-text.
+fn is_dot_atom(text: &str) -> bool {
+    !text.is_empty()
+        && text.split('.').all(|atom| {
+            !atom.is_empty()
+                && atom.chars().all(|c| {
+                    c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~".contains(c) || !c.is_ascii()
+                })
+        })
 }
 
 /// The mailboxes of an address list (RFC 5322 §3.4 address-list, leniently).

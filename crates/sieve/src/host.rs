@@ -19,6 +19,12 @@ pub trait Host {
     fn duplicate_seen(&mut self, _key: &str, _seconds: u64, _last: bool) -> bool {
         false
     }
+    /// RFC 5230 §4.1 vacation period (RFC 6131 `:seconds`): whether a reply was sent to
+    /// `sender` for `handle` (§4.2) within the last `seconds`; when it was not, the host
+    /// records this reply, so the next call within the period answers `true`.
+    fn vacation_sent(&mut self, _sender: &str, _handle: &str, _seconds: u64) -> bool {
+        false
+    }
     /// RFC 6609 include: the source of a script named `name`, personal or `global`.
     fn include_source(&self, _name: &str, _global: bool) -> Option<String> {
         None

@@ -14,6 +14,7 @@ pub mod compile;
 pub mod envelope;
 pub mod error;
 pub mod eval;
+pub mod execute;
 pub mod ext;
 pub mod host;
 pub mod limits;

@@ -65,8 +65,10 @@ impl Message {
                 body_start = end;
                 break;
             }
-            if matches!(content.first(), Some(b' ' | b'\t')) {
-                if let Some(last) = headers.last_mut() {
+            if matches!(content.first(), Some(b' ' | b'\t'))
+                && let Some(last) = headers.last_mut()
+            {
+                {
                     last.raw.push_str("\r\n");
                     last.raw.push_str(&String::from_utf8_lossy(content));
                     pos = end;

@@ -108,6 +108,27 @@ pub const INDEX: &[TagSpec] = &[
     ext_tag("index", "index", Some(Kind::Number), "index"),
     ext_tag("last", "index", None, "last"),
 ];
+/// RFC 5703 §4 MIME options of header, address and exists.
+pub const MIME: &[TagSpec] = &[
+    ext_tag("mime", "mime", None, "mime"),
+    ext_tag("anychild", "mime", None, "anychild"),
+    ext_tag("type", "mime", None, "mimepart"),
+    ext_tag("subtype", "mime", None, "mimepart"),
+    ext_tag("contenttype", "mime", None, "mimepart"),
+    ext_tag("param", "mime", Some(Kind::StringList), "mimepart"),
+];
+const LOOP_NAME: &[TagSpec] = &[TagSpec {
+    name: "name",
+    extension: None,
+    value: Some(Kind::String),
+    group: "name",
+}];
+const EXTRACTTEXT_TAGS: &[TagSpec] = &[TagSpec {
+    name: "first",
+    extension: None,
+    value: Some(Kind::Number),
+    group: "first",
+}];
 /// RFC 5235 §3.2 spamtestplus.
 const PERCENT: &[TagSpec] = &[ext_tag("percent", "spamtestplus", None, "percent")];
 /// RFC 5228 §5.9.
@@ -388,6 +409,17 @@ pub const COMMANDS: &[Spec] = &[
     },
     command("error", Some("ihave"), &[Str], &[]),
     Spec {
+        block: Block::Required,
+        ..command("foreverypart", Some("foreverypart"), &[], &[LOOP_NAME])
+    },
+    command("break", Some("foreverypart"), &[], &[LOOP_NAME]),
+    command(
+        "extracttext",
+        Some("extracttext"),
+        &[Str],
+        &[EXTRACTTEXT_TAGS, SET_TAGS],
+    ),
+    Spec {
         optional_trailing: 1,
         ..command("pipe", Some("vnd.dovecot.pipe"), &[Str, List], &[PIPE_TAGS])
     },
@@ -421,7 +453,7 @@ pub const TESTS: &[Spec] = &[
         "address",
         None,
         &[List, List],
-        &[MATCH, COMPARATOR, ADDRESS_PART, INDEX],
+        &[MATCH, COMPARATOR, ADDRESS_PART, INDEX, MIME],
     ),
     Spec {
         tests: Tests::List,
@@ -443,8 +475,13 @@ pub const TESTS: &[Spec] = &[
         &[List, List],
         &[MATCH, COMPARATOR, ADDRESS_PART],
     ),
-    test("exists", None, &[List], &[]),
-    test("header", None, &[List, List], &[MATCH, COMPARATOR, INDEX]),
+    test("exists", None, &[List], &[MIME]),
+    test(
+        "header",
+        None,
+        &[List, List],
+        &[MATCH, COMPARATOR, INDEX, MIME],
+    ),
     test("size", None, &[], &[SIZE]),
     test(
         "string",
@@ -550,6 +587,9 @@ pub const EXTENSIONS: &[&str] = &[
     "vacation",
     "vacation-seconds",
     "enotify",
+    "mime",
+    "foreverypart",
+    "extracttext",
 ];
 
 /// Pigeonhole's program extensions, available only when
@@ -578,6 +618,13 @@ pub fn is_known_extension(name: &str, extprograms: bool, testsuite: bool) -> boo
         })
         || (extprograms && PROGRAM_EXTENSIONS.contains(&name))
         || (testsuite && name == "vnd.dovecot.testsuite")
+}
+
+/// RFC 5463 §4: extensions that change how strings are read cannot be brought in by
+/// `ihave` (its block is parsed before the test runs).
+pub fn available_through_ihave(name: &str, extprograms: bool) -> bool {
+    !matches!(name, "encoded-character" | "variables")
+        && is_known_extension(name, extprograms, false)
 }
 
 /// The spec of a command.

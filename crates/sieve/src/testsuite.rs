@@ -32,7 +32,7 @@ pub struct SentMessage {
 }
 
 /// Mailboxes, shared by the state and the host.
-pub type Mailboxes = Rc<RefCell<BTreeMap<String, Vec<Vec<u8>>>>>;
+pub type Mailboxes = Rc<RefCell<BTreeMap<String, Vec<(Vec<u8>, Vec<String>)>>>>;
 
 /// The suite's state during one file.
 pub struct SuiteState {
@@ -46,6 +46,12 @@ pub struct SuiteState {
     /// Called by `test_result_execute` for actions that send a message (vacation,
     /// notify, reject): returns the messages to record. Set by the runner.
     pub sender: Option<Sender>,
+    /// The message as it was when each action was taken (RFC 5293 §3: edits apply to
+    /// actions that follow them).
+    pub snapshots: Vec<(Action, Vec<u8>)>,
+    /// Actions `test_result_execute` already carried out (a later execution of an
+    /// appended result does only the new ones).
+    pub executed: Vec<Action>,
     /// The reason `test_fail` gave in the current test.
     pub failure: Option<String>,
 }
@@ -123,6 +129,8 @@ pub fn run_file(path: &Path, sender: Option<Sender>) -> Result<Vec<TestReport>, 
         reports: Vec::new(),
         sender,
         failure: None,
+        snapshots: Vec::new(),
+        executed: Vec::new(),
     }));
     let flow = run.execute_script(&script.inner);
     let mut reports = run.suite.take().map(|s| s.reports).unwrap_or_default();
@@ -250,6 +258,9 @@ pub fn command(run: &mut Run<'_>, node: &Node) -> Option<Flow> {
         "test" => {
             let name = run.string(node.positional.first());
             run.result = ResultSet::new();
+            if let Some(suite) = run.suite.as_mut() {
+                suite.executed.clear();
+            }
             let errors_before = run.errors.len();
             let flow = run.block(&node.block);
             let failure = match flow {
@@ -280,21 +291,28 @@ pub fn command(run: &mut Run<'_>, node: &Node) -> Option<Flow> {
             let name = run.string(node.positional.first());
             let value = run.string(node.positional.get(1));
             match name.as_str() {
-                "message" => run.message = Message::parse(value.as_bytes()),
-                "envelope.from" => run.envelope.from = value.trim_matches(['<', '>']).to_string(),
-                "envelope.to" => run.envelope.to = value.trim_matches(['<', '>']).to_string(),
+                "message" => {
+                    run.message = Message::parse(value.as_bytes());
+                    run.mime_parts = None;
+                }
+                "envelope.from" => run.envelope.from = value,
+                "envelope.to" => run.envelope.to = value,
                 "envelope.orig_to" => run.envelope.orig_to = Some(value),
                 "envelope.auth" => run.envelope.auth = Some(value),
                 _ => run.set_variable(&name, value),
             }
             Flow::Continue
         }
-        "test_message" => match select_message(run, node) {
-            true => Flow::Continue,
-            false => run.fail(node.line, "test_message: no such message"),
-        },
+        "test_message" => {
+            // A missing message leaves the current one: the checks that follow fail.
+            select_message(run, node);
+            Flow::Continue
+        }
         "test_result_reset" => {
             run.result = ResultSet::new();
+            if let Some(suite) = run.suite.as_mut() {
+                suite.executed.clear();
+            }
             run.flags.clear();
             Flow::Continue
         }
@@ -308,7 +326,8 @@ pub fn command(run: &mut Run<'_>, node: &Node) -> Option<Flow> {
         "test_config_set" => {
             let key = run.string(node.positional.first());
             let value = run.string(node.positional.get(1));
-            if key == "sieve_variables_max_variable_size"
+            if (key == "sieve_variables_max_variable_size"
+                || key == "sieve_variables_max_value_size")
                 && let Ok(size) = value.parse()
             {
                 run.options.limits.max_variable_size = size;
@@ -333,6 +352,16 @@ pub fn command(run: &mut Run<'_>, node: &Node) -> Option<Flow> {
     Some(flow)
 }
 
+/// Records the message as it is when `action` is taken.
+pub fn snapshot(run: &mut Run<'_>, action: &Action) {
+    if run.message.edited {
+        let bytes = run.message.to_bytes();
+        if let Some(suite) = run.suite.as_mut() {
+            suite.snapshots.push((action.clone(), bytes));
+        }
+    }
+}
+
 fn select_message(run: &mut Run<'_>, node: &Node) -> bool {
     let index = Run::number(node.positional.last()).unwrap_or(0);
     let Ok(index) = usize::try_from(index) else {
@@ -349,8 +378,10 @@ fn select_message(run: &mut Run<'_>, node: &Node) -> bool {
             .get(&folder)
             .and_then(|m| m.get(index).cloned());
         match message {
-            Some(bytes) => {
+            Some((bytes, flags)) => {
                 run.message = Message::parse(&bytes);
+                run.mime_parts = None;
+                run.flags = flags;
                 true
             }
             None => false,
@@ -359,6 +390,7 @@ fn select_message(run: &mut Run<'_>, node: &Node) -> bool {
         match suite.sent.get(index).cloned() {
             Some(sent) => {
                 run.message = Message::parse(&sent.message);
+                run.mime_parts = None;
                 run.envelope.from = sent.from;
                 run.envelope.to = sent.to;
                 true
@@ -374,7 +406,7 @@ pub fn test(run: &mut Run<'_>, node: &Node) -> Option<Result<bool, Flow>> {
     let result = match node.name.as_str() {
         "test_script_compile" => Ok(script_compile(run, node)),
         "test_script_run" => Ok(script_run(run, node)),
-        "test_multiscript" => Ok(false),
+        "test_multiscript" => Ok(multiscript(run, node)),
         "test_result_action" => {
             let keys = run.strings(node.positional.first());
             let actions = run.result.finish(&run.flags);
@@ -429,8 +461,10 @@ fn script_compile(run: &mut Run<'_>, node: &Node) -> bool {
             return false;
         }
     };
+    // Sub-scripts may use the suite's commands too (Pigeonhole's do).
     let options = CompileOptions {
         extprograms: true,
+        testsuite: true,
         ..CompileOptions::default()
     };
     match crate::compile(&source, &options) {
@@ -446,6 +480,10 @@ fn script_compile(run: &mut Run<'_>, node: &Node) -> bool {
 }
 
 fn script_run(run: &mut Run<'_>, node: &Node) -> bool {
+    script_run_appending(run, node.has_tag("append_result"))
+}
+
+fn script_run_appending(run: &mut Run<'_>, append: bool) -> bool {
     let Some(script) = run.suite.as_ref().and_then(|s| s.compiled.clone()) else {
         return false;
     };
@@ -454,21 +492,25 @@ fn script_run(run: &mut Run<'_>, node: &Node) -> bool {
     let env = run.env;
     let host: &mut dyn Host = &mut *run.host;
     let mut sub = Run::new(&script.inner, message, envelope, env, host);
-    if node.has_tag("append_result") {
+    if append {
         sub.result = run.result.clone();
+        sub.flags = run.flags.clone();
     }
+    sub.suite = run.suite.take();
     let flow = sub.execute_script(&script.inner);
+    run.suite = sub.suite.take();
     let errors: Vec<String> = sub.errors.iter().map(|e| e.message.clone()).collect();
     let (result, flags, message) = (sub.result, sub.flags, sub.message);
     if let Some(suite) = run.suite.as_mut() {
         suite.errors = errors.clone();
     }
-    if flow == Flow::Error || !errors.is_empty() {
+    if matches!(flow, Flow::Error | Flow::TestFail) || !errors.is_empty() {
         return false;
     }
     run.result = result;
     run.flags = flags;
     run.message = message;
+    run.mime_parts = None;
     true
 }
 
@@ -480,25 +522,48 @@ fn result_execute(run: &mut Run<'_>) -> bool {
     let Some(suite) = run.suite.as_mut() else {
         return false;
     };
-    for action in &actions {
+    let snapshots = std::mem::take(&mut suite.snapshots);
+    // `test_message :smtp N` counts from this execution's first message.
+    suite.sent.clear();
+    let already = std::mem::take(&mut suite.executed);
+    for action in actions.iter().filter(|a| !already.contains(a)) {
+        let bytes = snapshots
+            .iter()
+            .find(|(a, _)| a == action)
+            .map_or_else(|| bytes.clone(), |(_, b)| b.clone());
         match action {
-            Action::Keep { .. } => suite
+            Action::Keep { flags, .. } => suite
                 .mailboxes
                 .borrow_mut()
                 .entry("INBOX".into())
                 .or_default()
-                .push(bytes.clone()),
+                .push((bytes.clone(), flags.clone())),
             Action::FileInto {
-                mailbox, create, ..
+                mailbox,
+                flags,
+                create,
+                ..
             } => {
                 let mut boxes = suite.mailboxes.borrow_mut();
-                if !boxes.contains_key(mailbox) && !create && mailbox != "INBOX" {
-                    // Pigeonhole's test mail store creates folders on demand too.
+                // RFC 5490 §3.2: without :create, the mailbox must exist.
+                let problem = if mailbox.split('/').any(str::is_empty) {
+                    Some("invalid mailbox name")
+                } else if !create && !boxes.contains_key(mailbox) {
+                    Some("mailbox does not exist")
+                } else {
+                    None
+                };
+                if let Some(problem) = problem {
+                    drop(boxes);
+                    suite.errors = vec![format!(
+                        "failed to store into mailbox '{mailbox}': {problem}"
+                    )];
+                    return false;
                 }
                 boxes
                     .entry(mailbox.clone())
                     .or_default()
-                    .push(bytes.clone());
+                    .push((bytes.clone(), flags.clone()));
             }
             Action::Redirect { address, .. } => suite.sent.push(SentMessage {
                 from: envelope.from.clone(),
@@ -507,12 +572,92 @@ fn result_execute(run: &mut Run<'_>) -> bool {
             }),
             Action::Discard | Action::Pipe { .. } => {}
             Action::Reject { .. } | Action::Vacation { .. } | Action::Notify { .. } => {
-                if let Some(sender) = suite.sender {
-                    suite.sent.extend(sender(action, &bytes, &envelope, env));
-                }
+                let sender = suite.sender.unwrap_or(send_with_execute);
+                suite.sent.extend(sender(action, &bytes, &envelope, env));
             }
         }
     }
-    run.result = ResultSet::new();
+    if let Some(suite) = run.suite.as_mut() {
+        suite.executed = already;
+        suite.executed.extend(actions);
+    }
     true
+}
+
+/// Pigeonhole's test_multiscript: the scripts run in turn on one result, which is then
+/// executed.
+fn multiscript(run: &mut Run<'_>, node: &Node) -> bool {
+    let names = run.strings(node.positional.first());
+    run.result = ResultSet::new();
+    for name in names {
+        let Some(suite) = run.suite.as_mut() else {
+            return false;
+        };
+        let path = suite.dir.join(&name);
+        let Ok(source) = std::fs::read_to_string(&path) else {
+            return false;
+        };
+        let options = CompileOptions {
+            extprograms: true,
+            testsuite: true,
+            ..CompileOptions::default()
+        };
+        let Ok(script) = crate::compile(&source, &options) else {
+            return false;
+        };
+        suite.compiled = Some(script);
+        if !script_run_appending(run, true) {
+            return false;
+        }
+    }
+    result_execute(run)
+}
+
+/// The messages the result-execution layer ([`crate::execute`]) would send for a
+/// vacation or notify action.
+fn send_with_execute(
+    action: &Action,
+    message: &[u8],
+    envelope: &Envelope,
+    env: &Environment,
+) -> Vec<SentMessage> {
+    use crate::execute::{
+        Outgoing, VacationRequest, check_vacation, notify_message, vacation_reply,
+    };
+    let outgoing: Option<Outgoing> = match action {
+        Action::Vacation { .. } => VacationRequest::from_action(action).and_then(|request| {
+            check_vacation(message, envelope, &request)
+                .ok()
+                .map(|user| vacation_reply(message, env, &request, &user))
+        }),
+        Action::Notify {
+            method,
+            from,
+            message: text,
+            ..
+        } => notify_message(
+            message,
+            envelope,
+            env,
+            method,
+            from.as_deref(),
+            text.as_deref(),
+            &envelope.to,
+        )
+        .ok(),
+        _ => None,
+    };
+    outgoing
+        .into_iter()
+        .flat_map(|out| {
+            out.to
+                .iter()
+                .map(|to| SentMessage {
+                    from: out.from.clone(),
+                    to: to.clone(),
+                    message: out.message.clone(),
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
 }

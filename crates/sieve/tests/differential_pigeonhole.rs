@@ -3,6 +3,8 @@
 //! envelopes; the final actions (folders, redirect addresses, reject, discard) must be
 //! the ones Pigeonhole reports. Skips with a notice when `sieve-test` is missing.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test: a panic is a failing test.
+
 use std::collections::BTreeSet;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};

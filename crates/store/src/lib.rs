@@ -10,6 +10,7 @@
 pub mod access;
 pub mod backend;
 pub mod change;
+pub mod delivery_lookup;
 pub mod directory;
 pub mod error;
 pub mod flags;
@@ -23,6 +24,7 @@ pub mod password;
 pub mod queue;
 pub mod schema;
 pub mod sieve_scripts;
+pub mod sieve_state;
 pub mod sync;
 mod writer;
 
@@ -37,4 +39,5 @@ pub use layout::DataDir;
 pub use mailbox::{Appended, MailboxIndex};
 pub use queue::{Envelope, QueueEntry, QueueRcpt, RcptState, SpoolTemp};
 pub use sieve_scripts::{ScriptInfo, SieveFiles, SieveQuota, SieveScriptError};
+pub use sieve_state::SieveStateKind;
 pub use writer::{DeliverRequest, FRESH_GRACE_SECS, WriteStats};

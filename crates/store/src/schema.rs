@@ -131,6 +131,19 @@ const MIGRATIONS: &[&str] = &[
     CREATE UNIQUE INDEX metadata_entry ON metadata(account_id, IFNULL(mailbox_id, 0), name);
     CREATE INDEX metadata_mailbox ON metadata(mailbox_id);
     "#,
+    // 8: Sieve state per account (`sieve_state.rs`): RFC 7352 duplicate ids and RFC 5230
+    // vacation periods (sender + handle), each as a SHA-256 key with its expiry (seconds
+    // since the epoch); expired rows are removed by `Store::sieve_state_expire`.
+    r#"
+    CREATE TABLE sieve_state (
+        account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        kind       TEXT NOT NULL,
+        key        TEXT NOT NULL,
+        expires    INTEGER NOT NULL,
+        PRIMARY KEY (account_id, kind, key)
+    );
+    CREATE INDEX sieve_state_expires ON sieve_state(expires);
+    "#,
 ];
 
 /// The schema version this build writes.

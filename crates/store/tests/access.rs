@@ -50,6 +50,8 @@ async fn deliver(f: &Fixture, n: usize) {
                 arrival: 1_700_000_000 + i as i64,
                 data: message(&format!("delivered {i}")),
                 fresh: true,
+                flags: Default::default(),
+                copy: 0,
             })
             .await
             .unwrap();
@@ -411,4 +413,46 @@ fn regress_every_login_paid_a_full_password_hash() {
             .unwrap()
             .is_some()
     );
+}
+
+/// Sieve files a message with flags (RFC 5232) and several copies of it: the flags survive
+/// a reconciliation (the file is in `cur/` with its Maildir info), and each copy is
+/// delivered once however often the delivery is repeated (a crash and a retry).
+#[tokio::test]
+async fn flagged_copies_are_kept_once_each_with_their_flags() {
+    let f = fixture(None);
+    let account = f.mail.account().clone();
+    let mut flags = mailward_store::Flags::new();
+    flags.insert("\\Seen").unwrap();
+    flags.insert("$work").unwrap();
+    for _attempt in 0..2 {
+        for (copy, folder) in [(0, "INBOX"), (1, "Lists"), (2, "INBOX")] {
+            f.store
+                .deliver(DeliverRequest {
+                    queue_id: "Q1".into(),
+                    rcpt_index: 0,
+                    account: account.clone(),
+                    folder: folder.into(),
+                    arrival: 1_700_000_000,
+                    data: message("copies"),
+                    fresh: false,
+                    flags: if copy == 2 {
+                        flags.clone()
+                    } else {
+                        Default::default()
+                    },
+                    copy,
+                })
+                .await
+                .unwrap();
+        }
+    }
+    let (_, inbox) = f.mail.select("INBOX").unwrap();
+    assert_eq!(inbox.len(), 2);
+    assert!(!inbox[0].flags.has(SystemFlag::Seen));
+    assert!(inbox[1].flags.has(SystemFlag::Seen) && inbox[1].flags.has_keyword("$work"));
+    assert_eq!(files(&f.maildir.join("cur")).len(), 1);
+    assert!(files(&f.maildir.join("cur"))[0].ends_with(":2,S"));
+    let (_, lists) = f.mail.select("Lists").unwrap();
+    assert_eq!(lists.len(), 1);
 }

@@ -178,6 +178,8 @@ async fn a_version_1_database_opens_migrates_and_keeps_its_data() {
             arrival: 1_795_286_630,
             data: b"Subject: queued under v1\r\n\r\nhi\r\n".to_vec(),
             fresh: false,
+            flags: Default::default(),
+            copy: 0,
         })
         .await
         .unwrap();

@@ -85,6 +85,7 @@ pub fn compile(source: &str, options: &CompileOptions) -> Result<Script, Compile
     let mut checker = Checker {
         options,
         extensions: BTreeSet::new(),
+        loops: 0,
     };
     let commands = checker.block(&commands, true)?;
     Ok(Script {
@@ -99,6 +100,8 @@ pub fn compile(source: &str, options: &CompileOptions) -> Result<Script, Compile
 struct Checker<'a> {
     options: &'a CompileOptions,
     extensions: BTreeSet<String>,
+    /// foreverypart loops around the command being checked.
+    loops: usize,
 }
 
 fn error(line: u32, column: u32, message: impl Into<String>) -> CompileError {
@@ -202,6 +205,17 @@ impl Checker<'_> {
                 ));
             }
             self.extensions.insert(name.clone());
+            // RFC 6131 §2: vacation-seconds implies vacation; RFC 5235 §3.2:
+            // spamtestplus implies spamtest.
+            match name.as_str() {
+                "vacation-seconds" => {
+                    self.extensions.insert("vacation".into());
+                }
+                "spamtestplus" => {
+                    self.extensions.insert("spamtest".into());
+                }
+                _ => {}
+            }
         }
         Ok(())
     }
@@ -247,7 +261,7 @@ impl Checker<'_> {
             let names = strings_of(test.positional.first());
             if names
                 .iter()
-                .any(|n| !registry::is_known_extension(n, self.options.extprograms, false))
+                .any(|n| !registry::available_through_ihave(n, self.options.extprograms))
             {
                 return Ok(None);
             }
@@ -262,7 +276,23 @@ impl Checker<'_> {
                     format!("command '{}' takes no block", command.name),
                 ));
             }
-            (Block::Required, Some(block)) => self.block(block, false)?,
+            (Block::Required, Some(block)) => {
+                let is_loop = command.name == "foreverypart";
+                if is_loop && self.loops >= crate::ext::mime::MAX_LOOP_NESTING {
+                    return Err(error(
+                        command.line,
+                        command.column,
+                        format!(
+                            "foreverypart nested more than {} deep",
+                            crate::ext::mime::MAX_LOOP_NESTING
+                        ),
+                    ));
+                }
+                self.loops += usize::from(is_loop);
+                let block = self.block(block, false);
+                self.loops -= usize::from(is_loop);
+                block?
+            }
             (Block::Required, None) => {
                 return Err(error(
                     command.line,
@@ -574,6 +604,29 @@ impl Checker<'_> {
                 if let Err(e) = crate::eval::matching::build_regex(&key.raw, false) {
                     return Err(error(line, column, format!("invalid regex: {e}")));
                 }
+            }
+        }
+        // RFC 5228 §4.2: a redirect address known at compile time is checked then;
+        // RFC 5435 §3.1 likewise a notification method.
+        if let Some(Value::Strings(values)) = node.positional.first()
+            && let Some(literal) = values.first().filter(|t| t.parts.is_none())
+        {
+            let text = literal.raw.as_str();
+            let refused = match node.name.as_str() {
+                "redirect" => {
+                    let address = crate::address::parse_address_list(text)
+                        .first()
+                        .map(|m| m.all())
+                        .unwrap_or_default();
+                    (!crate::eval::commands::is_valid_address(&address))
+                        .then(|| format!("redirect to an invalid address '{text}' (RFC 5228 §4.2)"))
+                }
+                "notify" => (!crate::ext::enotify::valid_method(text))
+                    .then(|| format!("invalid notification method '{text}' (RFC 5435 §3.1)")),
+                _ => None,
+            };
+            if let Some(message) = refused {
+                return Err(error(line, column, message));
             }
         }
         if node.name == "set"

@@ -141,7 +141,11 @@ fn hex_pairs(values: &str) -> Option<Vec<&str>> {
 
 fn decode_hex(values: &str) -> Option<Result<String, String>> {
     let mut bytes = Vec::new();
-    for item in hex_pairs(values)? {
+    let items = hex_pairs(values)?;
+    if items.is_empty() {
+        return None;
+    }
+    for item in items {
         if item.len() > 2 {
             return None;
         }
@@ -152,7 +156,11 @@ fn decode_hex(values: &str) -> Option<Result<String, String>> {
 
 fn decode_unicode(values: &str) -> Option<Result<String, String>> {
     let mut out = String::new();
-    for item in hex_pairs(values)? {
+    let items = hex_pairs(values)?;
+    if items.is_empty() {
+        return None;
+    }
+    for item in items {
         let code = u32::from_str_radix(item, 16).ok();
         match code.and_then(char::from_u32) {
             Some(c) => out.push(c),

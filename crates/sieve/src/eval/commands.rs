@@ -96,6 +96,12 @@ impl Run<'_> {
             }
             "addheader" => self.addheader(node),
             "deleteheader" => self.deleteheader(node),
+            "foreverypart" => self.foreverypart(node),
+            "break" => {
+                self.break_name = node.tag_value("name").map(|v| self.string(Some(v)));
+                Flow::Break
+            }
+            "extracttext" => self.extracttext(node),
             "error" => {
                 let message = self.string(node.positional.first());
                 self.fail(node.line, format!("script error: {message}"))
@@ -122,6 +128,8 @@ impl Run<'_> {
 
     fn add_action(&mut self, node: &Node, action: Action) -> Flow {
         let limits = self.options.limits.clone();
+        #[cfg(feature = "testsuite")]
+        crate::testsuite::snapshot(self, &action);
         match self.result.add(action, &limits) {
             Ok(()) => Flow::Continue,
             Err(message) => self.fail(node.line, message),
@@ -140,7 +148,13 @@ impl Run<'_> {
     /// RFC 5229 §4 set, with the modifiers applied in precedence order (§4.1).
     fn set(&mut self, node: &Node) {
         let name = self.string(node.positional.first());
-        let mut value = self.string(node.positional.get(1));
+        let value = self.string(node.positional.get(1));
+        let value = self.apply_modifiers(node, value);
+        self.set_variable(&name, value);
+    }
+
+    /// RFC 5229 §4.1 modifiers in precedence order (also RFC 5703 §7 extracttext's).
+    pub(crate) fn apply_modifiers(&self, node: &Node, mut value: String) -> String {
         if node.has_tag("lower") {
             value = value.to_lowercase();
         }
@@ -173,10 +187,35 @@ impl Run<'_> {
         if node.has_tag("encodeurl") {
             value = encode_url(&value);
         }
+        let max = self.options.limits.max_variable_size;
+        if value.len() > max && (node.has_tag("quotewildcard") || node.has_tag("encodeurl")) {
+            // Truncation must not leave half an escape: `\` or `%XX` (RFC 5229 §3).
+            let mut cut = max;
+            while !value.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            value.truncate(cut);
+            if node.has_tag("quotewildcard") {
+                let trailing = value.chars().rev().take_while(|c| *c == '\\').count();
+                if trailing % 2 == 1 {
+                    value.pop();
+                }
+            }
+            if node.has_tag("encodeurl") {
+                if value.ends_with('%') {
+                    value.pop();
+                } else if value
+                    .get(..value.len().saturating_sub(2))
+                    .is_some_and(|head| head.ends_with('%'))
+                {
+                    value.truncate(value.len() - 2);
+                }
+            }
+        }
         if node.has_tag("length") {
             value = value.chars().count().to_string();
         }
-        self.set_variable(&name, value);
+        value
     }
 
     /// RFC 5232 §3 setflag/addflag/removeflag, on the internal variable or a named one.
@@ -219,10 +258,8 @@ impl Run<'_> {
         // RFC 5230 §4.1: :days defaults to 7 and is at least 1; RFC 6131 §2 :seconds.
         let seconds = if let Some(days) = Self::number(node.tag_value("days")) {
             days.max(1).saturating_mul(86_400)
-        } else if let Some(seconds) = Self::number(node.tag_value("seconds")) {
-            seconds
         } else {
-            7 * 86_400
+            Self::number(node.tag_value("seconds")).unwrap_or(7 * 86_400)
         };
         if let Some(from) = &from
             && !is_valid_address(
@@ -326,9 +363,8 @@ impl Run<'_> {
             }
         };
         self.includes += 1;
-        if node.has_tag("once") {
-            self.included_once.insert((name, global));
-        }
+        // RFC 6609 §3.2: :once skips a script included before, with or without :once.
+        self.included_once.insert((name, global));
         let saved_variables = std::mem::take(&mut self.variables);
         let saved_globals = std::mem::take(&mut self.global_names);
         let saved_extensions =
@@ -365,6 +401,7 @@ impl Run<'_> {
             self.message.headers.insert(0, field);
         }
         self.message.edited = true;
+        self.mime_parts = None;
         Flow::Continue
     }
 
@@ -427,6 +464,7 @@ impl Run<'_> {
             if position < self.message.headers.len() {
                 self.message.headers.remove(position);
                 self.message.edited = true;
+                self.mime_parts = None;
             }
         }
         Flow::Continue
@@ -461,6 +499,7 @@ impl Run<'_> {
                     self.message = crate::message::Message::parse(&output);
                     self.message.size = size;
                     self.message.edited = true;
+                    self.mime_parts = None;
                 }
                 _ => {
                     if let Some(Value::Strings(name)) = node.tag_value("output")
@@ -494,9 +533,13 @@ pub fn is_valid_address(address: &str) -> bool {
     let Some((local, domain)) = address.rsplit_once('@') else {
         return false;
     };
+    // RFC 5322 §3.4.1: a quoted local part may hold spaces; nothing else may.
+    let quoted = local.len() >= 2 && local.starts_with('"') && local.ends_with('"');
     !local.is_empty()
         && !domain.is_empty()
-        && !address.chars().any(|c| c.is_whitespace() || c.is_control())
+        && !address.chars().any(char::is_control)
+        && (quoted || !local.chars().any(char::is_whitespace))
+        && !domain.chars().any(char::is_whitespace)
         && !domain.contains(['<', '>', ',', ';', ':', '"', '@', '(', ')', '[', ']'])
         && domain.split('.').all(|label| !label.is_empty())
 }

@@ -57,6 +57,8 @@ pub enum Flow {
     Error,
     /// The test suite's `test_fail` ended the current test.
     TestFail,
+    /// RFC 5703 §3.2 break: ends the named (or innermost) foreverypart loop.
+    Break,
 }
 
 /// One run's state.
@@ -84,6 +86,14 @@ pub struct Run<'a> {
     pub(crate) include_depth: usize,
     pub(crate) includes: usize,
     pub(crate) included_once: BTreeSet<(String, bool)>,
+    /// RFC 5703: the message's MIME parts (read when first needed), the part the
+    /// innermost foreverypart is at, and the loop a `break` names.
+    pub(crate) mime_parts: Option<std::rc::Rc<Vec<crate::ext::mime::MimePart>>>,
+    pub(crate) current_part: Option<usize>,
+    pub(crate) break_name: Option<String>,
+    pub(crate) loop_depth: usize,
+    /// Regexes compiled in this run, by pattern and case-insensitivity.
+    pub(crate) regexes: HashMap<(String, bool), std::rc::Rc<regex::Regex>>,
     #[cfg(feature = "testsuite")]
     pub(crate) suite: Option<Box<crate::testsuite::SuiteState>>,
 }
@@ -114,6 +124,11 @@ impl<'a> Run<'a> {
             include_depth: 0,
             includes: 0,
             included_once: BTreeSet::new(),
+            mime_parts: None,
+            current_part: None,
+            break_name: None,
+            loop_depth: 0,
+            regexes: HashMap::new(),
             #[cfg(feature = "testsuite")]
             suite: None,
         }

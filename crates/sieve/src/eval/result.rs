@@ -43,7 +43,10 @@ impl ResultSet {
 
     fn count_limit(&self, limits: &Limits) -> Result<(), String> {
         if self.actions.len() >= limits.max_actions {
-            return Err(format!("too many actions (limit {})", limits.max_actions));
+            return Err(format!(
+                "total number of actions exceeds policy limit ({})",
+                limits.max_actions
+            ));
         }
         Ok(())
     }
@@ -102,7 +105,7 @@ impl ResultSet {
                     .count();
                 if redirects >= limits.max_redirects {
                     return Err(format!(
-                        "too many redirects (limit {}, RFC 5228 §4.2)",
+                        "number of redirect actions exceeds policy limit ({}, RFC 5228 §4.2)",
                         limits.max_redirects
                     ));
                 }
@@ -185,12 +188,9 @@ fn is_inbox_store(action: &Action) -> bool {
     }
 }
 
+/// RFC 5232 §5: when duplicate keeps or fileintos are merged, the last flag list wins.
 fn merge_flags(existing: &mut Action, flags: &[String]) {
     if let Action::Keep { flags: have, .. } | Action::FileInto { flags: have, .. } = existing {
-        for flag in flags {
-            if !have.iter().any(|h| h.eq_ignore_ascii_case(flag)) {
-                have.push(flag.clone());
-            }
-        }
+        *have = flags.to_vec();
     }
 }

@@ -47,9 +47,15 @@ impl Run<'_> {
             }
             "exists" => {
                 let names = self.strings(node.positional.first());
-                Ok(names
-                    .iter()
-                    .all(|name| self.message.fields(name).next().is_some()))
+                let mut all = true;
+                for name in &names {
+                    let found = match self.mime_fields(node, name) {
+                        Some(fields) => !fields.is_empty(),
+                        None => self.message.fields(name).next().is_some(),
+                    };
+                    all &= found;
+                }
+                Ok(all)
             }
             "size" => {
                 let size = if self.message.edited {
@@ -73,8 +79,13 @@ impl Run<'_> {
                 let keys = self.strings(node.positional.get(1));
                 let mut values = Vec::new();
                 for name in &names {
-                    let fields: Vec<String> =
-                        self.message.fields(name).map(|f| f.decoded()).collect();
+                    let fields: Vec<String> = match self.mime_fields(node, name) {
+                        Some(fields) => fields
+                            .iter()
+                            .flat_map(|f| self.mime_values(node, f))
+                            .collect(),
+                        None => self.message.fields(name).map(|f| f.decoded()).collect(),
+                    };
                     values.extend(select_index(self, node, fields));
                 }
                 self.match_values(node, &values, &keys)
@@ -84,8 +95,10 @@ impl Run<'_> {
                 let keys = self.strings(node.positional.get(1));
                 let mut values = Vec::new();
                 for name in &names {
-                    let fields: Vec<String> =
-                        self.message.fields(name).map(|f| f.unfolded()).collect();
+                    let fields: Vec<String> = match self.mime_fields(node, name) {
+                        Some(fields) => fields.iter().map(|f| f.unfolded()).collect(),
+                        None => self.message.fields(name).map(|f| f.unfolded()).collect(),
+                    };
                     for field in select_index(self, node, fields) {
                         for mailbox in address::parse_address_list(&field) {
                             if let Some(part) = address_part(node, &mailbox) {
@@ -111,13 +124,20 @@ impl Run<'_> {
                     let Some(value) = value else { continue };
                     // RFC 5228 §5.4: the null reverse-path is "" for :all and
                     // matches nothing else.
-                    if value.is_empty() {
+                    if value.is_empty() || value.trim() == "<>" {
                         values.push(String::new());
                         continue;
                     }
-                    let mailbox = Mailbox::from_addr_spec(
-                        value.trim_start_matches('<').trim_end_matches('>'),
-                    );
+                    // RFC 5321 §4.1.2 Path; an unparsable one matches nothing.
+                    // The auth part is a login name, not a path.
+                    let mailbox = if part.eq_ignore_ascii_case("auth") {
+                        Mailbox::from_addr_spec(&value)
+                    } else {
+                        match parse_path(&value) {
+                            Some(mailbox) => mailbox,
+                            None => continue,
+                        }
+                    };
                     if let Some(part) = address_part(node, &mailbox) {
                         values.push(part);
                     }
@@ -137,6 +157,12 @@ impl Run<'_> {
             }
             "hasflag" => {
                 let keys = self.strings(node.positional.last());
+                // RFC 5232 §4: keys are flag lists too, one flag per comparison.
+                let keys = if matches!(self.match_type(node), MatchType::Count(_)) {
+                    keys
+                } else {
+                    super::commands::normalize_flags(&keys)
+                };
                 let flags = if node.positional.len() == 2 {
                     let names = self.strings(node.positional.first());
                     let joined: Vec<String> = names
@@ -179,9 +205,9 @@ impl Run<'_> {
             }
             "ihave" => {
                 let names = self.strings(node.positional.first());
-                Ok(names.iter().all(|n| {
-                    crate::registry::is_known_extension(n, self.options.extprograms, false)
-                }))
+                Ok(names
+                    .iter()
+                    .all(|n| crate::registry::available_through_ihave(n, self.options.extprograms)))
             }
             "duplicate" => crate::ext::duplicate::test(self, node),
             "spamtest" | "virustest" => crate::ext::spamtest::test(self, node),
@@ -288,13 +314,35 @@ impl Run<'_> {
             MatchType::Regex => {
                 let insensitive = !matches!(comparator, crate::comparator::Comparator::Octet);
                 for key in keys {
-                    let regex = match matching::build_regex(key, insensitive) {
-                        Ok(regex) => regex,
-                        Err(e) => {
-                            return Err(self.fail(node.line, format!("invalid regex '{key}': {e}")));
-                        }
+                    let cached = self.regexes.get(&(key.clone(), insensitive)).cloned();
+                    let regex = match cached {
+                        Some(regex) => regex,
+                        None => match matching::build_regex(key, insensitive) {
+                            Ok(regex) => {
+                                let regex = std::rc::Rc::new(regex);
+                                self.regexes
+                                    .insert((key.clone(), insensitive), regex.clone());
+                                regex
+                            }
+                            Err(e) => {
+                                return Err(
+                                    self.fail(node.line, format!("invalid regex '{key}': {e}"))
+                                );
+                            }
+                        },
                     };
                     for value in values {
+                        // A regex search costs about pattern × text: charge it before
+                        // running, so a crafted pattern cannot outrun the step limit.
+                        let cost = (key.len() as u64).saturating_mul(value.len() as u64) / 64;
+                        self.steps = self.steps.saturating_add(cost);
+                        if self.steps > self.options.limits.max_steps {
+                            let limit = self.options.limits.max_steps;
+                            return Err(self.fail(
+                                node.line,
+                                format!("script ran more than {limit} steps and was stopped"),
+                            ));
+                        }
                         if let Some(found) = regex.captures(value) {
                             if capture {
                                 self.matches = found
@@ -328,6 +376,55 @@ pub(crate) fn select_index(run: &Run<'_>, node: &Node, fields: Vec<String>) -> V
         .and_then(|p| fields.into_iter().nth(p))
         .into_iter()
         .collect()
+}
+
+/// RFC 5321 §4.1.2 Path (`<...>` optional, a source route dropped); `None` when it is
+/// not a mailbox. A local part alone (`<MAILER-DAEMON>`) is accepted, as Pigeonhole does.
+fn parse_path(value: &str) -> Option<Mailbox> {
+    let value = value.trim();
+    let inner = match (value.strip_prefix('<'), value.ends_with('>')) {
+        (Some(rest), true) => rest.strip_suffix('>')?,
+        (None, false) => value,
+        _ => return None,
+    };
+    let inner = if inner.starts_with('@') {
+        let (route, rest) = inner.split_once(':')?;
+        let hops_valid = route
+            .split(',')
+            .all(|hop| hop.strip_prefix('@').is_some_and(is_domain));
+        if !hops_valid {
+            return None;
+        }
+        rest
+    } else {
+        inner
+    };
+    if inner.is_empty() || inner.contains(['<', '>', ' ', ',', ':']) {
+        return None;
+    }
+    let mailbox = Mailbox::from_addr_spec(inner);
+    if mailbox.local.is_empty() || mailbox.local.contains('@') && !inner.starts_with('"') {
+        return None;
+    }
+    match mailbox.domain.as_deref() {
+        Some(domain) if !is_domain(domain) => None,
+        _ => Some(mailbox),
+    }
+}
+
+/// RFC 5321 §4.1.2 Domain: dot-separated labels of letters, digits and hyphens (and the
+/// underscores real mail carries), or an address literal.
+fn is_domain(domain: &str) -> bool {
+    if domain.starts_with('[') && domain.ends_with(']') {
+        return domain.len() > 2;
+    }
+    !domain.is_empty()
+        && domain.split('.').all(|label| {
+            !label.is_empty()
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
 }
 
 /// RFC 5228 §2.7.4 and RFC 5233 §4: the part of an address a test compares.

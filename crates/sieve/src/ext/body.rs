@@ -8,6 +8,10 @@ use crate::eval::Run;
 /// Body values for a `body` test: RFC 5173 §5.1 `:raw` (undecoded), §5.2 `:content`
 /// (the decoded parts of the listed types), §5.3 `:text` (the default: text parts).
 pub fn body_values(run: &Run<'_>, node: &Node) -> Vec<String> {
+    // A message without a body has no body to match (RFC 5173 §5).
+    if run.message.body.is_empty() {
+        return Vec::new();
+    }
     if node.has_tag("raw") {
         return vec![String::from_utf8_lossy(&run.message.body).into_owned()];
     }
@@ -30,11 +34,13 @@ pub fn body_values(run: &Run<'_>, node: &Node) -> Vec<String> {
         };
         let wanted = types.iter().any(|t| {
             let t = t.to_ascii_lowercase();
-            t.is_empty()
-                || match t.split_once('/') {
-                    Some((m, s)) => m == main && s == sub,
-                    None => t == main,
-                }
+            // RFC 5173 §5.2: "type" or "type/subtype"; anything else matches nothing.
+            t.matches('/').count() <= 1
+                && (t.is_empty()
+                    || match t.split_once('/') {
+                        Some((m, s)) => m == main && s == sub,
+                        None => t == main,
+                    })
         });
         if !wanted {
             continue;
@@ -55,7 +61,7 @@ pub fn body_values(run: &Run<'_>, node: &Node) -> Vec<String> {
 }
 
 /// RFC 5173 §5.3: HTML parts are compared as text.
-fn strip_tags(html: &str) -> String {
+pub(crate) fn strip_tags(html: &str) -> String {
     let mut out = String::with_capacity(html.len());
     let mut in_tag = false;
     for c in html.chars() {

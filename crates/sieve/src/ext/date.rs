@@ -38,7 +38,15 @@ pub fn test(run: &mut Run<'_>, node: &Node) -> Result<bool, Flow> {
         let fields = select_index(run, node, fields);
         fields
             .iter()
-            .filter_map(|value| parse_date(value))
+            .filter_map(|value| {
+                // RFC 5260 §4: a Received field's date follows its last semicolon.
+                let value = if header.eq_ignore_ascii_case("received") {
+                    value.rsplit(';').next().unwrap_or(value)
+                } else {
+                    value
+                };
+                parse_date(value)
+            })
             .map(|date| {
                 if node.has_tag("originalzone") {
                     date

@@ -15,11 +15,25 @@ pub fn valid_method(method: &str) -> bool {
         .filter(|s| !s.is_empty())
         .map(percent_decode)
         .collect();
-    let query_recipients = query
-        .split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .filter(|(k, _)| k.eq_ignore_ascii_case("to"))
-        .count();
+    let mut query_recipients = 0;
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let Some((name, value)) = pair.split_once('=') else {
+            return false;
+        };
+        let name = percent_decode(name);
+        // RFC 6068 §2 hfname: a header field name (RFC 5322 §3.6.8).
+        if name.is_empty() || !name.bytes().all(|b| (33..=126).contains(&b) && b != b':') {
+            return false;
+        }
+        if name.eq_ignore_ascii_case("to") {
+            for address in percent_decode(value).split(',').filter(|s| !s.is_empty()) {
+                if !crate::eval::commands::is_valid_address(address.trim()) {
+                    return false;
+                }
+                query_recipients += 1;
+            }
+        }
+    }
     if recipients.is_empty() && query_recipients == 0 {
         return false;
     }

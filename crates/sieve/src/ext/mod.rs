@@ -5,4 +5,5 @@ pub mod date;
 pub mod duplicate;
 pub mod enotify;
 pub mod environment;
+pub mod mime;
 pub mod spamtest;

@@ -67,6 +67,36 @@ pub struct DeliverRequest {
     /// search of `cur/` costs a directory listing per delivery). Retries and deliveries
     /// after a restart pass `false`, and find the file an interrupted attempt renamed.
     pub fresh: bool,
+    /// Flags the message arrives with (Sieve's RFC 5232 `:flags`, keep with flags). Empty:
+    /// the file goes to `new/`; otherwise to `cur/` with its Maildir info (`:2,S`), so a
+    /// reconciliation reads the same flags back.
+    pub flags: crate::flags::Flags,
+    /// Which copy of the message for this recipient and account (Sieve may file several,
+    /// e.g. `fileinto :copy` and keep): part of the idempotent key and file name, so each
+    /// copy is delivered once across a crash. 0 for the first (its key is the one earlier
+    /// versions wrote).
+    pub copy: u32,
+}
+
+impl DeliverRequest {
+    /// Whether the file goes to `cur/` (it carries flags).
+    pub fn in_cur(&self) -> bool {
+        !self.flags.is_empty()
+    }
+
+    /// The file's name in its folder, given the name it was delivered under.
+    pub fn stored_name(&self, filename: &str) -> String {
+        if self.in_cur() {
+            format!("{filename}:2,{}", self.flags.maildir_info())
+        } else {
+            filename.to_string()
+        }
+    }
+
+    /// The subdirectory the file goes to.
+    pub fn subdir(&self) -> &'static str {
+        if self.in_cur() { "cur" } else { "new" }
+    }
 }
 
 /// A queued message's body as it reaches the writer.
@@ -216,6 +246,8 @@ mod tests {
             arrival: 1,
             data: b"Delivered-To: bob\r\n\r\nhi\r\n".to_vec(),
             fresh: true,
+            flags: Default::default(),
+            copy: 0,
         };
         let first = store.deliver(req.clone()).await.unwrap();
         assert_eq!(first.uid, 1);

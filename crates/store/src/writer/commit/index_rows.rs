@@ -70,9 +70,9 @@ pub(super) fn index_rows(
                     let (uid, modseq) = mailbox::allocate_uid(&tx, mbox.id)?;
                     let size = req.data.len() as i64;
                     tx.prepare_cached(
-                        "INSERT INTO messages (mailbox_id, uid, modseq, flags, filename, size, internal_date, delivery_key) VALUES (?1, ?2, ?3, '', ?4, ?5, ?6, ?7)",
+                        "INSERT INTO messages (mailbox_id, uid, modseq, flags, filename, size, internal_date, delivery_key, in_cur) VALUES (?1, ?2, ?3, ?8, ?4, ?5, ?6, ?7, ?9)",
                     )?
-                    .execute(params![mbox.id, uid, modseq as i64, filename, size, now, delivery_key(req)])?;
+                    .execute(params![mbox.id, uid, modseq as i64, filename, size, now, delivery_key(req), req.flags.to_index(), req.in_cur()])?;
                     tx.prepare_cached("UPDATE accounts SET used = used + ?1 WHERE id = ?2")?
                         .execute(params![size, req.account.id])?;
                     if let Some((before, after)) = new_mtimes.remove(folder_dir) {
@@ -94,7 +94,9 @@ pub(super) fn index_rows(
                         mailbox_id: mbox.id,
                         uid,
                         modseq,
-                        path: folder_dir.join("new").join(filename),
+                        path: folder_dir
+                            .join(req.subdir())
+                            .join(req.stored_name(filename)),
                         duplicate: false,
                     }));
                 }

@@ -68,6 +68,7 @@ pub(super) fn publish(
                 dirs_to_sync.insert(dir.spool_dir());
             }
             Prep::Deliver {
+                req,
                 folder_dir,
                 filename,
                 tmp,
@@ -76,13 +77,15 @@ pub(super) fn publish(
                 if let Some((tmp_path, _)) = tmp.take()
                     && !failures.contains_key(&i)
                 {
-                    let dest = folder_dir.join("new").join(&*filename);
+                    let dest = folder_dir
+                        .join(req.subdir())
+                        .join(req.stored_name(filename));
                     if let Err(e) = std::fs::rename(&tmp_path, &dest) {
                         failures.insert(i, StoreError::io(&dest, e));
                         let _ = std::fs::remove_file(&tmp_path);
                         continue;
                     }
-                    dirs_to_sync.insert(folder_dir.join("new"));
+                    dirs_to_sync.insert(folder_dir.join(req.subdir()));
                 }
             }
             _ => {}

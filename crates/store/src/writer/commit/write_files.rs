@@ -168,7 +168,14 @@ pub(super) fn already_indexed(
 }
 
 pub(super) fn delivery_key(req: &DeliverRequest) -> String {
-    format!("{}/{}/{}", req.queue_id, req.rcpt_index, req.account.id)
+    if req.copy == 0 {
+        format!("{}/{}/{}", req.queue_id, req.rcpt_index, req.account.id)
+    } else {
+        format!(
+            "{}/{}/{}/{}",
+            req.queue_id, req.rcpt_index, req.account.id, req.copy
+        )
+    }
 }
 
 type Prepared = (PathBuf, String, Option<(PathBuf, File)>);
@@ -203,9 +210,14 @@ fn prepare_delivery(
         mailbox::ensure_maildir(&folder_dir, folder_dir != maildir)?;
         known_dirs.insert(folder_dir.clone());
     }
+    let queue_part = if req.copy == 0 {
+        req.queue_id.clone()
+    } else {
+        format!("{}C{}", req.queue_id, req.copy)
+    };
     let filename = mailbox::delivery_filename(
         req.arrival,
-        &req.queue_id,
+        &queue_part,
         req.rcpt_index,
         acct.id,
         host,
