@@ -197,9 +197,56 @@ catalogue! {
     /// POP3: the removals of a QUIT could not be committed.
     CommitFailed(Reason<'a>) = "commit_failed" | "pop3_commit_failed", Warn;
 
+    // ---- ManageSieve (RFC 5804) ----
+    /// A Sieve script was stored (PUTSCRIPT, `mailward sieve put`).
+    SieveScriptPut(SieveScriptPut<'a>) = "sieve_script_put", Info;
+    /// The active Sieve script changed (`name` empty: none is active).
+    SieveScriptActivated(SieveScriptName<'a>) = "sieve_script_activated", Info;
+    /// A Sieve script was deleted.
+    SieveScriptDeleted(SieveScriptName<'a>) = "sieve_script_deleted", Info;
+    /// A Sieve script was renamed.
+    SieveScriptRenamed(SieveScriptRenamed<'a>) = "sieve_script_renamed", Info;
+    /// A script sent with PUTSCRIPT or CHECKSCRIPT did not compile.
+    SieveScriptInvalid(SieveScriptInvalid<'a>) = "sieve_script_invalid", Info;
+
     // ---- lines from libraries ----
     /// A line a library logged (through `tracing` or `log`), in the same shape.
     Library(Library<'a>) = "library", Info;
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SieveScriptPut<'a> {
+    /// The account.
+    pub user: Text<'a>,
+    /// The script's name.
+    pub name: Text<'a>,
+    pub size: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SieveScriptName<'a> {
+    pub user: Text<'a>,
+    pub name: Text<'a>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SieveScriptRenamed<'a> {
+    pub user: Text<'a>,
+    pub name: Text<'a>,
+    pub new_name: Text<'a>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SieveScriptInvalid<'a> {
+    pub user: Text<'a>,
+    /// The script's name (empty for CHECKSCRIPT).
+    pub name: Text<'a>,
+    /// `LINE:COL: reason`.
+    pub reason: Text<'a>,
 }
 
 /// An event with no fields of its own.

@@ -13,6 +13,9 @@ pub enum Protocol {
     Smtp,
     Imap,
     Pop3,
+    /// ManageSieve (RFC 5804).
+    #[serde(rename = "managesieve")]
+    ManageSieve,
     /// Any protocol name this version does not know.
     #[serde(other)]
     Other,
@@ -24,6 +27,7 @@ impl Protocol {
             Protocol::Smtp => "smtp",
             Protocol::Imap => "imap",
             Protocol::Pop3 => "pop3",
+            Protocol::ManageSieve => "managesieve",
             Protocol::Other => "other",
         }
     }

@@ -208,6 +208,8 @@ pub enum AuthProtocol {
     Smtp,
     Imap,
     Pop3,
+    /// ManageSieve (RFC 5804).
+    ManageSieve,
     /// A `protocol` this reader does not know.
     Other,
 }
@@ -219,6 +221,7 @@ impl AuthProtocol {
             AuthProtocol::Smtp => "smtp",
             AuthProtocol::Imap => "imap",
             AuthProtocol::Pop3 => "pop3",
+            AuthProtocol::ManageSieve => "managesieve",
             AuthProtocol::Other => "other",
         }
     }
@@ -230,6 +233,7 @@ impl AuthProtocol {
             None | Some("smtp") => AuthProtocol::Smtp,
             Some("imap") => AuthProtocol::Imap,
             Some("pop3") => AuthProtocol::Pop3,
+            Some("managesieve") => AuthProtocol::ManageSieve,
             Some(_) => AuthProtocol::Other,
         }
     }
@@ -247,6 +251,22 @@ mod tests {
             std::mem::size_of::<Record<'_>>() <= 128,
             "{}",
             std::mem::size_of::<Record<'_>>()
+        );
+    }
+}
+
+#[cfg(test)]
+mod protocol_tests {
+    use super::AuthProtocol;
+
+    #[test]
+    fn managesieve_logins_are_counted_under_their_protocol() {
+        let p = AuthProtocol::from_field(Some("managesieve"));
+        assert_eq!(p, AuthProtocol::ManageSieve);
+        assert_eq!(p.as_str(), "managesieve");
+        assert_eq!(
+            AuthProtocol::from_field(mailward_event::Protocol::ManageSieve.as_str().into()),
+            AuthProtocol::ManageSieve
         );
     }
 }

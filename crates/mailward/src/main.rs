@@ -57,7 +57,8 @@ enum Command {
     /// STARTTLS with the certificate chain and its expiry, an open-relay test, and for a
     /// domain its MX, MTA-STS and DANE records.
     Probe(cmd::probe::ProbeArgs),
-    /// Sieve scripts: `check` a script, `test` what it would do with a message.
+    /// Sieve scripts: `check` a script, `test` what it would do with a message; an
+    /// account's scripts: `put`, `list`, `get`, `activate`, `del`, `rename`.
     Sieve(cmd::sieve::SieveArgs),
 }
 

@@ -12,4 +12,5 @@ pub mod quarantine;
 pub mod queue;
 pub mod serve;
 pub mod sieve;
+pub mod sieve_admin;
 pub mod trace;

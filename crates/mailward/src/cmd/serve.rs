@@ -207,6 +207,8 @@ async fn serve(loaded: Loaded) -> anyhow::Result<()> {
     let bound = server.bind().await?;
     let imap = imap_server(cfg, &store, tls_cfg.clone(), &ledger, imap_admin);
     let imap_bound = imap.bind().await?;
+    let managesieve = managesieve_server(cfg, &store, tls_cfg.clone(), &ledger);
+    let managesieve_bound = managesieve.bind().await?;
     let pop3 = pop3_server(cfg, &store, tls_cfg, &ledger);
     let pop3_bound = pop3.bind().await?;
 
@@ -226,6 +228,11 @@ async fn serve(loaded: Loaded) -> anyhow::Result<()> {
         for (kind, l) in &imap_bound {
             if let Ok(a) = l.local_addr() {
                 ports.push((kind.as_str(), a));
+            }
+        }
+        for (_, l) in &managesieve_bound {
+            if let Ok(a) = l.local_addr() {
+                ports.push((mailward_mda::managesieve::server::LISTENER, a));
             }
         }
         print_hint(&loaded, &ports);
@@ -254,6 +261,8 @@ async fn serve(loaded: Loaded) -> anyhow::Result<()> {
     let _dmarc_reports = crate::dmarc_reports::start(&loaded, store.clone(), stop_rx.clone());
     let pop3_task = tokio::spawn(pop3.clone().run(pop3_bound, stop_rx.clone()));
     let imap_task = tokio::spawn(imap.clone().run(imap_bound, stop_rx.clone()));
+    let managesieve_task =
+        tokio::spawn(managesieve.clone().run(managesieve_bound, stop_rx.clone()));
     let server_task = tokio::spawn(server.clone().run(bound, stop_rx));
     Scope::service().emit(Event::Started(Started {
         data_dir: data.root().display().to_string().into(),
@@ -266,10 +275,13 @@ async fn serve(loaded: Loaded) -> anyhow::Result<()> {
     let _ = server_task.await;
     let _ = pop3_task.await;
     let _ = imap_task.await;
+    let _ = managesieve_task.await;
     // Let sessions in progress finish their reply (at most 10 s), then stop the runner.
     // POP3 sessions still open then end without QUIT, so they remove nothing.
     let deadline = Instant::now() + Duration::from_secs(10);
-    while server.active() + pop3.active() + imap.active() > 0 && Instant::now() < deadline {
+    while server.active() + pop3.active() + imap.active() + managesieve.active() > 0
+        && Instant::now() < deadline
+    {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let _ = runner_task.await;
@@ -391,6 +403,52 @@ fn pop3_server(
     mailward_pop3::Server::new(
         pop3_cfg,
         Arc::new(StoreBackend::new(store.clone())),
+        Arc::new(Limiter::new(limit_settings(cfg), ledger.clone())),
+    )
+}
+
+/// The ManageSieve service (`[listen] managesieve`, RFC 5804): users' Sieve scripts in
+/// the store under the `[sieve]` quotas, checked by the Sieve compiler, with the same TLS
+/// certificate, accounts and `[limits]` as the other listeners.
+fn managesieve_server(
+    cfg: &config::Config,
+    store: &Arc<Store>,
+    tls_cfg: tls::Config,
+    ledger: &Arc<AuthLedger>,
+) -> Arc<mailward_mda::managesieve::Server> {
+    use mailward_mda::managesieve::{self as ms, SieveCompiler};
+    let options = mailward_sieve::CompileOptions::default();
+    let session = ms::SessionConfig {
+        implementation: format!("mailward {}", env!("CARGO_PKG_VERSION")),
+        sieve_extensions: ms::sieve_capability(options.extprograms),
+        notify_methods: "mailto".into(),
+        max_redirects: options.limits.max_redirects,
+        tls_available: true,
+        plaintext_auth_on_loopback: cfg.relay.plaintext_auth_on_loopback,
+        max_errors: cfg.limits.errors,
+        wire: ms::wire::WireLimits {
+            // Room for a script at the quota's limit; a bigger one is refused with
+            // QUOTA/MAXSIZE by the store, a far bigger literal ends the session.
+            max_literal: usize::try_from(cfg.sieve.max_script_size)
+                .unwrap_or(usize::MAX)
+                .saturating_add(64 * 1024),
+            ..ms::wire::WireLimits::default()
+        },
+    };
+    let ms_cfg = ms::ServerConfig {
+        session,
+        listeners: cfg.listen.managesieve.clone(),
+        idle_timeout: cfg.limits.command_timeout,
+        login_timeout: Duration::from_secs(60),
+        tls_timeout: Duration::from_secs(60),
+        tls: Some(tls_cfg),
+        trusted_networks: cfg.relay.networks.clone(),
+    };
+    ms::Server::new(
+        ms_cfg,
+        store.clone(),
+        Arc::new(store.sieve_scripts(cfg.sieve.quota())),
+        Arc::new(SieveCompiler { options }),
         Arc::new(Limiter::new(limit_settings(cfg), ledger.clone())),
     )
 }

@@ -42,9 +42,11 @@ enum SieveCommand {
         #[arg(long)]
         extprograms: bool,
     },
+    #[command(flatten)]
+    Admin(super::sieve_admin::SieveAdminCommand),
 }
 
-pub fn run(_config: Option<PathBuf>, args: SieveArgs) -> anyhow::Result<ExitCode> {
+pub fn run(config: Option<PathBuf>, args: SieveArgs) -> anyhow::Result<ExitCode> {
     match args.command {
         SieveCommand::Check { file, extprograms } => check(&file, extprograms),
         SieveCommand::Test {
@@ -55,6 +57,7 @@ pub fn run(_config: Option<PathBuf>, args: SieveArgs) -> anyhow::Result<ExitCode
             json,
             extprograms,
         } => test(&script, &message, &from, &to, json, extprograms),
+        SieveCommand::Admin(cmd) => super::sieve_admin::run(config, cmd),
     }
 }
 

@@ -6,11 +6,13 @@
 mod dmarc;
 mod filter;
 mod outbound;
+mod sieve;
 mod verify;
 
 pub use dmarc::DmarcSection;
 pub use filter::FilterSection;
 pub use outbound::{DnsSection, OutboundSection, RouteSection, parse_resolver, split_host_port};
+pub use sieve::SieveSection;
 pub use verify::VerifySection;
 
 use anyhow::{Context, bail};
@@ -58,6 +60,9 @@ pub struct Config {
     /// The security gateway: attachments, antivirus, sandbox, disarm, spam score.
     #[serde(default)]
     pub filter: FilterSection,
+    /// Users' Sieve scripts: quotas.
+    #[serde(default)]
+    pub sieve: SieveSection,
 }
 
 /// `[search]`: how IMAP SEARCH finds text.
@@ -153,6 +158,9 @@ pub struct ListenSection {
     /// IMAP over TLS from the first byte (RFC 8314): as `imap`.
     #[serde(default, deserialize_with = "de_addrs")]
     pub imaps: Vec<SocketAddr>,
+    /// ManageSieve with STARTTLS (RFC 5804, port 4190): as `imap`.
+    #[serde(default, deserialize_with = "de_addrs")]
+    pub managesieve: Vec<SocketAddr>,
 }
 
 #[derive(Deserialize)]
@@ -544,7 +552,7 @@ impl Loaded {
 }
 
 /// The embedded default (DESIGN.md): data in `./mailward-data`, SMTP 2525, submission
-/// 2587, SMTPS 2465, POP3 2110, POP3S 2995, IMAP 2143, IMAPS 2993 on loopback, self-signed certificate, domain
+/// 2587, SMTPS 2465, POP3 2110, POP3S 2995, IMAP 2143, IMAPS 2993, ManageSieve 2190 on loopback, self-signed certificate, domain
 /// `localhost`.
 pub fn embedded_default() -> Config {
     let addr = |p: u16| SocketAddr::from(([127, 0, 0, 1], p));
@@ -558,6 +566,7 @@ pub fn embedded_default() -> Config {
             pop3s: vec![addr(2995)],
             imap: vec![addr(2143)],
             imaps: vec![addr(2993)],
+            managesieve: vec![addr(2190)],
         },
         tls: None,
         domains: vec![DomainSection {
@@ -575,6 +584,7 @@ pub fn embedded_default() -> Config {
         route: Vec::new(),
         verify: VerifySection::default(),
         filter: FilterSection::default(),
+        sieve: SieveSection::default(),
     }
 }
 
@@ -642,6 +652,7 @@ fn validate(c: &Config, file: &Path) -> anyhow::Result<()> {
     if c.limits.recipients == 0 || c.limits.errors == 0 || c.queue.concurrency == 0 {
         bail!("{f}: [limits] recipients and errors, and [queue] concurrency, must be at least 1");
     }
+    c.sieve.validate(file)?;
     Ok(())
 }
 
