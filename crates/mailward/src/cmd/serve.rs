@@ -169,6 +169,9 @@ async fn serve(loaded: Loaded) -> anyhow::Result<()> {
     } else {
         None
     };
+    // Sieve in delivery (issue 18), and its reject at SMTP time.
+    let sieve = crate::sieve_delivery::start(cfg, &store)?;
+    let data_check = crate::sieve_delivery::data_check(cfg, sieve.as_ref(), &store);
     let server_cfg = ServerConfig {
         session: SessionConfig {
             hostname: cfg.server.hostname.clone(),
@@ -194,6 +197,7 @@ async fn serve(loaded: Loaded) -> anyhow::Result<()> {
         tls: Some(tls_cfg.clone()),
         inbound,
         filter,
+        data_check,
     };
     // One ledger of password checks for every protocol: an IP has one budget of guesses.
     let ledger = Arc::new(auth_ledger(cfg));
@@ -249,6 +253,9 @@ async fn serve(loaded: Loaded) -> anyhow::Result<()> {
             cfg.verify.settings(&cfg.server.hostname).authserv_id,
         ))),
     );
+    if let Some(sieve) = sieve {
+        runner.set_sieve(sieve);
+    }
     let runner_task = tokio::spawn(runner.run(notify_rx, stop_rx.clone()));
     // DMARC aggregate reports out (issue 16), when `[dmarc] send_reports` is on.
     let _dmarc_reports = crate::dmarc_reports::start(&loaded, store.clone(), stop_rx.clone());

@@ -6,11 +6,13 @@
 mod dmarc;
 mod filter;
 mod outbound;
+mod sieve;
 mod verify;
 
 pub use dmarc::DmarcSection;
 pub use filter::FilterSection;
 pub use outbound::{DnsSection, OutboundSection, RouteSection, parse_resolver, split_host_port};
+pub use sieve::SieveSection;
 pub use verify::VerifySection;
 
 use anyhow::{Context, bail};
@@ -58,6 +60,9 @@ pub struct Config {
     /// The security gateway: attachments, antivirus, sandbox, disarm, spam score.
     #[serde(default)]
     pub filter: FilterSection,
+    /// Sieve in local delivery: global scripts, triggered programs, vacation.
+    #[serde(default)]
+    pub sieve: SieveSection,
 }
 
 /// `[search]`: how IMAP SEARCH finds text.
@@ -79,7 +84,7 @@ impl Default for SearchSection {
     }
 }
 
-fn d_true() -> bool {
+pub(crate) fn d_true() -> bool {
     true
 }
 
@@ -496,14 +501,14 @@ enum NumOrStr {
     Str(String),
 }
 
-fn de_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+pub(crate) fn de_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
     match NumOrStr::deserialize(d)? {
         NumOrStr::Num(n) => Ok(Duration::from_secs(n)),
         NumOrStr::Str(s) => parse_duration(&s).map_err(serde::de::Error::custom),
     }
 }
 
-fn de_size<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+pub(crate) fn de_size<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     match NumOrStr::deserialize(d)? {
         NumOrStr::Num(n) => Ok(n),
         NumOrStr::Str(s) => parse_size(&s).map_err(serde::de::Error::custom),
@@ -575,6 +580,7 @@ pub fn embedded_default() -> Config {
         route: Vec::new(),
         verify: VerifySection::default(),
         filter: FilterSection::default(),
+        sieve: SieveSection::default(),
     }
 }
 
