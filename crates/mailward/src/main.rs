@@ -58,6 +58,8 @@ enum Command {
     /// STARTTLS with the certificate chain and its expiry, an open-relay test, and for a
     /// domain its MX, MTA-STS and DANE records.
     Probe(cmd::probe::ProbeArgs),
+    /// Sieve scripts: `check` a script, `test` what it would do with a message.
+    Sieve(cmd::sieve::SieveArgs),
 }
 
 fn main() -> ExitCode {
@@ -81,6 +83,7 @@ fn main() -> ExitCode {
         Command::Dmarc(args) => cmd::dmarc::run(cli.config, args),
         Command::Dns(args) => cmd::dns::run(cli.config, args),
         Command::Probe(args) => cmd::probe::run(cli.config, args),
+        Command::Sieve(args) => cmd::sieve::run(cli.config, args),
     };
     match result {
         Ok(code) => code,

@@ -8,14 +8,27 @@
 //! `mailward sieve test` and under Pigeonhole's test suite.
 
 pub mod action;
+pub mod address;
+pub mod comparator;
+pub mod compile;
 pub mod envelope;
 pub mod error;
+pub mod eval;
 pub mod execute;
+pub mod ext;
 pub mod host;
 pub mod limits;
+pub mod message;
+pub mod parser;
+pub mod registry;
+#[cfg(feature = "testsuite")]
+#[doc(hidden)]
+pub mod testsuite;
 
 pub use action::{Action, ProgramKind};
+pub use compile::{CompileOptions, Script, compile};
 pub use envelope::{Envelope, Environment, Score};
 pub use error::{CompileError, RuntimeError};
+pub use eval::{Outcome, evaluate};
 pub use host::Host;
 pub use limits::Limits;

@@ -11,4 +11,5 @@ pub mod probe;
 pub mod quarantine;
 pub mod queue;
 pub mod serve;
+pub mod sieve;
 pub mod trace;

@@ -1,0 +1,1 @@
+redirect "boss@example.net";

@@ -1,0 +1,3 @@
+require "fileinto";
+if header :matches "subject" "*[list-*]*" { fileinto "Lists"; stop; }
+fileinto "Rest";

@@ -1,0 +1,2 @@
+require "fileinto";
+if allof (not exists "list-id", address :contains "to" "example") { fileinto "Direct"; }

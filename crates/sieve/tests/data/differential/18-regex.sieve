@@ -1,0 +1,2 @@
+require ["regex", "fileinto"];
+if header :regex "subject" "^(re|fwd): " { fileinto "Replies"; }

@@ -1,0 +1,2 @@
+require ["imap4flags", "fileinto"];
+addflag "\\Seen"; fileinto "Seen";
