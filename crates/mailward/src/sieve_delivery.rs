@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 /// The interpreter delivery uses.
 fn engine() -> Arc<dyn Engine> {
-    Arc::new(mailward_mda::sieve::Unavailable)
+    Arc::new(mailward_mda::sieve::Interpreter)
 }
 
 /// Sieve for delivery, unless `[sieve] enabled = false`.
