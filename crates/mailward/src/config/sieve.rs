@@ -101,8 +101,10 @@ impl SieveSection {
                 dir.display()
             ));
         }
-        let mut limits = mailward_sieve::Limits::default();
-        limits.max_redirects = self.max_redirects;
+        let limits = mailward_sieve::Limits {
+            max_redirects: self.max_redirects,
+            ..mailward_sieve::Limits::default()
+        };
         Ok(mailward_mda::sieve::SieveSettings {
             before: self.before.clone(),
             after: self.after.clone(),
