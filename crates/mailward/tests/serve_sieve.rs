@@ -243,3 +243,60 @@ fn reject_is_550_for_one_recipient_and_a_report_for_two() {
     assert!(report.contains("5.7.1"), "{report}");
     assert!(folder_files(&m, "alice", "INBOX").is_empty());
 }
+
+/// A triggered program (vnd.dovecot.execute) from `[sieve] program_dir` runs with its
+/// arguments as a list (no shell) and its exit status steers the script.
+#[test]
+fn triggered_program_runs_with_its_arguments_and_its_status_decides() {
+    use std::os::unix::fs::PermissionsExt;
+    let programs = tempfile::tempdir().unwrap();
+    let record = programs.path().join("calls.txt");
+    let program = programs.path().join("vip");
+    std::fs::write(
+        &program,
+        format!(
+            "#!/bin/sh\nprintf '%s|' \"$@\" >> {}\necho >> {}\ncase \"$1\" in boss@*) exit 0;; *) exit 1;; esac\n",
+            record.display(),
+            record.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let m = Mailward::start(&format!(
+        "[sieve]\nprogram_dir = \"{}\"\nuser_programs = true\n",
+        programs.path().display()
+    ));
+    m.add_account("alice@example.test", None);
+    install_script(
+        &m,
+        "alice",
+        r#"require ["vnd.dovecot.execute", "fileinto", "mailbox", "envelope", "variables"];
+if envelope :matches "from" "*" { set "sender" "${1}"; }
+if execute "vip" ["${sender}", "two words; $(id)"] { fileinto :create "VIP"; }
+"#,
+    );
+    send(
+        &m,
+        "boss@sender.test",
+        "alice@example.test",
+        "from the boss",
+        "",
+    );
+    wait_folder(&m, "alice", ".VIP", "from the boss");
+    send(
+        &m,
+        "other@sender.test",
+        "alice@example.test",
+        "from someone",
+        "",
+    );
+    m.wait_for_mail("alice", "from someone");
+    let calls = std::fs::read_to_string(&record).unwrap();
+    assert!(
+        calls.contains("boss@sender.test|two words; $(id)|"),
+        "{calls}"
+    );
+    let run = m.wait_for_event("program_run", None);
+    assert_eq!(run["name"], "vip");
+    assert_eq!(run["kind"], "execute");
+}
