@@ -8,6 +8,7 @@ mod cmd;
 mod config;
 mod dmarc_reports;
 mod outbound;
+mod sieve_delivery;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

@@ -6,6 +6,7 @@
 //! fuzzed without sockets; [`server`] puts them on tokio listeners with rustls.
 
 pub mod body;
+pub mod data_check;
 pub mod framing;
 pub mod headers;
 pub mod inbound;
@@ -25,6 +26,7 @@ pub mod spool_file;
 pub use mailward_net::{limits, tls};
 
 pub use body::Body;
+pub use data_check::DataCheck;
 pub use policy::{Cidr, Directory, RcptLookup};
 pub use reply::{Code, EnhancedCode, Reply, ReplyClass, Status};
 pub use server::{ListenerKind, Server, ServerConfig};

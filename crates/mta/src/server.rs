@@ -50,6 +50,9 @@ pub struct ServerConfig {
     pub inbound: Option<Arc<InboundChecks>>,
     /// The security gateway (`[filter]`), run on every message; `None`: off.
     pub filter: Option<Arc<Gateway>>,
+    /// A last check of a message with one local recipient (the recipient's Sieve
+    /// `reject` at SMTP time); `None`: none.
+    pub data_check: Option<Arc<dyn crate::DataCheck>>,
 }
 
 /// The policy's directory over the store's ([`DirectoryStore`]; SQLite by default).
@@ -521,11 +524,15 @@ impl<B: QueueStore + DirectoryStore> Server<B> {
                 data.extend_from_slice(fields.as_bytes());
                 data.extend_from_slice(filter_fields.as_bytes());
                 data.extend_from_slice(body);
+                let data = Arc::new(data);
+                if let Some(refused) = self.check_data(&sub, &data).await {
+                    return refused;
+                }
                 let mut envelope =
                     self.envelope(&sub, &queue_id, now_ms, data.len() as u64, &message_id);
                 envelope.junk = junk.or(filter_junk);
                 self.store
-                    .enqueue(envelope.clone(), Arc::new(data))
+                    .enqueue(envelope.clone(), data)
                     .await
                     .map(|()| envelope)
                     .map_err(|e| e.to_string())
@@ -725,6 +732,34 @@ impl<B: QueueStore + DirectoryStore> Server<B> {
             queue_id: Some(arrival.queue_id.into()),
         };
         screen::screen(gateway, sub, arrival, &scope).await
+    }
+
+    /// [`crate::DataCheck`] for a message with exactly one recipient, a local one (RFC 5429
+    /// §2.1: with several, one recipient's refusal cannot be told apart at DATA, so those
+    /// are refused later by a delivery status notification). Messages spooled to disk
+    /// (past the in-memory size) are not checked here.
+    async fn check_data(&self, sub: &Submission, data: &Arc<Vec<u8>>) -> Option<EnqueueOutcome> {
+        let check = self.cfg.data_check.clone()?;
+        let [rcpt] = sub.rcpts.as_slice() else {
+            return None;
+        };
+        if !rcpt.local {
+            return None;
+        }
+        let sender = sub.from.clone();
+        let address = rcpt.address.clone();
+        let remote_ip = sub.remote_ip.to_canonical().to_string();
+        let message = data.clone();
+        let reason = tokio::task::spawn_blocking(move || {
+            check.refuse(&sender, &address, &message, &remote_ip)
+        })
+        .await
+        .ok()
+        .flatten()?;
+        Some(EnqueueOutcome::Refused {
+            reply: Reply::sieve_refused(&reason),
+            reason: format!("sieve reject: {reason}"),
+        })
     }
 
     /// The queue record of `sub` as queued under `queue_id` at `now_ms` (`size` octets with

@@ -169,6 +169,9 @@ async fn serve(loaded: Loaded) -> anyhow::Result<()> {
     } else {
         None
     };
+    // Sieve in delivery (issue 18), and its reject at SMTP time.
+    let sieve = crate::sieve_delivery::start(cfg, &store)?;
+    let data_check = crate::sieve_delivery::data_check(cfg, sieve.as_ref(), &store);
     let server_cfg = ServerConfig {
         session: SessionConfig {
             hostname: cfg.server.hostname.clone(),
@@ -194,6 +197,7 @@ async fn serve(loaded: Loaded) -> anyhow::Result<()> {
         tls: Some(tls_cfg.clone()),
         inbound,
         filter,
+        data_check,
     };
     // One ledger of password checks for every protocol: an IP has one budget of guesses.
     let ledger = Arc::new(auth_ledger(cfg));
@@ -256,6 +260,9 @@ async fn serve(loaded: Loaded) -> anyhow::Result<()> {
             cfg.verify.settings(&cfg.server.hostname).authserv_id,
         ))),
     );
+    if let Some(sieve) = sieve {
+        runner.set_sieve(sieve);
+    }
     let runner_task = tokio::spawn(runner.run(notify_rx, stop_rx.clone()));
     // DMARC aggregate reports out (issue 16), when `[dmarc] send_reports` is on.
     let _dmarc_reports = crate::dmarc_reports::start(&loaded, store.clone(), stop_rx.clone());
@@ -417,7 +424,16 @@ fn managesieve_server(
     ledger: &Arc<AuthLedger>,
 ) -> Arc<mailward_mda::managesieve::Server> {
     use mailward_mda::managesieve::{self as ms, SieveCompiler};
-    let options = mailward_sieve::CompileOptions::default();
+    // The same options delivery compiles users' scripts with: programs only when the
+    // administrator lets user scripts run them, the configured redirect limit.
+    let options = mailward_sieve::CompileOptions {
+        extprograms: cfg.sieve.user_programs && cfg.sieve.program_dir.is_some(),
+        limits: mailward_sieve::Limits {
+            max_redirects: cfg.sieve.max_redirects,
+            ..mailward_sieve::Limits::default()
+        },
+        ..mailward_sieve::CompileOptions::default()
+    };
     let session = ms::SessionConfig {
         implementation: format!("mailward {}", env!("CARGO_PKG_VERSION")),
         sieve_extensions: ms::sieve_capability(options.extprograms),

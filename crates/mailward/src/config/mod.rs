@@ -60,7 +60,8 @@ pub struct Config {
     /// The security gateway: attachments, antivirus, sandbox, disarm, spam score.
     #[serde(default)]
     pub filter: FilterSection,
-    /// Users' Sieve scripts: quotas.
+    /// Sieve: users' script quotas (ManageSieve), global scripts, triggered programs,
+    /// vacation periods.
     #[serde(default)]
     pub sieve: SieveSection,
 }
@@ -84,7 +85,7 @@ impl Default for SearchSection {
     }
 }
 
-fn d_true() -> bool {
+pub(crate) fn d_true() -> bool {
     true
 }
 
@@ -504,14 +505,14 @@ enum NumOrStr {
     Str(String),
 }
 
-fn de_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+pub(crate) fn de_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
     match NumOrStr::deserialize(d)? {
         NumOrStr::Num(n) => Ok(Duration::from_secs(n)),
         NumOrStr::Str(s) => parse_duration(&s).map_err(serde::de::Error::custom),
     }
 }
 
-fn de_size<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+pub(crate) fn de_size<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     match NumOrStr::deserialize(d)? {
         NumOrStr::Num(n) => Ok(n),
         NumOrStr::Str(s) => parse_size(&s).map_err(serde::de::Error::custom),

@@ -69,3 +69,43 @@ impl Engine for Unavailable {
         }
     }
 }
+
+/// mailward's own interpreter ([`mailward_sieve::compile`], [`mailward_sieve::evaluate`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Interpreter;
+
+impl Engine for Interpreter {
+    fn compile(&self, request: &CompileRequest<'_>) -> Result<Compiled, String> {
+        let options = mailward_sieve::CompileOptions {
+            limits: request.limits.clone(),
+            extprograms: request.extprograms,
+            global: request.global,
+            ..mailward_sieve::CompileOptions::default()
+        };
+        mailward_sieve::compile(request.source, &options)
+            .map(|script| Arc::new(script) as Compiled)
+            .map_err(|e| e.to_string())
+    }
+
+    fn evaluate(
+        &self,
+        script: &Compiled,
+        message: &[u8],
+        envelope: &Envelope,
+        env: &Environment,
+        host: &mut dyn Host,
+    ) -> Evaluation {
+        let Some(script) = script.downcast_ref::<mailward_sieve::Script>() else {
+            return Evaluation {
+                errors: vec!["not a script of this interpreter".into()],
+                ..Evaluation::default()
+            };
+        };
+        let outcome = mailward_sieve::evaluate(script, message, envelope, env, host);
+        Evaluation {
+            actions: outcome.actions,
+            edited: outcome.edited,
+            errors: outcome.errors.iter().map(ToString::to_string).collect(),
+        }
+    }
+}

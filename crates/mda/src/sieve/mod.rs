@@ -14,6 +14,6 @@ pub mod settings;
 pub mod spam;
 
 pub use backend::SieveBackend;
-pub use engine::{Engine, Evaluation, Unavailable};
+pub use engine::{Engine, Evaluation, Interpreter, Unavailable};
 pub use run::{Copy, Decision, Job, SendKind, Sending, SieveDelivery};
 pub use settings::SieveSettings;

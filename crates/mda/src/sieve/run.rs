@@ -179,12 +179,14 @@ impl SieveDelivery {
     }
 
     /// Runs the scripts over `job.message` with `host` and adds their results up;
-    /// `None` when there is no script to run (global or the account's).
+    /// `None` when there is no script to run (global or the account's), or when `needs`
+    /// is given and no script's source contains that word (ASCII case-insensitive).
     fn evaluate_all<'h>(
         &self,
         job: &Job<'_>,
         env: &Environment,
         host_for: &mut dyn FnMut(bool) -> Box<dyn Host + 'h>,
+        needs: Option<&str>,
     ) -> Option<(Plan, Vec<u8>)> {
         let user = match self.backend.active_script(&job.account.address) {
             Ok(found) => found.map(|(name, bytes)| (name, String::from_utf8(bytes))),
@@ -195,6 +197,16 @@ impl SieveDelivery {
         };
         if user.is_none() && self.before.is_empty() && self.after.is_empty() {
             return None;
+        }
+        if let Some(word) = needs {
+            let has = |source: &str| contains_ignore_case(source, word);
+            let user_has = matches!(&user, Some((_, Ok(source))) if has(source));
+            if !user_has
+                && !self.before.iter().any(|g| has(&g.source))
+                && !self.after.iter().any(|g| has(&g.source))
+            {
+                return None;
+            }
         }
         let envelope = Self::envelope(job);
         let mut plan = Plan::default();
@@ -282,7 +294,7 @@ impl SieveDelivery {
                 queue_id: job.queue_id,
             })
         };
-        let (plan, message) = self.evaluate_all(job, &env, &mut host_for)?;
+        let (plan, message) = self.evaluate_all(job, &env, &mut host_for, None)?;
         for failure in &plan.failures {
             emit_error(job, &failure.script, failure.phase, &failure.reason);
         }
@@ -321,7 +333,9 @@ impl SieveDelivery {
         struct Silent;
         impl Host for Silent {}
         let mut host_for = |_: bool| -> Box<dyn Host + '_> { Box::new(Silent) };
-        let (plan, _) = self.evaluate_all(job, &env, &mut host_for)?;
+        // Only scripts that can refuse are run here (no second evaluation of every
+        // message at DATA for scripts without reject/ereject).
+        let (plan, _) = self.evaluate_all(job, &env, &mut host_for, Some("reject"))?;
         if !plan.failures.is_empty() {
             return None;
         }
@@ -500,6 +514,16 @@ impl SieveDelivery {
             );
         }
     }
+}
+
+/// Whether `text` contains `word`, ASCII case-insensitively.
+fn contains_ignore_case(text: &str, word: &str) -> bool {
+    let word = word.as_bytes();
+    !word.is_empty()
+        && text
+            .as_bytes()
+            .windows(word.len())
+            .any(|window| window.eq_ignore_ascii_case(word))
 }
 
 fn sent_count(out: &[Sending]) -> usize {

@@ -353,6 +353,16 @@ impl Reply {
         )
     }
 
+    /// The recipient's Sieve script refused the message (RFC 5429 §2.1: `550 5.7.1` and
+    /// the script's reason), answered at SMTP time when it was the only recipient.
+    pub fn sieve_refused(reason: &str) -> Reply {
+        Reply::new(
+            const { code(550) },
+            const { enhanced(550, 5, 7, 1) },
+            reply_text(reason),
+        )
+    }
+
     /// The security gateway could not decide now (its antivirus is down): `451 4.7.1`
     /// (RFC 5321 §4.2.2; RFC 3463 §3.8), try again later.
     pub fn content_tempfail(reason: &str) -> Reply {

@@ -70,6 +70,8 @@ pub(crate) struct ScriptInner {
     pub commands: Vec<Node>,
     pub extensions: BTreeSet<String>,
     pub options: CompileOptions,
+    /// `:regex` keys compiled once for every run of the script.
+    pub regexes: Arc<crate::eval::matching::RegexCache>,
 }
 
 impl Script {
@@ -93,6 +95,7 @@ pub fn compile(source: &str, options: &CompileOptions) -> Result<Script, Compile
             commands,
             extensions: checker.extensions,
             options: options.clone(),
+            regexes: Arc::default(),
         }),
     })
 }

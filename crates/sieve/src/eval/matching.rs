@@ -69,6 +69,48 @@ pub fn build_regex(pattern: &str, case_insensitive: bool) -> Result<regex::Regex
         .build()
 }
 
+/// The `:regex` keys of one script, compiled on first use and kept for its later runs
+/// (delivery evaluates one compiled script for many messages: compiling a regex costs far
+/// more than matching it). Keys built from variables differ from run to run, so the cache
+/// holds at most [`RegexCache::MAX_ENTRIES`]; past that, new keys are compiled for the run
+/// and not kept.
+#[derive(Debug, Default)]
+pub struct RegexCache {
+    compiled:
+        std::sync::Mutex<std::collections::HashMap<(String, bool), std::sync::Arc<regex::Regex>>>,
+}
+
+impl RegexCache {
+    pub const MAX_ENTRIES: usize = 256;
+
+    /// The compiled regex for `pattern`, from the cache or built now.
+    pub fn get_or_build(
+        &self,
+        pattern: &str,
+        case_insensitive: bool,
+    ) -> Result<std::sync::Arc<regex::Regex>, regex::Error> {
+        let key = (pattern.to_string(), case_insensitive);
+        if let Some(found) = self.lock().get(&key) {
+            return Ok(found.clone());
+        }
+        let built = std::sync::Arc::new(build_regex(pattern, case_insensitive)?);
+        let mut map = self.lock();
+        if map.len() < Self::MAX_ENTRIES {
+            map.insert(key, built.clone());
+        }
+        Ok(built)
+    }
+
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<
+        '_,
+        std::collections::HashMap<(String, bool), std::sync::Arc<regex::Regex>>,
+    > {
+        self.compiled.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
 /// One piece of a `:matches` pattern.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Glob {

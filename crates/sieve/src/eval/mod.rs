@@ -92,8 +92,8 @@ pub struct Run<'a> {
     pub(crate) current_part: Option<usize>,
     pub(crate) break_name: Option<String>,
     pub(crate) loop_depth: usize,
-    /// Regexes compiled in this run, by pattern and case-insensitivity.
-    pub(crate) regexes: HashMap<(String, bool), std::rc::Rc<regex::Regex>>,
+    /// The script's compiled `:regex` keys, shared by its runs.
+    pub(crate) regexes: std::sync::Arc<matching::RegexCache>,
     #[cfg(feature = "testsuite")]
     pub(crate) suite: Option<Box<crate::testsuite::SuiteState>>,
 }
@@ -128,7 +128,7 @@ impl<'a> Run<'a> {
             current_part: None,
             break_name: None,
             loop_depth: 0,
-            regexes: HashMap::new(),
+            regexes: script.regexes.clone(),
             #[cfg(feature = "testsuite")]
             suite: None,
         }

@@ -314,22 +314,11 @@ impl Run<'_> {
             MatchType::Regex => {
                 let insensitive = !matches!(comparator, crate::comparator::Comparator::Octet);
                 for key in keys {
-                    let cached = self.regexes.get(&(key.clone(), insensitive)).cloned();
-                    let regex = match cached {
-                        Some(regex) => regex,
-                        None => match matching::build_regex(key, insensitive) {
-                            Ok(regex) => {
-                                let regex = std::rc::Rc::new(regex);
-                                self.regexes
-                                    .insert((key.clone(), insensitive), regex.clone());
-                                regex
-                            }
-                            Err(e) => {
-                                return Err(
-                                    self.fail(node.line, format!("invalid regex '{key}': {e}"))
-                                );
-                            }
-                        },
+                    let regex = match self.regexes.get_or_build(key, insensitive) {
+                        Ok(regex) => regex,
+                        Err(e) => {
+                            return Err(self.fail(node.line, format!("invalid regex '{key}': {e}")));
+                        }
                     };
                     for value in values {
                         // A regex search costs about pattern × text: charge it before
