@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the integration tests drive: real peers and real clients.
-PACKAGES=(postfix pflogsumm swaks xz-utils python3 dovecot-imapd dovecot-pop3d fetchmail isync mutt openssl dnsmasq-base python3-dkim python3-nacl python3-spf opendkim-tools iproute2 clamav-daemon clamav-testfiles qpdf rspamd p7zip-full genisoimage libarchive-tools)
+PACKAGES=(postfix pflogsumm swaks xz-utils python3 dovecot-imapd dovecot-pop3d fetchmail isync mutt openssl dnsmasq-base python3-dkim python3-nacl python3-spf opendkim-tools iproute2 clamav-daemon clamav-testfiles qpdf rspamd p7zip-full genisoimage libarchive-tools dovecot-sieve sieve-connect)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
