@@ -3,6 +3,7 @@
 //! retries with back-off for temporary failures, expiry.
 
 pub mod deliver;
+pub mod fetch;
 pub mod remote;
 mod report;
 pub mod runner;
