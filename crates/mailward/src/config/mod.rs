@@ -4,11 +4,13 @@
 //! while the TOML is read, so toml's span points at the culprit.
 
 mod dmarc;
+mod fetch;
 mod filter;
 mod outbound;
 mod verify;
 
 pub use dmarc::DmarcSection;
+pub use fetch::{FetchSection, accounts as fetch_accounts};
 pub use filter::FilterSection;
 pub use outbound::{DnsSection, OutboundSection, RouteSection, parse_resolver, split_host_port};
 pub use verify::VerifySection;
@@ -58,6 +60,9 @@ pub struct Config {
     /// The security gateway: attachments, antivirus, sandbox, disarm, spam score.
     #[serde(default)]
     pub filter: FilterSection,
+    /// `[[fetch]]`: remote POP3/IMAP mailboxes polled into local accounts.
+    #[serde(default)]
+    pub fetch: Vec<FetchSection>,
 }
 
 /// `[search]`: how IMAP SEARCH finds text.
@@ -575,6 +580,7 @@ pub fn embedded_default() -> Config {
         route: Vec::new(),
         verify: VerifySection::default(),
         filter: FilterSection::default(),
+        fetch: Vec::new(),
     }
 }
 
@@ -641,6 +647,9 @@ fn validate(c: &Config, file: &Path) -> anyhow::Result<()> {
     }
     if c.limits.recipients == 0 || c.limits.errors == 0 || c.queue.concurrency == 0 {
         bail!("{f}: [limits] recipients and errors, and [queue] concurrency, must be at least 1");
+    }
+    for entry in &c.fetch {
+        entry.validate(file)?;
     }
     Ok(())
 }
