@@ -228,3 +228,34 @@ fn count_events(log: &Path, name: &str) -> usize {
         .filter(|l| l.contains(&format!("\"event\":\"{name}\"")))
         .count()
 }
+
+#[test]
+fn serve_polls_over_pop3_stls_and_delivers_through_its_runner() {
+    let Some(dv) = Dovecot::start() else { return };
+    let mw = common_serve::Mailward::start(&fetch_entry(
+        "pop3",
+        dv.pop3,
+        "starttls",
+        "interval = \"1s\"\n",
+    ));
+    mw.add_account("bob@example.test", None);
+    for i in 0..3 {
+        dv.deliver(&format!("m{i}"), &message(i));
+    }
+    for i in 0..3 {
+        let text = mw.wait_for_mail("bob", &format!("Subject: remote {i}\r\n"));
+        assert!(text.contains("with POP3S"), "{text}");
+    }
+    mw.wait_for_event("fetch_message", None);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while dv.remaining() > 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the remote copies were not deleted"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // Later polls take nothing again.
+    std::thread::sleep(Duration::from_millis(2500));
+    assert_eq!(mw.inbox("bob").len(), 3);
+}
