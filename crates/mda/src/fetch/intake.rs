@@ -122,3 +122,86 @@ impl Intake<'_> {
         data
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fetch::{Protocol, TlsMode};
+    use mailward_store::{DataDir, directory};
+    use std::time::Duration;
+
+    fn account(dir: &std::path::Path) -> FetchAccount {
+        FetchAccount {
+            name: "remote".into(),
+            protocol: Protocol::Pop3,
+            host: "pop.example.test".into(),
+            port: 995,
+            tls: TlsMode::Implicit,
+            user: "u".into(),
+            password: "p".into(),
+            folder: "INBOX".into(),
+            deliver_to: "bob@example.test".into(),
+            interval: Duration::from_secs(60),
+            keep: false,
+            max_messages_per_poll: 0,
+            tls_verify: true,
+            ca_file: None,
+            max_message_size: 1 << 20,
+            timeout: Duration::from_secs(5),
+            state_dir: dir.join("fetch"),
+        }
+    }
+
+    #[tokio::test]
+    async fn regress_a_message_queued_before_a_crash_is_not_queued_twice() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store =
+            Store::open(DataDir::new(tmp.path()), &["example.test".into()], "host").unwrap();
+        directory::add_account(&store.conn(), "bob@example.test", "x", None).unwrap();
+        let ctx = FetchContext {
+            store: store.clone(),
+            notices: None,
+            hostname: "mx.example.test".into(),
+        };
+        let account = account(tmp.path());
+        let message = b"Message-ID: <m1@remote.test>\r\n\r\nhi\r\n".to_vec();
+        // The first run recorded `pending` and died before `done` (queued or not).
+        let mut state = State::open(&account.state_path()).unwrap();
+        let pending = Pending {
+            queue_id: ids::queue_id(),
+            arrival_ms: ids::unix_now_ms(),
+        };
+        state.begin("u1", pending.clone()).unwrap();
+        drop(state);
+        let mut first = Intake {
+            ctx: &ctx,
+            account: &account,
+            state: State::open(&account.state_path()).unwrap(),
+            peer_ip: "192.0.2.1".into(),
+            protocol_word: "POP3S",
+        };
+        // Queued under the pending record's ID and arrival.
+        let id = first.take("u1", message.clone()).await.unwrap();
+        assert_eq!(id.as_deref(), Some(pending.queue_id.as_str()));
+        let queued = store.queued(&pending.queue_id).unwrap().unwrap();
+        assert_eq!(queued.envelope.created_ms, pending.arrival_ms);
+        // Taken again (the remote copy was not deleted): recorded done, nothing new queued.
+        let mut second = Intake {
+            ctx: &ctx,
+            account: &account,
+            state: State::open(&account.state_path()).unwrap(),
+            peer_ip: "192.0.2.1".into(),
+            protocol_word: "POP3S",
+        };
+        assert_eq!(second.take("u1", message).await.unwrap(), None);
+        assert_eq!(store.due(i64::MAX, 100).unwrap().len(), 1);
+        let body = store.read_body(&pending.queue_id).unwrap();
+        let text = String::from_utf8_lossy(&body);
+        assert!(
+            text.starts_with("Received: from pop.example.test ([192.0.2.1])")
+                && text.contains("with POP3S id ")
+                && text.contains("for <bob@example.test>;"),
+            "{text}"
+        );
+    }
+}
