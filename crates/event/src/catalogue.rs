@@ -170,6 +170,15 @@ catalogue! {
     /// A triggered program ran (Pigeonhole's extprograms: `kind` `pipe`, `filter` or
     /// `execute`): its exit status (`status`, `timeout` or `error`) and time.
     ProgramRun(ProgramRun<'a>) = "program_run", Info;
+    /// Remote retrieval: a poll of a `[[fetch]]` entry began.
+    FetchStarted(FetchStarted<'a>) = "fetch_started", Info;
+    /// Remote retrieval: a message was queued for the local account (`remote_uid`: the
+    /// POP3 UIDL or IMAP `UIDVALIDITY.UID`).
+    FetchMessage(FetchMessage<'a>) = "fetch_message", Info;
+    /// Remote retrieval: a poll ended; `count` messages taken, `errors` skipped.
+    FetchDone(FetchDone<'a>) = "fetch_done", Info;
+    /// Remote retrieval: a poll stopped early (connection, TLS, login, protocol).
+    FetchFailed(FetchFailed<'a>) = "fetch_failed", Warn;
     /// The queue could not be scanned.
     QueueScanFailed(Reason<'a>) = "queue_scan_failed", Warn;
     /// The system's resolver configuration could not be used; a fallback is (`reason`).
@@ -566,6 +575,42 @@ pub struct QuarantineReleased<'a> {
     /// The queue ID the released message is delivered under.
     pub released_as: Text<'a>,
     pub to: Text<'a>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FetchStarted<'a> {
+    /// The `[[fetch]]` entry's name.
+    pub account: Text<'a>,
+    /// `pop3` or `imap` (not `protocol`: that is the scope's field).
+    pub remote_protocol: Text<'a>,
+    pub host: Text<'a>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FetchMessage<'a> {
+    pub account: Text<'a>,
+    pub remote_uid: Text<'a>,
+    /// Bytes as fetched (before `Received:`).
+    pub size: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FetchDone<'a> {
+    pub account: Text<'a>,
+    pub count: u64,
+    pub errors: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FetchFailed<'a> {
+    pub account: Text<'a>,
+    pub reason: Text<'a>,
+    /// Messages taken before it stopped.
+    pub count: u64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -54,6 +54,9 @@ enum Command {
     Dmarc(cmd::dmarc::DmarcArgs),
     /// Audit a domain's mail DNS records (MX, SPF, DMARC, DKIM, MTA-STS, TLS-RPT): `check`.
     Dns(cmd::dns::DnsArgs),
+    /// Remote mailboxes (`[[fetch]]`): `--once` polls each POP3/IMAP entry once and
+    /// delivers what it took into the local accounts.
+    Fetch(cmd::fetch::FetchArgs),
     /// Connect to a mail server and test it: banner, EHLO, AUTH before and after TLS,
     /// STARTTLS with the certificate chain and its expiry, an open-relay test, and for a
     /// domain its MX, MTA-STS and DANE records.
@@ -85,6 +88,7 @@ fn main() -> ExitCode {
         Command::Dns(args) => cmd::dns::run(cli.config, args),
         Command::Probe(args) => cmd::probe::run(cli.config, args),
         Command::Sieve(args) => cmd::sieve::run(cli.config, args),
+        Command::Fetch(args) => cmd::fetch::run(cli.config, args),
     };
     match result {
         Ok(code) => code,

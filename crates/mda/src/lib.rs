@@ -4,6 +4,7 @@
 //! ManageSieve server (RFC 5804) through which users manage their Sieve scripts.
 
 pub mod deliver;
+pub mod fetch;
 pub mod managesieve;
 pub mod remote;
 mod report;

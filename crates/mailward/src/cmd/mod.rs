@@ -6,6 +6,7 @@ pub mod dkim;
 pub mod dmarc;
 pub mod dmarc_report;
 pub mod dns;
+pub mod fetch;
 pub mod logs;
 pub mod probe;
 pub mod quarantine;

@@ -25,7 +25,7 @@ pub struct ServeArgs {}
 /// Sets up the event log (docs/log-format.md): JSON lines to the configured file or to
 /// standard output, readable lines when standard output is a terminal; lines that
 /// libraries log come out as `library` events in the same shape.
-fn init_logging(loaded: &Loaded) -> anyhow::Result<()> {
+pub(crate) fn init_logging(loaded: &Loaded) -> anyhow::Result<()> {
     use mailward_event::{Format, Level, LibraryLayer, Sink};
     use std::io::IsTerminal;
     use tracing_subscriber::EnvFilter;
@@ -202,6 +202,7 @@ async fn serve(loaded: Loaded) -> anyhow::Result<()> {
     // One ledger of password checks for every protocol: an IP has one budget of guesses.
     let ledger = Arc::new(auth_ledger(cfg));
     let (notify_tx, notify_rx) = notice_channel(NOTICE_CAPACITY);
+    let fetch_notices = notify_tx.clone();
     let server = Server::new(
         server_cfg,
         store.clone(),
@@ -264,6 +265,9 @@ async fn serve(loaded: Loaded) -> anyhow::Result<()> {
         runner.set_sieve(sieve);
     }
     let runner_task = tokio::spawn(runner.run(notify_rx, stop_rx.clone()));
+    // Remote retrieval (issue 18): one poller per [[fetch]] entry.
+    let fetch_tasks =
+        super::fetch::start_pollers(&loaded, store.clone(), fetch_notices, stop_rx.clone())?;
     // DMARC aggregate reports out (issue 16), when `[dmarc] send_reports` is on.
     let _dmarc_reports = crate::dmarc_reports::start(&loaded, store.clone(), stop_rx.clone());
     let pop3_task = tokio::spawn(pop3.clone().run(pop3_bound, stop_rx.clone()));
@@ -283,6 +287,9 @@ async fn serve(loaded: Loaded) -> anyhow::Result<()> {
     let _ = pop3_task.await;
     let _ = imap_task.await;
     let _ = managesieve_task.await;
+    for task in fetch_tasks {
+        let _ = task.await;
+    }
     // Let sessions in progress finish their reply (at most 10 s), then stop the runner.
     // POP3 sessions still open then end without QUIT, so they remove nothing.
     let deadline = Instant::now() + Duration::from_secs(10);

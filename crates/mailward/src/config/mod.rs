@@ -4,12 +4,14 @@
 //! while the TOML is read, so toml's span points at the culprit.
 
 mod dmarc;
+mod fetch;
 mod filter;
 mod outbound;
 mod sieve;
 mod verify;
 
 pub use dmarc::DmarcSection;
+pub use fetch::{FetchSection, accounts as fetch_accounts};
 pub use filter::FilterSection;
 pub use outbound::{DnsSection, OutboundSection, RouteSection, parse_resolver, split_host_port};
 pub use sieve::SieveSection;
@@ -64,6 +66,9 @@ pub struct Config {
     /// vacation periods.
     #[serde(default)]
     pub sieve: SieveSection,
+    /// `[[fetch]]`: remote POP3/IMAP mailboxes polled into local accounts.
+    #[serde(default)]
+    pub fetch: Vec<FetchSection>,
 }
 
 /// `[search]`: how IMAP SEARCH finds text.
@@ -586,6 +591,7 @@ pub fn embedded_default() -> Config {
         verify: VerifySection::default(),
         filter: FilterSection::default(),
         sieve: SieveSection::default(),
+        fetch: Vec::new(),
     }
 }
 
@@ -654,6 +660,9 @@ fn validate(c: &Config, file: &Path) -> anyhow::Result<()> {
         bail!("{f}: [limits] recipients and errors, and [queue] concurrency, must be at least 1");
     }
     c.sieve.validate(file)?;
+    for entry in &c.fetch {
+        entry.validate(file)?;
+    }
     Ok(())
 }
 
