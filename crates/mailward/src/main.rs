@@ -36,7 +36,8 @@ enum Command {
     Logs(cmd::logs::LogsArgs),
     /// Run the mail server: SMTP (25), submission (587), SMTPS (465), queue, local delivery,
     /// outbound delivery by MX (STARTTLS, MTA-STS, DKIM signing, DSNs),
-    /// IMAP (143, 993) and POP3 (110, 995).
+    /// IMAP (143, 993), POP3 (110, 995), Sieve in delivery, ManageSieve (4190) and the
+    /// `[[fetch]]` pollers.
     Serve(cmd::serve::ServeArgs),
     /// Manage mail accounts.
     Account(cmd::account::AccountArgs),
