@@ -11,13 +11,14 @@ use mailward_event::{Event, Protocol, Reason};
 use mailward_net::auth_ledger::Denied;
 use mailward_net::cidr::{Cidr, in_networks};
 use mailward_net::connection::{self, Ended, Gate, Refusal};
+use mailward_net::deadline;
 use mailward_net::limits::{Limiter, Refused};
 use mailward_store::{DirectoryStore, SieveScripts};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
@@ -148,7 +149,7 @@ impl Server {
     async fn serve(&self, mut tcp: TcpStream, session: &mut Session) -> std::io::Result<()> {
         let login_by = Instant::now() + self.cfg.login_timeout;
         let mut input = Vec::new();
-        write(&mut tcp, &session.greeting(), self.cfg.idle_timeout).await?;
+        deadline::write_within(&mut tcp, &session.greeting(), self.cfg.idle_timeout).await?;
         match self.drive(&mut tcp, session, login_by, &mut input).await? {
             Exit::Closed => Ok(()),
             Exit::StartTls => {
@@ -163,7 +164,7 @@ impl Server {
                 // across STARTTLS).
                 input.clear();
                 let greeting = session.tls_established();
-                write(&mut tls, &greeting, self.cfg.idle_timeout).await?;
+                deadline::write_within(&mut tls, &greeting, self.cfg.idle_timeout).await?;
                 self.drive(&mut tls, session, login_by, &mut input).await?;
                 Ok(())
             }
@@ -204,8 +205,8 @@ impl Server {
                                 .scope
                                 .emit(Event::Closed(Reason::new("idle timeout")));
                             let bye = session.timeout();
-                            let _ = write(io, &bye, Duration::from_secs(5)).await;
-                            close(io).await;
+                            let _ = deadline::write_within(io, &bye, Duration::from_secs(5)).await;
+                            deadline::shutdown(io).await;
                             return Ok(Exit::Closed);
                         }
                         Ok(Ok(0)) => return Ok(Exit::Closed),
@@ -218,16 +219,16 @@ impl Server {
             loop {
                 match step {
                     Step::Reply(bytes) => {
-                        write(io, &bytes, limit).await?;
+                        deadline::write_within(io, &bytes, limit).await?;
                         break;
                     }
                     Step::Close(bytes) => {
-                        write(io, &bytes, limit).await?;
-                        close(io).await;
+                        deadline::write_within(io, &bytes, limit).await?;
+                        deadline::shutdown(io).await;
                         return Ok(Exit::Closed);
                     }
                     Step::StartTls(bytes) => {
-                        write(io, &bytes, limit).await?;
+                        deadline::write_within(io, &bytes, limit).await?;
                         return Ok(Exit::StartTls);
                     }
                     Step::Login {
@@ -303,25 +304,4 @@ impl Server {
             }
         }
     }
-}
-
-async fn write<S: AsyncWrite + Unpin>(
-    io: &mut S,
-    bytes: &[u8],
-    limit: Duration,
-) -> std::io::Result<()> {
-    if bytes.is_empty() {
-        return Ok(());
-    }
-    let wrote = async {
-        io.write_all(bytes).await?;
-        io.flush().await
-    };
-    tokio::time::timeout(limit, wrote)
-        .await
-        .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "write timeout"))?
-}
-
-async fn close<S: AsyncWrite + Unpin>(io: &mut S) {
-    let _ = tokio::time::timeout(Duration::from_secs(5), io.shutdown()).await;
 }
