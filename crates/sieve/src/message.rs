@@ -6,28 +6,63 @@
 const MAX_HEADER_FIELDS: usize = 10_000;
 
 /// One header field as it stands in the message.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct HeaderField {
     pub name: String,
     /// The value as written, folding included, without the final line break.
-    pub raw: String,
+    raw: String,
+    /// [`HeaderField::unfolded`] and [`HeaderField::decoded`], worked out on first use:
+    /// a script tests the same fields many times.
+    unfolded: std::cell::OnceCell<String>,
+    decoded: std::cell::OnceCell<String>,
 }
 
+impl PartialEq for HeaderField {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name && self.raw == other.raw
+    }
+}
+
+impl Eq for HeaderField {}
+
 impl HeaderField {
+    /// A field named `name` with the value `raw` as written (folding included).
+    pub fn new(name: String, raw: String) -> HeaderField {
+        HeaderField {
+            name,
+            raw,
+            unfolded: std::cell::OnceCell::new(),
+            decoded: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// The value as written, folding included, without the final line break.
+    pub fn raw(&self) -> &str {
+        &self.raw
+    }
+
     /// The value unfolded (RFC 5322 §2.2.3) and stripped of leading and trailing blanks.
     pub fn unfolded(&self) -> String {
-        let mut out = String::with_capacity(self.raw.len());
-        for c in self.raw.chars() {
-            if c != '\r' && c != '\n' {
-                out.push(c);
+        self.unfolded_str().to_string()
+    }
+
+    fn unfolded_str(&self) -> &str {
+        self.unfolded.get_or_init(|| {
+            let mut out = String::with_capacity(self.raw.len());
+            for c in self.raw.chars() {
+                if c != '\r' && c != '\n' {
+                    out.push(c);
+                }
             }
-        }
-        out.trim_matches([' ', '\t']).to_string()
+            out.trim_matches([' ', '\t']).to_string()
+        })
     }
 
     /// The unfolded value with RFC 2047 encoded words decoded (RFC 5228 §2.7.2).
     pub fn decoded(&self) -> String {
-        decode_rfc2047(&self.unfolded())
+        self.decoded
+            .get_or_init(|| decode_rfc2047(self.unfolded_str()))
+            .clone()
     }
 }
 
@@ -87,10 +122,10 @@ impl Message {
                 .trim()
                 .to_string();
             let value = content.get(colon + 1..).unwrap_or_default();
-            headers.push(HeaderField {
+            headers.push(HeaderField::new(
                 name,
-                raw: String::from_utf8_lossy(value).into_owned(),
-            });
+                String::from_utf8_lossy(value).into_owned(),
+            ));
             pos = end;
         }
         Message {

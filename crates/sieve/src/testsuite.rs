@@ -294,6 +294,7 @@ pub fn command(run: &mut Run<'_>, node: &Node) -> Option<Flow> {
                 "message" => {
                     run.message = Message::parse(value.as_bytes());
                     run.mime_parts = None;
+                    run.body_values.clear();
                 }
                 "envelope.from" => run.envelope.from = value,
                 "envelope.to" => run.envelope.to = value,
@@ -386,6 +387,7 @@ fn select_message(run: &mut Run<'_>, node: &Node) -> bool {
             Some((bytes, flags)) => {
                 run.message = Message::parse(&bytes);
                 run.mime_parts = None;
+                run.body_values.clear();
                 run.flags = flags;
                 true
             }
@@ -396,6 +398,7 @@ fn select_message(run: &mut Run<'_>, node: &Node) -> bool {
             Some(sent) => {
                 run.message = Message::parse(&sent.message);
                 run.mime_parts = None;
+                run.body_values.clear();
                 run.envelope.from = sent.from;
                 run.envelope.to = sent.to;
                 true
@@ -520,6 +523,7 @@ fn script_run_appending(run: &mut Run<'_>, append: bool) -> bool {
     run.flags = flags;
     run.message = message;
     run.mime_parts = None;
+    run.body_values.clear();
     true
 }
 

@@ -391,10 +391,7 @@ impl Run<'_> {
         if PROTECTED_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
             return Flow::Continue;
         }
-        let field = HeaderField {
-            name,
-            raw: format!(" {}", fold_value(&value)),
-        };
+        let field = HeaderField::new(name, format!(" {}", fold_value(&value)));
         if node.has_tag("last") {
             self.message.headers.push(field);
         } else {
@@ -402,6 +399,7 @@ impl Run<'_> {
         }
         self.message.edited = true;
         self.mime_parts = None;
+        self.body_values.clear();
         Flow::Continue
     }
 
@@ -465,6 +463,7 @@ impl Run<'_> {
                 self.message.headers.remove(position);
                 self.message.edited = true;
                 self.mime_parts = None;
+                self.body_values.clear();
             }
         }
         Flow::Continue
@@ -500,6 +499,7 @@ impl Run<'_> {
                     self.message.size = size;
                     self.message.edited = true;
                     self.mime_parts = None;
+                    self.body_values.clear();
                 }
                 _ => {
                     if let Some(Value::Strings(name)) = node.tag_value("output")

@@ -89,6 +89,10 @@ pub struct Run<'a> {
     /// RFC 5703: the message's MIME parts (read when first needed), the part the
     /// innermost foreverypart is at, and the loop a `break` names.
     pub(crate) mime_parts: Option<std::rc::Rc<Vec<crate::ext::mime::MimePart>>>,
+    /// RFC 5173 body values already read in this run, by `:raw` and `:content` types:
+    /// a script with several body tests parses the message once. Cleared with
+    /// `mime_parts` whenever the message changes.
+    pub(crate) body_values: HashMap<(bool, Option<Vec<String>>), std::rc::Rc<Vec<String>>>,
     pub(crate) current_part: Option<usize>,
     pub(crate) break_name: Option<String>,
     pub(crate) loop_depth: usize,
@@ -125,6 +129,7 @@ impl<'a> Run<'a> {
             includes: 0,
             included_once: BTreeSet::new(),
             mime_parts: None,
+            body_values: HashMap::new(),
             current_part: None,
             break_name: None,
             loop_depth: 0,

@@ -177,7 +177,7 @@ impl Run<'_> {
             }
             "body" => {
                 let keys = self.strings(node.positional.first());
-                let values = crate::ext::body::body_values(self, node);
+                let values = crate::ext::body::cached_body_values(self, node);
                 // RFC 5173 §6: body does not set match variables.
                 let saved = self.matches.clone();
                 let result = self.match_values(node, &values, &keys);

@@ -28,6 +28,21 @@ pub fn body_values(run: &Run<'_>, node: &Node) -> Vec<String> {
     out
 }
 
+/// [`body_values`], read once per run for each `:raw`/`:content` choice (the message is
+/// parsed again only after it changed).
+pub fn cached_body_values(run: &mut Run<'_>, node: &Node) -> std::rc::Rc<Vec<String>> {
+    let content = node
+        .tag_value("content")
+        .map(|value| run.strings(Some(value)));
+    let key = (node.has_tag("raw"), content);
+    if let Some(found) = run.body_values.get(&key) {
+        return found.clone();
+    }
+    let values = std::rc::Rc::new(body_values(run, node));
+    run.body_values.insert(key, values.clone());
+    values
+}
+
 /// Nested messages read at most (message/rfc822 inside message/rfc822...).
 const MAX_NESTED_MESSAGES: usize = 8;
 
