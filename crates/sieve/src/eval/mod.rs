@@ -61,6 +61,9 @@ pub enum Flow {
     Break,
 }
 
+/// A body test's reading of the message: `:raw`, and the `:content` types.
+pub(crate) type BodyChoice = (bool, Option<Vec<String>>);
+
 /// One run's state.
 pub struct Run<'a> {
     pub(crate) options: crate::CompileOptions,
@@ -92,7 +95,7 @@ pub struct Run<'a> {
     /// RFC 5173 body values already read in this run, by `:raw` and `:content` types:
     /// a script with several body tests parses the message once. Cleared with
     /// `mime_parts` whenever the message changes.
-    pub(crate) body_values: HashMap<(bool, Option<Vec<String>>), std::rc::Rc<Vec<String>>>,
+    pub(crate) body_values: HashMap<BodyChoice, std::rc::Rc<Vec<String>>>,
     pub(crate) current_part: Option<usize>,
     pub(crate) break_name: Option<String>,
     pub(crate) loop_depth: usize,
