@@ -255,6 +255,98 @@ const SKIPPED: &[(&str, &str)] = &[
     ),
 ];
 
+/// The suite's files (at the commit `../shared/testdata/sieve/README.md` names) that pass in
+/// full: each must keep passing. A file that is in neither this list nor [`SKIPPED`] came
+/// with newer data: it is run and its result printed, and it fails the test only by
+/// panicking the interpreter (bad input never panics); judging it is a later change's job.
+const PASSING: &[&str] = &[
+    "comparators/i-ascii-casemap.svtest",
+    "comparators/i-octet.svtest",
+    "compile/compile.svtest",
+    "compile/warnings.svtest",
+    "control-if.svtest",
+    "control-stop.svtest",
+    "execute/actions.svtest",
+    "execute/address-normalize.svtest",
+    "execute/errors-cpu-limit.svtest",
+    "execute/mailstore.svtest",
+    "extensions/body/basic.svtest",
+    "extensions/body/match-values.svtest",
+    "extensions/body/raw.svtest",
+    "extensions/date/basic.svtest",
+    "extensions/date/date-parts.svtest",
+    "extensions/date/zones.svtest",
+    "extensions/duplicate/execute.svtest",
+    "extensions/editheader/addheader.svtest",
+    "extensions/editheader/alternating.svtest",
+    "extensions/editheader/deleteheader.svtest",
+    "extensions/editheader/execute.svtest",
+    "extensions/editheader/utf8.svtest",
+    "extensions/encoded-character.svtest",
+    "extensions/enotify/basic.svtest",
+    "extensions/enotify/execute.svtest",
+    "extensions/enotify/notify_method_capability.svtest",
+    "extensions/enotify/valid_notify_method.svtest",
+    "extensions/envelope.svtest",
+    "extensions/environment/rfc.svtest",
+    "extensions/ihave/errors.svtest",
+    "extensions/ihave/execute.svtest",
+    "extensions/ihave/restrictions.svtest",
+    "extensions/imap4flags/basic.svtest",
+    "extensions/imap4flags/flagstring.svtest",
+    "extensions/imap4flags/hasflag.svtest",
+    "extensions/include/execute.svtest",
+    "extensions/include/once.svtest",
+    "extensions/include/optional.svtest",
+    "extensions/include/rfc.svtest",
+    "extensions/include/twice.svtest",
+    "extensions/include/variables.svtest",
+    "extensions/index/basic.svtest",
+    "extensions/mailbox/execute.svtest",
+    "extensions/mime/address.svtest",
+    "extensions/mime/calendar-example.svtest",
+    "extensions/mime/content-header.svtest",
+    "extensions/mime/execute.svtest",
+    "extensions/mime/exists.svtest",
+    "extensions/mime/extracttext.svtest",
+    "extensions/mime/foreverypart.svtest",
+    "extensions/mime/header.svtest",
+    "extensions/regex/basic.svtest",
+    "extensions/regex/match-values.svtest",
+    "extensions/reject/execute.svtest",
+    "extensions/relational/basic.svtest",
+    "extensions/relational/comparators.svtest",
+    "extensions/relational/rfc.svtest",
+    "extensions/special-use/execute.svtest",
+    "extensions/subaddress/basic.svtest",
+    "extensions/subaddress/rfc.svtest",
+    "extensions/vacation/errors.svtest",
+    "extensions/vacation/execute.svtest",
+    "extensions/vacation/smtp.svtest",
+    "extensions/variables/basic.svtest",
+    "extensions/variables/limits.svtest",
+    "extensions/variables/match.svtest",
+    "extensions/variables/modifiers.svtest",
+    "extensions/variables/quoting.svtest",
+    "extensions/variables/regex.svtest",
+    "extensions/variables/string.svtest",
+    "failures/fuzz3.svtest",
+    "lexer.svtest",
+    "match-types/contains.svtest",
+    "match-types/is.svtest",
+    "match-types/matches.svtest",
+    "multiscript/basic.svtest",
+    "plugins/extprograms/execute/command.svtest",
+    "plugins/extprograms/filter/command.svtest",
+    "plugins/extprograms/pipe/command.svtest",
+    "test-allof.svtest",
+    "test-anyof.svtest",
+    "test-exists.svtest",
+    "test-header.svtest",
+    "test-size.svtest",
+    "testsuite.svtest",
+];
+
 fn suite_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/sieve/pigeonhole/tests")
 }
@@ -287,6 +379,7 @@ fn pigeonhole_suite() {
     let mut skipped_files = 0usize;
     let mut unexpected = Vec::new();
     let mut stale_skips = Vec::new();
+    let mut new_files = 0usize;
     for file in &files {
         let relative = file
             .strip_prefix(&dir)
@@ -330,6 +423,18 @@ fn pigeonhole_suite() {
             }
             continue;
         }
+        if !PASSING.contains(&relative.as_str()) {
+            new_files += 1;
+            println!(
+                "NEW {relative}: {} of {} subtests fail (not judged yet)",
+                failures.len(),
+                reports.len()
+            );
+            if reports.iter().any(|r| r.name == "(panic)") {
+                unexpected.push(relative.clone());
+            }
+            continue;
+        }
         passed += reports.len() - failures.len();
         failed += failures.len();
         for failure in failures {
@@ -343,8 +448,8 @@ fn pigeonhole_suite() {
     }
     println!("pigeonhole suite: {passed} passed, {failed} failed, {skipped} skipped");
     println!(
-        "pigeonhole files: {} run, {} skipped (subtests above count each test block)",
-        files.len() - skipped_files,
+        "pigeonhole files: {} run, {} skipped, {new_files} new and not judged (subtests above count each test block)",
+        files.len() - skipped_files - new_files,
         skipped_files
     );
     for stale in &stale_skips {
